@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs whatever sheetd needs that this Debian machine lacks, then the front-end packages.
+# Idempotent and quiet when everything is present: it checks with dpkg first and only calls
+# apt-get for what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential meson ninja-build pkgconf clang libclang-rt-14-dev
+  libmicrohttpd-dev libzip-dev libexpat1-dev libgsf-1-dev libcsv-dev libxlsxwriter-dev
+  libsqlite3-dev sqlite3 libpq-dev libjansson-dev
+  libcriterion-dev libcurl4-openssl-dev
+  nodejs chromium zip unzip
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js may come from another source than Debian's package; npm then comes with it.
+if command -v node >/dev/null 2>&1; then
+  missing=("${missing[@]/nodejs}")
+fi
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "deps: npm ci"
+  npm ci --silent --no-audit --no-fund >/dev/null
+fi

@@ -1,0 +1,39 @@
+/*
+ * A growable byte buffer, always NUL-terminated so `data` can be used as a C string.
+ * A zeroed struct (BUF_INIT) is an empty buffer that owns nothing. Every function that
+ * grows the buffer returns 0 or SD_ENOMEM and leaves the buffer unchanged on failure.
+ * The buffer owns `data`; buf_free releases it, buf_detach hands it to the caller.
+ */
+#ifndef SHEETD_BASE_BUF_H
+#define SHEETD_BASE_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+    char *data; /* NULL until something is appended */
+    size_t len;
+    size_t cap;
+};
+
+#define BUF_INIT {NULL, 0, 0}
+
+int buf_grow(struct buf *b, size_t extra);
+int buf_append(struct buf *b, const void *data, size_t len);
+int buf_puts(struct buf *b, const char *s);
+int buf_putc(struct buf *b, char c);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* Empties the buffer but keeps its memory for reuse. */
+void buf_clear(struct buf *b);
+/* Shortens the buffer to `len` bytes (len <= b->len). */
+void buf_truncate(struct buf *b, size_t len);
+/* The contents as a C string: "" for an empty buffer, never NULL. */
+const char *buf_cstr(const struct buf *b);
+/* Hands the memory to the caller (who frees it) and leaves the buffer empty. Returns a
+ * malloc'd "" for an empty buffer, or NULL when even that allocation fails. */
+char *buf_detach(struct buf *b);
+void buf_free(struct buf *b);
+
+#endif

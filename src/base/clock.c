@@ -1,0 +1,85 @@
+#include "base/clock.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static int64_t timespec_ms(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t system_now_ms(void *ctx)
+{
+    (void)ctx;
+    return timespec_ms(CLOCK_REALTIME);
+}
+
+static int64_t system_monotonic_ms(void *ctx)
+{
+    (void)ctx;
+    return timespec_ms(CLOCK_MONOTONIC);
+}
+
+static const struct sd_clock system_clock = {system_now_ms, system_monotonic_ms, NULL};
+
+const struct sd_clock *clock_system(void)
+{
+    return &system_clock;
+}
+
+int64_t clock_now_ms(const struct sd_clock *clock)
+{
+    return clock->now_ms(clock->ctx);
+}
+
+int64_t clock_monotonic_ms(const struct sd_clock *clock)
+{
+    return clock->monotonic_ms(clock->ctx);
+}
+
+static void split_utc(int64_t epoch_ms, struct tm *tm, int *millis)
+{
+    time_t secs = (time_t)(epoch_ms / 1000);
+    int ms = (int)(epoch_ms % 1000);
+    if (ms < 0) {
+        ms += 1000;
+        secs -= 1;
+    }
+    gmtime_r(&secs, tm);
+    *millis = ms;
+}
+
+char *clock_format_iso8601(char *out, size_t size, int64_t epoch_ms)
+{
+    struct tm tm;
+    int ms;
+    split_utc(epoch_ms, &tm, &ms);
+    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return out;
+}
+
+char *clock_format_iso8601_ms(char *out, size_t size, int64_t epoch_ms)
+{
+    struct tm tm;
+    int ms;
+    char base[24];
+    split_utc(epoch_ms, &tm, &ms);
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, size, "%s.%03dZ", base, ms);
+    return out;
+}
+
+static int64_t fixed_now_ms(void *ctx)
+{
+    return ((struct clock_fixed *)ctx)->now_ms;
+}
+
+void clock_fixed_init(struct clock_fixed *fixed, int64_t start_ms)
+{
+    fixed->now_ms = start_ms;
+    fixed->clock.now_ms = fixed_now_ms;
+    fixed->clock.monotonic_ms = fixed_now_ms;
+    fixed->clock.ctx = fixed;
+}

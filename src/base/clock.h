@@ -1,0 +1,37 @@
+/*
+ * An injectable clock. Everything that stamps or times something (status documents, TTLs,
+ * progress throttling, logs) asks a `struct sd_clock` instead of calling time() directly, so
+ * tests can hand in a fixed or stepping clock.
+ */
+#ifndef SHEETD_BASE_CLOCK_H
+#define SHEETD_BASE_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sd_clock {
+    /* Milliseconds since the Unix epoch (wall clock). */
+    int64_t (*now_ms)(void *ctx);
+    /* Milliseconds from an arbitrary origin that never goes backwards (for durations). */
+    int64_t (*monotonic_ms)(void *ctx);
+    void *ctx;
+};
+
+/* The real clock (CLOCK_REALTIME / CLOCK_MONOTONIC); a static const, never freed. */
+const struct sd_clock *clock_system(void);
+
+int64_t clock_now_ms(const struct sd_clock *clock);
+int64_t clock_monotonic_ms(const struct sd_clock *clock);
+
+/* "2026-11-28T20:34:00Z" and "2026-11-28T20:34:00.123Z" (UTC); return out. */
+char *clock_format_iso8601(char *out, size_t size, int64_t epoch_ms);
+char *clock_format_iso8601_ms(char *out, size_t size, int64_t epoch_ms);
+
+/* A test clock: a counter the test moves by hand. */
+struct clock_fixed {
+    struct sd_clock clock;
+    int64_t now_ms;
+};
+void clock_fixed_init(struct clock_fixed *fixed, int64_t start_ms);
+
+#endif

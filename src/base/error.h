@@ -1,0 +1,63 @@
+/*
+ * One error type for the whole program, after libgit2's rules:
+ *
+ *  - a function that can fail returns 0 (or a non-negative count) on success and
+ *    one of the negative SD_E* codes below on failure;
+ *  - it takes a `struct sd_error *err` as its last argument and, on failure, fills it
+ *    with a sentence a person can act on ("orders.xlsx is not a spreadsheet: it looks
+ *    like plain text");
+ *  - `err` may be NULL when the caller does not care about the sentence;
+ *  - the few codes callers branch on are distinct (not found, retry, invalid input,
+ *    limit exceeded, cancelled); everything else is SD_ERROR.
+ *
+ * The message lives inside the struct, so there is nothing to free and no thread-local
+ * "last error" to race on.
+ */
+#ifndef SHEETD_BASE_ERROR_H
+#define SHEETD_BASE_ERROR_H
+
+#include <stdarg.h>
+
+enum sd_error_code {
+    SD_OK = 0,
+    SD_ERROR = -1,      /* a hard failure: I/O, a broken file, a database error */
+    SD_ENOMEM = -2,     /* an allocation failed */
+    SD_ENOTFOUND = -3,  /* the thing asked for does not exist */
+    SD_ERETRY = -4,     /* transient: the database was busy or a serialization failed */
+    SD_EINVALID = -5,   /* the input is malformed or breaks a rule */
+    SD_ELIMIT = -6,     /* the input exceeds a configured limit */
+    SD_EEXISTS = -7,    /* a unique thing already exists */
+    SD_ECANCELLED = -8, /* the caller asked to stop */
+    SD_EUSAGE = -9,     /* the caller used an API or a command wrongly */
+};
+
+#define SD_ERROR_MESSAGE_MAX 512
+
+struct sd_error {
+    int code;
+    char message[SD_ERROR_MESSAGE_MAX];
+};
+
+#define SD_ERROR_INIT {SD_OK, {0}}
+
+/* Fills `err` (when not NULL) with `code` and the formatted sentence; returns `code`
+ * so that callers can write `return sd_error_set(err, SD_EINVALID, "...")`. */
+int sd_error_set(struct sd_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int sd_error_setv(struct sd_error *err, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+/* The out-of-memory error, which every allocation failure reports. */
+int sd_error_nomem(struct sd_error *err);
+
+/* Prepends "context: " to an existing message, for adding the file or row a lower
+ * layer did not know about. Keeps the code. Returns the code. */
+int sd_error_prefix(struct sd_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+void sd_error_clear(struct sd_error *err);
+
+/* The message, or a generic sentence for a code when no message was set. */
+const char *sd_error_message(const struct sd_error *err);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * logfmt logging to stderr: `ts=2026-11-28T20:34:00.123Z level=info msg="server started"
+ * listen=127.0.0.1:8080`. One line per call, written with a single write(2) so lines from
+ * different threads never interleave.
+ *
+ * The fields are given as a printf format of already-logfmt pairs; log_quote() helps with
+ * values that may hold spaces or quotes. The level threshold is process configuration
+ * set once by main() before any thread starts (the one piece of static state here).
+ */
+#ifndef SHEETD_BASE_LOG_H
+#define SHEETD_BASE_LOG_H
+
+#include <stddef.h>
+
+enum log_level { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3, LOG_OFF = 4 };
+
+void log_set_level(enum log_level level);
+/* Parses "debug", "info", "warn", "error", "off"; returns -1 for anything else. */
+int log_level_parse(const char *name);
+enum log_level log_get_level(void);
+
+void log_write(enum log_level level, const char *msg, const char *fields_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define log_debug(msg, ...) log_write(LOG_DEBUG, msg, __VA_ARGS__)
+#define log_info(msg, ...) log_write(LOG_INFO, msg, __VA_ARGS__)
+#define log_warn(msg, ...) log_write(LOG_WARN, msg, __VA_ARGS__)
+#define log_error(msg, ...) log_write(LOG_ERROR, msg, __VA_ARGS__)
+
+/* Writes `value` into out as a logfmt value: bare when it is safe, else double-quoted with
+ * `"` `\` and control characters escaped. Truncates to fit; returns out. */
+char *log_quote(char *out, size_t size, const char *value);
+
+#endif

@@ -1,0 +1,29 @@
+/* Helpers shared by the Criterion suites: temporary directories that are removed at the end,
+ * the repository and ../shared paths, whole-file reading. */
+#ifndef SHEETD_TEST_SUPPORT_H
+#define SHEETD_TEST_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The repository's root (compiled in by meson). */
+const char *test_source_dir(void);
+
+/* The absolute path of ../shared beside the repository, or NULL when it is absent (tests
+ * that need it call cr_skip with a message). SHEETD_SHARED_DIR overrides. */
+const char *test_shared_dir(void);
+
+/* Creates a fresh empty directory under $TMPDIR and returns its path (static storage per
+ * call is not used: the caller frees the string). test_rmtree removes it again. */
+char *test_make_tmpdir(void);
+void test_rmtree(const char *path);
+
+/* Joins two path parts into a malloc'd string. */
+char *test_path(const char *dir, const char *name);
+
+/* Reads a whole file into a malloc'd NUL-terminated buffer; NULL on failure. */
+char *test_read_file(const char *path, size_t *len);
+/* Writes bytes to a file; false on failure. */
+bool test_write_file(const char *path, const void *data, size_t len);
+
+#endif

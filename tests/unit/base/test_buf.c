@@ -1,0 +1,59 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "base/buf.h"
+
+Test(buf, starts_empty_and_reads_as_empty_string)
+{
+    struct buf b = BUF_INIT;
+    cr_assert_str_eq(buf_cstr(&b), "");
+    cr_assert_eq(b.len, 0);
+    buf_free(&b);
+}
+
+Test(buf, appends_and_stays_nul_terminated)
+{
+    struct buf b = BUF_INIT;
+    cr_assert_eq(buf_puts(&b, "abc"), 0);
+    cr_assert_eq(buf_putc(&b, 'd'), 0);
+    cr_assert_eq(buf_printf(&b, "-%d-%s", 42, "x"), 0);
+    cr_assert_str_eq(buf_cstr(&b), "abcd-42-x");
+    cr_assert_eq(b.len, strlen("abcd-42-x"));
+    buf_free(&b);
+}
+
+Test(buf, grows_past_initial_capacity)
+{
+    struct buf b = BUF_INIT;
+    for (int i = 0; i < 10000; i++)
+        cr_assert_eq(buf_putc(&b, (char)('a' + i % 26)), 0);
+    cr_assert_eq(b.len, 10000);
+    cr_assert_eq(b.data[9999], (char)('a' + 9999 % 26));
+    cr_assert_eq(b.data[10000], '\0');
+    buf_free(&b);
+}
+
+Test(buf, truncate_clear_and_detach)
+{
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "hello world");
+    buf_truncate(&b, 5);
+    cr_assert_str_eq(buf_cstr(&b), "hello");
+    buf_truncate(&b, 50); /* longer than the buffer: ignored */
+    cr_assert_str_eq(buf_cstr(&b), "hello");
+    char *s = buf_detach(&b);
+    cr_assert_str_eq(s, "hello");
+    cr_assert_null(b.data);
+    free(s);
+    buf_clear(&b);
+    cr_assert_str_eq(buf_cstr(&b), "");
+}
+
+Test(buf, refuses_a_size_overflow)
+{
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "x");
+    cr_assert_lt(buf_grow(&b, (size_t)-1), 0);
+    cr_assert_str_eq(buf_cstr(&b), "x");
+    buf_free(&b);
+}
