@@ -1,0 +1,119 @@
+/*
+ * Import templates: what columns a sheet must have, their types and rules, and which table
+ * the rows go to. The JSON form is DESIGN.md's "Template file"; template_parse turns it into
+ * a `struct import_template` and reports EVERY mistake it finds (the web form shows them all),
+ * not just the first.
+ *
+ * Ownership: template_parse gives the caller a template to free with template_free. All
+ * strings inside belong to the template.
+ */
+#ifndef SHEETD_IMPORT_TEMPLATE_H
+#define SHEETD_IMPORT_TEMPLATE_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/error.h"
+#include "store/data_table.h"
+#include "store/db.h"
+
+enum template_type {
+    TEMPLATE_TYPE_STRING = 1,
+    TEMPLATE_TYPE_INTEGER,
+    TEMPLATE_TYPE_DECIMAL,
+    TEMPLATE_TYPE_DATE,
+    TEMPLATE_TYPE_DATETIME,
+    TEMPLATE_TYPE_BOOLEAN,
+    TEMPLATE_TYPE_EMAIL,
+    TEMPLATE_TYPE_ENUM,
+};
+
+enum template_mode {
+    TEMPLATE_MODE_ALL_OR_NOTHING = 1,
+    TEMPLATE_MODE_PARTIAL,
+};
+
+struct template_column {
+    char *key;    /* the SQL column name */
+    char *header; /* the header people write */
+    char **aliases;
+    size_t naliases;
+    enum template_type type;
+    bool required;
+    bool unique;
+    bool has_min, has_max;
+    double min, max;       /* integer/decimal */
+    long max_length;       /* string: -1 when unset; counted in characters */
+    char *pattern;         /* string: POSIX extended regex, NULL when unset */
+    regex_t pattern_regex; /* compiled once by template_parse when pattern is set */
+    char **values;         /* enum: canonical spellings */
+    size_t nvalues;
+    char *format;          /* date/datetime: e.g. "DD/MM/YYYY", NULL when unset */
+};
+
+struct import_template {
+    int64_t id; /* 0 until stored */
+    char *name;
+    char *table;
+    enum template_mode mode;
+    char **upsert_key; /* column keys */
+    size_t nupsert_key;
+    struct template_column *columns;
+    size_t ncolumns;
+};
+
+/* Every problem template_parse found, each one sentence ("columns[2].type: unknown type
+ * \"money\"; use string, integer, decimal, date, datetime, boolean, email or enum"). */
+struct template_problems {
+    char **messages;
+    size_t count;
+};
+
+#define TEMPLATE_PROBLEMS_INIT {NULL, 0}
+void template_problems_free(struct template_problems *problems);
+
+/*
+ * Parses and validates a template JSON document. On success returns 0 and *out. When the
+ * document breaks rules, returns SD_EINVALID, fills `problems` (when not NULL) with every
+ * sentence and `err` with the first one (or a count: "the template has 3 problems: ...").
+ */
+int template_parse(struct import_template **out, const char *json, size_t len,
+                   struct template_problems *problems, struct sd_error *err);
+void template_free(struct import_template *tmpl);
+
+/* The canonical JSON form (what `sheetd template show` prints; includes "id" when set). */
+int template_to_json(const struct import_template *tmpl, struct buf *out, struct sd_error *err);
+
+const char *template_type_name(enum template_type type);
+const char *template_mode_name(enum template_mode mode);
+/* The SQL storage type of a template type. */
+enum data_column_type template_type_column(enum template_type type);
+
+/* The column with this key, or NULL. */
+const struct template_column *template_find_column(const struct import_template *tmpl,
+                                                   const char *key);
+
+/*
+ * Templates in the database (store/template_store.h holds the rows; these wrap them with
+ * parsing and the data table):
+ *
+ * template_create parses and validates `json`, then in one transaction stores the template
+ * and creates its data table; nothing is written when anything fails. SD_EINVALID with
+ * `problems` for a bad template, SD_EEXISTS when the name or table is taken.
+ */
+int template_create(struct import_template **out, struct db *db, const char *json, size_t len,
+                    struct template_problems *problems, struct sd_error *err);
+/* By id. SD_ENOTFOUND with "there is no template with id 7". */
+int template_load(struct import_template **out, struct db *db, int64_t id, struct sd_error *err);
+/* By a user's argument: an id when it is all digits, else a table name. */
+int template_load_arg(struct import_template **out, struct db *db, const char *id_or_table,
+                      struct sd_error *err);
+/* Every stored template, ordered by id. */
+int template_load_all(struct import_template ***out, size_t *count, struct db *db,
+                      struct sd_error *err);
+void template_free_all(struct import_template **tmpls, size_t count);
+
+#endif

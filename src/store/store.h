@@ -1,0 +1,51 @@
+/*
+ * DESIGN
+ * ------
+ * The store is where sheetd keeps everything: a `struct store` knows where the databases
+ * are and hands out connections. With SQLite there are two files, like Rails 8's defaults:
+ *
+ *   <data_dir>/sheetd.db   templates and the imported rows   (store_acquire_main)
+ *   <data_dir>/queue.db    jobs, processes, cache, broadcasts (store_acquire_queue)
+ *
+ * so a long import transaction on sheetd.db never blocks a status write on queue.db. With
+ * PostgreSQL (SHEETD_DATABASE_URL=postgres://...) both kinds of connection go to the same
+ * database.
+ *
+ * SQLite wants one connection per thread, so the store keeps a small pool of open
+ * connections per file: acquire takes one (opening a new one when the pool is empty),
+ * release puts it back. A connection is used by one thread at a time.
+ */
+#ifndef SHEETD_STORE_STORE_H
+#define SHEETD_STORE_STORE_H
+
+#include "base/error.h"
+#include "store/db.h"
+
+struct store_config {
+    unsigned version;
+    const char *data_dir;     /* created when missing */
+    const char *database_url; /* NULL: SQLite files in data_dir */
+};
+
+#define STORE_CONFIG_VERSION 1
+#define STORE_CONFIG_INIT {STORE_CONFIG_VERSION, "./var", NULL}
+
+struct store;
+
+/* Creates the data dir when needed and checks that the databases can be opened. Does not
+ * migrate (store_migrate does). The caller owns *out. */
+int store_open(struct store **out, const struct store_config *config, struct sd_error *err);
+void store_close(struct store *store);
+
+const char *store_data_dir(const struct store *store);
+
+/* Applies every pending migration to both databases, each in its own transaction;
+ * idempotent. *applied (may be NULL) receives how many were applied. */
+int store_migrate(struct store *store, int *applied, struct sd_error *err);
+
+/* Connections from the pool; give each back with store_release. */
+int store_acquire_main(struct store *store, struct db **out, struct sd_error *err);
+int store_acquire_queue(struct store *store, struct db **out, struct sd_error *err);
+void store_release(struct store *store, struct db *db);
+
+#endif
