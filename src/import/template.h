@@ -92,6 +92,16 @@ const char *template_mode_name(enum template_mode mode);
 /* The SQL storage type of a template type. */
 enum data_column_type template_type_column(enum template_type type);
 
+/*
+ * The one rule for matching a sheet's header to a column's header or alias, shared by the
+ * template validator (two columns must not claim the same normalized header) and the import
+ * (a sheet's "E-MAIL " finds the column headed "Email"): ASCII letters folded to lower case,
+ * and spaces, tabs, line breaks, no-break spaces (U+00A0), underscores and hyphens dropped.
+ * Other bytes, UTF-8 included, are kept as they are. Replaces the contents of `out` with the
+ * normalized form of `header[0..len)`; 0 or SD_ENOMEM.
+ */
+int template_header_normalize(struct buf *out, const char *header, size_t len);
+
 /* The column with this key, or NULL. */
 const struct template_column *template_find_column(const struct import_template *tmpl,
                                                    const char *key);
