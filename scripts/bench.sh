@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# `make bench`: measures sheetd against its targets and against the readers people use today,
+# all in one run, and prints ratios (absolute seconds vary between machines; ratios don't).
+#
+#   read    100k: sheetd read vs ExcelJS stream (>= 6x faster) and a bare libzip+expat pass
+#                 over the same sheet XML (within 1.5x)
+#   read    1M:   peak RSS <= 2 x shared-strings text + 32 MB
+#   import  100k: >= 5x faster than ExcelJS parsing only, >= 30x faster than roo; RSS <= 64 MB
+#   import  1M:   <= 11x the 100k time
+#   export  1M:   <= 1.3x libxlsxwriter alone writing the same cells
+#
+# BENCH_PEERS=0 skips the peers (for a quick run); BENCH_ROWS_LARGE changes the 1M size.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+bin="$PWD/$build/sheetd"
+shared=../shared/bench
+out=bench/out
+large=${BENCH_ROWS_LARGE:-1000000}
+mkdir -p "$out"
+[ -f "$shared/gen_xlsx.c" ] || { echo "bench: ../shared/bench is missing; nothing to compare with"; exit 2; }
+
+cflags="-O2 -Wall"
+cc $cflags -o "$out/gen_xlsx" "$shared/gen_xlsx.c" $(pkg-config --cflags --libs xlsxwriter) || exit 2
+cc $cflags -o "$out/bare_zip_expat" bench/bare_zip_expat.c $(pkg-config --cflags --libs libzip expat) || exit 2
+cc $cflags -o "$out/xlsxwriter_baseline" bench/xlsxwriter_baseline.c $(pkg-config --cflags --libs xlsxwriter) || exit 2
+
+small="$out/customers_100k.xlsx"
+big="$out/customers_${large}.xlsx"
+[ -f "$small" ] || "$out/gen_xlsx" "$small" 100000
+[ -f "$big" ] || "$out/gen_xlsx" "$big" "$large"
+
+# measure NAME CMD... : runs CMD with stdout discarded, records "seconds peak_kb" in $m_NAME
+declare -A secs rss
+measure() {
+  local name=$1; shift
+  local t
+  t=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+  secs[$name]=$(awk '{print $1}' <<<"$t")
+  rss[$name]=$(awk '{print $2}' <<<"$t")
+  printf "  %-28s %8.2f s %9.1f MB\n" "$name" "${secs[$name]}" "$(awk "BEGIN{print ${rss[$name]}/1024}")"
+}
+ratio() { awk "BEGIN{ if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"n/a\" }"; }
+verdict() { awk "BEGIN{ exit !($1) }" && echo PASS || echo FAIL; }
+
+echo "sheetd benchmarks ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ))"
+echo "reading"
+measure read_100k "$bin" read "$small" --format cells
+measure bare_100k "$out/bare_zip_expat" "$small"
+measure read_1M "$bin" read "$big" --format cells
+measure bare_1M "$out/bare_zip_expat" "$big"
+
+sst_bytes=$(unzip -p "$big" xl/sharedStrings.xml | python3 -c '
+import re, sys
+data = sys.stdin.read()
+print(sum(len(m.encode()) for m in re.findall(r"<t[^>]*>([^<]*)</t>", data)))')
+
+echo "importing (SQLite, examples/customers.template.json)"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+import_run() { # name file
+  rm -rf "$work/data"; mkdir -p "$work/data"
+  SHEETD_DATA_DIR="$work/data" "$bin" template create --file examples/customers.template.json >/dev/null
+  SHEETD_DATA_DIR="$work/data" measure "$1" "$bin" import customers "$2"
+}
+import_run import_100k "$small"
+import_run import_1M "$big"
+echo "exporting"
+SHEETD_DATA_DIR="$work/data" measure export_1M "$bin" export customers "$work/export.xlsx"
+measure xlsxwriter_1M "$out/xlsxwriter_baseline" "$work/baseline.xlsx" "$large"
+
+if [ "${BENCH_PEERS:-1}" != 0 ]; then
+  echo "peers (../shared/bench/peers.sh: parse only)"
+  while read -r peer s k rows cells; do
+    secs[peer_${peer}_100k]=$s; rss[peer_${peer}_100k]=$k
+    printf "  %-28s %8.2f s %9.1f MB  (%s rows)\n" "${peer} 100k" "$s" "$(awk "BEGIN{print $k/1024}")" "$rows"
+  done < <("$shared/peers.sh" "$small" exceljs sheetjs openpyxl pandas roo 2>/dev/null)
+  while read -r peer s k rows cells; do
+    secs[peer_${peer}_1M]=$s; rss[peer_${peer}_1M]=$k
+    printf "  %-28s %8.2f s %9.1f MB  (%s rows)\n" "${peer} 1M" "$s" "$(awk "BEGIN{print $k/1024}")" "$rows"
+  done < <("$shared/peers.sh" "$big" exceljs 2>/dev/null)
+fi
+
+echo
+echo "targets"
+r=$(ratio "${secs[peer_exceljs_100k]:-0}" "${secs[read_100k]}")
+echo "  read 100k vs ExcelJS stream:  ${r}x faster (target >= 6)        $(verdict "$r >= 6")"
+r=$(ratio "${secs[read_100k]}" "${secs[bare_100k]}")
+echo "  read 100k vs bare zip+expat:  ${r}x the time (target <= 1.5)    $(verdict "$r <= 1.5")"
+limit_kb=$(( (2 * sst_bytes) / 1024 + 32 * 1024 ))
+echo "  read 1M peak RSS:             $((rss[read_1M] / 1024)) MB (target <= $((limit_kb / 1024)) MB = 2 x ${sst_bytes} B strings + 32 MB)  $(verdict "${rss[read_1M]} <= $limit_kb")"
+r=$(ratio "${secs[peer_exceljs_100k]:-0}" "${secs[import_100k]}")
+echo "  import 100k vs ExcelJS:       ${r}x faster (target >= 5)        $(verdict "$r >= 5")"
+r=$(ratio "${secs[peer_roo_100k]:-0}" "${secs[import_100k]}")
+echo "  import 100k vs roo:           ${r}x faster (target >= 30)       $(verdict "$r >= 30")"
+echo "  import 100k peak RSS:         $((rss[import_100k] / 1024)) MB (target <= 64)  $(verdict "${rss[import_100k]} <= 65536")"
+r=$(ratio "${secs[import_1M]}" "${secs[import_100k]}")
+echo "  import 1M / import 100k:      ${r}x (target <= 11)              $(verdict "$r <= 11")"
+r=$(ratio "${secs[export_1M]}" "${secs[xlsxwriter_1M]}")
+echo "  export 1M vs libxlsxwriter:   ${r}x the time (target <= 1.3)    $(verdict "$r <= 1.3")"
+for p in sheetjs openpyxl pandas roo; do
+  [ -n "${secs[peer_${p}_100k]:-}" ] && echo "  read 100k vs $p: $(ratio "${secs[peer_${p}_100k]}" "${secs[read_100k]}")x faster; import 100k vs $p: $(ratio "${secs[peer_${p}_100k]}" "${secs[import_100k]}")x faster"
+done
