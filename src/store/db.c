@@ -1,0 +1,296 @@
+/*
+ * The public database wrappers (db.h). Each one checks what only a programming error could
+ * get wrong (asserts), then forwards to the backend's ops table; db_open is the one place
+ * that knows which backends exist and picks one from the URL.
+ */
+#include "store/db.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/str.h"
+#include "store/db_backend.h"
+
+#define DB_DEFAULT_BUSY_TIMEOUT_MS 5000
+#define DB_MAX_BUSY_TIMEOUT_MS 600000
+
+/* Parses the options after '?' in a SQLite URL ("busy_timeout=50"). Only busy_timeout is
+ * known; anything else is a usage error, so a typo is not silently ignored. */
+static int db_parse_sqlite_options(const char *opts, int *busy_timeout_ms, struct sd_error *err)
+{
+    while (*opts) {
+        const char *end = strchr(opts, '&');
+        size_t len = end ? (size_t)(end - opts) : strlen(opts);
+        const char *eq = memchr(opts, '=', len);
+        if (!eq)
+            return sd_error_set(err, SD_EUSAGE,
+                                "the database URL option \"%.*s\" needs a value (NAME=VALUE)",
+                                (int)len, opts);
+        size_t klen = (size_t)(eq - opts);
+        if (klen == strlen("busy_timeout") && !memcmp(opts, "busy_timeout", klen)) {
+            char value[32];
+            size_t vlen = len - klen - 1;
+            char *stop;
+            long n = -1;
+            if (vlen > 0 && vlen < sizeof value) {
+                memcpy(value, eq + 1, vlen);
+                value[vlen] = '\0';
+                errno = 0;
+                n = strtol(value, &stop, 10);
+                if (errno || *stop)
+                    n = -1;
+            }
+            if (n < 0 || n > DB_MAX_BUSY_TIMEOUT_MS)
+                return sd_error_set(err, SD_EUSAGE,
+                                    "busy_timeout in the database URL must be a whole number of "
+                                    "milliseconds from 0 to %d",
+                                    DB_MAX_BUSY_TIMEOUT_MS);
+            *busy_timeout_ms = (int)n;
+        } else {
+            return sd_error_set(err, SD_EUSAGE,
+                                "unknown database URL option \"%.*s\"; the only option is "
+                                "busy_timeout",
+                                (int)klen, opts);
+        }
+        opts = end ? end + 1 : opts + len;
+    }
+    return 0;
+}
+
+/*
+ * Picks the backend from the URL:
+ *   "postgres://..." / "postgresql://..."  PostgreSQL (not built yet: a usage error);
+ *   "sqlite:PATH[?busy_timeout=MS]"         SQLite;
+ *   a bare path (no "scheme://")             SQLite.
+ * A last '?' followed by NAME=VALUE pairs is read as options; a '?' with no '=' after it,
+ * or with a '/' after it, is part of the file name.
+ */
+int db_open(struct db **out, const char *url, struct sd_error *err)
+{
+    assert(out && url);
+    *out = NULL;
+    if (str_has_prefix(url, "postgres://") || str_has_prefix(url, "postgresql://"))
+        return sd_error_set(err, SD_EUSAGE,
+                            "PostgreSQL is not supported yet; set SHEETD_DATABASE_URL to a "
+                            "SQLite file (sqlite:PATH) or leave it unset");
+    const char *path = url;
+    if (str_has_prefix(url, "sqlite:"))
+        path = url + strlen("sqlite:");
+    else if (strstr(url, "://"))
+        return sd_error_set(err, SD_EUSAGE,
+                            "the database URL \"%s\" names an unknown kind of database; use "
+                            "sqlite:PATH",
+                            url);
+
+    int busy_timeout_ms = DB_DEFAULT_BUSY_TIMEOUT_MS;
+    size_t path_len = strlen(path);
+    const char *q = strrchr(path, '?');
+    if (q && strchr(q, '=') && !strchr(q, '/')) {
+        int rc = db_parse_sqlite_options(q + 1, &busy_timeout_ms, err);
+        if (rc)
+            return rc;
+        path_len = (size_t)(q - path);
+    }
+    if (path_len == 0)
+        return sd_error_set(err, SD_EUSAGE,
+                            "the database URL \"%s\" has no file name; use sqlite:PATH", url);
+    char *file = str_ndup(path, path_len);
+    if (!file)
+        return sd_error_nomem(err);
+    int rc = db_sqlite_open(out, file, busy_timeout_ms, err);
+    free(file);
+    return rc;
+}
+
+void db_close(struct db *db)
+{
+    if (db)
+        db->ops->close(db);
+}
+
+const char *db_backend_name(const struct db *db)
+{
+    assert(db);
+    return db->ops->name;
+}
+
+int db_exec(struct db *db, const char *sql, struct sd_error *err)
+{
+    assert(db && sql);
+    return db->ops->exec(db, sql, err);
+}
+
+int db_prepare(struct db_stmt **out, struct db *db, const char *sql, struct sd_error *err)
+{
+    assert(out && db && sql);
+    *out = NULL;
+    return db->ops->prepare(out, db, sql, err);
+}
+
+int db_bind_null(struct db_stmt *stmt, int idx)
+{
+    assert(stmt && idx >= 1);
+    return stmt->db->ops->bind_null(stmt, idx);
+}
+
+int db_bind_int64(struct db_stmt *stmt, int idx, int64_t value)
+{
+    assert(stmt && idx >= 1);
+    return stmt->db->ops->bind_int64(stmt, idx, value);
+}
+
+int db_bind_double(struct db_stmt *stmt, int idx, double value)
+{
+    assert(stmt && idx >= 1);
+    return stmt->db->ops->bind_double(stmt, idx, value);
+}
+
+int db_bind_bool(struct db_stmt *stmt, int idx, bool value)
+{
+    assert(stmt && idx >= 1);
+    return stmt->db->ops->bind_bool(stmt, idx, value);
+}
+
+int db_bind_text(struct db_stmt *stmt, int idx, const char *text, size_t len)
+{
+    assert(stmt && idx >= 1 && (text || len == 0));
+    if (!text)
+        text = "";
+    return stmt->db->ops->bind_text(stmt, idx, text, len);
+}
+
+int db_step(struct db_stmt *stmt, struct sd_error *err)
+{
+    assert(stmt);
+    return stmt->db->ops->step(stmt, err);
+}
+
+int db_column_count(struct db_stmt *stmt)
+{
+    assert(stmt);
+    return stmt->db->ops->column_count(stmt);
+}
+
+bool db_column_is_null(struct db_stmt *stmt, int col)
+{
+    assert(stmt && col >= 0);
+    return stmt->db->ops->column_is_null(stmt, col);
+}
+
+int64_t db_column_int64(struct db_stmt *stmt, int col)
+{
+    assert(stmt && col >= 0);
+    return stmt->db->ops->column_int64(stmt, col);
+}
+
+double db_column_double(struct db_stmt *stmt, int col)
+{
+    assert(stmt && col >= 0);
+    return stmt->db->ops->column_double(stmt, col);
+}
+
+const char *db_column_text(struct db_stmt *stmt, int col)
+{
+    assert(stmt && col >= 0);
+    return stmt->db->ops->column_text(stmt, col);
+}
+
+int64_t db_changes(struct db_stmt *stmt)
+{
+    assert(stmt);
+    return stmt->db->ops->changes(stmt);
+}
+
+int db_reset(struct db_stmt *stmt)
+{
+    assert(stmt);
+    return stmt->db->ops->reset(stmt);
+}
+
+void db_finalize(struct db_stmt *stmt)
+{
+    if (stmt)
+        stmt->db->ops->finalize(stmt);
+}
+
+int db_begin(struct db *db, struct sd_error *err)
+{
+    assert(db);
+    return db->ops->begin(db, err);
+}
+
+int db_commit(struct db *db, struct sd_error *err)
+{
+    assert(db);
+    return db->ops->commit(db, err);
+}
+
+void db_rollback(struct db *db)
+{
+    assert(db);
+    db->ops->rollback(db);
+}
+
+int64_t db_last_insert_id(struct db *db)
+{
+    assert(db);
+    return db->ops->last_insert_id(db);
+}
+
+int db_bulk_open(struct db_bulk **out, struct db *db, const struct db_bulk_options *opts,
+                 struct sd_error *err)
+{
+    assert(out && db && opts);
+    assert(opts->version == DB_BULK_OPTIONS_VERSION);
+    assert(opts->table && opts->columns && opts->ncolumns > 0);
+    assert(opts->nkey_columns == 0 || opts->key_columns);
+    *out = NULL;
+    return db->ops->bulk_open(out, db, opts, err);
+}
+
+int db_bulk_write_row(struct db_bulk *bulk, const struct db_value *values, bool *updated,
+                      struct sd_error *err)
+{
+    assert(bulk && values);
+    if (updated)
+        *updated = false;
+    return bulk->db->ops->bulk_write_row(bulk, values, updated, err);
+}
+
+int db_bulk_flush(struct db_bulk *bulk, struct sd_error *err)
+{
+    assert(bulk);
+    return bulk->db->ops->bulk_flush(bulk, err);
+}
+
+void db_bulk_close(struct db_bulk *bulk)
+{
+    if (bulk)
+        bulk->db->ops->bulk_close(bulk);
+}
+
+const struct db_dialect *db_dialect_of(const struct db *db)
+{
+    assert(db);
+    return db->ops->dialect;
+}
+
+int db_table_columns(char ***out, size_t *count, struct db *db, const char *table,
+                     struct sd_error *err)
+{
+    assert(out && count && db && table);
+    *out = NULL;
+    *count = 0;
+    return db->ops->table_columns(out, count, db, table, err);
+}
+
+void db_free_names(char **names, size_t count)
+{
+    if (!names)
+        return;
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+}

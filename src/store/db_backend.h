@@ -1,0 +1,114 @@
+/*
+ * DESIGN
+ * ------
+ * What a database backend provides, for the wrappers in db.c. This header is private to
+ * src/store/: the rest of the program sees only db.h.
+ *
+ * A backend fills one `static const struct db_ops` table and embeds the base structs first
+ * in its own:
+ *
+ *     struct sqlite_db   { struct db base;      sqlite3 *conn; ... };
+ *     struct sqlite_stmt { struct db_stmt base; sqlite3_stmt *stmt; ... };
+ *     struct sqlite_bulk { struct db_bulk base; ... };
+ *
+ * so a `struct db *` handed to a backend function can be cast to its own struct, the way
+ * SQLite's VFS objects and PostgreSQL's table access methods work. The wrappers in db.c check
+ * their arguments and forward to `db->ops`; a statement or bulk writer reaches the table
+ * through the connection that made it.
+ *
+ * A backend also describes its dialect (`struct db_dialect`): the few type names and column
+ * definitions that differ between SQLite and PostgreSQL, so that code such as data_table.c
+ * writes one CREATE TABLE for both without asking which backend it is talking to.
+ *
+ * Adding the PostgreSQL backend means writing db_postgres.c with its own ops table and
+ * dialect, declaring its open function below, and routing "postgres://" URLs to it in
+ * db_open (db.c) instead of the "not supported yet" error.
+ */
+#ifndef SHEETD_STORE_DB_BACKEND_H
+#define SHEETD_STORE_DB_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "store/db.h"
+
+/* SQL fragments that differ between backends. */
+struct db_dialect {
+    const char *id_column;     /* e.g. "INTEGER PRIMARY KEY" / "BIGSERIAL PRIMARY KEY" */
+    const char *int64_type;    /* BIGINT */
+    const char *double_type;   /* REAL / DOUBLE PRECISION */
+    const char *text_type;     /* TEXT */
+    const char *date_type;     /* TEXT / DATE */
+    const char *datetime_type; /* TEXT / TIMESTAMP */
+    const char *bool_type;     /* INTEGER / BOOLEAN */
+};
+
+struct db_ops {
+    const char *name; /* "sqlite", "postgres" */
+    const struct db_dialect *dialect;
+
+    void (*close)(struct db *db);
+    int (*exec)(struct db *db, const char *sql, struct sd_error *err);
+
+    int (*prepare)(struct db_stmt **out, struct db *db, const char *sql, struct sd_error *err);
+    int (*bind_null)(struct db_stmt *stmt, int idx);
+    int (*bind_int64)(struct db_stmt *stmt, int idx, int64_t value);
+    int (*bind_double)(struct db_stmt *stmt, int idx, double value);
+    int (*bind_bool)(struct db_stmt *stmt, int idx, bool value);
+    int (*bind_text)(struct db_stmt *stmt, int idx, const char *text, size_t len);
+    int (*step)(struct db_stmt *stmt, struct sd_error *err);
+    int (*column_count)(struct db_stmt *stmt);
+    bool (*column_is_null)(struct db_stmt *stmt, int col);
+    int64_t (*column_int64)(struct db_stmt *stmt, int col);
+    double (*column_double)(struct db_stmt *stmt, int col);
+    const char *(*column_text)(struct db_stmt *stmt, int col);
+    int64_t (*changes)(struct db_stmt *stmt);
+    int (*reset)(struct db_stmt *stmt);
+    void (*finalize)(struct db_stmt *stmt);
+
+    int (*begin)(struct db *db, struct sd_error *err);
+    int (*commit)(struct db *db, struct sd_error *err);
+    void (*rollback)(struct db *db);
+    int64_t (*last_insert_id)(struct db *db);
+
+    int (*bulk_open)(struct db_bulk **out, struct db *db, const struct db_bulk_options *opts,
+                     struct sd_error *err);
+    int (*bulk_write_row)(struct db_bulk *bulk, const struct db_value *values, bool *updated,
+                          struct sd_error *err);
+    int (*bulk_flush)(struct db_bulk *bulk, struct sd_error *err);
+    void (*bulk_close)(struct db_bulk *bulk);
+
+    /* The column names of `table` in definition order: a malloc'd array of malloc'd strings
+     * (free with db_free_names). SD_ENOTFOUND when there is no such table. */
+    int (*table_columns)(char ***out, size_t *count, struct db *db, const char *table,
+                         struct sd_error *err);
+};
+
+struct db {
+    const struct db_ops *ops;
+    void *owner; /* free for the code that owns the connection (the store's pool) */
+};
+
+struct db_stmt {
+    struct db *db;
+};
+
+struct db_bulk {
+    struct db *db;
+};
+
+/* Backend open functions, called by db_open after it has picked the backend from the URL.
+ * `path` is the file name; `busy_timeout_ms` how long a statement waits for a lock before
+ * reporting SD_ERETRY. */
+int db_sqlite_open(struct db **out, const char *path, int busy_timeout_ms,
+                   struct sd_error *err);
+
+/* Helpers for the store's own files (data_table.c, ...). */
+const struct db_dialect *db_dialect_of(const struct db *db);
+int db_table_columns(char ***out, size_t *count, struct db *db, const char *table,
+                     struct sd_error *err);
+void db_free_names(char **names, size_t count);
+
+#endif

@@ -1,0 +1,403 @@
+/*
+ * DESIGN
+ * ------
+ * The SQLite backend: one `struct sqlite_db` per connection, opened with
+ *
+ *   journal_mode=WAL      readers never block the writer and the writer never blocks readers;
+ *   busy_timeout          a statement that meets another connection's write lock waits this
+ *                         long (5 s unless the URL says "?busy_timeout=MS") before it gives
+ *                         up with SD_ERETRY;
+ *   foreign_keys=ON       SQLite leaves them off unless asked;
+ *   synchronous=NORMAL    with WAL, durable except for the last transactions before a power
+ *                         cut, and much faster than FULL.
+ *
+ * Connections are opened SQLITE_OPEN_NOMUTEX: sheetd never shares one between threads at the
+ * same time (the store's pool hands each to one thread), so SQLite's per-connection mutex
+ * would be pure overhead.
+ *
+ * db_begin starts BEGIN IMMEDIATE, which takes the write lock at once. sheetd opens
+ * transactions to write; a deferred transaction that reads first and then tries to write can
+ * fail with SQLITE_BUSY without waiting at all (the busy handler cannot help a reader that
+ * must upgrade), whereas an immediate one waits in the busy handler like any other writer.
+ *
+ * Placeholders are written `$1`, `$2` ...: SQLite reads "$1" as a parameter *named* "$1", and
+ * gives named parameters the index of their first appearance, so callers must number them in
+ * the order they first appear in the text (which is what anyone writes anyway). The index is
+ * looked up by name so that a statement like "... WHERE b = $2 AND a = $1" still binds right.
+ */
+#include "store/db_sqlite.h"
+
+#include <assert.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/str.h"
+
+static const struct db_dialect sqlite_dialect = {
+    .id_column = "INTEGER PRIMARY KEY",
+    .int64_type = "BIGINT",
+    .double_type = "REAL",
+    .text_type = "TEXT",
+    .date_type = "TEXT",
+    .datetime_type = "TEXT",
+    .bool_type = "INTEGER",
+};
+
+static struct sqlite_db *as_db(struct db *db)
+{
+    return (struct sqlite_db *)db;
+}
+
+static struct sqlite_stmt *as_stmt(struct db_stmt *stmt)
+{
+    return (struct sqlite_stmt *)stmt;
+}
+
+int db_sqlite_error(int rc, const char *message, struct sd_error *err)
+{
+    if (!message)
+        message = sqlite3_errstr(rc);
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return sd_error_set(err, SD_ERETRY,
+                            "the database is busy (another connection is writing to it); "
+                            "try again");
+    case SQLITE_NOMEM:
+        return sd_error_nomem(err);
+    case SQLITE_TOOBIG:
+        return sd_error_set(err, SD_ELIMIT, "a value is too large for the database: %s",
+                            message);
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+            rc == SQLITE_CONSTRAINT_ROWID) {
+            const char *what = strstr(message, "failed: ");
+            return sd_error_set(err, SD_EEXISTS,
+                                "a row with the same %s already exists (a unique constraint "
+                                "refused the new one)",
+                                what ? what + strlen("failed: ") : "key");
+        }
+        return sd_error_set(err, SD_EINVALID, "the database refused the row: %s", message);
+    default:
+        return sd_error_set(err, SD_ERROR, "database error: %s", message);
+    }
+}
+
+int db_sqlite_append_ident(struct buf *b, const char *name)
+{
+    if (buf_putc(b, '"'))
+        return SD_ENOMEM;
+    for (const char *p = name; *p; p++)
+        if ((*p == '"' && buf_putc(b, '"')) || buf_putc(b, *p))
+            return SD_ENOMEM;
+    return buf_putc(b, '"') ? SD_ENOMEM : 0;
+}
+
+static void sqlite_close(struct db *db)
+{
+    struct sqlite_db *s = as_db(db);
+    /* sqlite3_close_v2 defers the close until forgotten statements are finalized instead of
+     * failing with SQLITE_BUSY and leaking the connection. */
+    sqlite3_close_v2(s->conn);
+    free(s->path);
+    free(s);
+}
+
+static int sqlite_exec(struct db *db, const char *sql, struct sd_error *err)
+{
+    struct sqlite_db *s = as_db(db);
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->conn, sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        return 0;
+    int code = db_sqlite_error(sqlite3_extended_errcode(s->conn), msg, err);
+    sqlite3_free(msg);
+    return code;
+}
+
+/* Prepares one statement. Text after the first statement (other than white space and a
+ * semicolon) is refused: a prepared statement runs one statement, and silently dropping the
+ * rest would hide a mistake. db_exec runs several. */
+static int sqlite_prepare(struct db_stmt **out, struct db *db, const char *sql,
+                          struct sd_error *err)
+{
+    struct sqlite_db *s = as_db(db);
+    struct sqlite_stmt *st = calloc(1, sizeof *st);
+    if (!st)
+        return sd_error_nomem(err);
+    st->base.db = db;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v2(s->conn, sql, -1, &st->stmt, &tail);
+    if (rc != SQLITE_OK) {
+        rc = db_sqlite_error(sqlite3_extended_errcode(s->conn), sqlite3_errmsg(s->conn), err);
+        goto fail;
+    }
+    if (!st->stmt) {
+        rc = sd_error_set(err, SD_EUSAGE, "there is no SQL statement to prepare");
+        goto fail;
+    }
+    while (tail && (*tail == ' ' || *tail == '\t' || *tail == '\n' || *tail == '\r' ||
+                    *tail == ';'))
+        tail++;
+    if (tail && *tail) {
+        rc = sd_error_set(err, SD_EUSAGE,
+                          "db_prepare takes one SQL statement; use db_exec for several");
+        goto fail;
+    }
+    *out = &st->base;
+    return 0;
+fail:
+    sqlite3_finalize(st->stmt);
+    free(st);
+    return rc;
+}
+
+/* "$N" is a named parameter in SQLite: find its index by name, falling back to N for the
+ * other spellings SQLite allows ("?N"). 0 when the statement has no such parameter. */
+static int param_index(sqlite3_stmt *stmt, int idx)
+{
+    char name[16];
+    snprintf(name, sizeof name, "$%d", idx);
+    int i = sqlite3_bind_parameter_index(stmt, name);
+    if (i > 0)
+        return i;
+    if (idx > sqlite3_bind_parameter_count(stmt))
+        return 0;
+    const char *other = sqlite3_bind_parameter_name(stmt, idx);
+    return !other || other[0] == '?' ? idx : 0;
+}
+
+/* Records a bind failure for db_step to report and returns its code. */
+static int bind_result(struct sqlite_stmt *st, int idx, int rc)
+{
+    if (rc == SQLITE_OK)
+        return 0;
+    int code = rc == SQLITE_NOMEM ? SD_ENOMEM : rc == SQLITE_TOOBIG ? SD_ELIMIT : SD_EUSAGE;
+    if (!st->bind_rc) {
+        st->bind_rc = code;
+        st->bind_idx = idx;
+    }
+    return code;
+}
+
+static int sqlite_bind_null(struct db_stmt *stmt, int idx)
+{
+    struct sqlite_stmt *st = as_stmt(stmt);
+    int i = param_index(st->stmt, idx);
+    return bind_result(st, idx, i ? sqlite3_bind_null(st->stmt, i) : SQLITE_RANGE);
+}
+
+static int sqlite_bind_int64(struct db_stmt *stmt, int idx, int64_t value)
+{
+    struct sqlite_stmt *st = as_stmt(stmt);
+    int i = param_index(st->stmt, idx);
+    return bind_result(st, idx, i ? sqlite3_bind_int64(st->stmt, i, value) : SQLITE_RANGE);
+}
+
+static int sqlite_bind_double(struct db_stmt *stmt, int idx, double value)
+{
+    struct sqlite_stmt *st = as_stmt(stmt);
+    int i = param_index(st->stmt, idx);
+    return bind_result(st, idx, i ? sqlite3_bind_double(st->stmt, i, value) : SQLITE_RANGE);
+}
+
+static int sqlite_bind_bool(struct db_stmt *stmt, int idx, bool value)
+{
+    return sqlite_bind_int64(stmt, idx, value ? 1 : 0);
+}
+
+static int sqlite_bind_text(struct db_stmt *stmt, int idx, const char *text, size_t len)
+{
+    struct sqlite_stmt *st = as_stmt(stmt);
+    int i = param_index(st->stmt, idx);
+    return bind_result(st, idx,
+                       i ? sqlite3_bind_text64(st->stmt, i, text, len, SQLITE_TRANSIENT,
+                                               SQLITE_UTF8)
+                         : SQLITE_RANGE);
+}
+
+static int sqlite_step(struct db_stmt *stmt, struct sd_error *err)
+{
+    struct sqlite_stmt *st = as_stmt(stmt);
+    sqlite3 *conn = as_db(stmt->db)->conn;
+    if (st->bind_rc) {
+        if (st->bind_rc == SD_ENOMEM)
+            return sd_error_nomem(err);
+        return sd_error_set(err, st->bind_rc,
+                            "parameter $%d could not be bound: the statement has %d parameters "
+                            "or the value is too large",
+                            st->bind_idx, sqlite3_bind_parameter_count(st->stmt));
+    }
+    sqlite3_int64 before = sqlite3_total_changes64(conn);
+    int rc = sqlite3_step(st->stmt);
+    if (rc == SQLITE_ROW)
+        return DB_ROW;
+    if (rc == SQLITE_DONE) {
+        /* sqlite3_changes64 keeps the count of the last INSERT/UPDATE/DELETE on the
+         * connection, even after a later CREATE; only trust it when this step changed rows. */
+        st->changes = sqlite3_total_changes64(conn) != before ? sqlite3_changes64(conn) : 0;
+        return DB_DONE;
+    }
+    return db_sqlite_error(sqlite3_extended_errcode(conn), sqlite3_errmsg(conn), err);
+}
+
+static int sqlite_column_count(struct db_stmt *stmt)
+{
+    return sqlite3_column_count(as_stmt(stmt)->stmt);
+}
+
+static bool sqlite_column_is_null(struct db_stmt *stmt, int col)
+{
+    return sqlite3_column_type(as_stmt(stmt)->stmt, col) == SQLITE_NULL;
+}
+
+static int64_t sqlite_column_int64(struct db_stmt *stmt, int col)
+{
+    return sqlite3_column_int64(as_stmt(stmt)->stmt, col);
+}
+
+static double sqlite_column_double(struct db_stmt *stmt, int col)
+{
+    return sqlite3_column_double(as_stmt(stmt)->stmt, col);
+}
+
+static const char *sqlite_column_text(struct db_stmt *stmt, int col)
+{
+    return (const char *)sqlite3_column_text(as_stmt(stmt)->stmt, col);
+}
+
+static int64_t sqlite_changes(struct db_stmt *stmt)
+{
+    return as_stmt(stmt)->changes;
+}
+
+/* Bindings stay as they were (SQLite's own rule), so a caller may rebind only what
+ * changes. sqlite3_reset repeats the last step's error code; that error was already
+ * reported by db_step, so it is not an error of the reset. */
+static int sqlite_reset(struct db_stmt *stmt)
+{
+    struct sqlite_stmt *st = as_stmt(stmt);
+    sqlite3_reset(st->stmt);
+    st->bind_rc = 0;
+    st->bind_idx = 0;
+    st->changes = 0;
+    return 0;
+}
+
+static void sqlite_finalize(struct db_stmt *stmt)
+{
+    struct sqlite_stmt *st = as_stmt(stmt);
+    sqlite3_finalize(st->stmt);
+    free(st);
+}
+
+static int sqlite_begin(struct db *db, struct sd_error *err)
+{
+    return sqlite_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+static int sqlite_commit(struct db *db, struct sd_error *err)
+{
+    return sqlite_exec(db, "COMMIT", err);
+}
+
+static void sqlite_rollback(struct db *db)
+{
+    struct sqlite_db *s = as_db(db);
+    if (!sqlite3_get_autocommit(s->conn))
+        sqlite3_exec(s->conn, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int64_t sqlite_last_insert_id(struct db *db)
+{
+    return sqlite3_last_insert_rowid(as_db(db)->conn);
+}
+
+static const struct db_ops sqlite_ops = {
+    .name = "sqlite",
+    .dialect = &sqlite_dialect,
+    .close = sqlite_close,
+    .exec = sqlite_exec,
+    .prepare = sqlite_prepare,
+    .bind_null = sqlite_bind_null,
+    .bind_int64 = sqlite_bind_int64,
+    .bind_double = sqlite_bind_double,
+    .bind_bool = sqlite_bind_bool,
+    .bind_text = sqlite_bind_text,
+    .step = sqlite_step,
+    .column_count = sqlite_column_count,
+    .column_is_null = sqlite_column_is_null,
+    .column_int64 = sqlite_column_int64,
+    .column_double = sqlite_column_double,
+    .column_text = sqlite_column_text,
+    .changes = sqlite_changes,
+    .reset = sqlite_reset,
+    .finalize = sqlite_finalize,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .last_insert_id = sqlite_last_insert_id,
+    .bulk_open = db_sqlite_bulk_open,
+    .bulk_write_row = db_sqlite_bulk_write_row,
+    .bulk_flush = db_sqlite_bulk_flush,
+    .bulk_close = db_sqlite_bulk_close,
+    .table_columns = db_sqlite_table_columns,
+};
+
+/*
+ * Opens (creating when missing) the database file and applies the settings in the DESIGN
+ * block. Setting journal_mode=WAL is the first statement that reads the file, so a file that
+ * is not a database, or a directory that cannot be written, is reported here rather than at
+ * the first query. The caller owns *out and closes it with db_close.
+ */
+int db_sqlite_open(struct db **out, const char *path, int busy_timeout_ms, struct sd_error *err)
+{
+    struct sqlite_db *s = calloc(1, sizeof *s);
+    if (!s)
+        return sd_error_nomem(err);
+    s->base.ops = &sqlite_ops;
+    int code;
+    s->path = str_dup(path);
+    if (!s->path) {
+        code = sd_error_nomem(err);
+        goto fail;
+    }
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                SQLITE_OPEN_EXRESCODE;
+    int rc = sqlite3_open_v2(path, &s->conn, flags, NULL);
+    if (rc != SQLITE_OK) {
+        if (!s->conn) {
+            code = sd_error_nomem(err);
+            goto fail;
+        }
+        code = db_sqlite_error(rc, sqlite3_errmsg(s->conn), err);
+        goto fail_open;
+    }
+    sqlite3_busy_timeout(s->conn, busy_timeout_ms);
+    /* journal_mode answers with a row; a database that cannot do WAL (":memory:") answers
+     * "memory" and keeps working, which is fine. */
+    code = sqlite_exec(&s->base, "PRAGMA journal_mode=WAL", err);
+    if (!code)
+        code = sqlite_exec(&s->base, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", err);
+    if (code)
+        goto fail_open;
+    *out = &s->base;
+    return 0;
+fail_open:
+    if (code != SD_ERETRY && code != SD_ENOMEM && err)
+        sd_error_set(err, code, "could not open the database %s: %s%s", path,
+                     sqlite3_errmsg(s->conn),
+                     (sqlite3_errcode(s->conn) & 0xff) == SQLITE_CANTOPEN
+                         ? " (check that its directory exists and is writable)"
+                         : "");
+    else if (code == SD_ERETRY)
+        sd_error_prefix(err, "could not open the database %s", path);
+fail:
+    if (s->conn)
+        sqlite3_close_v2(s->conn);
+    free(s->path);
+    free(s);
+    return code;
+}

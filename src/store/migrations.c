@@ -1,0 +1,214 @@
+/*
+ * DESIGN
+ * ------
+ * Each database records the migrations it has had in
+ *
+ *     schema_migrations(version INTEGER PRIMARY KEY, applied_at TEXT)
+ *
+ * and migrations_apply runs, in version order, every migration whose version is not there.
+ * Each migration runs in its own transaction together with the INSERT that records it, so a
+ * migration is either fully applied and recorded or not at all; running again applies
+ * nothing.
+ *
+ * The version is checked *inside* the migration's transaction (BEGIN IMMEDIATE holds the
+ * write lock), so two processes migrating at the same time cannot both apply the same
+ * migration: the second one waits, then finds the version recorded and skips it.
+ *
+ * The two sets own disjoint version ranges (sheetd.db 1-999, queue.db 1001-1999). With SQLite
+ * they live in different files and could share numbers, but with PostgreSQL both sets go
+ * into one database and one schema_migrations table, where equal numbers would collide.
+ *
+ * A migration's SQL is written for SQLite today. When the PostgreSQL backend arrives, a
+ * migration whose SQL differs (INTEGER PRIMARY KEY vs BIGSERIAL) gets a second text chosen by
+ * the backend's name; migrations never change once released, new ones are appended.
+ */
+#include "store/migrations.h"
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "base/clock.h"
+
+/* sheetd.db: templates. The data tables of the templates are created by data_table_create
+ * when a template is stored, not here. */
+static const struct migration main_migrations[] = {
+    {1, "create import_templates",
+     "CREATE TABLE import_templates ("
+     " id INTEGER PRIMARY KEY,"
+     " name TEXT NOT NULL UNIQUE,"       /* what people call the template */
+     " table_name TEXT NOT NULL UNIQUE," /* the data table its rows go to */
+     " definition TEXT NOT NULL,"        /* the template JSON as submitted */
+     " created_at TEXT NOT NULL"         /* ISO 8601 UTC */
+     ")"},
+};
+
+/*
+ * queue.db: the tables the background-job layer (src/jobs/) builds on. Only the tables live
+ * here; how rows move through them is that layer's business.
+ *
+ * jobs: one row per background job.
+ *   id          16 lowercase hex characters (base/job_id.h), also the job's URL segment
+ *   kind        "import" or "export"
+ *   template_id import_templates.id (in sheetd.db, so no foreign key)
+ *   status      pending | processing | completed | failed | cancelled
+ *   payload     what the job needs to run, as JSON (e.g. the upload's path)
+ *   attempts    how many times a worker has claimed it
+ *   run_at      when it may run (retries are pushed into the future)
+ *   claimed_at  when a worker took it; finished_at when it ended
+ *   created_at  when it was enqueued; all times ISO 8601 UTC
+ * The (status, run_at) index serves the "next runnable job" query.
+ *
+ * cache: a small key-value store with expiry, for the job status documents
+ * ("job_status:<job_id>", 24 h). expires_at is milliseconds since the Unix epoch (the unit of
+ * base/clock.h); the index serves purging expired entries.
+ */
+static const struct migration queue_migrations[] = {
+    {1001, "create jobs and cache",
+     "CREATE TABLE jobs ("
+     " id TEXT PRIMARY KEY,"
+     " kind TEXT NOT NULL,"
+     " template_id INTEGER,"
+     " status TEXT NOT NULL,"
+     " payload TEXT,"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " run_at TEXT,"
+     " claimed_at TEXT,"
+     " finished_at TEXT,"
+     " created_at TEXT NOT NULL"
+     ");"
+     "CREATE INDEX jobs_status_run_at ON jobs (status, run_at);"
+     "CREATE TABLE cache ("
+     " key TEXT PRIMARY KEY,"
+     " value TEXT NOT NULL,"
+     " expires_at INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX cache_expires_at ON cache (expires_at);"},
+};
+
+static const struct migration_set main_set = {
+    "sheetd.db", 1, 999, main_migrations, sizeof main_migrations / sizeof main_migrations[0],
+};
+
+static const struct migration_set queue_set = {
+    "queue.db", 1001, 1999, queue_migrations,
+    sizeof queue_migrations / sizeof queue_migrations[0],
+};
+
+const struct migration_set *migrations_main(void)
+{
+    return &main_set;
+}
+
+const struct migration_set *migrations_queue(void)
+{
+    return &queue_set;
+}
+
+/* The highest version of this set the database records, 0 when none. */
+static int newest_recorded(struct db *db, const struct migration_set *set, int64_t *newest,
+                           struct sd_error *err)
+{
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db,
+                        "SELECT MAX(version) FROM schema_migrations "
+                        "WHERE version BETWEEN $1 AND $2",
+                        err);
+    if (rc)
+        return rc;
+    db_bind_int64(stmt, 1, set->first_version);
+    db_bind_int64(stmt, 2, set->last_version);
+    rc = db_step(stmt, err);
+    if (rc == DB_ROW) {
+        *newest = db_column_is_null(stmt, 0) ? 0 : db_column_int64(stmt, 0);
+        rc = 0;
+    } else if (rc == DB_DONE) {
+        *newest = 0;
+    }
+    db_finalize(stmt);
+    return rc;
+}
+
+/* Applies one migration in its own transaction; *done is false when it was already there. */
+static int apply_one(struct db *db, const struct migration *m, bool *done, struct sd_error *err)
+{
+    struct db_stmt *stmt = NULL;
+    *done = false;
+    int rc = db_begin(db, err);
+    if (rc)
+        return rc;
+    rc = db_prepare(&stmt, db, "SELECT 1 FROM schema_migrations WHERE version = $1", err);
+    if (rc)
+        goto fail;
+    db_bind_int64(stmt, 1, m->version);
+    rc = db_step(stmt, err);
+    db_finalize(stmt);
+    stmt = NULL;
+    if (rc == DB_ROW) {
+        db_rollback(db);
+        return 0;
+    }
+    if (rc < 0)
+        goto fail;
+    rc = db_exec(db, m->sql, err);
+    if (rc)
+        goto fail;
+    char now[40];
+    clock_format_iso8601(now, sizeof now, clock_now_ms(clock_system()));
+    rc = db_prepare(&stmt, db,
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", err);
+    if (rc)
+        goto fail;
+    db_bind_int64(stmt, 1, m->version);
+    db_bind_text(stmt, 2, now, strlen(now));
+    rc = db_step(stmt, err);
+    db_finalize(stmt);
+    stmt = NULL;
+    if (rc < 0)
+        goto fail;
+    rc = db_commit(db, err);
+    if (rc)
+        goto fail;
+    *done = true;
+    return 0;
+fail:
+    db_finalize(stmt);
+    db_rollback(db);
+    return rc;
+}
+
+int migrations_apply(struct db *db, const struct migration_set *set, int *applied,
+                     struct sd_error *err)
+{
+    assert(db && set && set->count > 0);
+    int rc = db_exec(db,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                     "version INTEGER PRIMARY KEY, applied_at TEXT)",
+                     err);
+    if (rc)
+        return sd_error_prefix(err, "could not prepare %s for migrations", set->database);
+    int64_t newest = 0;
+    rc = newest_recorded(db, set, &newest, err);
+    if (rc)
+        return sd_error_prefix(err, "could not read the migrations of %s", set->database);
+    int known = set->migrations[set->count - 1].version;
+    if (newest > known)
+        return sd_error_set(err, SD_ERROR,
+                            "%s has schema version %lld but this sheetd knows only up to %d; "
+                            "run a newer sheetd",
+                            set->database, (long long)newest, known);
+    for (size_t i = 0; i < set->count; i++) {
+        const struct migration *m = &set->migrations[i];
+        assert(m->version >= set->first_version && m->version <= set->last_version);
+        assert(i == 0 || m->version > set->migrations[i - 1].version);
+        bool done = false;
+        rc = apply_one(db, m, &done, err);
+        if (rc)
+            return sd_error_prefix(err, "migration %d of %s (%s) failed", m->version,
+                                   set->database, m->name);
+        if (done && applied)
+            (*applied)++;
+    }
+    return 0;
+}
