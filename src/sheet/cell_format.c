@@ -1,0 +1,203 @@
+/*
+ * The text forms of cell values (DESIGN.md, `sheetd read --format cells`). These run once per
+ * cell when a whole sheet is dumped, so integers and dates are written by hand rather than
+ * through printf; only non-integral numbers go through snprintf, where the shortest
+ * round-tripping precision has to be searched for anyway.
+ */
+#include "sheet/cell_format.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "sheet/numfmt.h"
+
+char cell_format_type_letter(enum sheet_cell_type type)
+{
+    switch (type) {
+    case SHEET_CELL_STRING:
+        return 's';
+    case SHEET_CELL_NUMBER:
+        return 'n';
+    case SHEET_CELL_BOOL:
+        return 'b';
+    case SHEET_CELL_DATE:
+    case SHEET_CELL_TIME:
+        return 'd';
+    case SHEET_CELL_ERROR:
+        return 'e';
+    }
+    return '?';
+}
+
+void cell_format_column_name(uint32_t column, char out[8])
+{
+    char tmp[8];
+    size_t n = 0;
+    uint64_t c = (uint64_t)column + 1;
+    while (c > 0 && n < 7) {
+        c--;
+        tmp[n++] = (char)('A' + c % 26);
+        c /= 26;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+}
+
+/* Writes an unsigned decimal into out and returns the length. */
+static size_t put_u64(char *out, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+void cell_format_ref(uint32_t column, uint32_t row, char out[16])
+{
+    cell_format_column_name(column, out);
+    size_t n = strlen(out);
+    n += put_u64(out + n, row);
+    out[n] = '\0';
+}
+
+void cell_format_number(double value, char out[32])
+{
+    if (isfinite(value) && value == trunc(value) && fabs(value) < 1e15) {
+        size_t n = 0;
+        if (value < 0)
+            out[n++] = '-';
+        n += put_u64(out + n, (uint64_t)fabs(value));
+        out[n] = '\0';
+        if (!strcmp(out, "-0"))
+            strcpy(out, "0");
+        return;
+    }
+    if (!isfinite(value)) {
+        strcpy(out, isnan(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, 32, "%.*g", prec, value);
+        if (prec == 17 || strtod(out, NULL) == value)
+            return;
+    }
+}
+
+static void put2(char *out, int v)
+{
+    out[0] = (char)('0' + v / 10 % 10);
+    out[1] = (char)('0' + v % 10);
+}
+
+void cell_format_time(double day_fraction, char out[16])
+{
+    double secs_d = nearbyint(day_fraction * 86400.0);
+    if (!isfinite(secs_d) || secs_d < 0)
+        secs_d = 0;
+    long secs = (long)fmod(secs_d, 86400.0); /* 23:59:59.6 rounds to 00:00:00 */
+    put2(out, (int)(secs / 3600));
+    out[2] = ':';
+    put2(out + 3, (int)(secs / 60 % 60));
+    out[5] = ':';
+    put2(out + 6, (int)(secs % 60));
+    out[8] = '\0';
+}
+
+void cell_format_date(double unix_days, char out[32])
+{
+    /* Far outside any calendar a spreadsheet can hold: show the number rather than invent a
+     * year with a dozen digits. */
+    if (!isfinite(unix_days) || fabs(unix_days) > 1e8) {
+        cell_format_number(unix_days, out);
+        return;
+    }
+    double total = nearbyint(unix_days * 86400.0);
+    long days = (long)floor(total / 86400.0);
+    long secs = (long)(total - (double)days * 86400.0);
+    int y, m, d;
+    numfmt_civil_from_days(days, &y, &m, &d);
+    size_t n = 0;
+    if (y < 0 || y > 9999) {
+        n = (size_t)snprintf(out, 32, "%d", y);
+    } else {
+        put2(out, y / 100);
+        put2(out + 2, y % 100);
+        n = 4;
+    }
+    out[n++] = '-';
+    put2(out + n, m);
+    n += 2;
+    out[n++] = '-';
+    put2(out + n, d);
+    n += 2;
+    if (secs != 0) {
+        out[n++] = 'T';
+        cell_format_time((double)secs / 86400.0, out + n);
+        n += 8;
+    }
+    out[n] = '\0';
+}
+
+int cell_format_value(const struct sheet_cell *cell, struct buf *out)
+{
+    char tmp[32];
+    switch (cell->type) {
+    case SHEET_CELL_STRING:
+    case SHEET_CELL_ERROR:
+        return buf_append(out, cell->text ? cell->text : "", cell->text ? cell->text_len : 0);
+    case SHEET_CELL_NUMBER:
+        cell_format_number(cell->number, tmp);
+        break;
+    case SHEET_CELL_BOOL:
+        return buf_puts(out, cell->number != 0 ? "TRUE" : "FALSE");
+    case SHEET_CELL_DATE:
+        cell_format_date(cell->number, tmp);
+        break;
+    case SHEET_CELL_TIME:
+        cell_format_time(cell->number, tmp);
+        break;
+    default:
+        tmp[0] = '\0';
+        break;
+    }
+    return buf_puts(out, tmp);
+}
+
+int cell_format_escape(struct buf *out, const char *text, size_t len)
+{
+    if (buf_grow(out, len) < 0)
+        return SD_ENOMEM;
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char *rep;
+        switch (text[i]) {
+        case '\\':
+            rep = "\\\\";
+            break;
+        case '\t':
+            rep = "\\t";
+            break;
+        case '\n':
+            rep = "\\n";
+            break;
+        case '\r':
+            rep = "\\r";
+            break;
+        default:
+            continue;
+        }
+        if (buf_append(out, text + start, i - start) < 0 || buf_append(out, rep, 2) < 0)
+            return SD_ENOMEM;
+        start = i + 1;
+    }
+    return buf_append(out, text + start, len - start);
+}

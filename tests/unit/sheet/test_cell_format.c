@@ -1,0 +1,98 @@
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "sheet/cell_format.h"
+#include "sheet/numfmt.h"
+
+Test(cell_format, columns_and_refs)
+{
+    char name[8];
+    cell_format_column_name(0, name);
+    cr_assert_str_eq(name, "A");
+    cell_format_column_name(25, name);
+    cr_assert_str_eq(name, "Z");
+    cell_format_column_name(26, name);
+    cr_assert_str_eq(name, "AA");
+    cell_format_column_name(701, name);
+    cr_assert_str_eq(name, "ZZ");
+    cell_format_column_name(702, name);
+    cr_assert_str_eq(name, "AAA");
+    cell_format_column_name(16383, name);
+    cr_assert_str_eq(name, "XFD");
+    char ref[16];
+    cell_format_ref(4, 2, ref);
+    cr_assert_str_eq(ref, "E2");
+    cell_format_ref(16383, 1048576, ref);
+    cr_assert_str_eq(ref, "XFD1048576");
+}
+
+Test(cell_format, numbers)
+{
+    char out[32];
+    struct { double v; const char *want; } cases[] = {
+        {0, "0"}, {-0.0, "0"}, {42, "42"}, {-7, "-7"}, {1e14, "100000000000000"},
+        {999999999999999.0, "999999999999999"}, {1e15, "1e+15"}, {0.1, "0.1"},
+        {22.2222, "22.2222"}, {0.1 + 0.2, "0.30000000000000004"}, {1.0 / 3, "0.3333333333333333"},
+        {-2.5, "-2.5"}, {1.5e-10, "1.5e-10"}, {123456789.125, "123456789.125"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cell_format_number(cases[i].v, out);
+        cr_assert_str_eq(out, cases[i].want, "value %.17g", cases[i].v);
+        cr_assert_eq(strtod(out, NULL), cases[i].v);
+    }
+}
+
+Test(cell_format, dates_and_times)
+{
+    char out[32];
+    cell_format_date((double)numfmt_days_from_civil(2015, 3, 1), out);
+    cr_assert_str_eq(out, "2015-03-01");
+    cell_format_date((double)numfmt_days_from_civil(2021, 1, 1) + (10 * 3600 + 10 * 60 + 10) / 86400.0,
+                     out);
+    cr_assert_str_eq(out, "2021-01-01T10:10:10");
+    /* 23:59:59.7 rounds up to the next day, not to "24:00:00" */
+    cell_format_date(5.0 + 86399.7 / 86400.0, out);
+    cr_assert_str_eq(out, "1970-01-07");
+    cell_format_date(-25567.0, out);
+    cr_assert_str_eq(out, "1900-01-01");
+    cell_format_time(0.5, out);
+    cr_assert_str_eq(out, "12:00:00");
+    cell_format_time((10 * 3600 + 10 * 60 + 10.4) / 86400.0, out);
+    cr_assert_str_eq(out, "10:10:10");
+    cell_format_time(0, out);
+    cr_assert_str_eq(out, "00:00:00");
+    cell_format_date(NAN, out);
+    cr_assert_str_eq(out, "NaN");
+}
+
+Test(cell_format, values_and_escape)
+{
+    struct buf b = BUF_INIT;
+    struct sheet_cell c = {.column = 0, .type = SHEET_CELL_BOOL, .number = 1};
+    cr_assert_eq(cell_format_value(&c, &b), 0);
+    cr_assert_str_eq(buf_cstr(&b), "TRUE");
+    buf_clear(&b);
+    c.number = 0;
+    cell_format_value(&c, &b);
+    cr_assert_str_eq(buf_cstr(&b), "FALSE");
+    buf_clear(&b);
+    c.type = SHEET_CELL_ERROR;
+    c.text = "#N/A";
+    c.text_len = 4;
+    cell_format_value(&c, &b);
+    cr_assert_str_eq(buf_cstr(&b), "#N/A");
+    buf_clear(&b);
+    c.type = SHEET_CELL_TIME;
+    c.number = 0.25;
+    cell_format_value(&c, &b);
+    cr_assert_str_eq(buf_cstr(&b), "06:00:00");
+    cr_assert_eq(cell_format_type_letter(SHEET_CELL_TIME), 'd');
+    cr_assert_eq(cell_format_type_letter(SHEET_CELL_STRING), 's');
+    cr_assert_eq(cell_format_type_letter(SHEET_CELL_ERROR), 'e');
+    buf_clear(&b);
+    const char text[] = "a\\b\tc\nd\re";
+    cr_assert_eq(cell_format_escape(&b, text, sizeof text - 1), 0);
+    cr_assert_str_eq(buf_cstr(&b), "a\\\\b\\tc\\nd\\re");
+    buf_free(&b);
+}
