@@ -46,6 +46,13 @@
  *    255 characters, no item holding a comma or a quote or surrounding spaces); any other list
  *    goes onto one row of a hidden sheet named XLSX_WRITER_LISTS_SHEET and the validation
  *    refers to that range.
+ *    libxlsxwriter 1.1.4 leaks one copy of a list validation's formula (a few dozen bytes
+ *    per list, inside worksheet_data_validation_range). Test binaries that add list
+ *    validations under LeakSanitizer define
+ *        const char *__lsan_default_suppressions(void) {
+ *            return "leak:worksheet_data_validation_range\n"; }
+ *        const char *__asan_default_options(void) { return "fast_unwind_on_malloc=0"; }
+ *    (the full unwind lets the suppression see the library frame).
  *  - At most XLSX_WRITER_MAX_VALIDATIONS validations per sheet (libxlsxwriter counts them in
  *    eight bits). Input/error titles are cut to 32 characters and messages to 255, Excel's
  *    limits.
