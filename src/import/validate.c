@@ -1,0 +1,311 @@
+#include "import/validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/str.h"
+#include "import/unique_set.h"
+#include "sheet/cell_format.h"
+
+/* Enum values listed in a message before "... (N more)". */
+#define ENUM_LIST_MAX 10
+
+struct validator {
+    const struct import_template *tmpl;
+    struct convert_context ctx;
+    struct unique_set *sets;  /* per template column, used when the column is unique */
+    struct unique_set key_set;
+    size_t *key_cols;         /* the upsert key as template column indexes */
+    size_t nkey;
+    bool check_key;           /* false when the key is one unique column (already checked) */
+    struct buf key;           /* scratch */
+};
+
+int validator_new(struct validator **out, const struct import_template *tmpl,
+                  const struct convert_context *ctx, struct sd_error *err)
+{
+    *out = NULL;
+    struct validator *v = calloc(1, sizeof *v);
+    if (!v)
+        return sd_error_nomem(err);
+    v->tmpl = tmpl;
+    v->ctx = *ctx;
+    v->sets = calloc(tmpl->ncolumns ? tmpl->ncolumns : 1, sizeof *v->sets);
+    v->key_cols = calloc(tmpl->nupsert_key ? tmpl->nupsert_key : 1, sizeof *v->key_cols);
+    if (!v->sets || !v->key_cols) {
+        validator_free(v);
+        return sd_error_nomem(err);
+    }
+    for (size_t k = 0; k < tmpl->nupsert_key; k++) {
+        const struct template_column *col = template_find_column(tmpl, tmpl->upsert_key[k]);
+        if (!col) {
+            validator_free(v);
+            return sd_error_set(err, SD_EINVALID,
+                                "the template's upsert key names \"%s\", which is not one of "
+                                "its columns",
+                                tmpl->upsert_key[k]);
+        }
+        v->key_cols[v->nkey++] = (size_t)(col - tmpl->columns);
+    }
+    v->check_key = v->nkey > 1 || (v->nkey == 1 && !tmpl->columns[v->key_cols[0]].unique);
+    *out = v;
+    return 0;
+}
+
+void validator_free(struct validator *v)
+{
+    if (!v)
+        return;
+    if (v->sets)
+        for (size_t i = 0; i < v->tmpl->ncolumns; i++)
+            unique_set_free(&v->sets[i]);
+    free(v->sets);
+    unique_set_free(&v->key_set);
+    free(v->key_cols);
+    buf_free(&v->key);
+    free(v);
+}
+
+/* A practical email check, not RFC 5322: one '@', something before it, a dotted domain
+ * after it without empty labels, and no spaces or control characters anywhere. */
+static bool email_ok(const char *s, size_t len)
+{
+    if (len == 0 || len > 254)
+        return false;
+    const char *at = NULL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c == 0x7f)
+            return false;
+        if (c == '@') {
+            if (at)
+                return false;
+            at = s + i;
+        }
+    }
+    if (!at || at == s)
+        return false;
+    const char *dom = at + 1, *end = s + len;
+    if (dom >= end || *dom == '.' || end[-1] == '.' || !memchr(dom, '.', (size_t)(end - dom)))
+        return false;
+    for (const char *p = dom; p + 1 < end; p++)
+        if (p[0] == '.' && p[1] == '.')
+            return false;
+    return true;
+}
+
+static int status_message(const struct template_column *col, enum convert_status st,
+                          struct buf *msg)
+{
+    bool integer = col->type == TEMPLATE_TYPE_INTEGER;
+    switch (st) {
+    case CONVERT_EMPTY:
+        return buf_puts(msg, "is required");
+    case CONVERT_ERROR_CELL:
+        return buf_puts(msg, "is a formula error, not a value");
+    case CONVERT_NOT_NUMBER:
+        return buf_puts(msg, integer ? "is not a whole number" : "is not a number");
+    case CONVERT_NOT_WHOLE:
+        return buf_puts(msg, "is not a whole number");
+    case CONVERT_OUT_OF_RANGE:
+        return buf_puts(msg, integer ? "is too large for a whole number"
+                                     : "is too large for a number");
+    case CONVERT_NOT_DATE:
+    case CONVERT_NOT_DATETIME:
+        return buf_printf(msg, "is not a valid %s (expected %s)",
+                          st == CONVERT_NOT_DATE ? "date" : "date and time",
+                          col->format ? col->format
+                          : st == CONVERT_NOT_DATE ? "YYYY-MM-DD"
+                                                   : "YYYY-MM-DD HH:MM:SS");
+    case CONVERT_NOT_BOOLEAN:
+        return buf_puts(msg, "is not a yes/no value (use TRUE/FALSE, yes/no, y/n, 1/0 or x)");
+    case CONVERT_OK:
+        break;
+    }
+    return 0;
+}
+
+static int enum_message(const struct template_column *col, struct buf *msg)
+{
+    if (buf_puts(msg, "is not one of ") < 0)
+        return SD_ENOMEM;
+    for (size_t i = 0; i < col->nvalues && i < ENUM_LIST_MAX; i++)
+        if (buf_printf(msg, "%s%s", i ? ", " : "", col->values[i]) < 0)
+            return SD_ENOMEM;
+    if (col->nvalues > ENUM_LIST_MAX &&
+        buf_printf(msg, ", ... (%zu more)", col->nvalues - ENUM_LIST_MAX) < 0)
+        return SD_ENOMEM;
+    return 0;
+}
+
+/* Case-insensitive (ASCII) comparison of a span with a NUL-terminated string. */
+static bool span_ieq(const char *s, size_t len, const char *z)
+{
+    for (size_t i = 0; i < len; i++, z++) {
+        int a = (unsigned char)s[i], b = (unsigned char)*z;
+        if (!b)
+            return false;
+        if (a >= 'A' && a <= 'Z')
+            a += 32;
+        if (b >= 'A' && b <= 'Z')
+            b += 32;
+        if (a != b)
+            return false;
+    }
+    return *z == '\0';
+}
+
+static int check_text(const struct template_column *col, struct cell_value *val, struct buf *msg)
+{
+    switch (col->type) {
+    case TEMPLATE_TYPE_EMAIL:
+        if (!email_ok(val->text, val->len))
+            return buf_puts(msg, "is not a valid email address") < 0 ? SD_ENOMEM : 1;
+        break;
+    case TEMPLATE_TYPE_ENUM:
+        for (size_t i = 0; i < col->nvalues; i++) {
+            if (span_ieq(val->text, val->len, col->values[i])) {
+                val->text = col->values[i]; /* stored in its canonical spelling */
+                val->len = strlen(col->values[i]);
+                return 0;
+            }
+        }
+        return enum_message(col, msg) < 0 ? SD_ENOMEM : 1;
+    default:
+        break;
+    }
+    if (col->max_length >= 0 && str_utf8_length(val->text, val->len) > (size_t)col->max_length)
+        return buf_printf(msg, "is longer than %ld characters", col->max_length) < 0
+                   ? SD_ENOMEM
+                   : 1;
+    if (col->pattern) {
+        if (val->len > VALIDATE_PATTERN_MAX_BYTES)
+            return buf_printf(msg, "is too long to check against the pattern (over %d bytes)",
+                              VALIDATE_PATTERN_MAX_BYTES) < 0
+                       ? SD_ENOMEM
+                       : 1;
+        regmatch_t m[1];
+        m[0].rm_so = 0;
+        m[0].rm_eo = (regoff_t)val->len;
+        if (regexec(&col->pattern_regex, val->text, 1, m, REG_STARTEND) != 0)
+            return buf_printf(msg, "does not match the pattern %s", col->pattern) < 0 ? SD_ENOMEM
+                                                                                      : 1;
+    }
+    return 0;
+}
+
+static int check_range(const struct template_column *col, double x, struct buf *msg)
+{
+    char bound[32];
+    if (col->has_min && x < col->min) {
+        cell_format_number(col->min, bound);
+        return buf_printf(msg, "is less than the minimum of %s", bound) < 0 ? SD_ENOMEM : 1;
+    }
+    if (col->has_max && x > col->max) {
+        cell_format_number(col->max, bound);
+        return buf_printf(msg, "is greater than the maximum of %s", bound) < 0 ? SD_ENOMEM : 1;
+    }
+    return 0;
+}
+
+int validator_check_cell(struct validator *v, size_t col_index, const struct sheet_cell *cell,
+                         struct cell_value *out, struct buf *msg)
+{
+    const struct template_column *col = &v->tmpl->columns[col_index];
+    buf_clear(msg);
+    enum convert_status st = cell_convert(out, col, cell, &v->ctx);
+    if (st == CONVERT_EMPTY && !col->required)
+        return 0;
+    if (st != CONVERT_OK)
+        return status_message(col, st, msg) < 0 ? SD_ENOMEM : 1;
+    switch (col->type) {
+    case TEMPLATE_TYPE_STRING:
+    case TEMPLATE_TYPE_EMAIL:
+    case TEMPLATE_TYPE_ENUM:
+        return check_text(col, out, msg);
+    case TEMPLATE_TYPE_INTEGER:
+        return check_range(col, (double)out->i, msg);
+    case TEMPLATE_TYPE_DECIMAL:
+        return check_range(col, out->d, msg);
+    default:
+        return 0;
+    }
+}
+
+/* The value as the text the unique sets compare: the stored value, so "1,000" and 1000
+ * in a number column are the same value. */
+static int value_key(const struct cell_value *val, struct buf *out)
+{
+    switch (val->type) {
+    case DATA_COLUMN_INTEGER:
+        return buf_printf(out, "%lld", (long long)val->i);
+    case DATA_COLUMN_DECIMAL:
+        return buf_printf(out, "%.17g", val->d);
+    case DATA_COLUMN_BOOLEAN:
+        return buf_putc(out, val->b ? '1' : '0');
+    default:
+        return buf_append(out, val->text, val->len);
+    }
+}
+
+static int dup_message(uint32_t first_row, char out[96])
+{
+    snprintf(out, 96, "appears more than once in the file (first in row %u)", first_row);
+    return 0;
+}
+
+int validator_check_row(struct validator *v, const struct cell_value *values, uint32_t row,
+                        validator_report_fn report, void *ctx)
+{
+    const struct import_template *tmpl = v->tmpl;
+    int dups = 0, rc;
+    char msg[96];
+    for (size_t i = 0; i < tmpl->ncolumns; i++) {
+        if (!tmpl->columns[i].unique || values[i].null)
+            continue;
+        buf_clear(&v->key);
+        if (value_key(&values[i], &v->key) < 0)
+            return SD_ENOMEM;
+        uint32_t first = unique_set_find(&v->sets[i], buf_cstr(&v->key), v->key.len);
+        if (first) {
+            dup_message(first, msg);
+            if ((rc = report(ctx, i, msg)) < 0)
+                return rc;
+            dups++;
+        }
+    }
+    bool key_complete = v->check_key;
+    if (key_complete) {
+        buf_clear(&v->key);
+        for (size_t k = 0; k < v->nkey && key_complete; k++) {
+            const struct cell_value *val = &values[v->key_cols[k]];
+            if (val->null)
+                key_complete = false;
+            else if ((k && buf_putc(&v->key, '\x1f') < 0) || value_key(val, &v->key) < 0)
+                return SD_ENOMEM;
+        }
+    }
+    if (key_complete) {
+        uint32_t first = unique_set_find(&v->key_set, buf_cstr(&v->key), v->key.len);
+        if (first) {
+            dup_message(first, msg);
+            if ((rc = report(ctx, v->key_cols[0], msg)) < 0)
+                return rc;
+            dups++;
+        }
+    }
+    if (dups)
+        return dups;
+    if (key_complete && unique_set_add(&v->key_set, buf_cstr(&v->key), v->key.len, row) < 0)
+        return SD_ENOMEM;
+    for (size_t i = 0; i < tmpl->ncolumns; i++) {
+        if (!tmpl->columns[i].unique || values[i].null)
+            continue;
+        buf_clear(&v->key);
+        if (value_key(&values[i], &v->key) < 0 ||
+            unique_set_add(&v->sets[i], buf_cstr(&v->key), v->key.len, row) < 0)
+            return SD_ENOMEM;
+    }
+    return 0;
+}
