@@ -1,7 +1,7 @@
 /*
- * State shared by the two halves of the XLSX writer: xlsx_writer.c (workbook, sheets, rows,
- * cells) and xlsx_writer_validate.c (data validations and the hidden list sheet). Not part of
- * the public interface.
+ * State shared by the parts of the XLSX writer: xlsx_writer.c (workbook, sheets, rows,
+ * cells), xlsx_writer_validate.c (data validations and the hidden list sheet) and
+ * xlsx_writer_text.c (cell text and sheet names). Not part of the public interface.
  */
 #ifndef SHEETD_SHEET_XLSX_WRITER_INTERNAL_H
 #define SHEETD_SHEET_XLSX_WRITER_INTERNAL_H
@@ -83,6 +83,10 @@ struct xlsx_writer {
  * 0 when not, SD_ENOMEM. */
 int xlsx_writer_sanitize(struct buf *out, const char *text, size_t len, size_t max_chars,
                          bool escape_x);
+
+/* Excel's sheet name rules (and uniqueness within w), each broken rule its own sentence:
+ * SD_EINVALID. */
+int xlsx_writer_check_sheet_name(struct xlsx_writer *w, const char *name, struct sd_error *err);
 
 /* Error sentence for a failing libxlsxwriter call. */
 int xlsx_writer_lxw_error(struct xlsx_writer *w, lxw_error code, const char *what,
