@@ -1,0 +1,27 @@
+/*
+ * The web layer's context: what every handler needs to answer a request (the store, the
+ * compiled views, the asset cache, limits, the clock). One `struct web_app` lives inside the
+ * server and is shared read-only by the request threads; nothing in it changes after start.
+ */
+#ifndef SHEETD_WEB_APP_H
+#define SHEETD_WEB_APP_H
+
+#include <stddef.h>
+
+#include "base/clock.h"
+#include "store/store.h"
+
+struct views;
+struct assets;
+
+struct web_app {
+    struct store *store;           /* borrowed from the caller of web_server_start */
+    struct views *views;           /* owned */
+    struct assets *assets;         /* owned */
+    const struct sd_clock *clock;  /* borrowed */
+    size_t max_form_bytes;         /* urlencoded bodies are held in memory: small cap */
+    size_t max_body_bytes;         /* uploads (SHEETD_MAX_UPLOAD_MB) */
+    char script_hash[64];          /* "'sha256-…'" of the inline import map, for the CSP */
+};
+
+#endif

@@ -1,0 +1,50 @@
+/* GET /healthz: liveness for load balancers and scripts. It answers "ok" only after a real
+ * round trip to each database, so a server whose database went away says so. */
+#include <jansson.h>
+
+#include "base/log.h"
+#include "store/store.h"
+#include "store/template_store.h"
+#include "web/handlers/handlers.h"
+#include "web/request.h"
+#include "web/response.h"
+
+static int check_databases(struct store *store, struct sd_error *err)
+{
+    struct db *db = NULL;
+    int64_t count = 0;
+    int rc = store_acquire_main(store, &db, err);
+    if (rc)
+        return rc;
+    rc = template_store_count(db, &count, err);
+    store_release(store, db);
+    if (rc)
+        return rc;
+    rc = store_acquire_queue(store, &db, err);
+    if (rc)
+        return rc;
+    store_release(store, db);
+    return 0;
+}
+
+void health_show(struct web_request *req, struct web_response *res)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    json_t *doc;
+    int status = 200;
+    if (check_databases(req->app->store, &err) == 0) {
+        doc = json_pack("{s:s}", "status", "ok");
+    } else {
+        char quoted[600];
+        log_quote(quoted, sizeof quoted, sd_error_message(&err));
+        log_error("health check failed", "error=%s", quoted);
+        status = 503;
+        doc = json_pack("{s:s,s:s}", "status", "error", "error", sd_error_message(&err));
+    }
+    if (!doc) {
+        web_response_error(res, req, 500, "The server ran out of memory; try again.");
+        return;
+    }
+    web_response_json(res, status, doc);
+    json_decref(doc);
+}

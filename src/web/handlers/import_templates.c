@@ -1,0 +1,293 @@
+/*
+ * The import templates pages: the list, one template's columns, and the form that creates a
+ * template from pasted JSON. Parsing and storing are the import layer's (import/template.h);
+ * this file only turns templates into view data and errors into status codes.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "import/template.h"
+#include "store/store.h"
+#include "web/handlers/handlers.h"
+#include "web/request.h"
+#include "web/response.h"
+
+#define DEFINITION_FIELD "definition"
+
+static const char example_definition[] =
+    "{\n"
+    "  \"name\": \"Customers\",\n"
+    "  \"table\": \"customers\",\n"
+    "  \"mode\": \"all_or_nothing\",\n"
+    "  \"upsert_key\": [\"email\"],\n"
+    "  \"columns\": [\n"
+    "    {\"key\": \"email\", \"header\": \"Email\", \"aliases\": [\"E-mail\", \"Mail\"],\n"
+    "     \"type\": \"email\", \"required\": true, \"unique\": true},\n"
+    "    {\"key\": \"country\", \"header\": \"Country\", \"type\": \"enum\",\n"
+    "     \"values\": [\"Germany\", \"France\"]},\n"
+    "    {\"key\": \"signup\", \"header\": \"Signup Date\", \"type\": \"date\"},\n"
+    "    {\"key\": \"amount\", \"header\": \"Amount\", \"type\": \"decimal\", \"min\": 0}\n"
+    "  ]\n"
+    "}\n";
+
+/* The status a store or template error deserves. */
+static int status_for(int rc)
+{
+    switch (rc) {
+    case SD_ENOTFOUND: return 404;
+    case SD_EINVALID:
+    case SD_EEXISTS: return 422;
+    case SD_ERETRY: return 503;
+    case SD_ELIMIT: return 413;
+    default: return 500;
+    }
+}
+
+static void fail_with(struct web_response *res, struct web_request *req, int rc,
+                      const struct sd_error *err)
+{
+    int status = status_for(rc);
+    if (status >= 500) {
+        char quoted[600];
+        log_quote(quoted, sizeof quoted, sd_error_message(err));
+        log_error("request failed", "error=%s", quoted);
+    }
+    if (status == 503)
+        web_response_error(res, req, 503, "The database is busy; try again in a moment.");
+    else
+        web_response_error(res, req, status, sd_error_message(err));
+}
+
+/* "required, unique, min 0, one of Germany, France": the rules in the words people use. */
+static int column_rules(struct buf *out, const struct template_column *c)
+{
+    int rc = 0;
+#define RULE(...)                                                                             \
+    do {                                                                                       \
+        if (!rc && out->len)                                                                   \
+            rc = buf_puts(out, ", ");                                                          \
+        if (!rc)                                                                               \
+            rc = buf_printf(out, __VA_ARGS__);                                                 \
+    } while (0)
+    if (c->required)
+        RULE("required");
+    if (c->unique)
+        RULE("unique");
+    if (c->has_min)
+        RULE("min %.15g", c->min);
+    if (c->has_max)
+        RULE("max %.15g", c->max);
+    if (c->max_length >= 0 && c->type == TEMPLATE_TYPE_STRING)
+        RULE("at most %ld characters", c->max_length);
+    if (c->pattern)
+        RULE("matches %s", c->pattern);
+    if (c->format)
+        RULE("format %s", c->format);
+    if (c->nvalues) {
+        RULE("one of ");
+        for (size_t i = 0; i < c->nvalues && !rc; i++)
+            rc = buf_printf(out, "%s%s", i ? ", " : "", c->values[i]);
+    }
+#undef RULE
+    return rc;
+}
+
+static int join(struct buf *out, char **items, size_t count)
+{
+    int rc = 0;
+    for (size_t i = 0; i < count && !rc; i++)
+        rc = buf_printf(out, "%s%s", i ? ", " : "", items[i]);
+    return rc;
+}
+
+static json_t *column_json(const struct template_column *c)
+{
+    struct buf rules = BUF_INIT, aliases = BUF_INIT;
+    json_t *col = NULL;
+    if (column_rules(&rules, c) == 0 && join(&aliases, c->aliases, c->naliases) == 0)
+        col = json_pack("{s:s,s:s,s:s,s:s,s:s}", "header", c->header, "key", c->key, "type",
+                        template_type_name(c->type), "rules", buf_cstr(&rules), "aliases",
+                        buf_cstr(&aliases));
+    buf_free(&rules);
+    buf_free(&aliases);
+    return col;
+}
+
+static json_t *template_json(const struct import_template *t)
+{
+    char url[64];
+    struct buf upsert = BUF_INIT;
+    snprintf(url, sizeof url, "/import_templates/%lld", (long long)t->id);
+    json_t *columns = json_array();
+    json_t *doc = NULL;
+    for (size_t i = 0; columns && i < t->ncolumns; i++) {
+        if (json_array_append_new(columns, column_json(&t->columns[i])) != 0)
+            goto done;
+    }
+    if (!columns || join(&upsert, t->upsert_key, t->nupsert_key) != 0)
+        goto done;
+    doc = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:O}", "id", (json_int_t)t->id, "name",
+                    t->name, "table", t->table, "mode", template_mode_name(t->mode),
+                    "upsert_key", buf_cstr(&upsert), "url", url, "column_count",
+                    (json_int_t)t->ncolumns, "columns", columns);
+done:
+    json_decref(columns);
+    buf_free(&upsert);
+    return doc;
+}
+
+void import_templates_root(struct web_request *req, struct web_response *res)
+{
+    (void)req;
+    web_response_redirect(res, "/import_templates");
+}
+
+void import_templates_index(struct web_request *req, struct web_response *res)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    struct store *store = req->app->store;
+    struct import_template **tmpls = NULL;
+    size_t count = 0;
+    struct db *db = NULL;
+    int rc = store_acquire_main(store, &db, &err);
+    if (!rc) {
+        rc = template_load_all(&tmpls, &count, db, &err);
+        store_release(store, db);
+    }
+    if (rc) {
+        fail_with(res, req, rc, &err);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < count; i++) {
+        if (json_array_append_new(list, template_json(tmpls[i])) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    template_free_all(tmpls, count);
+    json_t *data = list ? json_pack("{s:o,s:b}", "templates", list, "any", count > 0) : NULL;
+    if (!data) {
+        web_response_error(res, req, 500, "The server ran out of memory; try again.");
+        return;
+    }
+    web_response_page(res, req, 200, "import_templates/index", "Import templates", data);
+    json_decref(data);
+}
+
+void import_templates_show(struct web_request *req, struct web_response *res)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    struct store *store = req->app->store;
+    long long id = 0;
+    const char *tid = web_request_param(req, "tid");
+    if (!tid || !str_to_int64(tid, &id)) {
+        web_response_error(res, req, 404, "There is no template with that id.");
+        return;
+    }
+    struct import_template *t = NULL;
+    struct db *db = NULL;
+    int rc = store_acquire_main(store, &db, &err);
+    if (!rc) {
+        rc = template_load(&t, db, id, &err);
+        store_release(store, db);
+    }
+    if (rc == SD_ENOTFOUND) {
+        char message[96];
+        snprintf(message, sizeof message, "There is no template with id %lld.", id);
+        web_response_error(res, req, 404, message);
+        return;
+    }
+    if (rc) {
+        fail_with(res, req, rc, &err);
+        return;
+    }
+    json_t *tj = template_json(t);
+    json_t *data = tj ? json_pack("{s:o}", "template", tj) : NULL;
+    if (!data) {
+        template_free(t);
+        web_response_error(res, req, 500, "The server ran out of memory; try again.");
+        return;
+    }
+    web_response_page(res, req, 200, "import_templates/show", t->name, data);
+    template_free(t);
+    json_decref(data);
+}
+
+/* The form, with `definition` in the box and `problems` (may be NULL) listed above it. */
+static void render_form(struct web_response *res, struct web_request *req, int status,
+                        const char *definition, size_t len, char **problems, size_t count)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < count; i++) {
+        if (json_array_append_new(list, json_string(problems[i])) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    char heading[64];
+    snprintf(heading, sizeof heading, "%zu %s to fix", count, count == 1 ? "problem" : "problems");
+    json_t *data = list ? json_pack("{s:s%,s:o,s:b,s:s}", "definition", definition, len,
+                                    "problems", list, "any_problems", count > 0,
+                                    "problem_heading", heading)
+                        : NULL;
+    if (!data) {
+        web_response_error(res, req, 500, "The server ran out of memory; try again.");
+        return;
+    }
+    web_response_page(res, req, status, "import_templates/new", "New import template", data);
+    json_decref(data);
+}
+
+void import_templates_new(struct web_request *req, struct web_response *res)
+{
+    render_form(res, req, 200, example_definition, strlen(example_definition), NULL, 0);
+}
+
+void import_templates_create(struct web_request *req, struct web_response *res)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    struct template_problems problems = TEMPLATE_PROBLEMS_INIT;
+    struct store *store = req->app->store;
+    size_t len = 0;
+    const char *definition = web_request_form_value(req, DEFINITION_FIELD, &len);
+    const char *trimmed = definition;
+    size_t trimmed_len = len;
+    if (definition)
+        str_trim_span(&trimmed, &trimmed_len);
+    if (!definition || trimmed_len == 0) {
+        char *only[] = {"Paste the template's JSON into the box."};
+        render_form(res, req, 422, "", 0, only, 1);
+        return;
+    }
+    struct import_template *t = NULL;
+    struct db *db = NULL;
+    int rc = store_acquire_main(store, &db, &err);
+    if (!rc) {
+        rc = template_create(&t, db, definition, len, &problems, &err);
+        store_release(store, db);
+    }
+    if (rc == SD_EINVALID || rc == SD_EEXISTS) {
+        char *single[1] = {err.message};
+        if (problems.count)
+            render_form(res, req, 422, definition, len, problems.messages, problems.count);
+        else
+            render_form(res, req, 422, definition, len, single, 1);
+        template_problems_free(&problems);
+        return;
+    }
+    template_problems_free(&problems);
+    if (rc) {
+        fail_with(res, req, rc, &err);
+        return;
+    }
+    char location[64];
+    snprintf(location, sizeof location, "/import_templates/%lld", (long long)t->id);
+    log_info("template created", "id=%lld table=%s", (long long)t->id, t->table);
+    template_free(t);
+    web_response_redirect(res, location);
+}

@@ -1,0 +1,183 @@
+#include "web/request.h"
+
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/str.h"
+#include "web/url.h"
+
+#define MAX_FORM_FIELDS 256
+
+struct web_request *web_request_new(struct web_app *app, const char *target,
+                                    int64_t started_ms)
+{
+    struct web_request *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL;
+    req->target = str_dup(target);
+    if (!req->target) {
+        free(req);
+        return NULL;
+    }
+    req->app = app;
+    req->started_ms = started_ms;
+    return req;
+}
+
+static void free_fields(struct web_form_field *fields, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(fields[i].name);
+        free(fields[i].value);
+    }
+    free(fields);
+}
+
+void web_request_free(struct web_request *req)
+{
+    if (!req)
+        return;
+    free(req->target);
+    buf_free(&req->body);
+    free_fields(req->fields, req->nfields);
+    free(req);
+}
+
+const char *web_request_header(const struct web_request *req, const char *name)
+{
+    if (!req->connection)
+        return NULL;
+    return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name);
+}
+
+const char *web_request_cookie(const struct web_request *req, const char *name)
+{
+    if (!req->connection)
+        return NULL;
+    return MHD_lookup_connection_value(req->connection, MHD_COOKIE_KIND, name);
+}
+
+void web_request_path(const struct web_request *req, char *out, size_t size)
+{
+    size_t len = strcspn(req->target, "?#");
+    if (len >= size)
+        len = size - 1;
+    memcpy(out, req->target, len);
+    out[len] = '\0';
+}
+
+const char *web_request_param(const struct web_request *req, const char *name)
+{
+    return router_param(&req->match, name);
+}
+
+bool web_request_wants_json(const struct web_request *req)
+{
+    if (str_has_prefix(req->target, "/api/") || !strcmp(req->target, "/api"))
+        return true;
+    const char *accept = web_request_header(req, "Accept");
+    return accept && strstr(accept, "application/json") && !strstr(accept, "text/html");
+}
+
+int web_request_append_body(struct web_request *req, const char *data, size_t len, size_t cap)
+{
+    if (req->body_too_large)
+        return 0;
+    if (req->body.len + len > cap) {
+        req->body_too_large = true;
+        buf_free(&req->body);
+        return 0;
+    }
+    return buf_append(&req->body, data, len);
+}
+
+/* Decodes one name or value of a form pair into a fresh string; SD_EINVALID for a bad
+ * escape or text that is not UTF-8 (we render every value back into HTML or JSON later). */
+static int decode_part(char **out, size_t *out_len, const char *in, size_t len)
+{
+    char *text = malloc(len + 1);
+    if (!text)
+        return SD_ENOMEM;
+    long n = url_decode(text, in, len, true);
+    if (n < 0 || !str_utf8_valid(text, (size_t)n)) {
+        free(text);
+        return SD_EINVALID;
+    }
+    *out = text;
+    if (out_len)
+        *out_len = (size_t)n;
+    return 0;
+}
+
+int web_request_parse_form(struct web_request *req, struct sd_error *err)
+{
+    const char *p = buf_cstr(&req->body);
+    const char *end = p + req->body.len;
+    struct web_form_field *fields = NULL;
+    size_t count = 0;
+    int rc = 0;
+    if (memchr(p, '\0', req->body.len)) {
+        rc = sd_error_set(err, SD_EINVALID, "The form data holds a NUL byte; send it again.");
+        goto fail;
+    }
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *pair_end = amp ? amp : end;
+        if (pair_end == p) { /* "a=1&&b=2": an empty pair carries nothing */
+            p = pair_end + 1;
+            continue;
+        }
+        if (count == MAX_FORM_FIELDS) {
+            rc = sd_error_set(err, SD_EINVALID, "The form has more than %d fields.",
+                              MAX_FORM_FIELDS);
+            goto fail;
+        }
+        struct web_form_field *grown = realloc(fields, (count + 1) * sizeof *fields);
+        if (!grown) {
+            rc = sd_error_nomem(err);
+            goto fail;
+        }
+        fields = grown;
+        struct web_form_field *f = &fields[count];
+        memset(f, 0, sizeof *f);
+        count++;
+        const char *eq = memchr(p, '=', (size_t)(pair_end - p));
+        const char *name_end = eq ? eq : pair_end;
+        const char *value = eq ? eq + 1 : pair_end;
+        rc = decode_part(&f->name, NULL, p, (size_t)(name_end - p));
+        if (!rc)
+            rc = decode_part(&f->value, &f->value_len, value, (size_t)(pair_end - value));
+        if (rc == SD_ENOMEM) {
+            sd_error_nomem(err);
+            goto fail;
+        }
+        if (rc) {
+            sd_error_set(err, SD_EINVALID,
+                         "The form data is malformed (a bad %%-escape or text that is not "
+                         "UTF-8); send it again from the form.");
+            goto fail;
+        }
+        p = pair_end + (amp ? 1 : 0);
+    }
+    free_fields(req->fields, req->nfields);
+    req->fields = fields;
+    req->nfields = count;
+    return 0;
+fail:
+    free_fields(fields, count);
+    return rc;
+}
+
+const char *web_request_form_value(const struct web_request *req, const char *name,
+                                   size_t *len)
+{
+    for (size_t i = 0; i < req->nfields; i++) {
+        if (!strcmp(req->fields[i].name, name)) {
+            if (len)
+                *len = req->fields[i].value_len;
+            return req->fields[i].value;
+        }
+    }
+    return NULL;
+}

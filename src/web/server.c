@@ -1,0 +1,333 @@
+/* The libmicrohttpd callbacks and the request life cycle (see server.h). */
+#include "web/server.h"
+
+#include <limits.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "base/log.h"
+#include "base/str.h"
+#include "web/app.h"
+#include "web/csrf.h"
+#include "web/handlers/assets.h"
+#include "web/request.h"
+#include "web/response.h"
+#include "web/sha256.h"
+#include "web/views.h"
+
+#define CONNECTION_MEMORY_LIMIT (64 * 1024)
+#define CONNECTION_LIMIT 1000
+
+struct web_server {
+    struct MHD_Daemon *daemon;
+    struct web_app app;
+    unsigned port;
+};
+
+/* Called by libmicrohttpd with the raw request-target before anything is decoded; what we
+ * return becomes the request's state (*req_cls), freed in on_completed. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+    struct web_app *app = cls;
+    struct web_request *req = web_request_new(app, uri, clock_monotonic_ms(app->clock));
+    if (req)
+        req->connection = connection;
+    return req;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
+                         enum MHD_RequestTerminationCode code)
+{
+    struct web_app *app = cls;
+    struct web_request *req = *req_cls;
+    (void)connection;
+    if (!req)
+        return;
+    if (req->method) {
+        char path[256], quoted[300];
+        web_request_path(req, path, sizeof path);
+        log_quote(quoted, sizeof quoted, path);
+        log_info("request", "method=%s path=%s status=%d bytes=%llu duration_ms=%lld%s",
+                 req->method, quoted, req->status, (unsigned long long)req->bytes,
+                 (long long)(clock_monotonic_ms(app->clock) - req->started_ms),
+                 code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " completed=false");
+    }
+    web_request_free(req);
+    *req_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char text[512], quoted[600];
+    (void)cls;
+    vsnprintf(text, sizeof text, fmt, ap);
+    text[strcspn(text, "\r\n")] = '\0';
+    log_quote(quoted, sizeof quoted, text);
+    log_warn("libmicrohttpd", "detail=%s", quoted);
+}
+
+/* Hands the response to libmicrohttpd, notes what was sent for the access log, and frees
+ * what the response still owns. */
+static enum MHD_Result send_response(struct web_request *req, struct web_response *res)
+{
+    size_t len = res->static_body ? res->static_len : res->body.len;
+    struct MHD_Response *r = web_response_to_mhd(res, req->app->script_hash);
+    enum MHD_Result ok = MHD_NO;
+    if (r) {
+        ok = MHD_queue_response(req->connection, (unsigned)res->status, r);
+        MHD_destroy_response(r);
+    }
+    req->status = res->status;
+    req->bytes = req->head ? 0 : len;
+    web_response_free(res);
+    return ok;
+}
+
+static enum MHD_Result send_error(struct web_request *req, int status, const char *message,
+                                  const char *allow)
+{
+    struct web_response res;
+    web_response_init(&res);
+    web_response_error(&res, req, status, message);
+    if (allow && web_response_header(&res, "Allow", allow) != 0) {
+        web_response_free(&res);
+        return MHD_NO;
+    }
+    return send_response(req, &res);
+}
+
+static enum MHD_Result dispatch(struct web_request *req)
+{
+    struct web_response res;
+    web_response_init(&res);
+    req->match.route->handler(req, &res);
+    return send_response(req, &res);
+}
+
+static enum MHD_Result route_failed(struct web_request *req)
+{
+    char message[200];
+    switch (req->route_status) {
+    case 404:
+        return send_error(req, 404, "There is no page at this address.", NULL);
+    case 405:
+        snprintf(message, sizeof message, "This address does not accept %s; it accepts %s.",
+                 req->method, req->match.allow);
+        return send_error(req, 405, message, req->match.allow);
+    default:
+        return send_error(req, req->route_status,
+                          req->match.problem ? req->match.problem : "The request is malformed.",
+                          NULL);
+    }
+}
+
+static bool is_form_type(const char *type)
+{
+    const char *form = "application/x-www-form-urlencoded";
+    size_t n = strlen(form);
+    return type && !strncasecmp(type, form, n) && (type[n] == '\0' || type[n] == ';' ||
+                                                   type[n] == ' ');
+}
+
+/* Before the body arrives: refuse what we would refuse anyway once it had been read. */
+static enum MHD_Result check_body_headers(struct web_request *req)
+{
+    const char *type = web_request_header(req, "Content-Type");
+    const char *length = web_request_header(req, "Content-Length");
+    long long declared = -1;
+    if (length && !str_to_int64(length, &declared))
+        return send_error(req, 400, "The Content-Length header is not a number.", NULL);
+    if (type ? !is_form_type(type) : declared > 0)
+        return send_error(req, 415,
+                          "This address accepts form data "
+                          "(application/x-www-form-urlencoded) only.",
+                          NULL);
+    if (declared > 0 && (unsigned long long)declared > req->app->max_form_bytes)
+        return send_error(req, 413, "The form is too large to accept.", NULL);
+    return MHD_YES;
+}
+
+static enum MHD_Result body_complete(struct web_request *req)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    if (req->body_too_large)
+        return send_error(req, 413, "The form is too large to accept.", NULL);
+    if (web_request_parse_form(req, &err) != 0)
+        return send_error(req, err.code == SD_ENOMEM ? 500 : 400, sd_error_message(&err),
+                          NULL);
+    /* the JSON API (later) authenticates with a bearer token instead of a cookie */
+    if (!str_has_prefix(req->target, "/api/") && !csrf_verify(req))
+        return send_error(req, 422, CSRF_MESSAGE, NULL);
+    return dispatch(req);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
+                                  const char *url, const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    struct web_request *req = *req_cls;
+    struct sd_error err = SD_ERROR_INIT;
+    (void)cls;
+    (void)url; /* already decoded by libmicrohttpd; we route on the raw target instead */
+    (void)version;
+    if (!req)
+        return MHD_NO; /* the state could not be allocated: drop the connection */
+    if (!req->started) {
+        req->started = true;
+        req->connection = connection;
+        req->method = method;
+        req->head = !strcmp(method, "HEAD");
+        if (csrf_prepare(req, &err) != 0)
+            return send_error(req, 500, sd_error_message(&err), NULL);
+        req->route_status = router_match(&req->match, method, req->target);
+        if (req->route_status != 200)
+            return route_failed(req);
+        if (req->match.route->method == WEB_METHOD_GET)
+            return dispatch(req);
+        return check_body_headers(req);
+    }
+    if (*upload_data_size > 0) {
+        size_t len = *upload_data_size;
+        *upload_data_size = 0;
+        if (web_request_append_body(req, upload_data, len, req->app->max_form_bytes) != 0)
+            return send_error(req, 500, "The server ran out of memory; try again.", NULL);
+        return MHD_YES;
+    }
+    return body_complete(req);
+}
+
+/* Splits "HOST:PORT" (or "[v6]:PORT") and resolves it; SD_EUSAGE with a sentence. */
+static int resolve_listen(struct addrinfo **out, const char *listen, struct sd_error *err)
+{
+    const char *colon = strrchr(listen, ':');
+    char host[256];
+    const char *port = colon ? colon + 1 : "";
+    long long port_number;
+    if (!colon || !str_to_int64(port, &port_number) || port_number < 0 ||
+        port_number > 65535 || *port == '+' || *port == '-')
+        return sd_error_set(err, SD_EUSAGE,
+                            "the listen address \"%s\" must be HOST:PORT, e.g. 127.0.0.1:8080",
+                            listen);
+    size_t host_len = (size_t)(colon - listen);
+    const char *h = listen;
+    if (host_len >= 2 && h[0] == '[' && h[host_len - 1] == ']') {
+        h++;
+        host_len -= 2;
+    }
+    if (host_len == 0 || host_len >= sizeof host)
+        return sd_error_set(err, SD_EUSAGE, "the listen address \"%s\" has no usable host",
+                            listen);
+    memcpy(host, h, host_len);
+    host[host_len] = '\0';
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+    int rc = getaddrinfo(host, port, &hints, out);
+    if (rc != 0)
+        return sd_error_set(err, SD_EUSAGE, "cannot use the listen address \"%s\": %s", listen,
+                            gai_strerror(rc));
+    return 0;
+}
+
+static int start_daemon(struct web_server *server, const struct web_server_config *config,
+                        struct sd_error *err)
+{
+    struct addrinfo *ai = NULL;
+    int rc = resolve_listen(&ai, config->listen, err);
+    if (rc)
+        return rc;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    server->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, &server->app, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(config->threads ? config->threads : 4),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)(config->connection_timeout_s ? config->connection_timeout_s : 30),
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, &server->app, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, &server->app, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!server->daemon)
+        return sd_error_set(err, SD_ERROR,
+                            "cannot listen on %s; is another program using that port?",
+                            config->listen);
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    server->port = info ? info->port : 0;
+    return 0;
+}
+
+/* The import map sits inline in every page; the CSP allows exactly this hash of it. */
+static void hash_importmap(struct web_app *app)
+{
+    unsigned char digest[SHA256_DIGEST_LEN];
+    char b64[SHA256_BASE64_SIZE];
+    const char *map = assets_importmap(app->assets);
+    sha256_digest(map, strlen(map), digest);
+    sha256_base64(b64, digest, sizeof digest);
+    snprintf(app->script_hash, sizeof app->script_hash, "'sha256-%s'", b64);
+}
+
+int web_server_start(struct web_server **out, const struct web_server_config *config,
+                     struct sd_error *err)
+{
+    if (!config || config->version != WEB_SERVER_CONFIG_VERSION || !config->store ||
+        !config->listen)
+        return sd_error_set(err, SD_EUSAGE, "web_server_start needs a store and an address");
+    struct web_server *server = calloc(1, sizeof *server);
+    if (!server)
+        return sd_error_nomem(err);
+    struct web_app *app = &server->app;
+    app->store = config->store;
+    app->clock = config->clock ? config->clock : clock_system();
+    app->max_body_bytes = config->max_body_bytes;
+    app->max_form_bytes = config->max_form_bytes ? config->max_form_bytes : 1024 * 1024;
+    const char *root = config->root_dir;
+    if (!root || !*root)
+        root = getenv("SHEETD_ROOT");
+    if (!root || !*root)
+        root = ".";
+    char views_dir[PATH_MAX];
+    snprintf(views_dir, sizeof views_dir, "%s/views", root);
+    int rc = views_load(&app->views, views_dir, err);
+    if (!rc)
+        rc = assets_load(&app->assets, root, err);
+    if (!rc) {
+        hash_importmap(app);
+        rc = start_daemon(server, config, err);
+    }
+    if (rc) {
+        web_server_stop(server);
+        return rc;
+    }
+    *out = server;
+    return 0;
+}
+
+unsigned web_server_port(const struct web_server *server)
+{
+    return server->port;
+}
+
+void web_server_stop(struct web_server *server)
+{
+    if (!server)
+        return;
+    if (server->daemon)
+        MHD_stop_daemon(server->daemon);
+    views_free(server->app.views);
+    assets_free(server->app.assets);
+    free(server);
+}

@@ -1,0 +1,62 @@
+/*
+ * DESIGN
+ * ------
+ * The HTTP server: GNU libmicrohttpd with its own epoll thread and a small thread pool, so
+ * there is no event loop to write here. Each request moves through the same steps
+ * (server.c):
+ *
+ *   request line   the URI log callback allocates the request state (request.h) and keeps
+ *                  the raw request-target for the router
+ *   headers        router_match (404 / 405 + Allow / 414 / 400 answered at once); for a
+ *                  form post: content type (415) and declared length (413) checked before
+ *                  any body is read
+ *   body chunks    collected up to the form cap; the rest is dropped and answered with 413
+ *   body complete  form parsed strictly (400), CSRF token checked (422), handler runs
+ *   completed      one logfmt access line (method, path, status, bytes, duration_ms), then
+ *                  the request state is freed
+ *
+ * The daemon is started with MHD_ALLOW_SUSPEND_RESUME so server-sent events can later park a
+ * connection until a job's status changes; nothing suspends yet.
+ */
+#ifndef SHEETD_WEB_SERVER_H
+#define SHEETD_WEB_SERVER_H
+
+#include <stddef.h>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "store/store.h"
+
+struct web_server_config {
+    unsigned version;
+    const char *listen;            /* "HOST:PORT"; port 0 picks a free port (tests) */
+    struct store *store;           /* required; borrowed, must outlive the server */
+    const char *root_dir;          /* holds views/ assets/ node_modules/; NULL: $SHEETD_ROOT
+                                      or the current directory */
+    size_t max_body_bytes;         /* uploads; SHEETD_MAX_UPLOAD_MB turned into bytes */
+    size_t max_form_bytes;         /* urlencoded form bodies, held in memory */
+    unsigned threads;              /* request threads in the pool */
+    unsigned connection_timeout_s; /* idle connections are closed after this */
+    const struct sd_clock *clock;  /* NULL: the system clock */
+};
+
+#define WEB_SERVER_CONFIG_VERSION 1
+#define WEB_SERVER_CONFIG_INIT                                                                 \
+    {WEB_SERVER_CONFIG_VERSION, "127.0.0.1:8080", NULL, NULL, 100u * 1024 * 1024,             \
+     1024 * 1024, 4, 30, NULL}
+
+struct web_server;
+
+/* Loads the views and assets, binds the address and starts serving. SD_EUSAGE for a bad
+ * listen address, SD_ERROR when the port cannot be bound or a view does not compile. The
+ * caller stops and frees *out with web_server_stop. */
+int web_server_start(struct web_server **out, const struct web_server_config *config,
+                     struct sd_error *err);
+
+/* The port actually bound (the answer to "port 0"). */
+unsigned web_server_port(const struct web_server *server);
+
+/* Stops accepting, finishes or closes the open connections, frees everything. */
+void web_server_stop(struct web_server *server);
+
+#endif
