@@ -1,0 +1,70 @@
+/*
+ * Shared between the files that parse a template (template.c, template_column.c) and write it
+ * back (template_json.c). Not part of the import layer's interface.
+ *
+ * Parsing never stops at the first mistake: every check that fails adds a sentence to the
+ * context and parsing goes on, so a person fixing a template sees all of its problems at once.
+ * Only an allocation failure cuts it short (nomem), because then no sentence can be trusted.
+ */
+#ifndef SHEETD_IMPORT_TEMPLATE_INTERNAL_H
+#define SHEETD_IMPORT_TEMPLATE_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "import/template.h"
+
+/* Limits a template must respect (README "Import templates" lists them). */
+#define TEMPLATE_JSON_MAX (4u * 1024 * 1024) /* bytes of JSON */
+#define TEMPLATE_NAME_MAX 200                /* characters of name, header, alias */
+#define TEMPLATE_COLUMNS_MAX 1000
+#define TEMPLATE_ALIASES_MAX 100             /* per column */
+#define TEMPLATE_VALUES_MAX 10000            /* enum values per column */
+#define TEMPLATE_VALUE_MAX 1000              /* characters of one enum value */
+#define TEMPLATE_MAX_LENGTH_MAX 1000000      /* largest max_length */
+#define TEMPLATE_PATTERN_MAX 1000            /* bytes of a pattern */
+#define TEMPLATE_FORMAT_MAX 64               /* bytes of a date format */
+#define TEMPLATE_PROBLEMS_KEPT 200           /* sentences kept; the rest are counted */
+/* Integer bounds must be exact in a double. */
+#define TEMPLATE_INTEGER_LIMIT 9007199254740991.0
+
+struct template_parse_ctx {
+    struct template_problems problems;
+    size_t total; /* problems found, including those past TEMPLATE_PROBLEMS_KEPT */
+    bool nomem;
+};
+
+/* Records one problem sentence (printf-style). */
+void template_problem(struct template_parse_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "columns[2] (\"Amount\")", or "columns[2]" while the header is unknown: how every
+ * column problem starts, so a person can find the column by the header they see. */
+void template_column_where(const struct template_column *col, size_t index, char *out,
+                           size_t size);
+#define TEMPLATE_WHERE_MAX 1024
+
+/* Checks the shape rule for table and column names ([a-z][a-z0-9_]{0,62}). */
+bool template_identifier_shape_ok(const char *name);
+
+/* Parses columns[index] into *col (zeroed by the caller), adding a problem for every
+ * mistake. Cross-column rules (duplicate keys and headers) are template.c's. */
+void template_column_parse(struct template_parse_ctx *ctx, struct template_column *col,
+                           json_t *obj, size_t index);
+/* Frees what a column owns (also a half-parsed one). */
+void template_column_clear(struct template_column *col);
+
+/* The shortest of %.15g, %.16g and %.17g that reads back to the same double. */
+void template_format_number(double value, char out[32]);
+
+/*
+ * Reads a text field (name, header, alias, enum value): it must be a JSON string that is not
+ * empty once surrounding white space is dropped, has no control characters and has at most
+ * `max` characters. Returns a malloc'd trimmed copy, or NULL after adding a problem that starts
+ * with `where` ("columns[0] (\"Email\"): " or "") and names the field as `what`.
+ */
+char *template_text_field(struct template_parse_ctx *ctx, json_t *value, const char *where,
+                          const char *what, size_t max);
+
+#endif
