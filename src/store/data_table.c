@@ -32,6 +32,7 @@
 /* The reserved words of SQLite (those it will not take as a bare column name) and
  * PostgreSQL ("reserved" and "reserved, can be function or type" in its key word table),
  * merged and sorted by strcmp for bsearch. Lower case. */
+/* clang-format off */
 static const char *const keywords[] = {
     "add", "all", "alter", "analyse", "analyze", "and", "any", "array", "as", "asc",
     "asymmetric", "authorization", "autoincrement", "between", "binary", "both", "case", "cast",
@@ -49,6 +50,7 @@ static const char *const keywords[] = {
     "transaction", "true", "union", "unique", "update", "user", "using", "values", "variadic",
     "verbose", "when", "where", "window", "with",
 };
+/* clang-format on */
 
 static int compare_keyword(const void *key, const void *entry)
 {
@@ -118,14 +120,13 @@ static const char *sql_type(const struct db_dialect *d, enum data_column_type ty
 
 /* Rules the identifiers alone do not cover: at least one column, no duplicates, no column
  * called "id" (the row id), and every key column one of the columns. */
-static int check_definition(const char *table, const struct data_column *columns,
-                            size_t ncolumns, const char *const *key_columns, size_t nkey_columns,
+static int check_definition(const char *table, const struct data_column *columns, size_t ncolumns,
+                            const char *const *key_columns, size_t nkey_columns,
                             struct sd_error *err)
 {
     assert(data_table_identifier_ok(table));
     if (ncolumns == 0)
-        return sd_error_set(err, SD_EINVALID, "the table \"%s\" needs at least one column",
-                            table);
+        return sd_error_set(err, SD_EINVALID, "the table \"%s\" needs at least one column", table);
     for (size_t i = 0; i < ncolumns; i++) {
         assert(data_table_identifier_ok(columns[i].name));
         if (columns[i].type < DATA_COLUMN_TEXT || columns[i].type > DATA_COLUMN_BOOLEAN)
@@ -189,8 +190,7 @@ int data_table_create(struct db *db, const char *table, const struct data_column
             : buf_printf(&sql, ", \"" ROW_COLUMN "\" %s, \"" JOB_COLUMN "\" %s)", d->int64_type,
                          d->text_type);
     if (!rc && nkey_columns) {
-        rc = buf_printf(&sql, "; CREATE UNIQUE INDEX \"_upsert_key_%s\" ON \"%s\" (", table,
-                        table);
+        rc = buf_printf(&sql, "; CREATE UNIQUE INDEX \"_upsert_key_%s\" ON \"%s\" (", table, table);
         for (size_t k = 0; !rc && k < nkey_columns; k++) {
             assert(data_table_identifier_ok(key_columns[k]));
             rc = k ? buf_puts(&sql, ", ") : 0;
@@ -249,8 +249,7 @@ int data_table_check(struct db *db, const char *table, const struct data_column 
     return rc;
 }
 
-int data_table_count_rows(struct db *db, const char *table, int64_t *count,
-                          struct sd_error *err)
+int data_table_count_rows(struct db *db, const char *table, int64_t *count, struct sd_error *err)
 {
     assert(db && table && count);
     assert(data_table_identifier_ok(table));
@@ -274,8 +273,7 @@ int data_table_count_rows(struct db *db, const char *table, int64_t *count,
 }
 
 int data_table_select_all(struct db_stmt **out, struct db *db, const char *table,
-                          const struct data_column *columns, size_t ncolumns,
-                          struct sd_error *err)
+                          const struct data_column *columns, size_t ncolumns, struct sd_error *err)
 {
     assert(out && db && table && columns && ncolumns > 0);
     assert(data_table_identifier_ok(table));
@@ -300,8 +298,7 @@ int data_table_select_all(struct db_stmt **out, struct db *db, const char *table
  * needs into its prepared statements. */
 int data_table_bulk_open(struct db_bulk **out, struct db *db, const char *table,
                          const struct data_column *columns, size_t ncolumns,
-                         const char *const *key_columns, size_t nkey_columns,
-                         struct sd_error *err)
+                         const char *const *key_columns, size_t nkey_columns, struct sd_error *err)
 {
     assert(out && db && table && columns && ncolumns > 0);
     assert(data_table_identifier_ok(table));

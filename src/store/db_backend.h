@@ -102,8 +102,7 @@ struct db_bulk {
 /* Backend open functions, called by db_open after it has picked the backend from the URL.
  * `path` is the file name; `busy_timeout_ms` how long a statement waits for a lock before
  * reporting SD_ERETRY. */
-int db_sqlite_open(struct db **out, const char *path, int busy_timeout_ms,
-                   struct sd_error *err);
+int db_sqlite_open(struct db **out, const char *path, int busy_timeout_ms, struct sd_error *err);
 
 /* Helpers for the store's own files (data_table.c, ...). */
 const struct db_dialect *db_dialect_of(const struct db *db);

@@ -68,8 +68,7 @@ int db_sqlite_error(int rc, const char *message, struct sd_error *err)
     case SQLITE_NOMEM:
         return sd_error_nomem(err);
     case SQLITE_TOOBIG:
-        return sd_error_set(err, SD_ELIMIT, "a value is too large for the database: %s",
-                            message);
+        return sd_error_set(err, SD_ELIMIT, "a value is too large for the database: %s", message);
     case SQLITE_CONSTRAINT:
         if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
             rc == SQLITE_CONSTRAINT_ROWID) {
@@ -138,8 +137,8 @@ static int sqlite_prepare(struct db_stmt **out, struct db *db, const char *sql,
         rc = sd_error_set(err, SD_EUSAGE, "there is no SQL statement to prepare");
         goto fail;
     }
-    while (tail && (*tail == ' ' || *tail == '\t' || *tail == '\n' || *tail == '\r' ||
-                    *tail == ';'))
+    while (tail &&
+           (*tail == ' ' || *tail == '\t' || *tail == '\n' || *tail == '\r' || *tail == ';'))
         tail++;
     if (tail && *tail) {
         rc = sd_error_set(err, SD_EUSAGE,
@@ -212,10 +211,10 @@ static int sqlite_bind_text(struct db_stmt *stmt, int idx, const char *text, siz
 {
     struct sqlite_stmt *st = as_stmt(stmt);
     int i = param_index(st->stmt, idx);
-    return bind_result(st, idx,
-                       i ? sqlite3_bind_text64(st->stmt, i, text, len, SQLITE_TRANSIENT,
-                                               SQLITE_UTF8)
-                         : SQLITE_RANGE);
+    return bind_result(
+        st, idx,
+        i ? sqlite3_bind_text64(st->stmt, i, text, len, SQLITE_TRANSIENT, SQLITE_UTF8)
+          : SQLITE_RANGE);
 }
 
 static int sqlite_step(struct db_stmt *stmt, struct sd_error *err)
@@ -364,8 +363,8 @@ int db_sqlite_open(struct db **out, const char *path, int busy_timeout_ms, struc
         code = sd_error_nomem(err);
         goto fail;
     }
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-                SQLITE_OPEN_EXRESCODE;
+    int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     int rc = sqlite3_open_v2(path, &s->conn, flags, NULL);
     if (rc != SQLITE_OK) {
         if (!s->conn) {

@@ -167,8 +167,8 @@ int db_sqlite_bulk_open(struct db_bulk **out, struct db *db, const struct db_bul
             goto fail;
         }
         if (sql.len) {
-            rc = prepare(&b->update, &b->update_params, bulk_conn(b), buf_cstr(&sql),
-                         b->ncolumns, err);
+            rc = prepare(&b->update, &b->update_params, bulk_conn(b), buf_cstr(&sql), b->ncolumns,
+                         err);
             if (rc)
                 goto fail;
         }
@@ -314,8 +314,7 @@ int db_sqlite_table_columns(char ***out, size_t *count, struct db *db, const cha
     sqlite3_finalize(stmt);
     if (n == 0) {
         free(names);
-        return sd_error_set(err, SD_ENOTFOUND, "there is no table \"%s\" in the database",
-                            table);
+        return sd_error_set(err, SD_ENOTFOUND, "there is no table \"%s\" in the database", table);
     }
     *out = names;
     *count = n;

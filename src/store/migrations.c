@@ -92,8 +92,7 @@ static const struct migration_set main_set = {
 };
 
 static const struct migration_set queue_set = {
-    "queue.db", 1001, 1999, queue_migrations,
-    sizeof queue_migrations / sizeof queue_migrations[0],
+    "queue.db", 1001, 1999, queue_migrations, sizeof queue_migrations / sizeof queue_migrations[0],
 };
 
 const struct migration_set *migrations_main(void)
@@ -205,8 +204,8 @@ int migrations_apply(struct db *db, const struct migration_set *set, int *applie
         bool done = false;
         rc = apply_one(db, m, &done, err);
         if (rc)
-            return sd_error_prefix(err, "migration %d of %s (%s) failed", m->version,
-                                   set->database, m->name);
+            return sd_error_prefix(err, "migration %d of %s (%s) failed", m->version, set->database,
+                                   m->name);
         if (done && applied)
             (*applied)++;
     }

@@ -113,12 +113,12 @@ int template_store_insert(struct db *db, const char *name, const char *table_nam
     if (rc != SD_EEXISTS)
         return rc;
     struct sd_error lookup = SD_ERROR_INIT;
-    if (text_lookup_exists(db, "SELECT 1 FROM import_templates WHERE name = $1", name,
-                           &lookup) == 1)
+    if (text_lookup_exists(db, "SELECT 1 FROM import_templates WHERE name = $1", name, &lookup) ==
+        1)
         return sd_error_set(err, SD_EEXISTS,
                             "a template named \"%s\" already exists; choose another name", name);
-    if (text_lookup_exists(db, "SELECT 1 FROM import_templates WHERE table_name = $1",
-                           table_name, &lookup) == 1)
+    if (text_lookup_exists(db, "SELECT 1 FROM import_templates WHERE table_name = $1", table_name,
+                           &lookup) == 1)
         return sd_error_set(err, SD_EEXISTS,
                             "the table \"%s\" is already used by another template; choose "
                             "another table name",
@@ -166,16 +166,14 @@ int template_store_get(struct template_record **out, struct db *db, int64_t id,
     return rc;
 }
 
-int template_store_get_by_table(struct template_record **out, struct db *db,
-                                const char *table_name, struct sd_error *err)
+int template_store_get_by_table(struct template_record **out, struct db *db, const char *table_name,
+                                struct sd_error *err)
 {
     assert(out && db && table_name);
     *out = NULL;
     struct db_stmt *stmt = NULL;
-    int rc = db_prepare(&stmt, db,
-                        "SELECT " TEMPLATE_COLUMNS
-                        " FROM import_templates WHERE table_name = $1",
-                        err);
+    int rc = db_prepare(
+        &stmt, db, "SELECT " TEMPLATE_COLUMNS " FROM import_templates WHERE table_name = $1", err);
     if (rc)
         return rc;
     db_bind_text(stmt, 1, table_name, strlen(table_name));
@@ -195,8 +193,8 @@ int template_store_list(struct template_record **out, size_t *count, struct db *
     struct db_stmt *stmt = NULL;
     struct template_record *list = NULL;
     size_t n = 0, cap = 0;
-    int rc = db_prepare(&stmt, db,
-                        "SELECT " TEMPLATE_COLUMNS " FROM import_templates ORDER BY id", err);
+    int rc =
+        db_prepare(&stmt, db, "SELECT " TEMPLATE_COLUMNS " FROM import_templates ORDER BY id", err);
     if (rc)
         return rc;
     while ((rc = db_step(stmt, err)) == DB_ROW) {

@@ -59,7 +59,9 @@ static int write_person(struct db_bulk *bulk, const char *email, const char *nam
 {
     struct db_value v[5] = {
         {.type = DB_VALUE_TEXT, .text = email, .len = strlen(email)},
-        {.type = name ? DB_VALUE_TEXT : DB_VALUE_NULL, .text = name, .len = name ? strlen(name) : 0},
+        {.type = name ? DB_VALUE_TEXT : DB_VALUE_NULL,
+         .text = name,
+         .len = name ? strlen(name) : 0},
         {.type = DB_VALUE_INT64, .i = age},
         {.type = DB_VALUE_DOUBLE, .d = age / 4.0},
         {.type = DB_VALUE_BOOL, .i = age % 2},
@@ -111,8 +113,8 @@ Test(bulk, a_duplicate_without_key_columns_is_eexists)
     cr_assert_eq(write_person(bulk, "a@example.com", "A", 1, NULL, &err), 0);
     cr_assert_eq(write_person(bulk, "a@example.com", "A again", 2, NULL, &err), SD_EEXISTS);
     /* The writer is still usable after the refusal. */
-    cr_assert_eq(write_person(bulk, "b@example.com", "B", 3, NULL, &err), 0,
-                 "%s", sd_error_message(&err));
+    cr_assert_eq(write_person(bulk, "b@example.com", "B", 3, NULL, &err), 0, "%s",
+                 sd_error_message(&err));
     db_bulk_close(bulk);
     cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), 2);
 }
@@ -123,13 +125,13 @@ Test(bulk, upsert_reports_which_rows_were_updates)
     cr_assert_eq(db_begin(db, &err), 0);
     struct db_bulk *bulk = open_bulk(true);
     bool updated = true;
-    cr_assert_eq(write_person(bulk, "a@example.com", "Ann", 30, &updated, &err), 0,
-                 "%s", sd_error_message(&err));
+    cr_assert_eq(write_person(bulk, "a@example.com", "Ann", 30, &updated, &err), 0, "%s",
+                 sd_error_message(&err));
     cr_assert(!updated);
     cr_assert_eq(write_person(bulk, "b@example.com", "Bob", 40, &updated, &err), 0);
     cr_assert(!updated);
-    cr_assert_eq(write_person(bulk, "a@example.com", "Anna", 31, &updated, &err), 0,
-                 "%s", sd_error_message(&err));
+    cr_assert_eq(write_person(bulk, "a@example.com", "Anna", 31, &updated, &err), 0, "%s",
+                 sd_error_message(&err));
     cr_assert(updated);
     cr_assert_eq(write_person(bulk, "c@example.com", NULL, 50, &updated, &err), 0);
     cr_assert(!updated);

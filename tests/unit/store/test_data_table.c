@@ -31,8 +31,8 @@ static void teardown(void)
 TestSuite(data_table, .init = setup, .fini = teardown);
 
 static const struct data_column columns[] = {
-    {"email", DATA_COLUMN_TEXT},      {"age", DATA_COLUMN_INTEGER},
-    {"amount", DATA_COLUMN_DECIMAL},  {"signup", DATA_COLUMN_DATE},
+    {"email", DATA_COLUMN_TEXT},       {"age", DATA_COLUMN_INTEGER},
+    {"amount", DATA_COLUMN_DECIMAL},   {"signup", DATA_COLUMN_DATE},
     {"seen_at", DATA_COLUMN_DATETIME}, {"active", DATA_COLUMN_BOOLEAN},
 };
 #define NCOLUMNS (sizeof columns / sizeof columns[0])
@@ -89,15 +89,27 @@ Test(data_table, identifiers)
 Test(data_table, keywords_of_both_databases_any_case)
 {
     static const char *const words[] = {
-        "add", "all", "alter", "analyse", "and", "as", "asc", "autoincrement", "between",
-        "both", "case", "check", "collate", "column", "constraint", "create", "cross",
-        "current_date", "current_user", "default", "delete", "desc", "distinct", "do", "drop",
-        "else", "end", "except", "exists", "false", "fetch", "for", "foreign", "from", "full",
-        "grant", "group", "having", "ilike", "in", "index", "inner", "insert", "intersect",
-        "into", "is", "join", "lateral", "left", "like", "limit", "natural", "not", "null",
-        "offset", "on", "only", "or", "order", "outer", "primary", "references", "returning",
-        "right", "select", "set", "table", "then", "to", "true", "union", "unique", "update",
-        "user", "using", "values", "verbose", "when", "where", "window", "with",
+        "add",     "all",          "alter",        "analyse",
+        "and",     "as",           "asc",          "autoincrement",
+        "between", "both",         "case",         "check",
+        "collate", "column",       "constraint",   "create",
+        "cross",   "current_date", "current_user", "default",
+        "delete",  "desc",         "distinct",     "do",
+        "drop",    "else",         "end",          "except",
+        "exists",  "false",        "fetch",        "for",
+        "foreign", "from",         "full",         "grant",
+        "group",   "having",       "ilike",        "in",
+        "index",   "inner",        "insert",       "intersect",
+        "into",    "is",           "join",         "lateral",
+        "left",    "like",         "limit",        "natural",
+        "not",     "null",         "offset",       "on",
+        "only",    "or",           "order",        "outer",
+        "primary", "references",   "returning",    "right",
+        "select",  "set",          "table",        "then",
+        "to",      "true",         "union",        "unique",
+        "update",  "user",         "using",        "values",
+        "verbose", "when",         "where",        "window",
+        "with",
     };
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         cr_assert(data_table_is_keyword(words[i]), "%s", words[i]);
@@ -116,9 +128,9 @@ Test(data_table, create_makes_typed_columns_and_sheetd_columns)
 {
     create_customers();
     static const char *const expect[][2] = {
-        {"id", "INTEGER"},  {"email", "TEXT"}, {"age", "BIGINT"},    {"amount", "REAL"},
-        {"signup", "TEXT"}, {"seen_at", "TEXT"}, {"active", "INTEGER"}, {"_row", "BIGINT"},
-        {"_job_id", "TEXT"},
+        {"id", "INTEGER"},     {"email", "TEXT"},  {"age", "BIGINT"},
+        {"amount", "REAL"},    {"signup", "TEXT"}, {"seen_at", "TEXT"},
+        {"active", "INTEGER"}, {"_row", "BIGINT"}, {"_job_id", "TEXT"},
     };
     struct sd_error err = SD_ERROR_INIT;
     struct db_stmt *stmt = NULL;
@@ -167,8 +179,7 @@ Test(data_table, create_refuses_what_cannot_work)
 {
     create_customers();
     struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(data_table_create(db, "customers", columns, NCOLUMNS, key, 1, &err),
-                 SD_EEXISTS);
+    cr_assert_eq(data_table_create(db, "customers", columns, NCOLUMNS, key, 1, &err), SD_EEXISTS);
     cr_assert(strstr(err.message, "\"customers\" already exists"), "%s", err.message);
 
     const struct data_column with_id[] = {{"id", DATA_COLUMN_INTEGER}};
@@ -180,8 +191,7 @@ Test(data_table, create_refuses_what_cannot_work)
     cr_assert(strstr(err.message, "twice"), "%s", err.message);
 
     static const char *const bad_key[] = {"nope"};
-    cr_assert_eq(data_table_create(db, "other", columns, NCOLUMNS, bad_key, 1, &err),
-                 SD_EINVALID);
+    cr_assert_eq(data_table_create(db, "other", columns, NCOLUMNS, bad_key, 1, &err), SD_EINVALID);
     cr_assert(strstr(err.message, "nope"), "%s", err.message);
 
     cr_assert_eq(data_table_create(db, "other", columns, 0, NULL, 0, &err), SD_EINVALID);
@@ -216,8 +226,8 @@ Test(data_table, bulk_writes_rows_with_row_and_job_and_select_reads_them_back)
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(db_begin(db, &err), 0);
     struct db_bulk *bulk = NULL;
-    cr_assert_eq(data_table_bulk_open(&bulk, db, "customers", columns, NCOLUMNS, key, 1, &err),
-                 0, "%s", sd_error_message(&err));
+    cr_assert_eq(data_table_bulk_open(&bulk, db, "customers", columns, NCOLUMNS, key, 1, &err), 0,
+                 "%s", sd_error_message(&err));
     const char *emails[] = {"a@example.com", "b@example.com", "a@example.com"};
     bool updates[3];
     for (int i = 0; i < 3; i++) {
@@ -245,8 +255,7 @@ Test(data_table, bulk_writes_rows_with_row_and_job_and_select_reads_them_back)
     cr_assert_eq(data_table_count_rows(db, "customers", &n, &err), 0);
     cr_assert_eq(n, 2);
     cr_assert_eq(query_int("SELECT _row FROM customers WHERE email = 'a@example.com'"), 4);
-    cr_assert_eq(query_int("SELECT COUNT(*) FROM customers WHERE _job_id = '3f9a0c1d2e4b5a69'"),
-                 2);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM customers WHERE _job_id = '3f9a0c1d2e4b5a69'"), 2);
 
     struct db_stmt *stmt = NULL;
     cr_assert_eq(data_table_select_all(&stmt, db, "customers", columns, NCOLUMNS, &err), 0);

@@ -96,8 +96,8 @@ Test(db, every_type_round_trips_including_nulls)
     exec_ok(db, "CREATE TABLE t (i INTEGER, d REAL, b INTEGER, s TEXT, n TEXT)");
     struct sd_error err = SD_ERROR_INIT;
     struct db_stmt *stmt = NULL;
-    cr_assert_eq(db_prepare(&stmt, db, "INSERT INTO t VALUES ($1, $2, $3, $4, $5)", &err), 0,
-                 "%s", sd_error_message(&err));
+    cr_assert_eq(db_prepare(&stmt, db, "INSERT INTO t VALUES ($1, $2, $3, $4, $5)", &err), 0, "%s",
+                 sd_error_message(&err));
     cr_assert_eq(db_bind_int64(stmt, 1, INT64_MIN + 1), 0);
     cr_assert_eq(db_bind_double(stmt, 2, 3.25), 0);
     cr_assert_eq(db_bind_bool(stmt, 3, true), 0);

@@ -146,11 +146,11 @@ Test(store, migrate_is_idempotent)
     cr_assert_eq(query_int(db, "SELECT version FROM schema_migrations"), 1001);
     cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM jobs"), 0);
     cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM cache"), 0);
-    cr_assert_eq(
-        query_int(db, "SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name IN ('id', "
-                      "'kind', 'template_id', 'status', 'payload', 'attempts', 'run_at', "
-                      "'claimed_at', 'finished_at', 'created_at')"),
-        10);
+    cr_assert_eq(query_int(db,
+                           "SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name IN ('id', "
+                           "'kind', 'template_id', 'status', 'payload', 'attempts', 'run_at', "
+                           "'claimed_at', 'finished_at', 'created_at')"),
+                 10);
     cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM sqlite_master "
                                "WHERE name = 'import_templates'"),
                  0);

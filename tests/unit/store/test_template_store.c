@@ -82,14 +82,11 @@ Test(template_store, a_taken_name_or_table_is_eexists_with_a_sentence)
     insert("Customers", "customers", "{}");
     struct sd_error err = SD_ERROR_INIT;
     int64_t id = -1;
-    cr_assert_eq(template_store_insert(db, "Customers", "clients", "{}", &id, &err),
-                 SD_EEXISTS);
+    cr_assert_eq(template_store_insert(db, "Customers", "clients", "{}", &id, &err), SD_EEXISTS);
     cr_assert(strstr(err.message, "a template named \"Customers\" already exists"), "%s",
               err.message);
-    cr_assert_eq(template_store_insert(db, "Clients", "customers", "{}", &id, &err),
-                 SD_EEXISTS);
-    cr_assert(strstr(err.message, "the table \"customers\" is already used"), "%s",
-              err.message);
+    cr_assert_eq(template_store_insert(db, "Clients", "customers", "{}", &id, &err), SD_EEXISTS);
+    cr_assert(strstr(err.message, "the table \"customers\" is already used"), "%s", err.message);
     int64_t count = -1;
     cr_assert_eq(template_store_count(db, &count, &err), 0);
     cr_assert_eq(count, 1);
