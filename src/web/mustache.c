@@ -45,10 +45,10 @@ struct mustache_parser {
 
 /* A tag as read from the source, before it becomes a node. */
 struct mustache_tag {
-    char type;         /* 0 for a plain name, else one of # ^ / ! > & { = */
-    size_t start;      /* offset of the opening delimiter */
-    size_t end;        /* offset just past the closing delimiter */
-    const char *body;  /* the text between the type character and the closing delimiter */
+    char type;        /* 0 for a plain name, else one of # ^ / ! > & { = */
+    size_t start;     /* offset of the opening delimiter */
+    size_t end;       /* offset just past the closing delimiter */
+    const char *body; /* the text between the type character and the closing delimiter */
     size_t body_len;
     unsigned line;
 };
@@ -127,8 +127,8 @@ static int mustache_emit_line_mark(struct mustache_parser *p, unsigned line)
 
 /* Validates a tag name and stores it (and its dot-split copy) in the node. The spec says a
  * name is a run of non-white-space characters; dotted names need a part between dots. */
-static int mustache_set_name(struct mustache_parser *p, struct mustache_node *n,
-                             const char *name, size_t len, unsigned line)
+static int mustache_set_name(struct mustache_parser *p, struct mustache_node *n, const char *name,
+                             size_t len, unsigned line)
 {
     const char *file = p->tmpl->name;
     if (len == 0)
@@ -192,8 +192,8 @@ static int mustache_read_tag(struct mustache_parser *p, size_t start, struct mus
         closer[closer_len++] = tag->type == '{' ? '}' : '=';
     memcpy(closer + closer_len, p->close, p->close_len);
     closer_len += p->close_len;
-    const char *hit = q <= p->len ? mustache_find(p->src + q, p->len - q, closer, closer_len)
-                                  : NULL;
+    const char *hit =
+        q <= p->len ? mustache_find(p->src + q, p->len - q, closer, closer_len) : NULL;
     if (!hit)
         return sd_error_set(p->err, SD_EINVALID,
                             "%s: unclosed tag on line %u: \"%s\" has no matching \"%.*s\"",
@@ -208,8 +208,7 @@ static int mustache_read_tag(struct mustache_parser *p, size_t start, struct mus
  * between the tag and the end of the line (or the source). On success *line_start is where
  * the line begins and *next is just past its line ending. */
 static bool mustache_standalone(const struct mustache_parser *p, size_t text_start,
-                                const struct mustache_tag *tag, size_t *line_start,
-                                size_t *next)
+                                const struct mustache_tag *tag, size_t *line_start, size_t *next)
 {
     if (!tag->type || tag->type == '&' || tag->type == '{')
         return false;
@@ -259,8 +258,7 @@ static int mustache_set_delimiters(struct mustache_parser *p, const struct musta
     }
     bool ok = count == 2;
     for (int k = 0; ok && k < 2; k++)
-        ok = parts[k][1] <= MUSTACHE_MAX_DELIM &&
-             !memchr(s + parts[k][0], '=', parts[k][1]) &&
+        ok = parts[k][1] <= MUSTACHE_MAX_DELIM && !memchr(s + parts[k][0], '=', parts[k][1]) &&
              !memchr(s + parts[k][0], '\0', parts[k][1]);
     if (!ok)
         return sd_error_set(p->err, SD_EINVALID,
@@ -301,8 +299,8 @@ static int mustache_handle_tag(struct mustache_parser *p, const struct mustache_
         int shown = name_len > 40 ? 40 : (int)name_len;
         if (p->depth == 0)
             return sd_error_set(p->err, SD_EINVALID,
-                                "%s: closing tag \"%.*s\" on line %u has no open section",
-                                file, shown, name, tag->line);
+                                "%s: closing tag \"%.*s\" on line %u has no open section", file,
+                                shown, name, tag->line);
         struct mustache_node *open = &p->tmpl->nodes[p->sections[p->depth - 1]];
         if (strlen(open->name) != name_len || memcmp(open->name, name, name_len) != 0)
             return sd_error_set(p->err, SD_EINVALID,
@@ -341,9 +339,8 @@ static int mustache_handle_tag(struct mustache_parser *p, const struct mustache_
     }
     if ((kind == MUSTACHE_NODE_SECTION || kind == MUSTACHE_NODE_INVERTED) &&
         p->depth == MUSTACHE_MAX_NESTING)
-        return sd_error_set(p->err, SD_ELIMIT,
-                            "%s: sections nest more than %d deep on line %u", file,
-                            MUSTACHE_MAX_NESTING, tag->line);
+        return sd_error_set(p->err, SD_ELIMIT, "%s: sections nest more than %d deep on line %u",
+                            file, MUSTACHE_MAX_NESTING, tag->line);
     struct mustache_node *n = mustache_push_node(p, kind, tag->line);
     if (!n)
         return SD_ENOMEM;
@@ -387,8 +384,7 @@ static int mustache_parse(struct mustache_parser *p)
         return rc;
     if (p->depth > 0) {
         const struct mustache_node *open = &p->tmpl->nodes[p->sections[p->depth - 1]];
-        return sd_error_set(p->err, SD_EINVALID,
-                            "%s: unclosed section \"%.40s\" opened on line %u",
+        return sd_error_set(p->err, SD_EINVALID, "%s: unclosed section \"%.40s\" opened on line %u",
                             p->tmpl->name, open->name, open->line);
     }
     return 0;
@@ -414,8 +410,7 @@ int mustache_compile(struct mustache_template **out, const char *source, size_t 
         return sd_error_nomem(err);
     if (pthread_mutex_init(&t->lock, NULL) != 0) {
         free(t);
-        return sd_error_set(err, SD_ERROR, "%s: could not create a lock for the template",
-                            name);
+        return sd_error_set(err, SD_ERROR, "%s: could not create a lock for the template", name);
     }
     int rc = SD_ENOMEM;
     t->name = str_dup(name);

@@ -14,12 +14,12 @@
 #include <stddef.h>
 
 enum mustache_node_kind {
-    MUSTACHE_NODE_TEXT,      /* literal template text */
-    MUSTACHE_NODE_ESCAPED,   /* {{name}} */
-    MUSTACHE_NODE_RAW,       /* {{{name}}} and {{&name}} */
-    MUSTACHE_NODE_SECTION,   /* {{#name}} */
-    MUSTACHE_NODE_INVERTED,  /* {{^name}} */
-    MUSTACHE_NODE_PARTIAL,   /* {{>name}} */
+    MUSTACHE_NODE_TEXT,     /* literal template text */
+    MUSTACHE_NODE_ESCAPED,  /* {{name}} */
+    MUSTACHE_NODE_RAW,      /* {{{name}}} and {{&name}} */
+    MUSTACHE_NODE_SECTION,  /* {{#name}} */
+    MUSTACHE_NODE_INVERTED, /* {{^name}} */
+    MUSTACHE_NODE_PARTIAL,  /* {{>name}} */
 };
 
 struct mustache_node {
@@ -28,8 +28,8 @@ struct mustache_node {
      * here. Zero-length text nodes with `bol` set mark line starts whose first tag left no
      * node (a comment, a closing tag) so the indentation still lands there. */
     bool bol;
-    unsigned line; /* tags: the line the tag starts on (text nodes: 0) */
-    size_t end; /* sections: index just past the section's content */
+    unsigned line;    /* tags: the line the tag starts on (text nodes: 0) */
+    size_t end;       /* sections: index just past the section's content */
     const char *text; /* TEXT: bytes in the template's source */
     size_t len;
     /* Tags: the name as written, NUL-terminated, followed by a copy with the dots turned

@@ -147,8 +147,8 @@ static int mustache_write_value(struct mustache_render *r, const json_t *v, bool
         len = strlen(dumped);
         break;
     }
-    int rc = escape ? mustache_escape_html(r->out, text, len)
-                    : mustache_write_raw(r->out, text, len);
+    int rc =
+        escape ? mustache_escape_html(r->out, text, len) : mustache_write_raw(r->out, text, len);
     free(dumped);
     return rc < 0 ? sd_error_nomem(r->err) : 0;
 }
@@ -176,8 +176,7 @@ static bool mustache_truthy(const json_t *v)
 }
 
 /* Resolves a tag's name against the context stack; NULL when any part is missing. */
-static const json_t *mustache_lookup(const struct mustache_render *r,
-                                     const struct mustache_node *n)
+static const json_t *mustache_lookup(const struct mustache_render *r, const struct mustache_node *n)
 {
     if (r->depth == 0)
         return NULL;
@@ -336,8 +335,8 @@ static int mustache_render_range(struct mustache_render *r, struct mustache_temp
     if (r->nesting == MUSTACHE_MAX_RENDER_DEPTH) {
         unsigned line = begin > 0 ? t->nodes[begin - 1].line : 1;
         return sd_error_set(r->err, SD_ELIMIT,
-                            "%s: sections and partials nest more than %d deep on line %u",
-                            t->name, MUSTACHE_MAX_RENDER_DEPTH, line);
+                            "%s: sections and partials nest more than %d deep on line %u", t->name,
+                            MUSTACHE_MAX_RENDER_DEPTH, line);
     }
     r->nesting++;
     int rc = 0;
@@ -367,8 +366,7 @@ static int mustache_render_range(struct mustache_render *r, struct mustache_temp
             break;
         case MUSTACHE_NODE_ESCAPED:
         case MUSTACHE_NODE_RAW:
-            rc = mustache_write_value(r, mustache_lookup(r, n),
-                                      n->kind == MUSTACHE_NODE_ESCAPED);
+            rc = mustache_write_value(r, mustache_lookup(r, n), n->kind == MUSTACHE_NODE_ESCAPED);
             break;
         case MUSTACHE_NODE_SECTION:
             rc = mustache_render_section(r, t, i);
@@ -407,9 +405,9 @@ int mustache_render_opts(struct mustache_template *tmpl, const json_t *data,
     if (rc == 0)
         rc = mustache_render_range(&r, tmpl, 0, tmpl->count);
     if (rc == 0 && out->len - r.out_start > r.max_output)
-        rc = sd_error_set(err, SD_ELIMIT,
-                          "%s: the rendered output grew past the limit of %zu bytes",
-                          tmpl->name, r.max_output);
+        rc =
+            sd_error_set(err, SD_ELIMIT, "%s: the rendered output grew past the limit of %zu bytes",
+                         tmpl->name, r.max_output);
     if (rc < 0)
         buf_truncate(out, r.out_start);
     free(r.stack);
@@ -418,8 +416,7 @@ int mustache_render_opts(struct mustache_template *tmpl, const json_t *data,
 }
 
 int mustache_render(struct mustache_template *tmpl, const json_t *data,
-                    const struct mustache_partials *partials, struct buf *out,
-                    struct sd_error *err)
+                    const struct mustache_partials *partials, struct buf *out, struct sd_error *err)
 {
     return mustache_render_opts(tmpl, data, partials, NULL, out, err);
 }

@@ -145,8 +145,9 @@ Test(mustache, compile_limits)
     char deep[MUSTACHE_MAX_NESTING * 12 + 64] = "";
     for (int i = 0; i <= MUSTACHE_MAX_NESTING; i++)
         strcat(deep, "{{#a}}");
-    expect_compile_error(deep, SD_ELIMIT, "page.mustache: sections nest more than 64 deep on "
-                                          "line 1");
+    expect_compile_error(deep, SD_ELIMIT,
+                         "page.mustache: sections nest more than 64 deep on "
+                         "line 1");
 }
 
 static const char *self_partial(void *ctx, const char *name, size_t *len)
@@ -273,8 +274,7 @@ Test(mustache, missing_partials_render_empty_and_broken_ones_fail)
     got = render("a\n{{>broken}}", "{}", &p, &rc, &err);
     cr_expect_null(got);
     cr_expect_eq(rc, SD_EINVALID);
-    cr_expect_str_eq(sd_error_message(&err),
-                     "broken: unclosed section \"open\" opened on line 2");
+    cr_expect_str_eq(sd_error_message(&err), "broken: unclosed section \"open\" opened on line 2");
 }
 
 Test(mustache, render_limits_stop_hostile_templates)

@@ -31,8 +31,8 @@ static bool run_case(const char *file, const json_t *tcase)
     struct mustache_partials partials = {spec_partial, json_object_get(tcase, "partials")};
     struct mustache_template *tmpl = NULL;
     struct sd_error err = SD_ERROR_INIT;
-    int rc = mustache_compile(&tmpl, json_string_value(tmpl_text),
-                              json_string_length(tmpl_text), name, &err);
+    int rc = mustache_compile(&tmpl, json_string_value(tmpl_text), json_string_length(tmpl_text),
+                              name, &err);
     cr_expect_eq(rc, 0, "%s / %s: compile failed: %s", file, name, sd_error_message(&err));
     if (rc < 0)
         return false;
@@ -66,8 +66,7 @@ static void run_spec_file(const char *file, size_t min_cases)
         if (run_case(file, tcase))
             passed++;
     }
-    cr_expect_geq(json_array_size(tests), min_cases, "%s holds fewer cases than expected",
-                  file);
+    cr_expect_geq(json_array_size(tests), min_cases, "%s holds fewer cases than expected", file);
     cr_expect_eq(passed, json_array_size(tests), "%s: %zu of %zu cases passed", file, passed,
                  json_array_size(tests));
     json_decref(spec);
