@@ -28,6 +28,7 @@
 #define IDENT_MAX 63
 #define ROW_COLUMN "_row"
 #define JOB_COLUMN "_job_id"
+#define ID_COLUMN "_id"
 
 /* The reserved words of SQLite (those it will not take as a bare column name) and
  * PostgreSQL ("reserved" and "reserved, can be function or type" in its key word table),
@@ -118,8 +119,9 @@ static const char *sql_type(const struct db_dialect *d, enum data_column_type ty
     return NULL;
 }
 
-/* Rules the identifiers alone do not cover: at least one column, no duplicates, no column
- * called "id" (the row id), and every key column one of the columns. */
+/* Rules the identifiers alone do not cover: at least one column, no duplicates, and every key
+ * column one of the columns. (sheetd's own columns start with '_', which identifiers cannot,
+ * so a template is free to have a column called "id".) */
 static int check_definition(const char *table, const struct data_column *columns, size_t ncolumns,
                             const char *const *key_columns, size_t nkey_columns,
                             struct sd_error *err)
@@ -132,10 +134,6 @@ static int check_definition(const char *table, const struct data_column *columns
         if (columns[i].type < DATA_COLUMN_TEXT || columns[i].type > DATA_COLUMN_BOOLEAN)
             return sd_error_set(err, SD_EINVALID, "the column \"%s\" has an unknown type",
                                 columns[i].name);
-        if (str_eq(columns[i].name, "id"))
-            return sd_error_set(err, SD_EINVALID,
-                                "a column cannot be called \"id\": sheetd uses that name for "
-                                "the row id; choose another key");
         for (size_t j = 0; j < i; j++)
             if (str_eq(columns[i].name, columns[j].name))
                 return sd_error_set(err, SD_EINVALID,
@@ -183,7 +181,7 @@ int data_table_create(struct db *db, const char *table, const struct data_column
 
     const struct db_dialect *d = db_dialect_of(db);
     struct buf sql = BUF_INIT;
-    rc = buf_printf(&sql, "CREATE TABLE \"%s\" (\"id\" %s", table, d->id_column);
+    rc = buf_printf(&sql, "CREATE TABLE \"%s\" (\"" ID_COLUMN "\" %s", table, d->id_column);
     for (size_t i = 0; !rc && i < ncolumns; i++)
         rc = buf_printf(&sql, ", \"%s\" %s", columns[i].name, sql_type(d, columns[i].type));
     rc = rc ? rc
@@ -283,7 +281,7 @@ int data_table_select_all(struct db_stmt **out, struct db *db, const char *table
     struct buf sql = BUF_INIT;
     int rc = buf_puts(&sql, "SELECT ");
     rc = rc ? rc : put_column_list(&sql, columns, ncolumns);
-    rc = rc ? rc : buf_printf(&sql, " FROM \"%s\" ORDER BY \"id\"", table);
+    rc = rc ? rc : buf_printf(&sql, " FROM \"%s\" ORDER BY \"" ID_COLUMN "\"", table);
     if (rc) {
         buf_free(&sql);
         return sd_error_nomem(err);

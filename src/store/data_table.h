@@ -2,7 +2,7 @@
  * The tables imported rows land in, one per template. Each has the template's columns with
  * typed SQL columns, plus
  *
- *   id       INTEGER PRIMARY KEY (BIGSERIAL on PostgreSQL)
+ *   _id      INTEGER PRIMARY KEY (BIGSERIAL on PostgreSQL), the order rows were written in
  *   _row     the spreadsheet row the values came from
  *   _job_id  the job (or CLI run) that wrote it
  *
@@ -60,7 +60,7 @@ int data_table_check(struct db *db, const char *table, const struct data_column 
 int data_table_count_rows(struct db *db, const char *table, int64_t *count,
                           struct sd_error *err);
 
-/* Prepares SELECT <columns> FROM table ORDER BY id for exporting; the caller steps it with
+/* Prepares SELECT <columns> FROM table ORDER BY _id for exporting; the caller steps it with
  * db_step/db_column_* and finalizes it. */
 int data_table_select_all(struct db_stmt **out, struct db *db, const char *table,
                           const struct data_column *columns, size_t ncolumns,
