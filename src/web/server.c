@@ -249,15 +249,15 @@ static int start_daemon(struct web_server *server, const struct web_server_confi
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     server->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, &server->app, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        flags, 0, NULL, NULL, on_request, &server->app, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(config->threads ? config->threads : 4),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(config->connection_timeout_s ? config->connection_timeout_s : 30),
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, &server->app, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, &server->app, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_END);
+        on_completed, &server->app, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!server->daemon)
         return sd_error_set(err, SD_ERROR,

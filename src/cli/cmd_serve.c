@@ -1,0 +1,136 @@
+/*
+ * `sheetd serve [--listen HOST:PORT] [--workers N] [--no-workers]`: opens and migrates the
+ * store, starts the web server and runs until SIGINT or SIGTERM.
+ *
+ * Signals: SIGINT and SIGTERM are blocked before any thread starts (every thread inherits
+ * the mask), and the main thread waits for them with sigwait. So no code runs inside a
+ * signal handler, and stopping is ordinary code: stop the server (open requests finish),
+ * close the store, exit 0.
+ *
+ * Background jobs arrive with a later change; --workers and --no-workers are accepted and
+ * validated now so scripts can already pass them.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "cli/cli.h"
+#include "store/store.h"
+#include "web/server.h"
+
+struct serve_options {
+    const char *listen;
+    int workers;
+};
+
+static int parse_workers(const char *text, int *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (errno || end == text || *end || n < 0 || n > 256) {
+        cli_errorf("--workers must be a whole number from 0 to 256, not \"%s\"", text);
+        return CLI_EXIT_USAGE;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+static int parse_args(struct serve_options *opts, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *value = NULL;
+        if (!strcmp(arg, "--no-workers")) {
+            opts->workers = 0;
+            continue;
+        }
+        if (!strncmp(arg, "--listen=", 9) || !strncmp(arg, "--workers=", 10)) {
+            value = strchr(arg, '=') + 1;
+        } else if (!strcmp(arg, "--listen") || !strcmp(arg, "--workers")) {
+            if (i + 1 >= argc) {
+                cli_errorf("%s needs a value", arg);
+                return CLI_EXIT_USAGE;
+            }
+            value = argv[++i];
+        } else {
+            cli_errorf("serve does not know \"%s\"; usage: sheetd serve [--listen HOST:PORT] "
+                       "[--workers N] [--no-workers]",
+                       arg);
+            return CLI_EXIT_USAGE;
+        }
+        if (!strncmp(arg, "--listen", 8)) {
+            if (!*value) {
+                cli_errorf("--listen needs HOST:PORT, e.g. 127.0.0.1:8080");
+                return CLI_EXIT_USAGE;
+            }
+            opts->listen = value;
+        } else if (parse_workers(value, &opts->workers)) {
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+/* "http://HOST:PORT/" with the port the server really bound (the answer to port 0). */
+static void print_url(const char *listen, unsigned port)
+{
+    const char *colon = strrchr(listen, ':');
+    int host_len = colon ? (int)(colon - listen) : (int)strlen(listen);
+    printf("sheetd listening on http://%.*s:%u\n", host_len, listen, port);
+    fflush(stdout);
+}
+
+int cmd_serve(int argc, char **argv, const struct cli_config *config)
+{
+    struct serve_options opts = {config->listen, config->workers};
+    if (parse_args(&opts, argc, argv))
+        return CLI_EXIT_USAGE;
+
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    if (pthread_sigmask(SIG_BLOCK, &stop_signals, NULL) != 0) {
+        cli_errorf("cannot block SIGINT and SIGTERM");
+        return CLI_EXIT_FAILED;
+    }
+
+    struct sd_error err = SD_ERROR_INIT;
+    struct store_config store_config = STORE_CONFIG_INIT;
+    store_config.data_dir = config->data_dir;
+    store_config.database_url = config->database_url;
+    struct store *store = NULL;
+    struct web_server *server = NULL;
+    int status = CLI_EXIT_USAGE;
+    if (store_open(&store, &store_config, &err) || store_migrate(store, NULL, &err))
+        goto fail;
+
+    struct web_server_config web_config = WEB_SERVER_CONFIG_INIT;
+    web_config.listen = opts.listen;
+    web_config.store = store;
+    web_config.max_body_bytes = (size_t)config->max_upload_mb * 1024 * 1024;
+    if (web_server_start(&server, &web_config, &err))
+        goto fail;
+
+    print_url(opts.listen, web_server_port(server));
+    log_info("server started", "port=%u workers=%d note=\"background jobs are not run yet\"",
+             web_server_port(server), opts.workers);
+
+    int signal_number = 0;
+    if (sigwait(&stop_signals, &signal_number) != 0)
+        signal_number = 0;
+    log_info("stopping", "signal=%s", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    web_server_stop(server);
+    store_close(store);
+    return CLI_EXIT_OK;
+fail:
+    cli_errorf("%s", sd_error_message(&err));
+    web_server_stop(server);
+    store_close(store);
+    return status;
+}
