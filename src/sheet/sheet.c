@@ -48,6 +48,8 @@ const char *sheet_format_name(enum sheet_format format)
 static const struct sheet_backend_ops *backend_for_format(enum sheet_format format)
 {
     switch (format) {
+    case SHEET_FORMAT_XLSX:
+        return &xlsx_backend_ops;
     case SHEET_FORMAT_XLS:
         return &xls_backend_ops;
     default:
