@@ -575,6 +575,13 @@ static int finish_problems(struct template_parse_ctx *ctx, struct template_probl
 int template_parse(struct import_template **out, const char *json, size_t len,
                    struct template_problems *problems, struct sd_error *err)
 {
+    return template_parse_sized(out, json, len, TEMPLATE_JSON_MAX, problems, err);
+}
+
+int template_parse_sized(struct import_template **out, const char *json, size_t len,
+                         size_t max_bytes, struct template_problems *problems,
+                         struct sd_error *err)
+{
     assert(out && (json || len == 0));
     *out = NULL;
     if (problems)
@@ -583,9 +590,9 @@ int template_parse(struct import_template **out, const char *json, size_t len,
     struct import_template *t = NULL;
     json_t *root = NULL;
 
-    if (len > TEMPLATE_JSON_MAX) {
-        template_problem(&ctx, "the template is %zu bytes; a template may be at most %u bytes",
-                         len, TEMPLATE_JSON_MAX);
+    if (len > max_bytes) {
+        template_problem(&ctx, "the template is %zu bytes; a template may be at most %zu bytes",
+                         len, max_bytes);
         goto fail;
     }
     json_error_t jerr;

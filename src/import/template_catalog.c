@@ -9,6 +9,7 @@
 
 #include "base/str.h"
 #include "import/template.h"
+#include "import/template_internal.h"
 #include "store/template_store.h"
 
 /* The template's columns as the data table sees them; the names are borrowed from tmpl. */
@@ -56,13 +57,7 @@ int template_create(struct import_template **out, struct db *db, const char *jso
         goto fail;
     rc = data_table_create(db, tmpl->table, cols, tmpl->ncolumns,
                            (const char *const *)tmpl->upsert_key, tmpl->nupsert_key, err);
-    if (rc == SD_EEXISTS) {
-        sd_error_set(err, SD_EEXISTS,
-                     "the database already has a table named \"%s\"; choose another table name",
-                     tmpl->table);
-        goto fail;
-    }
-    if (rc)
+    if (rc) /* SD_EEXISTS: a table of that name exists without a template */
         goto fail;
     if ((rc = db_commit(db, err)))
         goto fail;
@@ -87,7 +82,8 @@ static int from_record(struct import_template **out, const struct template_recor
 {
     struct template_problems problems = TEMPLATE_PROBLEMS_INIT;
     const char *def = rec->definition ? rec->definition : "";
-    int rc = template_parse(out, def, strlen(def), &problems, err);
+    int rc = template_parse_sized(out, def, strlen(def), TEMPLATE_STORED_JSON_MAX, &problems,
+                                  err);
     if (rc == SD_EINVALID) {
         sd_error_set(err, SD_ERROR,
                      "template %lld (\"%s\") is stored with a definition this sheetd cannot "

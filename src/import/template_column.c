@@ -212,6 +212,8 @@ static void parse_bound(struct template_parse_ctx *ctx, const char *where, const
         return;
     }
     double d = json_number_value(v);
+    if (d == 0)
+        d = 0; /* -0 would print as "-0" and read back as 0 */
     char text[32];
     template_format_number(d, text);
     if (type == TEMPLATE_TYPE_INTEGER) {

@@ -35,6 +35,17 @@ struct template_parse_ctx {
     bool nomem;
 };
 
+/*
+ * template_parse with another size limit. The canonical JSON the store keeps can come out a
+ * little longer than what the author wrote (spaces after colons, the default mode), so
+ * reading a stored definition allows TEMPLATE_STORED_JSON_MAX: a template accepted once must
+ * always load again.
+ */
+#define TEMPLATE_STORED_JSON_MAX (2 * (size_t)TEMPLATE_JSON_MAX)
+int template_parse_sized(struct import_template **out, const char *json, size_t len,
+                         size_t max_bytes, struct template_problems *problems,
+                         struct sd_error *err);
+
 /* Records one problem sentence (printf-style). */
 void template_problem(struct template_parse_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
