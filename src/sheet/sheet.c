@@ -52,6 +52,8 @@ static const struct sheet_backend_ops *backend_for_format(enum sheet_format form
         return &xlsx_backend_ops;
     case SHEET_FORMAT_XLS:
         return &xls_backend_ops;
+    case SHEET_FORMAT_CSV:
+        return &csv_backend_ops;
     default:
         return NULL;
     }
