@@ -41,6 +41,8 @@ int cmd_template(int argc, char **argv, const struct cli_config *config);
 int cmd_import(int argc, char **argv, const struct cli_config *config);
 int cmd_export(int argc, char **argv, const struct cli_config *config);
 int cmd_migrate(int argc, char **argv, const struct cli_config *config);
+/* `sheetd template blank ID|TABLE OUT.xlsx`, reached through cmd_template: argv[0] is "blank". */
+int cmd_template_blank(int argc, char **argv, const struct cli_config *config);
 
 /* Prints "sheetd: <message>" on stderr. */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

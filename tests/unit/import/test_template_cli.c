@@ -1,0 +1,172 @@
+/* `sheetd template ...` run in-process: what a person sees on stdout and stderr, and the exit
+ * codes of DESIGN.md (0 done, 1 the work failed, 2 usage or environment). */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "test_support.h"
+
+static char *tmpdir;
+static struct cli_config config;
+
+static void setup(void)
+{
+    tmpdir = test_make_tmpdir();
+    cr_assert_not_null(tmpdir);
+    config = (struct cli_config){.data_dir = tmpdir, .listen = "127.0.0.1:0", .workers = 0,
+                                 .max_upload_mb = 1, .log_level = "off"};
+    cr_redirect_stdout();
+    cr_redirect_stderr();
+}
+
+static void teardown(void)
+{
+    test_rmtree(tmpdir);
+    free(tmpdir);
+}
+
+TestSuite(template_cli, .init = setup, .fini = teardown);
+
+static int run(int argc, ...)
+{
+    char *argv[8];
+    va_list ap;
+    va_start(ap, argc);
+    for (int i = 0; i < argc && i < 8; i++)
+        argv[i] = va_arg(ap, char *);
+    va_end(ap);
+    int rc = cmd_template(argc, argv, &config);
+    fflush(stdout);
+    fflush(stderr);
+    return rc;
+}
+
+static char *write_template(const char *name, const char *json)
+{
+    char *path = test_path(tmpdir, name);
+    cr_assert(test_write_file(path, json, strlen(json)));
+    return path;
+}
+
+static char *example_path(void)
+{
+    return test_path(test_source_dir(), "examples/customers.template.json");
+}
+
+Test(template_cli, create_then_list_then_show)
+{
+    char *path = example_path();
+    cr_assert_eq(run(4, "template", "create", "--file", path), CLI_EXIT_OK);
+    cr_assert_eq(run(2, "template", "list"), CLI_EXIT_OK);
+    cr_assert_eq(run(3, "template", "show", "customers"), CLI_EXIT_OK);
+    cr_assert_stdout_eq_str(
+        "created template 1 \"Customers\" (table customers)\n"
+        "ID  NAME       TABLE      COLUMNS\n"
+        "1   Customers  customers  10\n"
+        "{\n"
+        "  \"id\": 1,\n"
+        "  \"name\": \"Customers\",\n"
+        "  \"table\": \"customers\",\n"
+        "  \"mode\": \"all_or_nothing\",\n"
+        "  \"upsert_key\": [\"customer_id\"],\n"
+        "  \"columns\": [\n"
+        "    {\"key\": \"customer_id\", \"header\": \"ID\", \"aliases\": [\"Customer ID\", "
+        "\"Customer No\"], \"type\": \"integer\", \"required\": true, \"unique\": true, "
+        "\"min\": 1},\n"
+        "    {\"key\": \"full_name\", \"header\": \"Name\", \"aliases\": [\"Full Name\", "
+        "\"Customer\"], \"type\": \"string\", \"required\": true, \"max_length\": 200},\n"
+        "    {\"key\": \"email\", \"header\": \"Email\", \"aliases\": [\"E-mail\", \"Mail\"], "
+        "\"type\": \"email\", \"required\": true, \"unique\": true},\n"
+        "    {\"key\": \"country\", \"header\": \"Country\", \"type\": \"enum\", \"values\": "
+        "[\"Germany\", \"France\", \"Japan\", \"Brazil\", \"Canada\", \"India\", \"Kenya\", "
+        "\"Chile\"]},\n"
+        "    {\"key\": \"signup_date\", \"header\": \"Signup Date\", \"aliases\": [\"Signed "
+        "Up\", \"Signup\"], \"type\": \"date\"},\n"
+        "    {\"key\": \"amount\", \"header\": \"Amount\", \"type\": \"decimal\", \"min\": 0},\n"
+        "    {\"key\": \"active\", \"header\": \"Active\", \"type\": \"boolean\"},\n"
+        "    {\"key\": \"quantity\", \"header\": \"Quantity\", \"aliases\": [\"Qty\"], \"type\": "
+        "\"integer\", \"min\": 0, \"max\": 100000},\n"
+        "    {\"key\": \"notes\", \"header\": \"Notes\", \"aliases\": [\"Comment\", "
+        "\"Comments\"], \"type\": \"string\", \"max_length\": 2000},\n"
+        "    {\"key\": \"code\", \"header\": \"Code\", \"type\": \"string\", \"pattern\": "
+        "\"^C-[0-9]{6}-[A-Z]{2}$\"}\n"
+        "  ]\n"
+        "}\n");
+    free(path);
+}
+
+Test(template_cli, an_invalid_template_prints_every_problem)
+{
+    char *path = write_template("bad.json", "{\"name\": \"\", \"table\": \"t\", \"columns\": "
+                                            "[{\"key\": \"a\", \"header\": \"A\", \"type\": "
+                                            "\"money\"}]}");
+    cr_assert_eq(run(4, "template", "create", "--file", path), CLI_EXIT_FAILED);
+    cr_assert_eq(run(2, "template", "list"), CLI_EXIT_OK);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "sheetd: %s: name is empty\n"
+             "sheetd: %s: columns[0] (\"A\"): unknown type \"money\"; use string, integer, "
+             "decimal, date, datetime, boolean, email or enum\n"
+             "no templates yet; create one with: sheetd template create --file T.json\n",
+             path, path);
+    cr_assert_stderr_eq_str(want);
+    free(path);
+}
+
+Test(template_cli, a_duplicate_name_fails_with_one_line)
+{
+    char *path = example_path();
+    cr_assert_eq(run(3, "template", "create", "--file=x"), CLI_EXIT_USAGE);
+    cr_assert_eq(run(4, "template", "create", "--file", path), CLI_EXIT_OK);
+    cr_assert_eq(run(4, "template", "create", "--file", path), CLI_EXIT_FAILED);
+    cr_assert_stderr_eq_str("sheetd: cannot open x: No such file or directory\n"
+                            "sheetd: a template named \"Customers\" already exists; choose "
+                            "another name\n");
+    free(path);
+}
+
+Test(template_cli, show_of_an_unknown_template)
+{
+    cr_assert_eq(run(3, "template", "show", "42"), CLI_EXIT_FAILED);
+    cr_assert_eq(run(3, "template", "show", "orders"), CLI_EXIT_FAILED);
+    cr_assert_stderr_eq_str("sheetd: there is no template with id 42\n"
+                            "sheetd: there is no template with table \"orders\"\n");
+}
+
+Test(template_cli, usage_errors_exit_2)
+{
+    cr_assert_eq(run(1, "template"), CLI_EXIT_USAGE);
+    cr_assert_eq(run(2, "template", "frob"), CLI_EXIT_USAGE);
+    cr_assert_eq(run(2, "template", "create"), CLI_EXIT_USAGE);
+    cr_assert_eq(run(5, "template", "create", "--file", "a", "b"), CLI_EXIT_USAGE);
+    cr_assert_eq(run(2, "template", "show"), CLI_EXIT_USAGE);
+    cr_assert_eq(run(3, "template", "list", "all"), CLI_EXIT_USAGE);
+    cr_assert_stderr_eq_str(
+        "usage: sheetd template create --file T.json   (\"-\" reads standard input)\n"
+        "       sheetd template list\n"
+        "       sheetd template show ID|TABLE\n"
+        "       sheetd template blank ID|TABLE OUT.xlsx\n"
+        "sheetd: unknown template command \"frob\"; use create, list, show or blank\n"
+        "sheetd: template create needs --file T.json (the template definition)\n"
+        "sheetd: template create takes --file T.json once, not \"b\"\n"
+        "sheetd: template show needs one template: its id or table name\n"
+        "sheetd: template list takes no arguments, not \"all\"\n");
+}
+
+Test(template_cli, an_unusable_data_dir_is_an_environment_error)
+{
+    char *file = write_template("plain", "x");
+    config.data_dir = file; /* a file, not a directory */
+    cr_assert_eq(run(2, "template", "list"), CLI_EXIT_USAGE);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "sheetd: the data directory %s exists but is not a directory; set "
+             "SHEETD_DATA_DIR to a directory\n",
+             file);
+    cr_assert_stderr_eq_str(want);
+    free(file);
+}
