@@ -360,9 +360,11 @@ bool xlsx_rich_text_chars(struct xlsx_rich_text *rt, const char *s, int len)
 {
     if (!rt->in_t || rt->depth_rph || len <= 0)
         return true;
-    if (rt->out.len + (size_t)len > rt->max_bytes) {
+    size_t n = (size_t)len;
+    if (rt->out.len + n > rt->max_bytes) {
+        /* Keep what fits, so that the text still reads as too long wherever it ends up. */
         rt->too_long = true;
-        return true;
+        n = rt->out.len < rt->max_bytes ? rt->max_bytes - rt->out.len : 0;
     }
-    return buf_append(&rt->out, s, (size_t)len) == 0;
+    return buf_append(&rt->out, s, n) == 0;
 }
