@@ -15,7 +15,7 @@
 
 #define CSRF_COOKIE_NAME "sheetd_csrf"
 #define CSRF_FIELD_NAME "authenticity_token"
-#define CSRF_MESSAGE                                                                           \
+#define CSRF_MESSAGE                                                                               \
     "The form has expired or did not come from this site. Reload the page and try again."
 
 struct web_request;

@@ -9,8 +9,7 @@
 
 #define MAX_FORM_FIELDS 256
 
-struct web_request *web_request_new(struct web_app *app, const char *target,
-                                    int64_t started_ms)
+struct web_request *web_request_new(struct web_app *app, const char *target, int64_t started_ms)
 {
     struct web_request *req = calloc(1, sizeof *req);
     if (!req)
@@ -169,8 +168,7 @@ fail:
     return rc;
 }
 
-const char *web_request_form_value(const struct web_request *req, const char *name,
-                                   size_t *len)
+const char *web_request_form_value(const struct web_request *req, const char *name, size_t *len)
 {
     for (size_t i = 0; i < req->nfields; i++) {
         if (!strcmp(req->fields[i].name, name)) {

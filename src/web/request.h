@@ -38,8 +38,8 @@ struct web_request {
     bool head;          /* a HEAD request, routed as GET */
     int64_t started_ms; /* monotonic, for duration_ms in the access log */
 
-    bool started;      /* the first access-handler call has been seen */
-    int route_status;  /* router_match's answer */
+    bool started;     /* the first access-handler call has been seen */
+    int route_status; /* router_match's answer */
     struct route_match match;
 
     struct buf body;
@@ -56,8 +56,7 @@ struct web_request {
 
 /* Allocates the state for one request; NULL when out of memory. Free with
  * web_request_free. `target` is copied. */
-struct web_request *web_request_new(struct web_app *app, const char *target,
-                                    int64_t started_ms);
+struct web_request *web_request_new(struct web_app *app, const char *target, int64_t started_ms);
 void web_request_free(struct web_request *req);
 
 /* Request headers and cookies (borrowed from libmicrohttpd; NULL when absent). */
@@ -85,7 +84,6 @@ int web_request_parse_form(struct web_request *req, struct sd_error *err);
 
 /* The first value of form field `name` (decoded, NUL-terminated), or NULL; *len (may be
  * NULL) receives its length. */
-const char *web_request_form_value(const struct web_request *req, const char *name,
-                                   size_t *len);
+const char *web_request_form_value(const struct web_request *req, const char *name, size_t *len);
 
 #endif

@@ -154,8 +154,7 @@ static int add_security_headers(struct MHD_Response *r, const struct web_respons
              "default-src 'self'; script-src 'self'%s%s; style-src 'self'%s; "
              "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
              "base-uri 'self'; form-action 'self'",
-             script_hash && *script_hash ? " " : "", script_hash ? script_hash : "",
-             style_nonce);
+             script_hash && *script_hash ? " " : "", script_hash ? script_hash : "", style_nonce);
     if (MHD_add_response_header(r, "Content-Security-Policy", csp) != MHD_YES ||
         MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") != MHD_YES ||
         MHD_add_response_header(r, "Referrer-Policy", "strict-origin-when-cross-origin") !=
@@ -197,20 +196,35 @@ fail:
 const char *web_response_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 200:
+        return "OK";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
     }
 }

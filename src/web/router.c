@@ -123,8 +123,7 @@ static bool param_valid(const char *name, size_t name_len, const char *value)
 }
 
 /* Compares one pattern with the decoded segments; fills params when it matches. */
-static bool pattern_matches(const char *pattern, const struct segments *s,
-                            struct route_match *m)
+static bool pattern_matches(const char *pattern, const struct segments *s, struct route_match *m)
 {
     const char *p = pattern + 1;
     size_t idx = 0;
@@ -159,8 +158,10 @@ static void format_allow(char *out, size_t size, unsigned methods)
     static const struct {
         unsigned bit;
         const char *names;
-    } order[] = {{WEB_METHOD_GET, "GET, HEAD"}, {WEB_METHOD_POST, "POST"},
-                 {WEB_METHOD_PUT, "PUT"},       {WEB_METHOD_PATCH, "PATCH"},
+    } order[] = {{WEB_METHOD_GET, "GET, HEAD"},
+                 {WEB_METHOD_POST, "POST"},
+                 {WEB_METHOD_PUT, "PUT"},
+                 {WEB_METHOD_PATCH, "PATCH"},
                  {WEB_METHOD_DELETE, "DELETE"}};
     size_t len = 0;
     out[0] = '\0';

@@ -130,26 +130,33 @@ static bool is_form_type(const char *type)
 {
     const char *form = "application/x-www-form-urlencoded";
     size_t n = strlen(form);
-    return type && !strncasecmp(type, form, n) && (type[n] == '\0' || type[n] == ';' ||
-                                                   type[n] == ' ');
+    return type && !strncasecmp(type, form, n) &&
+           (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
 }
 
-/* Before the body arrives: refuse what we would refuse anyway once it had been read. */
-static enum MHD_Result check_body_headers(struct web_request *req)
+/* Before the body arrives: refuse what we would refuse anyway once it had been read, so a
+ * client is not made to send megabytes first. Returns 0, or the status it answered with
+ * (the connection then closes, since the body is never read). */
+static int check_body_headers(struct web_request *req, enum MHD_Result *result)
 {
     const char *type = web_request_header(req, "Content-Type");
     const char *length = web_request_header(req, "Content-Length");
     long long declared = -1;
-    if (length && !str_to_int64(length, &declared))
-        return send_error(req, 400, "The Content-Length header is not a number.", NULL);
-    if (type ? !is_form_type(type) : declared > 0)
-        return send_error(req, 415,
-                          "This address accepts form data "
-                          "(application/x-www-form-urlencoded) only.",
-                          NULL);
-    if (declared > 0 && (unsigned long long)declared > req->app->max_form_bytes)
-        return send_error(req, 413, "The form is too large to accept.", NULL);
-    return MHD_YES;
+    int status = 0;
+    const char *message = NULL;
+    if (length && !str_to_int64(length, &declared)) {
+        status = 400;
+        message = "The Content-Length header is not a number.";
+    } else if (type ? !is_form_type(type) : declared > 0) {
+        status = 415;
+        message = "This address accepts form data (application/x-www-form-urlencoded) only.";
+    } else if (declared > 0 && (unsigned long long)declared > req->app->max_form_bytes) {
+        status = 413;
+        message = "The form is too large to accept.";
+    }
+    if (status)
+        *result = send_error(req, status, message, NULL);
+    return status;
 }
 
 static enum MHD_Result body_complete(struct web_request *req)
@@ -158,18 +165,16 @@ static enum MHD_Result body_complete(struct web_request *req)
     if (req->body_too_large)
         return send_error(req, 413, "The form is too large to accept.", NULL);
     if (web_request_parse_form(req, &err) != 0)
-        return send_error(req, err.code == SD_ENOMEM ? 500 : 400, sd_error_message(&err),
-                          NULL);
+        return send_error(req, err.code == SD_ENOMEM ? 500 : 400, sd_error_message(&err), NULL);
     /* the JSON API (later) authenticates with a bearer token instead of a cookie */
     if (!str_has_prefix(req->target, "/api/") && !csrf_verify(req))
         return send_error(req, 422, CSRF_MESSAGE, NULL);
     return dispatch(req);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
-                                  const char *url, const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     struct web_request *req = *req_cls;
     struct sd_error err = SD_ERROR_INIT;
@@ -178,7 +183,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
     (void)version;
     if (!req)
         return MHD_NO; /* the state could not be allocated: drop the connection */
+    /* First call: only the headers are here. An answer queued now makes libmicrohttpd close
+     * the connection afterwards, so only a body not worth reading is refused now; every
+     * other answer waits for the last call, which keeps the connection alive. */
     if (!req->started) {
+        enum MHD_Result result = MHD_YES;
         req->started = true;
         req->connection = connection;
         req->method = method;
@@ -186,19 +195,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
         if (csrf_prepare(req, &err) != 0)
             return send_error(req, 500, sd_error_message(&err), NULL);
         req->route_status = router_match(&req->match, method, req->target);
-        if (req->route_status != 200)
-            return route_failed(req);
-        if (req->match.route->method == WEB_METHOD_GET)
-            return dispatch(req);
-        return check_body_headers(req);
+        if (req->route_status == 200 && req->match.route->method != WEB_METHOD_GET &&
+            check_body_headers(req, &result) != 0)
+            return result;
+        return MHD_YES;
     }
     if (*upload_data_size > 0) {
         size_t len = *upload_data_size;
         *upload_data_size = 0;
+        if (req->route_status != 200 || req->match.route->method == WEB_METHOD_GET)
+            return MHD_YES; /* a body nobody will read is dropped */
         if (web_request_append_body(req, upload_data, len, req->app->max_form_bytes) != 0)
             return send_error(req, 500, "The server ran out of memory; try again.", NULL);
         return MHD_YES;
     }
+    if (req->route_status != 200)
+        return route_failed(req);
+    if (req->match.route->method == WEB_METHOD_GET)
+        return dispatch(req);
     return body_complete(req);
 }
 
@@ -209,8 +223,8 @@ static int resolve_listen(struct addrinfo **out, const char *listen, struct sd_e
     char host[256];
     const char *port = colon ? colon + 1 : "";
     long long port_number;
-    if (!colon || !str_to_int64(port, &port_number) || port_number < 0 ||
-        port_number > 65535 || *port == '+' || *port == '-')
+    if (!colon || !str_to_int64(port, &port_number) || port_number < 0 || port_number > 65535 ||
+        *port == '+' || *port == '-')
         return sd_error_set(err, SD_EUSAGE,
                             "the listen address \"%s\" must be HOST:PORT, e.g. 127.0.0.1:8080",
                             listen);
@@ -221,8 +235,7 @@ static int resolve_listen(struct addrinfo **out, const char *listen, struct sd_e
         host_len -= 2;
     }
     if (host_len == 0 || host_len >= sizeof host)
-        return sd_error_set(err, SD_EUSAGE, "the listen address \"%s\" has no usable host",
-                            listen);
+        return sd_error_set(err, SD_EUSAGE, "the listen address \"%s\" has no usable host", listen);
     memcpy(host, h, host_len);
     host[host_len] = '\0';
     struct addrinfo hints;
@@ -244,16 +257,15 @@ static int start_daemon(struct web_server *server, const struct web_server_confi
     int rc = resolve_listen(&ai, config->listen, err);
     if (rc)
         return rc;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     server->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, &server->app, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(config->threads ? config->threads : 4),
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+        flags, 0, NULL, NULL, on_request, &server->app, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)(config->threads ? config->threads : 4), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY_LIMIT, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(config->connection_timeout_s ? config->connection_timeout_s : 30),
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, &server->app, MHD_OPTION_NOTIFY_COMPLETED,

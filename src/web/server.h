@@ -41,9 +41,11 @@ struct web_server_config {
 };
 
 #define WEB_SERVER_CONFIG_VERSION 1
-#define WEB_SERVER_CONFIG_INIT                                                                 \
-    {WEB_SERVER_CONFIG_VERSION, "127.0.0.1:8080", NULL, NULL, 100u * 1024 * 1024,             \
-     1024 * 1024, 4, 30, NULL}
+#define WEB_SERVER_CONFIG_INIT                                                                     \
+    {                                                                                              \
+        WEB_SERVER_CONFIG_VERSION, "127.0.0.1:8080", NULL, NULL, 100u * 1024 * 1024, 1024 * 1024,  \
+            4, 30, NULL                                                                            \
+    }
 
 struct web_server;
 

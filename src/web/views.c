@@ -87,8 +87,7 @@ static int read_file(char **out, size_t *len, const char *path, struct sd_error 
     return *out ? 0 : sd_error_nomem(err);
 }
 
-static int add_view(struct views *views, const char *path, const char *name,
-                    struct sd_error *err)
+static int add_view(struct views *views, const char *path, const char *name, struct sd_error *err)
 {
     struct view *grown = realloc(views->items, (views->count + 1) * sizeof *grown);
     if (!grown)
@@ -182,8 +181,8 @@ bool views_has(const struct views *views, const char *name)
     return find(views, name) != NULL;
 }
 
-static int render_locked(struct views *views, const char *name, const json_t *data,
-                         struct buf *out, struct sd_error *err)
+static int render_locked(struct views *views, const char *name, const json_t *data, struct buf *out,
+                         struct sd_error *err)
 {
     struct view *v = find(views, name);
     if (!v)

@@ -163,9 +163,9 @@ static int build_importmap(struct assets *assets, struct sd_error *err)
         json_decref(doc);
         return sd_error_nomem(err);
     }
-    int bad = json_object_set_new(imports, "@hotwired/turbo", json_string("/assets/turbo.js")) ||
-              json_object_set_new(imports, "@hotwired/stimulus",
-                                  json_string("/assets/stimulus.js"));
+    int bad =
+        json_object_set_new(imports, "@hotwired/turbo", json_string("/assets/turbo.js")) ||
+        json_object_set_new(imports, "@hotwired/stimulus", json_string("/assets/stimulus.js"));
     for (size_t i = 0; i < assets->count && !bad; i++) {
         const char *name = assets->items[i].name;
         if (!str_has_prefix(name, "controllers/"))

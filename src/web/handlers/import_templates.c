@@ -38,12 +38,17 @@ static const char example_definition[] =
 static int status_for(int rc)
 {
     switch (rc) {
-    case SD_ENOTFOUND: return 404;
+    case SD_ENOTFOUND:
+        return 404;
     case SD_EINVALID:
-    case SD_EEXISTS: return 422;
-    case SD_ERETRY: return 503;
-    case SD_ELIMIT: return 413;
-    default: return 500;
+    case SD_EEXISTS:
+        return 422;
+    case SD_ERETRY:
+        return 503;
+    case SD_ELIMIT:
+        return 413;
+    default:
+        return 500;
     }
 }
 
@@ -66,12 +71,12 @@ static void fail_with(struct web_response *res, struct web_request *req, int rc,
 static int column_rules(struct buf *out, const struct template_column *c)
 {
     int rc = 0;
-#define RULE(...)                                                                             \
-    do {                                                                                       \
-        if (!rc && out->len)                                                                   \
-            rc = buf_puts(out, ", ");                                                          \
-        if (!rc)                                                                               \
-            rc = buf_printf(out, __VA_ARGS__);                                                 \
+#define RULE(...)                                                                                  \
+    do {                                                                                           \
+        if (!rc && out->len)                                                                       \
+            rc = buf_puts(out, ", ");                                                              \
+        if (!rc)                                                                                   \
+            rc = buf_printf(out, __VA_ARGS__);                                                     \
     } while (0)
     if (c->required)
         RULE("required");
@@ -130,10 +135,10 @@ static json_t *template_json(const struct import_template *t)
     }
     if (!columns || join(&upsert, t->upsert_key, t->nupsert_key) != 0)
         goto done;
-    doc = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:O}", "id", (json_int_t)t->id, "name",
-                    t->name, "table", t->table, "mode", template_mode_name(t->mode),
-                    "upsert_key", buf_cstr(&upsert), "url", url, "column_count",
-                    (json_int_t)t->ncolumns, "columns", columns);
+    doc = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:O}", "id", (json_int_t)t->id, "name", t->name,
+                    "table", t->table, "mode", template_mode_name(t->mode), "upsert_key",
+                    buf_cstr(&upsert), "url", url, "column_count", (json_int_t)t->ncolumns,
+                    "columns", columns);
 done:
     json_decref(columns);
     buf_free(&upsert);
@@ -231,9 +236,8 @@ static void render_form(struct web_response *res, struct web_request *req, int s
     }
     char heading[64];
     snprintf(heading, sizeof heading, "%zu %s to fix", count, count == 1 ? "problem" : "problems");
-    json_t *data = list ? json_pack("{s:s%,s:o,s:b,s:s}", "definition", definition, len,
-                                    "problems", list, "any_problems", count > 0,
-                                    "problem_heading", heading)
+    json_t *data = list ? json_pack("{s:s%,s:o,s:b,s:s}", "definition", definition, len, "problems",
+                                    list, "any_problems", count > 0, "problem_heading", heading)
                         : NULL;
     if (!data) {
         web_response_error(res, req, 500, "The server ran out of memory; try again.");

@@ -158,14 +158,14 @@ Test(router, custom_tables_first_match_wins_and_params_decode)
         {WEB_METHOD_DELETE, "/things/:name", handler_a},
     };
     struct route_match m;
-    cr_assert_eq(router_match_table(&m, table, 3, "GET",
-                                    "/things/caf%C3%A9%20bar/parts/0123456789abcdef"),
-                 200);
+    cr_assert_eq(
+        router_match_table(&m, table, 3, "GET", "/things/caf%C3%A9%20bar/parts/0123456789abcdef"),
+        200);
     cr_assert_eq(m.route->handler, handler_a);
     cr_assert_str_eq(router_param(&m, "name"), "caf\xc3\xa9 bar");
     cr_assert_str_eq(router_param(&m, "job_id"), "0123456789abcdef");
-    cr_assert_eq(router_match_table(&m, table, 3, "GET", "/things/x/parts/0123456789ABCDEF"),
-                 404, "job ids are lowercase hex");
+    cr_assert_eq(router_match_table(&m, table, 3, "GET", "/things/x/parts/0123456789ABCDEF"), 404,
+                 "job ids are lowercase hex");
     cr_assert_eq(router_match_table(&m, table, 3, "PATCH", "/things/x"), 200);
     cr_assert_eq(m.route->handler, handler_b);
     cr_assert_eq(router_match_table(&m, table, 3, "GET", "/things/x"), 405);
