@@ -54,6 +54,8 @@ static const struct sheet_backend_ops *backend_for_format(enum sheet_format form
         return &xls_backend_ops;
     case SHEET_FORMAT_CSV:
         return &csv_backend_ops;
+    case SHEET_FORMAT_ODS:
+        return &ods_backend_ops;
     default:
         return NULL;
     }
