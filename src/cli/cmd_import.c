@@ -1,0 +1,140 @@
+/*
+ * sheetd import TEMPLATE FILE [--sheet S] [--dry-run] [--json] [--errors-out E.xlsx]
+ *
+ * A synchronous import through the same service the workers run. Prints a human summary (the
+ * result's sentence, then the first errors one per line) or, with --json, the result as one
+ * JSON document. Exit codes per DESIGN.md: 0 imported, 1 the file did not pass (or the
+ * template's table no longer fits it), 2 usage or environment.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "cli/cli.h"
+#include "cli/cli_data.h"
+#include "import/import_service.h"
+
+/* Errors printed by the human summary before "... and N more". */
+#define IMPORT_PRINT_ERRORS 10
+
+static void import_usage(void)
+{
+    cli_errorf("usage: sheetd import TEMPLATE FILE [--sheet S] [--dry-run] [--json] "
+               "[--errors-out E.xlsx]");
+}
+
+static int print_json(const struct import_result *res, const char *errors_out)
+{
+    json_t *result = NULL, *errors = NULL;
+    struct sd_error err = SD_ERROR_INIT;
+    if (import_result_to_json(&result, &errors, res, &err) < 0) {
+        cli_errorf("%s", sd_error_message(&err));
+        return CLI_EXIT_USAGE;
+    }
+    json_object_set_new(result, "errors", errors);
+    if (res->errors_written)
+        json_object_set_new(result, "errors_report", json_string(errors_out));
+    char *text = json_dumps(result, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(result);
+    if (!text) {
+        cli_errorf("out of memory");
+        return CLI_EXIT_USAGE;
+    }
+    puts(text);
+    free(text);
+    return 0;
+}
+
+static void print_human(const struct import_result *res, const char *errors_out)
+{
+    if (!res->success && res->error_count == 0) {
+        cli_errorf("%s", res->message);
+        return;
+    }
+    printf("%s\n", res->message);
+    struct buf line = BUF_INIT;
+    for (size_t i = 0; i < res->nerrors && i < IMPORT_PRINT_ERRORS; i++) {
+        buf_clear(&line);
+        if (import_error_format(&res->errors[i], &line) == 0)
+            printf("  %s\n", buf_cstr(&line));
+    }
+    buf_free(&line);
+    if (res->error_count > IMPORT_PRINT_ERRORS) {
+        char n[32];
+        import_format_count(n, res->error_count - IMPORT_PRINT_ERRORS);
+        printf("  ... and %s more error%s%s\n", n,
+               res->error_count - IMPORT_PRINT_ERRORS == 1 ? "" : "s",
+               res->errors_written ? "" : " (use --errors-out E.xlsx for the full list)");
+    }
+    if (res->nignored) {
+        printf("Ignored columns:");
+        for (size_t i = 0; i < res->nignored; i++)
+            printf("%s \"%s\"", i ? "," : "", res->ignored_columns[i]);
+        putchar('\n');
+    }
+    if (res->errors_written)
+        printf("Error report: %s\n", errors_out);
+}
+
+int cmd_import(int argc, char **argv, const struct cli_config *config)
+{
+    const char *positional[2] = {NULL, NULL};
+    size_t npositional = 0;
+    struct import_options opts = IMPORT_OPTIONS_INIT;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--dry-run")) {
+            opts.dry_run = true;
+        } else if (!strcmp(a, "--json")) {
+            json = true;
+        } else if ((!strcmp(a, "--sheet") || !strcmp(a, "--errors-out")) && i + 1 < argc) {
+            if (!strcmp(a, "--sheet"))
+                opts.sheet = argv[++i];
+            else
+                opts.errors_out = argv[++i];
+        } else if (a[0] == '-' && a[1] == '-') {
+            cli_errorf("unknown or incomplete option \"%s\"", a);
+            import_usage();
+            return CLI_EXIT_USAGE;
+        } else if (npositional < 2) {
+            positional[npositional++] = a;
+        } else {
+            cli_errorf("unexpected argument \"%s\"", a);
+            import_usage();
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (npositional != 2) {
+        import_usage();
+        return CLI_EXIT_USAGE;
+    }
+    const char *path = positional[1];
+    if (access(path, R_OK) != 0) {
+        cli_errorf("cannot read %s: %s", path, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    struct cli_data d;
+    int rc = cli_data_open(&d, config, positional[0]);
+    if (rc)
+        return rc;
+    opts.job_id = "cli";
+    struct import_result *res = NULL;
+    struct sd_error err = SD_ERROR_INIT;
+    rc = import_service_run(&res, d.db, d.tmpl, path, &opts, &err);
+    if (rc < 0) {
+        cli_errorf("%s", sd_error_message(&err));
+        cli_data_close(&d);
+        return rc == SD_EINVALID || rc == SD_ENOTFOUND ? CLI_EXIT_FAILED : CLI_EXIT_USAGE;
+    }
+    int out = json ? print_json(res, opts.errors_out) : 0;
+    if (!json)
+        print_human(res, opts.errors_out);
+    if (out == 0)
+        out = res->success ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+    import_result_free(res);
+    cli_data_close(&d);
+    return out;
+}
