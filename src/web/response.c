@@ -59,6 +59,7 @@ void web_response_page(struct web_response *res, struct web_request *req, int st
                        const char *view, const char *title, json_t *data)
 {
     struct sd_error err = SD_ERROR_INIT;
+    char quoted[600];
     unsigned char raw[18];
     const char *importmap = assets_importmap(req->app->assets);
     if (random_bytes(raw, sizeof raw, &err) != 0)
@@ -87,7 +88,6 @@ void web_response_page(struct web_response *res, struct web_request *req, int st
     res->content_type = "text/html; charset=utf-8";
     return;
 fail:
-    char quoted[600];
     log_quote(quoted, sizeof quoted, sd_error_message(&err));
     log_error("page rendering failed", "view=%s error=%s", view, quoted);
     plain_failure(res, 500, "The page could not be rendered; the server log says why.");
