@@ -417,3 +417,72 @@ Test(xlsx_writer, sheet_name_sanitizer)
     xlsx_writer_sheet_name("abcdefghijklmnopqrstuvwxyz1234'x", out);
     cr_assert_str_eq(out, "abcdefghijklmnopqrstuvwxyz1234", "a cut exposing ' drops it");
 }
+
+/* Writer round trip: typed cells written here come back from the XLSX reader with the same
+ * values and types. */
+Test(xlsx_writer, round_trip_through_the_reader)
+{
+    char *path;
+    struct xlsx_writer *w = open_writer("round.xlsx", &path);
+    struct sd_error err = SD_ERROR_INIT;
+    struct xlsx_column cols[] = {{"Text", 0}, {"Number", 0}, {"Flag", 0},
+                                 {"Day", 0},  {"Moment", 0}, {"Clock", 0}};
+    OK(xlsx_writer_add_sheet(w, "Round", &err));
+    OK(xlsx_writer_set_columns(w, cols, 6, &err));
+    OK(xlsx_writer_write_header(w, &err));
+    OK(xlsx_writer_begin_row(w, &err));
+    OK(xlsx_writer_write_string(w, 0, "=SUM(A1)", 8, &err));
+    OK(xlsx_writer_write_number(w, 1, -1234.5678, &err));
+    OK(xlsx_writer_write_bool(w, 2, true, &err));
+    OK(xlsx_writer_write_date(w, 3, 16495, &err));
+    OK(xlsx_writer_write_date(w, 4, 16495.5, &err));
+    OK(xlsx_writer_write_time(w, 5, 0.75, &err));
+    OK(xlsx_writer_highlight(w, 1, &err));
+    OK(xlsx_writer_begin_row(w, &err));
+    OK(xlsx_writer_write_string(w, 0, "tab\there _x0041_ \x01", 18, &err));
+    OK(xlsx_writer_write_bool(w, 2, false, &err));
+    OK(xlsx_writer_write_date(w, 3, -25508, &err)); /* 1900-03-01 */
+    OK(xlsx_writer_close(w, &err));
+
+    struct sheet_book *book;
+    struct sheet_open_options opts = SHEET_OPEN_OPTIONS_INIT;
+    cr_assert_eq(sheet_open(&book, path, &opts, &err), 0, "%s", err.message);
+    cr_assert_eq(sheet_book_format(book), SHEET_FORMAT_XLSX);
+    cr_assert_eq(sheet_count(book), 1);
+    cr_assert_str_eq(sheet_get_info(book, 0)->name, "Round");
+    OK(sheet_select_default(book, &err));
+    const struct sheet_row *row;
+    cr_assert_eq(sheet_next_row(book, &row, &err), 1, "%s", err.message);
+    cr_assert_eq(row->number, 1);
+    cr_assert_eq(row->ncells, 6);
+    cr_assert_str_eq(row->cells[5].text, "Clock");
+
+    cr_assert_eq(sheet_next_row(book, &row, &err), 1, "%s", err.message);
+    cr_assert_eq(row->number, 2);
+    cr_assert_eq(row->ncells, 6);
+    cr_assert_eq(row->cells[0].type, SHEET_CELL_STRING);
+    cr_assert_str_eq(row->cells[0].text, "=SUM(A1)");
+    cr_assert_eq(row->cells[1].type, SHEET_CELL_NUMBER);
+    cr_assert_eq(row->cells[1].number, -1234.5678);
+    cr_assert_eq(row->cells[2].type, SHEET_CELL_BOOL);
+    cr_assert_eq(row->cells[2].number, 1);
+    cr_assert_eq(row->cells[3].type, SHEET_CELL_DATE);
+    cr_assert_eq(row->cells[3].number, 16495);
+    cr_assert_eq(row->cells[4].type, SHEET_CELL_DATE);
+    cr_assert_eq(row->cells[4].number, 16495.5);
+    cr_assert_eq(row->cells[5].type, SHEET_CELL_TIME);
+    cr_assert_eq(row->cells[5].number, 0.75);
+
+    cr_assert_eq(sheet_next_row(book, &row, &err), 1, "%s", err.message);
+    cr_assert_eq(row->number, 3);
+    cr_assert_eq(row->ncells, 3);
+    cr_assert_str_eq(row->cells[0].text, "tab\there _x0041_ \x01",
+                     "escapes and control characters survive: [%s]", row->cells[0].text);
+    cr_assert_eq(row->cells[1].type, SHEET_CELL_BOOL);
+    cr_assert_eq(row->cells[1].number, 0);
+    cr_assert_eq(row->cells[2].type, SHEET_CELL_DATE);
+    cr_assert_eq(row->cells[2].number, -25508);
+    cr_assert_eq(sheet_next_row(book, &row, &err), 0);
+    sheet_close(book);
+    free(path);
+}
