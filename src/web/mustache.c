@@ -366,7 +366,7 @@ static int mustache_parse(struct mustache_parser *p)
         const char *hit = mustache_find(p->src + pos, p->len - pos, p->open, p->open_len);
         if (!hit)
             break;
-        struct mustache_tag tag;
+        struct mustache_tag tag = {0};
         int rc = mustache_read_tag(p, (size_t)(hit - p->src), &tag);
         if (rc < 0)
             return rc;
