@@ -19,6 +19,8 @@
  * Memory: the SST (what the file holds, compactly), one XF byte per XF record, one 64 KiB
  * record buffer and one row.
  */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,6 +249,33 @@ static int find_workbook(struct xls_book *b, struct sd_error *err)
                   err);
 }
 
+/* libgsf follows the sibling links of the OLE2 root directory entry, which the format says
+ * must be empty, and leaks the entries it finds there (they have no parent to hang from).
+ * A file whose root entry has such links is damaged anyway, so it is refused here, before
+ * libgsf reads it. The root entry is the first 128 bytes of the first directory sector. */
+static bool ole_root_is_sane(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return true; /* libgsf reports the open failure with its reason */
+    uint8_t header[512], entry[128];
+    bool ok = false;
+    if (fread(header, 1, sizeof header, f) == sizeof header) {
+        unsigned shift = xls_le16(header + 0x1E);
+        uint32_t dir_sector = xls_le32(header + 0x30);
+        if (shift >= 7 && shift <= 16 && dir_sector < 0xFFFFFFFAu) {
+            uint64_t at = ((uint64_t)dir_sector + 1) << shift;
+            if (at <= (uint64_t)LONG_MAX && fseek(f, (long)at, SEEK_SET) == 0 &&
+                fread(entry, 1, sizeof entry, f) == sizeof entry) {
+                uint32_t left = xls_le32(entry + 0x44), right = xls_le32(entry + 0x48);
+                ok = (left == 0 || left >= 0xFFFFFFFAu) && (right == 0 || right >= 0xFFFFFFFAu);
+            }
+        }
+    }
+    fclose(f);
+    return ok;
+}
+
 static void xls_close(struct sheet_book *book);
 
 static int xls_open(struct sheet_book **out, const char *path,
@@ -263,6 +292,12 @@ static int xls_open(struct sheet_book **out, const char *path,
         return rc;
     }
     GError *gerr = NULL;
+    if (!ole_root_is_sane(path)) {
+        rc = refuse(b, SD_EINVALID,
+                    "is damaged: its OLE2 container (the .xls file structure) cannot be read",
+                    err);
+        goto fail;
+    }
     b->file = gsf_input_stdio_new(path, &gerr);
     if (!b->file) {
         rc = sd_error_set(err, SD_ERROR, "cannot open %s: %s", b->base.display_name,

@@ -246,6 +246,31 @@ Test(xls_hostile, broken_ole2_container)
     free(path);
 }
 
+/* The OLE2 root entry must have no siblings; one that claims some is refused (libgsf would
+ * read them and leak them). */
+Test(xls_hostile, ole2_root_entry_with_siblings)
+{
+    struct xls_fixture fx;
+    xls_fixture_init(&fx, true);
+    size_t s = xls_fixture_sheet(&fx, "S", 0, 0);
+    xls_fixture_number(&fx, s, 0, 0, 0, 1);
+    char *path = write_fixture(&fx, "root_siblings.xls");
+    expect_cells(path, "A1\tn\t1\n");
+    size_t len;
+    unsigned char *data = (unsigned char *)test_read_file(path, &len);
+    cr_assert_not_null(data);
+    unsigned shift = data[0x1E] | (data[0x1F] << 8);
+    size_t dir = (size_t)(data[0x30] | (data[0x31] << 8) | (data[0x32] << 16)) + 1;
+    size_t root = dir << shift;
+    cr_assert_lt(root + 128, len);
+    data[root + 0x44] = 1; /* left sibling: entry 1 */
+    memset(data + root + 0x45, 0, 3);
+    cr_assert(test_write_file(path, data, len));
+    free(data);
+    expect_error(path, SD_EINVALID, "OLE2 container");
+    free(path);
+}
+
 Test(xls_hostile, workbook_without_worksheets)
 {
     struct xls_fixture fx;
