@@ -1,42 +1,51 @@
 #include "import/unique_set.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
 
-/* FNV-1a, 64 bit: the values are short and untrusted only in the sense of being typed by
- * people; a collision costs a comparison, never a wrong answer. */
-static uint64_t unique_hash(const char *s, size_t len)
+/* FNV-1a, finished with a multiply-xorshift so that the low bits the table indexes by depend
+ * on every byte (values like "C-000123-AB" differ only near their end). A collision costs a
+ * comparison, never a wrong answer. */
+uint32_t unique_set_hash(const char *s, size_t len)
 {
     uint64_t h = 14695981039346656037ULL;
     for (size_t i = 0; i < len; i++) {
         h ^= (unsigned char)s[i];
         h *= 1099511628211ULL;
     }
-    return h;
+    h ^= h >> 32;
+    h *= 0x9E3779B97F4A7C15ULL;
+    return (uint32_t)(h >> 32);
+}
+
+static bool slot_holds(const struct unique_set *set, const struct unique_slot *slot,
+                       const char *value, size_t len)
+{
+    uint32_t stored;
+    memcpy(&stored, set->arena.data + slot->offset, sizeof stored);
+    return stored == len && !memcmp(set->arena.data + slot->offset + sizeof stored, value, len);
 }
 
 static struct unique_slot *unique_lookup(const struct unique_set *set, const char *value,
-                                         size_t len, uint64_t hash)
+                                         size_t len, uint32_t hash)
 {
     size_t mask = set->cap - 1;
-    for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
         struct unique_slot *slot = &set->slots[i];
-        if (!slot->used)
-            return slot;
-        if (slot->hash == hash && slot->len == len &&
-            !memcmp(set->arena.data + slot->offset, value, len))
+        if (!slot->row || (slot->hash == hash && slot_holds(set, slot, value, len)))
             return slot;
     }
 }
 
-uint32_t unique_set_find(const struct unique_set *set, const char *value, size_t len)
+uint32_t unique_set_find(const struct unique_set *set, const char *value, size_t len,
+                         uint32_t hash)
 {
     if (!set->cap)
         return 0;
-    struct unique_slot *slot = unique_lookup(set, value, len, unique_hash(value, len));
-    return slot->used ? slot->row : 0;
+    return unique_lookup(set, value, len, hash)->row;
 }
 
 /* Doubles the table, keeping the load factor under 1/2 so probes stay short. The arena is
@@ -50,10 +59,10 @@ static int unique_resize(struct unique_set *set)
     if (!slots)
         return SD_ENOMEM;
     for (size_t i = 0; i < set->cap; i++) {
-        if (!set->slots[i].used)
+        if (!set->slots[i].row)
             continue;
-        size_t j = (size_t)set->slots[i].hash & (cap - 1);
-        while (slots[j].used)
+        size_t j = set->slots[i].hash & (cap - 1);
+        while (slots[j].row)
             j = (j + 1) & (cap - 1);
         slots[j] = set->slots[i];
     }
@@ -63,24 +72,26 @@ static int unique_resize(struct unique_set *set)
     return 0;
 }
 
-int unique_set_add(struct unique_set *set, const char *value, size_t len, uint32_t row)
+int unique_set_add(struct unique_set *set, const char *value, size_t len, uint32_t hash,
+                   uint32_t row)
 {
+    if (row == 0 || len > UINT32_MAX)
+        return SD_ENOMEM;
     if ((set->count + 1) * 2 > set->cap && unique_resize(set) < 0)
         return SD_ENOMEM;
-    uint64_t hash = unique_hash(value, len);
     struct unique_slot *slot = unique_lookup(set, value, len, hash);
-    if (slot->used)
+    if (slot->row)
         return 0;
     size_t offset = set->arena.len;
-    if (buf_append(&set->arena, value, len) < 0 || buf_putc(&set->arena, '\0') < 0) {
+    uint32_t stored = (uint32_t)len;
+    if (buf_append(&set->arena, &stored, sizeof stored) < 0 ||
+        buf_append(&set->arena, value, len) < 0) {
         buf_truncate(&set->arena, offset);
         return SD_ENOMEM;
     }
     slot->hash = hash;
     slot->offset = offset;
-    slot->len = len;
     slot->row = row;
-    slot->used = 1;
     set->count++;
     return 0;
 }

@@ -19,7 +19,10 @@ struct validator {
     size_t *key_cols;         /* the upsert key as template column indexes */
     size_t nkey;
     bool check_key;           /* false when the key is one unique column (already checked) */
-    struct buf key;           /* scratch */
+    /* Per template column, and one more for the upsert key: the current row's key text and
+     * its hash, kept from the lookup to the insertion. */
+    struct buf *keys;
+    uint32_t *hashes;
 };
 
 int validator_new(struct validator **out, const struct import_template *tmpl,
@@ -33,7 +36,9 @@ int validator_new(struct validator **out, const struct import_template *tmpl,
     v->ctx = *ctx;
     v->sets = calloc(tmpl->ncolumns ? tmpl->ncolumns : 1, sizeof *v->sets);
     v->key_cols = calloc(tmpl->nupsert_key ? tmpl->nupsert_key : 1, sizeof *v->key_cols);
-    if (!v->sets || !v->key_cols) {
+    v->keys = calloc(tmpl->ncolumns + 1, sizeof *v->keys);
+    v->hashes = calloc(tmpl->ncolumns + 1, sizeof *v->hashes);
+    if (!v->sets || !v->key_cols || !v->keys || !v->hashes) {
         validator_free(v);
         return sd_error_nomem(err);
     }
@@ -63,7 +68,11 @@ void validator_free(struct validator *v)
     free(v->sets);
     unique_set_free(&v->key_set);
     free(v->key_cols);
-    buf_free(&v->key);
+    if (v->keys)
+        for (size_t i = 0; i <= v->tmpl->ncolumns; i++)
+            buf_free(&v->keys[i]);
+    free(v->keys);
+    free(v->hashes);
     free(v);
 }
 
@@ -233,13 +242,28 @@ int validator_check_cell(struct validator *v, size_t col_index, const struct she
     }
 }
 
+/* Appends a whole number without printf (this runs for every row of a unique id column). */
+static int append_int64(struct buf *out, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[sizeof tmp - 1 - n++] = '-';
+    return buf_append(out, tmp + sizeof tmp - n, n);
+}
+
 /* The value as the text the unique sets compare: the stored value, so "1,000" and 1000
  * in a number column are the same value. */
 static int value_key(const struct cell_value *val, struct buf *out)
 {
     switch (val->type) {
     case DATA_COLUMN_INTEGER:
-        return buf_printf(out, "%lld", (long long)val->i);
+        return append_int64(out, val->i);
     case DATA_COLUMN_DECIMAL:
         return buf_printf(out, "%.17g", val->d);
     case DATA_COLUMN_BOOLEAN:
@@ -249,62 +273,69 @@ static int value_key(const struct cell_value *val, struct buf *out)
     }
 }
 
-static int dup_message(uint32_t first_row, char out[96])
+static void dup_message(uint32_t first_row, char out[96])
 {
     snprintf(out, 96, "appears more than once in the file (first in row %u)", first_row);
-    return 0;
+}
+
+/* Looks up the key of slot `k` (a unique column, or the upsert key when k == ncolumns) and
+ * reports it when the file already had it. Returns 1 for a duplicate, 0, or a negative code. */
+static int check_key(struct validator *v, size_t k, size_t report_col, validator_report_fn report,
+                     void *ctx)
+{
+    struct unique_set *set = k < v->tmpl->ncolumns ? &v->sets[k] : &v->key_set;
+    v->hashes[k] = unique_set_hash(buf_cstr(&v->keys[k]), v->keys[k].len);
+    uint32_t first = unique_set_find(set, buf_cstr(&v->keys[k]), v->keys[k].len, v->hashes[k]);
+    if (!first)
+        return 0;
+    char msg[96];
+    dup_message(first, msg);
+    int rc = report(ctx, report_col, msg);
+    return rc < 0 ? rc : 1;
 }
 
 int validator_check_row(struct validator *v, const struct cell_value *values, uint32_t row,
                         validator_report_fn report, void *ctx)
 {
     const struct import_template *tmpl = v->tmpl;
+    size_t n = tmpl->ncolumns;
     int dups = 0, rc;
-    char msg[96];
-    for (size_t i = 0; i < tmpl->ncolumns; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (!tmpl->columns[i].unique || values[i].null)
             continue;
-        buf_clear(&v->key);
-        if (value_key(&values[i], &v->key) < 0)
+        buf_clear(&v->keys[i]);
+        if (value_key(&values[i], &v->keys[i]) < 0)
             return SD_ENOMEM;
-        uint32_t first = unique_set_find(&v->sets[i], buf_cstr(&v->key), v->key.len);
-        if (first) {
-            dup_message(first, msg);
-            if ((rc = report(ctx, i, msg)) < 0)
-                return rc;
-            dups++;
-        }
+        if ((rc = check_key(v, i, i, report, ctx)) < 0)
+            return rc;
+        dups += rc;
     }
     bool key_complete = v->check_key;
     if (key_complete) {
-        buf_clear(&v->key);
+        buf_clear(&v->keys[n]);
         for (size_t k = 0; k < v->nkey && key_complete; k++) {
             const struct cell_value *val = &values[v->key_cols[k]];
             if (val->null)
                 key_complete = false;
-            else if ((k && buf_putc(&v->key, '\x1f') < 0) || value_key(val, &v->key) < 0)
+            else if ((k && buf_putc(&v->keys[n], '\x1f') < 0) || value_key(val, &v->keys[n]) < 0)
                 return SD_ENOMEM;
         }
     }
     if (key_complete) {
-        uint32_t first = unique_set_find(&v->key_set, buf_cstr(&v->key), v->key.len);
-        if (first) {
-            dup_message(first, msg);
-            if ((rc = report(ctx, v->key_cols[0], msg)) < 0)
-                return rc;
-            dups++;
-        }
+        if ((rc = check_key(v, n, v->key_cols[0], report, ctx)) < 0)
+            return rc;
+        dups += rc;
     }
     if (dups)
         return dups;
-    if (key_complete && unique_set_add(&v->key_set, buf_cstr(&v->key), v->key.len, row) < 0)
+    if (key_complete && unique_set_add(&v->key_set, buf_cstr(&v->keys[n]), v->keys[n].len,
+                                       v->hashes[n], row) < 0)
         return SD_ENOMEM;
-    for (size_t i = 0; i < tmpl->ncolumns; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (!tmpl->columns[i].unique || values[i].null)
             continue;
-        buf_clear(&v->key);
-        if (value_key(&values[i], &v->key) < 0 ||
-            unique_set_add(&v->sets[i], buf_cstr(&v->key), v->key.len, row) < 0)
+        if (unique_set_add(&v->sets[i], buf_cstr(&v->keys[i]), v->keys[i].len, v->hashes[i],
+                           row) < 0)
             return SD_ENOMEM;
     }
     return 0;
