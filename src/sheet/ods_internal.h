@@ -47,8 +47,7 @@ bool ods_parse_duration(const char *s, double *days);
 /* Decides a cell's kind and number from its start-tag attributes. *string_value is set to
  * the office:string-value attribute (borrowed) for ODS_VALUE_STRING_ATTR. A typed value that
  * does not parse falls back to ODS_VALUE_TEXT, so the cell keeps what it displays. */
-enum ods_value_kind ods_cell_value(const char **attrs, double *number,
-                                   const char **string_value);
+enum ods_value_kind ods_cell_value(const char **attrs, double *number, const char **string_value);
 /* Parses a repeat count attribute: 1 when absent or malformed, else at least 1 (values past
  * UINT64_MAX saturate). */
 uint64_t ods_parse_repeat(const char *s);
@@ -68,21 +67,21 @@ struct ods_rows {
     const struct sheet_limits *limits;
     const char *display_name;
     const char *sheet_name;
-    size_t target;       /* index of the table to read among the top-level tables */
-    size_t tables_seen;  /* top-level tables started so far */
-    unsigned depth;      /* current element depth */
+    size_t target;        /* index of the table to read among the top-level tables */
+    size_t tables_seen;   /* top-level tables started so far */
+    unsigned depth;       /* current element depth */
     unsigned table_depth; /* depth of the target table element, 0 when not inside it */
     unsigned open_tables; /* tables open right now; only rows of the target at level 1 count */
-    bool finished;       /* the target table has ended */
+    bool finished;        /* the target table has ended */
     /* the row being assembled */
     bool in_row;
-    uint64_t row;        /* 1-based number of the current row */
+    uint64_t row; /* 1-based number of the current row */
     uint64_t row_repeat;
-    uint64_t column;     /* next column of the current row */
+    uint64_t column; /* next column of the current row */
     struct ods_run *runs;
     size_t nruns, runs_cap;
-    uint64_t row_cells;  /* cells the assembled row expands to */
-    struct buf text;     /* text of the runs */
+    uint64_t row_cells; /* cells the assembled row expands to */
+    struct buf text;    /* text of the runs */
     /* the cell being read */
     bool in_cell;
     unsigned cell_depth;
@@ -91,7 +90,7 @@ struct ods_rows {
     double cell_number;
     struct buf cell_attr_text; /* office:string-value, copied from the start tag */
     struct buf cell_text;
-    bool par_has_text;     /* the open paragraph has shown a character */
+    bool par_has_text;   /* the open paragraph has shown a character */
     bool cell_text_full; /* past the limit: the row builder refuses it */
     unsigned paragraphs;
     unsigned par_depth;    /* depth of the open text:p/text:h, 0 when none */
@@ -108,8 +107,8 @@ struct ods_rows {
     bool row_ready; /* a row ended with values: stop the parser */
 };
 
-int ods_rows_start(struct ods_rows *r, struct zip_guard *zg, uint64_t content_index,
-                   size_t target, struct sd_error *err);
+int ods_rows_start(struct ods_rows *r, struct zip_guard *zg, uint64_t content_index, size_t target,
+                   struct sd_error *err);
 void ods_rows_stop(struct ods_rows *r);
 /* Runs the parser until a row with values ends (1), the sheet ends (0) or an error. */
 int ods_rows_pull(struct ods_rows *r, struct sd_error *err);

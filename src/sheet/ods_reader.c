@@ -41,7 +41,7 @@ struct ods_scan {
     unsigned open_tables;
     char **hidden_styles; /* names of table styles with table:display="false" */
     size_t nhidden;
-    char *style_name;     /* the table style being read, NULL otherwise */
+    char *style_name; /* the table style being read, NULL otherwise */
     unsigned style_depth;
     bool in_row, in_cell;
     unsigned cell_depth;
@@ -215,13 +215,13 @@ static int check_encryption(struct ods_book *b, struct sd_error *err)
         buf_free(&manifest);
         return rc;
     }
-    bool encrypted = memmem(manifest.data ? manifest.data : "", manifest.len,
-                            "encryption-data", strlen("encryption-data")) != NULL;
+    bool encrypted = memmem(manifest.data ? manifest.data : "", manifest.len, "encryption-data",
+                            strlen("encryption-data")) != NULL;
     buf_free(&manifest);
     if (encrypted)
         return sd_error_set(err, SD_EINVALID,
-                            "%s is password-protected; save it without a password and upload "
-                            "it again.",
+                            "%s is password-protected; save it without a password and try "
+                            "again",
                             b->base.display_name);
     return 0;
 }
@@ -254,7 +254,7 @@ static int ods_open(struct sheet_book **out, const char *path,
         goto fail;
     if (!zip_guard_find(b->zg, "content.xml", &b->content_index)) {
         rc = sd_error_set(err, SD_EINVALID,
-                          "%s is not a readable ODS spreadsheet: it has no content.xml part.",
+                          "%s is not a readable ODS spreadsheet: it has no content.xml part",
                           b->base.display_name);
         goto fail;
     }
@@ -324,8 +324,7 @@ static int emit_row(struct ods_book *b, const struct sheet_row **out, struct sd_
     return rc < 0 ? rc : 1;
 }
 
-static int ods_next_row(struct sheet_book *book, const struct sheet_row **out,
-                        struct sd_error *err)
+static int ods_next_row(struct sheet_book *book, const struct sheet_row **out, struct sd_error *err)
 {
     struct ods_book *b = (struct ods_book *)book;
     *out = NULL;

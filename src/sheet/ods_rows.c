@@ -78,7 +78,7 @@ static bool charge(struct ods_rows *r, uint64_t work)
         return true;
     fail(r, SD_ELIMIT,
          "%s: sheet \"%s\" repeats its cells into more than %llu copies, far beyond what the "
-         "file holds; it is refused as a possible decompression bomb.",
+         "file holds; it is refused as a possible decompression bomb",
          r->display_name, r->sheet_name, (unsigned long long)ODS_REPEAT_CELL_BUDGET);
     return false;
 }
@@ -259,13 +259,13 @@ static void end_cell(struct ods_rows *r)
     if (first >= max_cols || r->cell_repeat > max_cols - first) {
         fail(r, SD_ELIMIT,
              "%s: sheet \"%s\" has a value in row %llu beyond column %u, the most a sheet may "
-             "have.",
+             "have",
              r->display_name, r->sheet_name, (unsigned long long)r->row, max_cols);
         return;
     }
     if (text && r->cell_text_full) {
         cell_format_ref((uint32_t)first, row32, ref);
-        fail(r, SD_ELIMIT, "%s: cell %s on sheet \"%s\" holds more than %u characters.",
+        fail(r, SD_ELIMIT, "%s: cell %s on sheet \"%s\" holds more than %u characters",
              r->display_name, ref, r->sheet_name, r->limits->max_cell_chars);
         return;
     }
@@ -307,8 +307,7 @@ static void end_row(struct ods_rows *r)
         return;
     uint64_t last = sat_add(first, r->row_repeat - 1);
     if (last > r->limits->max_rows) {
-        fail(r, SD_ELIMIT,
-             "%s: sheet \"%s\" has values in row %llu, past the limit of %u rows.",
+        fail(r, SD_ELIMIT, "%s: sheet \"%s\" has values in row %llu, past the limit of %u rows",
              r->display_name, r->sheet_name,
              (unsigned long long)(first > r->limits->max_rows ? first
                                                               : (uint64_t)r->limits->max_rows + 1),
@@ -356,8 +355,8 @@ static void on_end(void *ctx, const char *local)
         end_row(r);
 }
 
-int ods_rows_start(struct ods_rows *r, struct zip_guard *zg, uint64_t content_index,
-                   size_t target, struct sd_error *err)
+int ods_rows_start(struct ods_rows *r, struct zip_guard *zg, uint64_t content_index, size_t target,
+                   struct sd_error *err)
 {
     static const struct xml_stream_handlers handlers = {on_start, on_end, on_text};
     struct xml_stream *xs = NULL;
@@ -402,7 +401,7 @@ int ods_rows_pull(struct ods_rows *r, struct sd_error *err)
     r->row_ready = false;
     int rc = xml_stream_run(r->xs, err);
     if (rc == 1 && !r->row_ready)
-        return sd_error_set(err, SD_ERROR, "%s: the ODS reader stopped without a row.",
+        return sd_error_set(err, SD_ERROR, "%s: the ODS reader stopped without a row",
                             r->display_name);
     return rc;
 }

@@ -212,8 +212,7 @@ static bool parse_number(const char *s, double *out)
     return true;
 }
 
-enum ods_value_kind ods_cell_value(const char **attrs, double *number,
-                                   const char **string_value)
+enum ods_value_kind ods_cell_value(const char **attrs, double *number, const char **string_value)
 {
     *number = 0;
     *string_value = NULL;
@@ -224,9 +223,8 @@ enum ods_value_kind ods_cell_value(const char **attrs, double *number,
     if (!type)
         return ODS_VALUE_TEXT;
     if (str_eq(type, "float") || str_eq(type, "percentage") || str_eq(type, "currency"))
-        return parse_number(xml_attr_ns(attrs, ODS_NS_OFFICE, "value"), number)
-                   ? ODS_VALUE_NUMBER
-                   : ODS_VALUE_TEXT;
+        return parse_number(xml_attr_ns(attrs, ODS_NS_OFFICE, "value"), number) ? ODS_VALUE_NUMBER
+                                                                                : ODS_VALUE_TEXT;
     if (str_eq(type, "date")) {
         const char *v = xml_attr_ns(attrs, ODS_NS_OFFICE, "date-value");
         return v && ods_parse_date(v, number) ? ODS_VALUE_DATE : ODS_VALUE_TEXT;

@@ -34,13 +34,13 @@
 #define XLSX_HIGHLIGHT_FILL 0xFFC7CE
 #define XLSX_HIGHLIGHT_FONT 0x9C0006
 
-static const char *const numfmt_codes[XLSX_NUMFMT_COUNT] = {
-    NULL, "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss", "hh:mm:ss"};
+static const char *const numfmt_codes[XLSX_NUMFMT_COUNT] = {NULL, "yyyy-mm-dd",
+                                                            "yyyy-mm-dd hh:mm:ss", "hh:mm:ss"};
 
 int xlsx_writer_lxw_error(struct xlsx_writer *w, lxw_error code, const char *what,
                           struct sd_error *err)
 {
-    return sd_error_set(err, SD_ERROR, "Could not write %s to %s: %s.", what,
+    return sd_error_set(err, SD_ERROR, "Could not write %s to %s: %s", what,
                         w ? w->path : "the workbook", lxw_strerror(code));
 }
 
@@ -113,7 +113,7 @@ int xlsx_writer_open(struct xlsx_writer **out, const struct xlsx_writer_options 
     if (!opts || opts->version != XLSX_WRITER_OPTIONS_VERSION || !opts->path || !*opts->path)
         return sd_error_set(err, SD_EUSAGE,
                             "The XLSX writer needs options made with XLSX_WRITER_OPTIONS_INIT "
-                            "and an output path.");
+                            "and an output path");
     struct xlsx_writer *w = calloc(1, sizeof *w);
     if (!w)
         return sd_error_nomem(err);
@@ -123,9 +123,8 @@ int xlsx_writer_open(struct xlsx_writer **out, const struct xlsx_writer_options 
     w->part_path = buf_detach(&w->scratch);
     if (!w->part_path)
         goto nomem;
-    lxw_workbook_options lo = {.constant_memory = LXW_TRUE,
-                               .tmpdir = (char *)opts->tmpdir,
-                               .use_zip64 = LXW_TRUE};
+    lxw_workbook_options lo = {
+        .constant_memory = LXW_TRUE, .tmpdir = (char *)opts->tmpdir, .use_zip64 = LXW_TRUE};
     w->wb = workbook_new_opt(w->part_path, &lo);
     if (!w->wb)
         goto nomem;
@@ -154,8 +153,8 @@ static int flush_row(struct xlsx_writer *w, struct sd_error *err)
         lxw_error rc;
         switch (c->kind) {
         case XLSX_VALUE_STRING:
-            rc = worksheet_write_string(s->ws, r, (lxw_col_t)c->column,
-                                        s->text.data + c->text_off, fmt);
+            rc = worksheet_write_string(s->ws, r, (lxw_col_t)c->column, s->text.data + c->text_off,
+                                        fmt);
             break;
         case XLSX_VALUE_NUMBER:
             rc = worksheet_write_number(s->ws, r, (lxw_col_t)c->column, c->number, fmt);
@@ -246,8 +245,8 @@ int xlsx_writer_close(struct xlsx_writer *w, struct sd_error *err)
         goto fail;
     }
     if (rename(w->part_path, w->path) != 0) {
-        rc = sd_error_set(err, SD_ERROR, "Could not move the finished workbook to %s: %s.",
-                          w->path, strerror(errno));
+        rc = sd_error_set(err, SD_ERROR, "Could not move the finished workbook to %s: %s", w->path,
+                          strerror(errno));
         unlink(w->part_path);
         goto fail;
     }
@@ -274,8 +273,7 @@ int xlsx_writer_add_sheet(struct xlsx_writer *w, const char *name, struct sd_err
     lxw_worksheet *ws = workbook_add_worksheet(w->wb, name);
     if (!ws) {
         free(names[w->nsheets]);
-        return sd_error_set(err, SD_ERROR, "Could not add the sheet \"%s\" to %s.", name,
-                            w->path);
+        return sd_error_set(err, SD_ERROR, "Could not add the sheet \"%s\" to %s", name, w->path);
     }
     w->nsheets++;
     w->sheet.ws = ws;
@@ -286,8 +284,7 @@ int xlsx_writer_add_sheet(struct xlsx_writer *w, const char *name, struct sd_err
 static int need_sheet(struct xlsx_writer *w, struct sd_error *err)
 {
     if (!w->has_sheet)
-        return sd_error_set(err, SD_EUSAGE,
-                            "Add a sheet to the workbook before writing to it.");
+        return sd_error_set(err, SD_EUSAGE, "Add a sheet to the workbook before writing to it");
     return 0;
 }
 
@@ -300,14 +297,14 @@ int xlsx_writer_set_columns(struct xlsx_writer *w, const struct xlsx_column *col
         return rc;
     if (s->row != 0 || s->ncols != 0)
         return sd_error_set(err, SD_EUSAGE,
-                            "Columns must be declared once, before any row is written.");
+                            "Columns must be declared once, before any row is written");
     if (ncols > XLSX_WRITER_MAX_COLUMNS)
         return sd_error_set(err, SD_ELIMIT,
-                            "A sheet cannot have %zu columns: Excel's limit is 16,384.", ncols);
+                            "A sheet cannot have %zu columns: Excel's limit is 16,384", ncols);
     for (size_t i = 0; i < ncols; i++)
         if (!isfinite(cols[i].width) || cols[i].width < 0 || cols[i].width > 255)
             return sd_error_set(err, SD_EINVALID,
-                                "Column %zu has width %g; widths go from 0 (automatic) to 255.",
+                                "Column %zu has width %g; widths go from 0 (automatic) to 255",
                                 i + 1, cols[i].width);
     if (ncols == 0)
         return 0;
@@ -346,7 +343,7 @@ int xlsx_writer_begin_row(struct xlsx_writer *w, struct sd_error *err)
         return rc;
     if (s->row >= XLSX_WRITER_MAX_ROWS)
         return sd_error_set(err, SD_ELIMIT,
-                            "The sheet is full: Excel holds at most 1,048,576 rows.");
+                            "The sheet is full: Excel holds at most 1,048,576 rows");
     if (s->ncells > 0 && (rc = flush_row(w, err)) < 0)
         return rc;
     s->row++;
@@ -359,8 +356,7 @@ uint32_t xlsx_writer_current_row(const struct xlsx_writer *w)
 }
 
 /* Records that column `col` shows `chars` characters, for automatic widths. */
-static int note_width(struct xlsx_sheet_state *s, uint32_t col, double chars,
-                      struct sd_error *err)
+static int note_width(struct xlsx_sheet_state *s, uint32_t col, double chars, struct sd_error *err)
 {
     if (col >= s->nseen) {
         size_t n = s->nseen ? s->nseen : 16;
@@ -389,10 +385,10 @@ static int slot_for(struct xlsx_writer *w, uint32_t column, struct xlsx_pending_
     if (rc < 0)
         return rc;
     if (s->row == 0)
-        return sd_error_set(err, SD_EUSAGE, "Begin a row before writing cells to it.");
+        return sd_error_set(err, SD_EUSAGE, "Begin a row before writing cells to it");
     if (column >= XLSX_WRITER_MAX_COLUMNS)
-        return sd_error_set(err, SD_ELIMIT,
-                            "Column %u is past Excel's last column (16,384).", column + 1);
+        return sd_error_set(err, SD_ELIMIT, "Column %u is past Excel's last column (16,384)",
+                            column + 1);
     if (column >= s->nslots) {
         size_t n = s->nslots ? s->nslots : 16;
         while (n <= column)
@@ -472,15 +468,14 @@ int xlsx_writer_write_number(struct xlsx_writer *w, uint32_t column, double valu
 {
     if (!isfinite(value))
         return sd_error_set(err, SD_EINVALID,
-                            "A spreadsheet cell cannot hold %s; only finite numbers.",
+                            "A spreadsheet cell cannot hold %s; only finite numbers",
                             isnan(value) ? "NaN" : "an infinite number");
     char text[32];
     int n = snprintf(text, sizeof text, "%.10g", value);
     return put_value(w, column, XLSX_VALUE_NUMBER, value, n, err);
 }
 
-int xlsx_writer_write_bool(struct xlsx_writer *w, uint32_t column, bool value,
-                           struct sd_error *err)
+int xlsx_writer_write_bool(struct xlsx_writer *w, uint32_t column, bool value, struct sd_error *err)
 {
     return put_value(w, column, XLSX_VALUE_BOOL, value ? 1 : 0, 5, err);
 }
@@ -490,7 +485,7 @@ int xlsx_writer_write_date(struct xlsx_writer *w, uint32_t column, double unix_d
 {
     if (!isfinite(unix_days) || unix_days < XLSX_FIRST_DAY || unix_days >= XLSX_END_DAY)
         return sd_error_set(err, SD_EINVALID,
-                            "Excel can only show dates from 1900-01-01 to 9999-12-31.");
+                            "Excel can only show dates from 1900-01-01 to 9999-12-31");
     bool whole = unix_days == floor(unix_days);
     return put_value(w, column, whole ? XLSX_VALUE_DATE : XLSX_VALUE_DATETIME,
                      numfmt_unix_days_to_serial(unix_days), whole ? 10 : 19, err);
@@ -501,7 +496,7 @@ int xlsx_writer_write_time(struct xlsx_writer *w, uint32_t column, double day_fr
 {
     if (!isfinite(day_fraction) || day_fraction < 0 || day_fraction >= 1)
         return sd_error_set(err, SD_EINVALID,
-                            "A time of day must be a fraction of a day from 0 up to 1.");
+                            "A time of day must be a fraction of a day from 0 up to 1");
     return put_value(w, column, XLSX_VALUE_TIME, day_fraction, 8, err);
 }
 
@@ -522,7 +517,7 @@ int xlsx_writer_write_cell(struct xlsx_writer *w, uint32_t column, const struct 
     case SHEET_CELL_TIME:
         return xlsx_writer_write_time(w, column, cell->number, err);
     }
-    return sd_error_set(err, SD_EUSAGE, "The cell has an unknown type %d.", (int)cell->type);
+    return sd_error_set(err, SD_EUSAGE, "The cell has an unknown type %d", (int)cell->type);
 }
 
 int xlsx_writer_highlight(struct xlsx_writer *w, uint32_t column, struct sd_error *err)
@@ -542,20 +537,19 @@ int xlsx_writer_write_header(struct xlsx_writer *w, struct sd_error *err)
     if (rc < 0)
         return rc;
     if (s->row != 0)
-        return sd_error_set(err, SD_EUSAGE, "The header must be the sheet's first row.");
+        return sd_error_set(err, SD_EUSAGE, "The header must be the sheet's first row");
     if ((rc = xlsx_writer_begin_row(w, err)) < 0)
         return rc;
     for (size_t i = 0; i < s->ncols; i++) {
         if (!s->headers[i])
             continue;
-        lxw_error lrc = worksheet_write_string(s->ws, 0, (lxw_col_t)i, s->headers[i],
-                                               w->header_format);
+        lxw_error lrc =
+            worksheet_write_string(s->ws, 0, (lxw_col_t)i, s->headers[i], w->header_format);
         if (lrc != LXW_NO_ERROR)
             return xlsx_writer_lxw_error(w, lrc, "a header cell", err);
         /* bold text and the autofilter button need room beyond the text itself */
-        rc = note_width(s, (uint32_t)i, (double)str_utf8_length(s->headers[i],
-                                                                strlen(s->headers[i])) + 3,
-                        err);
+        rc = note_width(s, (uint32_t)i,
+                        (double)str_utf8_length(s->headers[i], strlen(s->headers[i])) + 3, err);
         if (rc < 0)
             return rc;
     }

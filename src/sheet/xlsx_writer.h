@@ -91,7 +91,10 @@ struct xlsx_writer_options {
 };
 
 #define XLSX_WRITER_OPTIONS_VERSION 1
-#define XLSX_WRITER_OPTIONS_INIT {XLSX_WRITER_OPTIONS_VERSION, NULL, NULL}
+#define XLSX_WRITER_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        XLSX_WRITER_OPTIONS_VERSION, NULL, NULL                                                    \
+    }
 
 struct xlsx_column {
     const char *header; /* text of the header cell; NULL or "" for none */
@@ -111,23 +114,25 @@ enum xlsx_validation_kind {
 struct xlsx_validation {
     unsigned version;
     enum xlsx_validation_kind kind;
-    uint32_t column;    /* 0-based */
-    uint32_t first_row; /* 1-based; 0 = row 2 (just below the header) */
-    uint32_t last_row;  /* 1-based, inclusive; 0 = the last row Excel has (1,048,576) */
+    uint32_t column;          /* 0-based */
+    uint32_t first_row;       /* 1-based; 0 = row 2 (just below the header) */
+    uint32_t last_row;        /* 1-based, inclusive; 0 = the last row Excel has (1,048,576) */
     const char *const *items; /* LIST: the allowed values (non-empty, at most 16,384) */
     size_t nitems;
     bool has_min, has_max;
-    double min, max; /* inclusive bounds (dates: days since 1970-01-01) */
-    const char *input_title;   /* shown when the cell is selected; NULL for none */
+    double min, max;         /* inclusive bounds (dates: days since 1970-01-01) */
+    const char *input_title; /* shown when the cell is selected; NULL for none */
     const char *input_message;
-    const char *error_title;   /* shown when a wrong value is typed; NULL = Excel's default */
+    const char *error_title; /* shown when a wrong value is typed; NULL = Excel's default */
     const char *error_message;
 };
 
 #define XLSX_VALIDATION_VERSION 1
-#define XLSX_VALIDATION_INIT                                                                   \
-    {XLSX_VALIDATION_VERSION, XLSX_VALIDATE_LIST, 0, 0, 0, NULL, 0, false, false, 0, 0, NULL,   \
-     NULL, NULL, NULL}
+#define XLSX_VALIDATION_INIT                                                                       \
+    {                                                                                              \
+        XLSX_VALIDATION_VERSION, XLSX_VALIDATE_LIST, 0, 0, 0, NULL, 0, false, false, 0, 0, NULL,   \
+            NULL, NULL, NULL                                                                       \
+    }
 
 struct xlsx_writer;
 

@@ -27,8 +27,13 @@ enum xlsx_value_kind {
 };
 
 /* Number formats, one lxw_format per (style, format) pair. */
-enum xlsx_numfmt { XLSX_NUMFMT_GENERAL = 0, XLSX_NUMFMT_DATE, XLSX_NUMFMT_DATETIME,
-                   XLSX_NUMFMT_TIME, XLSX_NUMFMT_COUNT };
+enum xlsx_numfmt {
+    XLSX_NUMFMT_GENERAL = 0,
+    XLSX_NUMFMT_DATE,
+    XLSX_NUMFMT_DATETIME,
+    XLSX_NUMFMT_TIME,
+    XLSX_NUMFMT_COUNT
+};
 
 /* One cell of the buffered current row. */
 struct xlsx_pending_cell {
@@ -46,8 +51,8 @@ struct xlsx_sheet_state {
     char **headers; /* ncols owned strings (NULL for none) */
     double *widths; /* ncols requested widths, 0 = automatic */
     size_t ncols;
-    double *seen_width; /* per column: longest text seen, in characters */
-    size_t nseen;       /* allocated entries of seen_width */
+    double *seen_width;          /* per column: longest text seen, in characters */
+    size_t nseen;                /* allocated entries of seen_width */
     uint32_t max_column_written; /* +1; 0 when nothing was written */
     uint32_t row;                /* current row, 1-based; 0 before the first */
     bool header_written;
@@ -62,8 +67,8 @@ struct xlsx_sheet_state {
 
 struct xlsx_writer {
     lxw_workbook *wb;
-    char *path;      /* where the finished file goes */
-    char *part_path; /* where libxlsxwriter writes it */
+    char *path;                                /* where the finished file goes */
+    char *part_path;                           /* where libxlsxwriter writes it */
     lxw_format *formats[2][XLSX_NUMFMT_COUNT]; /* [highlight][numfmt] */
     lxw_format *header_format;
     char **sheet_names; /* every sheet added, for the uniqueness rule */

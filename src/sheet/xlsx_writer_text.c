@@ -120,32 +120,30 @@ int xlsx_writer_check_sheet_name(struct xlsx_writer *w, const char *name, struct
 {
     size_t len = strlen(name);
     if (len == 0)
-        return sd_error_set(err, SD_EINVALID, "A sheet name cannot be empty.");
+        return sd_error_set(err, SD_EINVALID, "A sheet name cannot be empty");
     if (!str_utf8_valid(name, len))
-        return sd_error_set(err, SD_EINVALID, "The sheet name is not valid UTF-8 text.");
+        return sd_error_set(err, SD_EINVALID, "The sheet name is not valid UTF-8 text");
     if (str_utf8_length(name, len) > 31)
         return sd_error_set(err, SD_EINVALID,
-                            "The sheet name \"%s\" is longer than Excel's 31 characters.", name);
+                            "The sheet name \"%s\" is longer than Excel's 31 characters", name);
     if (strpbrk(name, "[]:*?/\\"))
         return sd_error_set(err, SD_EINVALID,
                             "The sheet name \"%s\" holds one of the characters []:*?/\\ that "
-                            "Excel forbids.",
+                            "Excel forbids",
                             name);
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)name[i] < 0x20)
-            return sd_error_set(err, SD_EINVALID,
-                                "The sheet name holds a control character.");
+            return sd_error_set(err, SD_EINVALID, "The sheet name holds a control character");
     if (name[0] == '\'' || name[len - 1] == '\'')
         return sd_error_set(err, SD_EINVALID,
                             "The sheet name \"%s\" starts or ends with an apostrophe, which "
-                            "Excel forbids.",
+                            "Excel forbids",
                             name);
     if (str_ieq(name, "History") || str_ieq(name, XLSX_WRITER_LISTS_SHEET))
-        return sd_error_set(err, SD_EINVALID, "The sheet name \"%s\" is reserved.", name);
+        return sd_error_set(err, SD_EINVALID, "The sheet name \"%s\" is reserved", name);
     for (size_t i = 0; i < w->nsheets; i++)
         if (str_ieq(w->sheet_names[i], name))
-            return sd_error_set(err, SD_EINVALID,
-                                "The workbook already has a sheet named \"%s\".", name);
+            return sd_error_set(err, SD_EINVALID, "The workbook already has a sheet named \"%s\"",
+                                name);
     return 0;
 }
-

@@ -37,8 +37,7 @@ static int lists_sheet(struct xlsx_writer *w, struct sd_error *err)
         return 0;
     lxw_worksheet *ws = workbook_add_worksheet(w->wb, XLSX_WRITER_LISTS_SHEET);
     if (!ws)
-        return sd_error_set(err, SD_ERROR, "Could not add the hidden list sheet to %s.",
-                            w->path);
+        return sd_error_set(err, SD_ERROR, "Could not add the hidden list sheet to %s", w->path);
     worksheet_hide(ws);
     w->lists_ws = ws;
     return 0;
@@ -90,7 +89,7 @@ static int range_formula(struct xlsx_writer *w, struct buf *out, const struct xl
     if (rc < 0)
         return rc;
     if (w->lists_rows >= XLSX_WRITER_MAX_ROWS)
-        return sd_error_set(err, SD_ELIMIT, "The workbook holds too many validation lists.");
+        return sd_error_set(err, SD_ELIMIT, "The workbook holds too many validation lists");
     lxw_row_t row = w->lists_rows;
     struct buf item = BUF_INIT;
     for (size_t i = 0; i < v->nitems; i++) {
@@ -104,7 +103,7 @@ static int range_formula(struct xlsx_writer *w, struct buf *out, const struct xl
         if (rc == 1) {
             rc = sd_error_set(err, SD_EINVALID,
                               "Item %zu of the validation list is longer than a cell's 32,767 "
-                              "characters.",
+                              "characters",
                               i + 1);
             goto done;
         }
@@ -164,37 +163,36 @@ static int check_rule(const struct xlsx_validation *v, uint32_t first, uint32_t 
 {
     if (v->column >= XLSX_WRITER_MAX_COLUMNS)
         return sd_error_set(err, SD_EINVALID,
-                            "A validation's column %u is past Excel's last column (16,384).",
+                            "A validation's column %u is past Excel's last column (16,384)",
                             v->column + 1);
     if (first < 1 || last > XLSX_WRITER_MAX_ROWS || first > last)
         return sd_error_set(err, SD_EINVALID,
-                            "A validation's rows %u to %u are not a range of Excel rows.", first,
+                            "A validation's rows %u to %u are not a range of Excel rows", first,
                             last);
     if ((v->has_min && !isfinite(v->min)) || (v->has_max && !isfinite(v->max)))
-        return sd_error_set(err, SD_EINVALID, "A validation's bounds must be finite numbers.");
+        return sd_error_set(err, SD_EINVALID, "A validation's bounds must be finite numbers");
     if (v->has_min && v->has_max && v->min > v->max)
-        return sd_error_set(err, SD_EINVALID,
-                            "A validation's minimum %g is above its maximum %g.", v->min,
-                            v->max);
+        return sd_error_set(err, SD_EINVALID, "A validation's minimum %g is above its maximum %g",
+                            v->min, v->max);
     switch (v->kind) {
     case XLSX_VALIDATE_LIST:
         if (!v->items || v->nitems == 0)
-            return sd_error_set(err, SD_EINVALID, "A list validation needs at least one item.");
+            return sd_error_set(err, SD_EINVALID, "A list validation needs at least one item");
         if (v->nitems > XLSX_WRITER_MAX_COLUMNS)
             return sd_error_set(err, SD_ELIMIT,
-                                "A list validation can hold at most 16,384 items, not %zu.",
+                                "A list validation can hold at most 16,384 items, not %zu",
                                 v->nitems);
         for (size_t i = 0; i < v->nitems; i++)
             if (!v->items[i] || !*v->items[i])
-                return sd_error_set(err, SD_EINVALID,
-                                    "Item %zu of a list validation is empty.", i + 1);
+                return sd_error_set(err, SD_EINVALID, "Item %zu of a list validation is empty",
+                                    i + 1);
         return 0;
     case XLSX_VALIDATE_DATE:
         if ((v->has_min && (v->min < XLSX_FIRST_DAY || v->min >= XLSX_END_DAY)) ||
             (v->has_max && (v->max < XLSX_FIRST_DAY || v->max >= XLSX_END_DAY)))
             return sd_error_set(err, SD_EINVALID,
                                 "Date validation bounds must lie between 1900-01-01 and "
-                                "9999-12-31.");
+                                "9999-12-31");
         return 0;
     case XLSX_VALIDATE_INTEGER:
     case XLSX_VALIDATE_DECIMAL:
@@ -202,29 +200,28 @@ static int check_rule(const struct xlsx_validation *v, uint32_t first, uint32_t 
     case XLSX_VALIDATE_TEXT_LENGTH:
         if (!v->has_min && !v->has_max)
             return sd_error_set(err, SD_EINVALID,
-                                "A text length validation needs a minimum or a maximum.");
+                                "A text length validation needs a minimum or a maximum");
         if ((v->has_min && v->min < 0) || (v->has_max && v->max < 0))
-            return sd_error_set(err, SD_EINVALID, "A text length cannot be negative.");
+            return sd_error_set(err, SD_EINVALID, "A text length cannot be negative");
         return 0;
     }
-    return sd_error_set(err, SD_EUSAGE, "Unknown validation kind %d.", (int)v->kind);
+    return sd_error_set(err, SD_EUSAGE, "Unknown validation kind %d", (int)v->kind);
 }
 
 int xlsx_writer_add_validation(struct xlsx_writer *w, const struct xlsx_validation *v,
                                struct sd_error *err)
 {
     if (!w->has_sheet)
-        return sd_error_set(err, SD_EUSAGE, "Add a sheet before adding validations to it.");
+        return sd_error_set(err, SD_EUSAGE, "Add a sheet before adding validations to it");
     if (!v || v->version != XLSX_VALIDATION_VERSION)
-        return sd_error_set(err, SD_EUSAGE,
-                            "Validations must be made with XLSX_VALIDATION_INIT.");
+        return sd_error_set(err, SD_EUSAGE, "Validations must be made with XLSX_VALIDATION_INIT");
     uint32_t first = v->first_row ? v->first_row : 2;
     uint32_t last = v->last_row ? v->last_row : XLSX_WRITER_MAX_ROWS;
     int rc = check_rule(v, first, last, err);
     if (rc < 0)
         return rc;
     if (w->sheet.nvalidations >= XLSX_WRITER_MAX_VALIDATIONS)
-        return sd_error_set(err, SD_ELIMIT, "A sheet can hold at most %u data validations.",
+        return sd_error_set(err, SD_ELIMIT, "A sheet can hold at most %u data validations",
                             XLSX_WRITER_MAX_VALIDATIONS);
 
     lxw_data_validation dv;

@@ -29,16 +29,16 @@ static void teardown(void)
 
 TestSuite(ods, .init = setup, .fini = teardown);
 
-#define DOC_HEAD                                                                               \
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"                                              \
-    "<office:document-content"                                                                 \
-    " xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\""                      \
-    " xmlns:style=\"urn:oasis:names:tc:opendocument:xmlns:style:1.0\""                        \
-    " xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\""                          \
-    " xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\""                        \
-    " xmlns:draw=\"urn:oasis:names:tc:opendocument:xmlns:drawing:1.0\""                       \
-    " xmlns:dc=\"http://purl.org/dc/elements/1.1/\""                                          \
-    " xmlns:calcext=\"urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0\"" \
+#define DOC_HEAD                                                                                   \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"                                                   \
+    "<office:document-content"                                                                     \
+    " xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\""                           \
+    " xmlns:style=\"urn:oasis:names:tc:opendocument:xmlns:style:1.0\""                             \
+    " xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\""                               \
+    " xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\""                             \
+    " xmlns:draw=\"urn:oasis:names:tc:opendocument:xmlns:drawing:1.0\""                            \
+    " xmlns:dc=\"http://purl.org/dc/elements/1.1/\""                                               \
+    " xmlns:calcext=\"urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0\""      \
     " office:version=\"1.3\">"
 #define BODY_OPEN "<office:body><office:spreadsheet>"
 #define BODY_CLOSE "</office:spreadsheet></office:body></office:document-content>"
@@ -116,26 +116,33 @@ static char *content_with(const char *tables)
 Test(ods, value_types)
 {
     char *content = content_with(
-        "<table:table table:name=\"Types\"><table:table-row>"
-        CELL("office:value-type=\"float\" office:value=\"42.5\"", "42,50")
-        CELL("office:value-type=\"percentage\" office:value=\"0.25\"", "25%")
-        CELL("office:value-type=\"currency\" office:currency=\"EUR\" office:value=\"-3\"", "-3 €")
-        CELL("office:value-type=\"date\" office:date-value=\"2015-03-01\"", "01.03.15")
-        CELL("office:value-type=\"date\" office:date-value=\"2015-03-01T18:30:15\"", "x")
-        CELL("office:value-type=\"time\" office:time-value=\"PT13H45M30S\"", "13:45:30")
-        CELL("office:value-type=\"boolean\" office:boolean-value=\"true\"", "TRUE")
-        CELL("office:value-type=\"boolean\" office:boolean-value=\"false\"", "FALSE")
-        "</table:table-row><table:table-row>"
-        CELL("office:value-type=\"string\"", "plain")
-        CELL("office:value-type=\"string\" office:string-value=\"from attr\"", "shown")
-        CELL("office:value-type=\"float\" office:value=\"0\" calcext:value-type=\"error\"",
-             "#DIV/0!")
-        CELL("office:value-type=\"float\" office:value=\"nan\"", "kept text")
-        CELL("office:value-type=\"date\" office:date-value=\"2015-02-30\"", "bad date")
-        CELL("office:value-type=\"time\" office:time-value=\"PT36H\"", "36:00:00")
-        CELL("", "no type")
-        "<table:table-cell office:value-type=\"float\" office:value=\"7\"/>"
-        "</table:table-row></table:table>");
+        "<table:table table:name=\"Types\"><table:table-row>" CELL(
+            "office:value-type=\"float\" office:value=\"42.5\"",
+            "42,50") CELL("office:value-type=\"percentage\" office:value=\"0.25\"",
+                          "25%") CELL("office:value-type=\"currency\" office:currency=\"EUR\" "
+                                      "office:value=\"-3\"",
+                                      "-3 €")
+            CELL("office:value-type=\"date\" office:date-value=\"2015-03-01\"", "01.03.15") CELL(
+                "office:value-type=\"date\" office:date-value=\"2015-03-01T18:30:15\"",
+                "x") CELL("office:value-type=\"time\" office:time-value=\"PT13H45M30S\"",
+                          "13:45:30")
+                CELL("office:value-type=\"boolean\" office:boolean-value=\"true\"", "TRUE") CELL(
+                    "office:value-type=\"boolean\" office:boolean-value=\"false\"",
+                    "FALSE") "</table:table-row><table:table-row>" CELL("office:value-type="
+                                                                        "\"string\"",
+                                                                        "plain")
+                    CELL("office:value-type=\"string\" office:string-value=\"from attr\"",
+                         "shown") CELL("office:value-type=\"float\" office:value=\"0\" "
+                                       "calcext:value-type=\"error\"",
+                                       "#DIV/0!")
+                        CELL("office:value-type=\"float\" office:value=\"nan\"", "kept text") CELL(
+                            "office:value-type=\"date\" office:date-value=\"2015-02-30\"",
+                            "bad date")
+                            CELL("office:value-type=\"time\" office:time-value=\"PT36H\"",
+                                 "36:00:00")
+                                CELL("", "no type") "<table:table-cell office:value-type=\"float\" "
+                                                    "office:value=\"7\"/>"
+                                                    "</table:table-row></table:table>");
     char *path = make_ods("types.ods", content, NULL);
     char *got = dump_ok(path, NULL);
     cr_assert_str_eq(got, "A1\tn\t42.5\n"
@@ -168,7 +175,8 @@ Test(ods, text_assembly)
         "</office:annotation>"
         "<text:p>one<text:s text:c=\"3\"/>two<text:tab/>three</text:p>"
         "<text:p>x<text:line-break/>y <text:span>in span</text:span> "
-        "<text:a xlink:href=\"http://e\" xmlns:xlink=\"http://www.w3.org/1999/xlink\">link</text:a></text:p>"
+        "<text:a xlink:href=\"http://e\" "
+        "xmlns:xlink=\"http://www.w3.org/1999/xlink\">link</text:a></text:p>"
         "</table:table-cell>"
         "<table:table-cell office:value-type=\"string\"><text:p>\n   collapsed \n\t  white   "
         "</text:p></table:table-cell>"
@@ -209,12 +217,13 @@ Test(ods, repeats_and_covered_cells)
         "</table:table-row>"
         "<table:table-row table:number-rows-repeated=\"1000000\">"
         "<table:table-cell table:number-columns-repeated=\"16384\"/></table:table-row>"
-        "<table:table-header-rows><table:table-row>"
-        CELL("office:value-type=\"string\"", "after the gap")
-        "</table:table-row></table:table-header-rows>"
-        "<table:table-row table:number-rows-repeated=\"47570\">"
-        "<table:table-cell table:number-columns-repeated=\"16384\"/></table:table-row>"
-        "</table:table>");
+        "<table:table-header-rows><table:table-row>" CELL(
+            "office:value-type=\"string\"",
+            "after the gap") "</table:table-row></table:table-header-rows>"
+                             "<table:table-row table:number-rows-repeated=\"47570\">"
+                             "<table:table-cell "
+                             "table:number-columns-repeated=\"16384\"/></table:table-row>"
+                             "</table:table>");
     char *path = make_ods("repeats.ods", content, NULL);
     char *got = dump_ok(path, NULL);
     cr_assert_str_eq(got, "C1\ts\tmerged\n"
@@ -238,17 +247,38 @@ Test(ods, repeats_and_covered_cells)
 
 Test(ods, hidden_sheets_and_names)
 {
-    char *content = content_with(
-        "<table:table table:name=\"Gone\" table:display=\"false\"><table:table-row>"
-        CELL("office:value-type=\"string\"", "hidden by attribute") "</table:table-row></table:table>"
-        "<table:table table:name=\"Styled\" table:style-name=\"ta2\"><table:table-row>"
-        CELL("office:value-type=\"string\"", "hidden by style") "</table:table-row></table:table>"
-        "<table:table table:name=\"Shown\" table:style-name=\"ta1\"><table:table-row>"
-        CELL("office:value-type=\"string\"", "visible")
-        "<table:table-cell><table:table><table:table-row>"
-        CELL("office:value-type=\"string\"", "nested table") "</table:table-row></table:table>"
-        "</table:table-cell>"
-        "</table:table-row></table:table>");
+    char *content =
+        content_with(
+            "<table:table table:name=\"Gone\" table:display=\"false\"><table:table-row>" CELL(
+                "office:value-type=\"string\"",
+                "hidden by attribute") "</table:table-row></table:table>"
+                                       "<table:table table:name=\"Styled\" "
+                                       "table:style-name=\"ta2\"><table:table-row>" CELL(
+                                           "office:value-type=\"string\"",
+                                           "hidden by style") "</table:table-row></table:table>"
+                                                              "<table:table table:name=\"Shown\" "
+                                                              "table:style-name=\"ta1\"><table:"
+                                                              "table-row>" CELL(
+                                                                  "office:value-type=\"string\"",
+                                                                  "visible") "<table:table-cell><"
+                                                                             "table:table><table:"
+                                                                             "table-row>" CELL("off"
+                                                                                               "ice"
+                                                                                               ":va"
+                                                                                               "lue"
+                                                                                               "-ty"
+                                                                                               "pe="
+                                                                                               "\"s"
+                                                                                               "tri"
+                                                                                               "ng"
+                                                                                               "\"",
+                                                                                               "nes"
+                                                                                               "ted"
+                                                                                               " ta"
+                                                                                               "bl"
+                                                                                               "e") "</table:table-row></table:table>"
+                                                                                                    "</table:table-cell>"
+                                                                                                    "</table:table-row></table:table>");
     /* styles come before the body */
     struct buf doc = BUF_INIT;
     const char *body = strstr(content, BODY_OPEN);
@@ -317,8 +347,8 @@ Test(ods, hostile_repeats)
                    "</table:table-row></table:table>",
                    SD_ELIMIT, "beyond column 16384");
     expect_refusal("<table:table table:name=\"S\">"
-                   "<table:table-row table:number-rows-repeated=\"999999999\">"
-                   CELL("office:value-type=\"string\"", "X") "</table:table-row></table:table>",
+                   "<table:table-row table:number-rows-repeated=\"999999999\">" CELL(
+                       "office:value-type=\"string\"", "X") "</table:table-row></table:table>",
                    SD_ELIMIT, "past the limit of 1048576 rows");
     expect_refusal("<table:table table:name=\"S\">"
                    "<table:table-row table:number-rows-repeated=\"1048576\">"
@@ -341,11 +371,12 @@ Test(ods, hostile_repeats)
                    "<text:s text:c=\"200000\"/></text:p></table:table-cell>"
                    "</table:table-row></table:table>",
                    SD_ELIMIT, "cell A1 on sheet \"S\" holds more than 32767 characters");
-    expect_refusal("<table:table table:name=\"S\">"
-                   "<table:table-row table:number-rows-repeated=\"1048576\">"
-                   "<table:table-cell/></table:table-row><table:table-row>"
-                   CELL("office:value-type=\"string\"", "too far") "</table:table-row></table:table>",
-                   SD_ELIMIT, "row 1048577");
+    expect_refusal(
+        "<table:table table:name=\"S\">"
+        "<table:table-row table:number-rows-repeated=\"1048576\">"
+        "<table:table-cell/></table:table-row><table:table-row>" CELL(
+            "office:value-type=\"string\"", "too far") "</table:table-row></table:table>",
+        SD_ELIMIT, "row 1048577");
 }
 
 Test(ods, damaged_packages)
@@ -361,8 +392,8 @@ Test(ods, damaged_packages)
     cr_assert_lt(dump(path, NULL, &out, &err), 0, "a DOCTYPE is refused");
     free(path);
 
-    path = make_ods("broken.ods", DOC_HEAD BODY_OPEN "<table:table table:name=\"S\"><table:table-row>",
-                    NULL);
+    path = make_ods("broken.ods",
+                    DOC_HEAD BODY_OPEN "<table:table table:name=\"S\"><table:table-row>", NULL);
     cr_assert_eq(dump(path, NULL, &out, &err), SD_EINVALID, "%s", err.message);
     free(path);
 

@@ -82,10 +82,10 @@ static bool file_exists(const char *path)
 }
 
 /* Every test names its error struct `err`, so a failure shows the writer's sentence. */
-#define OK(call)                                                                               \
-    do {                                                                                       \
-        int rc_ = (call);                                                                      \
-        cr_assert_eq(rc_, 0, "%s failed (%d): %s", #call, rc_, err.message);                  \
+#define OK(call)                                                                                   \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        cr_assert_eq(rc_, 0, "%s failed (%d): %s", #call, rc_, err.message);                       \
     } while (0)
 
 Test(xlsx_writer, typed_cells_header_and_styles)
@@ -93,8 +93,8 @@ Test(xlsx_writer, typed_cells_header_and_styles)
     char *path;
     struct xlsx_writer *w = open_writer("typed.xlsx", &path);
     struct sd_error err = SD_ERROR_INIT;
-    struct xlsx_column cols[] = {{"Name", 0}, {"Amount", 12}, {"Active", 0},
-                                 {"Signup", 0}, {"Seen", 0},  {"At", 0}};
+    struct xlsx_column cols[] = {{"Name", 0},   {"Amount", 12}, {"Active", 0},
+                                 {"Signup", 0}, {"Seen", 0},    {"At", 0}};
     OK(xlsx_writer_add_sheet(w, "Customers", &err));
     OK(xlsx_writer_set_columns(w, cols, 6, &err));
     OK(xlsx_writer_write_header(w, &err));
@@ -107,8 +107,8 @@ Test(xlsx_writer, typed_cells_header_and_styles)
     OK(xlsx_writer_write_string(w, 0, "=1+1", 4, &err));
     OK(xlsx_writer_write_number(w, 1, 12.5, &err));
     OK(xlsx_writer_write_bool(w, 2, true, &err));
-    OK(xlsx_writer_write_date(w, 3, 16495, &err));        /* 2015-03-01 */
-    OK(xlsx_writer_write_date(w, 4, 16495.75, &err));     /* 2015-03-01 18:00 */
+    OK(xlsx_writer_write_date(w, 3, 16495, &err));    /* 2015-03-01 */
+    OK(xlsx_writer_write_date(w, 4, 16495.75, &err)); /* 2015-03-01 18:00 */
     OK(xlsx_writer_begin_row(w, &err));
     OK(xlsx_writer_write_string(w, 0, "second", 6, &err));
     OK(xlsx_writer_highlight(w, 1, &err)); /* a highlighted empty cell */
@@ -157,7 +157,10 @@ Test(xlsx_writer, text_is_cleaned_and_long_text_truncated)
     struct sd_error err = SD_ERROR_INIT;
     OK(xlsx_writer_add_sheet(w, "T", &err));
     OK(xlsx_writer_begin_row(w, &err));
-    OK(xlsx_writer_write_string(w, 0, "a\xff" "b", 3, &err));
+    OK(xlsx_writer_write_string(w, 0,
+                                "a\xff"
+                                "b",
+                                3, &err));
     OK(xlsx_writer_write_string(w, 1, "keep _x0041_ literal", 20, &err));
     OK(xlsx_writer_write_string(w, 2, "nul\0here", 8, &err));
     size_t big = 40000;
@@ -169,7 +172,9 @@ Test(xlsx_writer, text_is_cleaned_and_long_text_truncated)
     OK(xlsx_writer_close(w, &err));
 
     char *sheet = zip_entry(path, "xl/worksheets/sheet1.xml");
-    cr_assert_not_null(strstr(sheet, "a\xEF\xBF\xBD" "b"), "invalid UTF-8 becomes U+FFFD");
+    cr_assert_not_null(strstr(sheet, "a\xEF\xBF\xBD"
+                                     "b"),
+                       "invalid UTF-8 becomes U+FFFD");
     cr_assert_not_null(strstr(sheet, "keep _x005F_x0041_ literal"), "%s", sheet);
     cr_assert_not_null(strstr(sheet, "nul\xEF\xBF\xBDhere"));
     char *q = strstr(sheet, "qqqq");
@@ -186,8 +191,8 @@ Test(xlsx_writer, validations_inline_and_hidden_sheet)
     struct xlsx_writer *w = open_writer("valid.xlsx", &path);
     struct sd_error err = SD_ERROR_INIT;
     OK(xlsx_writer_add_sheet(w, "Data", &err));
-    struct xlsx_column cols[] = {{"Country", 0}, {"Big", 0}, {"Comma", 0},
-                                 {"Signup", 0},  {"Qty", 0}, {"Price", 0}, {"Code", 0}};
+    struct xlsx_column cols[] = {{"Country", 0}, {"Big", 0},   {"Comma", 0}, {"Signup", 0},
+                                 {"Qty", 0},     {"Price", 0}, {"Code", 0}};
     OK(xlsx_writer_set_columns(w, cols, 7, &err));
     OK(xlsx_writer_write_header(w, &err));
 
@@ -259,8 +264,7 @@ Test(xlsx_writer, validations_inline_and_hidden_sheet)
     cr_assert_not_null(strstr(sheet, "sqref=\"A2:A1048576\""));
     cr_assert_not_null(strstr(sheet, "promptTitle=\"Pick a country from the list ple\""),
                        "the title is cut to 32 characters: %s", sheet);
-    cr_assert_not_null(strstr(sheet, "<formula1>_sheetd_lists!$A$1:$CV$1</formula1>"),
-                       "%s", sheet);
+    cr_assert_not_null(strstr(sheet, "<formula1>_sheetd_lists!$A$1:$CV$1</formula1>"), "%s", sheet);
     cr_assert_not_null(strstr(sheet, "<formula1>_sheetd_lists!$A$2:$B$2</formula1>"));
     cr_assert_not_null(strstr(sheet, "type=\"date\""));
     cr_assert_not_null(strstr(sheet, "<formula1>42064</formula1><formula2>42065</formula2>"));
@@ -295,8 +299,7 @@ Test(xlsx_writer, refusals)
     cr_assert_eq(xlsx_writer_add_sheet(w, "'quoted'", &err), SD_EINVALID);
     cr_assert_eq(xlsx_writer_add_sheet(w, "history", &err), SD_EINVALID);
     cr_assert_eq(xlsx_writer_add_sheet(w, "_SHEETD_LISTS", &err), SD_EINVALID);
-    cr_assert_eq(xlsx_writer_add_sheet(w, "0123456789012345678901234567890x", &err),
-                 SD_EINVALID);
+    cr_assert_eq(xlsx_writer_add_sheet(w, "0123456789012345678901234567890x", &err), SD_EINVALID);
     OK(xlsx_writer_add_sheet(w, "0123456789012345678901234567890", &err));
     cr_assert_eq(xlsx_writer_add_sheet(w, "0123456789012345678901234567890", &err), SD_EINVALID);
     OK(xlsx_writer_add_sheet(w, "Données", &err));
