@@ -3,27 +3,20 @@
 #include <stdio.h>
 #include <string.h>
 
-int sd_error_setv(struct sd_error *err, int code, const char *fmt, va_list ap)
+void sd_error_fillv(struct sd_error *err, int code, const char *fmt, va_list ap)
 {
     if (err) {
         err->code = code;
         vsnprintf(err->message, sizeof err->message, fmt, ap);
     }
-    return code;
 }
 
-int sd_error_set(struct sd_error *err, int code, const char *fmt, ...)
+void sd_error_fill(struct sd_error *err, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    sd_error_setv(err, code, fmt, ap);
+    sd_error_fillv(err, code, fmt, ap);
     va_end(ap);
-    return code;
-}
-
-int sd_error_nomem(struct sd_error *err)
-{
-    return sd_error_set(err, SD_ENOMEM, "out of memory");
 }
 
 int sd_error_prefix(struct sd_error *err, const char *fmt, ...)

@@ -40,15 +40,32 @@ struct sd_error {
 
 #define SD_ERROR_INIT {SD_OK, {0}}
 
-/* Fills `err` (when not NULL) with `code` and the formatted sentence; returns `code`
- * so that callers can write `return sd_error_set(err, SD_EINVALID, "...")`. */
-int sd_error_set(struct sd_error *err, int code, const char *fmt, ...)
+/* Fills `err` (when not NULL) with `code` and the formatted sentence; evaluates to `code`
+ * so that callers can write `return sd_error_set(err, SD_EINVALID, "...")`. These are (GNU statement-expression)
+ * macros so the compiler sees the (negative, constant) code that comes back and can prove that an
+ * out-parameter is set on every path that returns 0; `code` is evaluated twice, so pass a
+ * constant or a plain variable. */
+#define sd_error_set(err, code, ...)                                                             \
+    __extension__({                                                                            \
+        sd_error_fill((err), (code), __VA_ARGS__);                                             \
+        (code);                                                                                \
+    })
+#define sd_error_setv(err, code, fmt, ap)                                                       \
+    __extension__({                                                                            \
+        sd_error_fillv((err), (code), (fmt), (ap));                                            \
+        (code);                                                                                \
+    })
+void sd_error_fill(struct sd_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int sd_error_setv(struct sd_error *err, int code, const char *fmt, va_list ap)
+void sd_error_fillv(struct sd_error *err, int code, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
-/* The out-of-memory error, which every allocation failure reports. */
-int sd_error_nomem(struct sd_error *err);
+/* The out-of-memory error, which every allocation failure reports; evaluates to SD_ENOMEM. */
+#define sd_error_nomem(err)                                                                     \
+    __extension__({                                                                            \
+        sd_error_fill((err), SD_ENOMEM, "out of memory");                                      \
+        SD_ENOMEM;                                                                             \
+    })
 
 /* Prepends "context: " to an existing message, for adding the file or row a lower
  * layer did not know about. Keeps the code. Returns the code. */
