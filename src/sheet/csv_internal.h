@@ -41,7 +41,7 @@ struct csv_decoder {
 struct csv_scan {
     enum csv_encoding encoding;
     size_t bom_len;
-    uint64_t lines; /* line ends outside nothing in particular: the row-count hint */
+    uint64_t lines; /* line ends, quoted or not: the row-count hint */
 };
 
 /* Reads the file once: the BOM, whether the bytes are valid UTF-8 throughout, NUL bytes
