@@ -424,7 +424,7 @@ static int slot_for(struct xlsx_writer *w, uint32_t column, struct xlsx_pending_
 static int put_value(struct xlsx_writer *w, uint32_t column, enum xlsx_value_kind kind,
                      double number, double width, struct sd_error *err)
 {
-    struct xlsx_pending_cell *c = NULL;
+    struct xlsx_pending_cell *c;
     int rc = slot_for(w, column, &c, err);
     if (rc < 0)
         return rc;
@@ -436,7 +436,7 @@ static int put_value(struct xlsx_writer *w, uint32_t column, enum xlsx_value_kin
 int xlsx_writer_write_string(struct xlsx_writer *w, uint32_t column, const char *text, size_t len,
                              struct sd_error *err)
 {
-    struct xlsx_pending_cell *c = NULL;
+    struct xlsx_pending_cell *c;
     int rc = slot_for(w, column, &c, err);
     if (rc < 0)
         return rc;
@@ -522,7 +522,7 @@ int xlsx_writer_write_cell(struct xlsx_writer *w, uint32_t column, const struct 
 
 int xlsx_writer_highlight(struct xlsx_writer *w, uint32_t column, struct sd_error *err)
 {
-    struct xlsx_pending_cell *c = NULL;
+    struct xlsx_pending_cell *c;
     int rc = slot_for(w, column, &c, err);
     if (rc < 0)
         return rc;
