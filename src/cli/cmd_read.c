@@ -29,18 +29,28 @@ static int flush_out(struct buf *out)
 
 static int write_cells_row(struct buf *out, const struct sheet_row *row)
 {
-    char ref[16];
     for (size_t i = 0; i < row->ncells; i++) {
         const struct sheet_cell *c = &row->cells[i];
-        cell_format_ref(c->column, row->number, ref);
-        char mid[3] = {'\t', cell_format_type_letter(c->type), '\t'};
-        if (buf_puts(out, ref) < 0 || buf_append(out, mid, 3) < 0)
+        /* Reference, type and the tabs go straight into the buffer: this runs per cell. */
+        if (buf_grow(out, 48) < 0)
             return SD_ENOMEM;
+        char *p = out->data + out->len;
+        cell_format_ref(c->column, row->number, p);
+        size_t n = strlen(p);
+        p[n++] = '\t';
+        p[n++] = cell_format_type_letter(c->type);
+        p[n++] = '\t';
+        out->len += n;
         int rc;
-        if (c->type == SHEET_CELL_STRING || c->type == SHEET_CELL_ERROR)
+        if (c->type == SHEET_CELL_STRING || c->type == SHEET_CELL_ERROR) {
             rc = cell_format_escape(out, c->text, c->text_len);
-        else
+        } else if (c->type == SHEET_CELL_NUMBER) {
+            cell_format_number(c->number, out->data + out->len); /* fits: 48 bytes grown */
+            out->len += strlen(out->data + out->len);
+            rc = 0;
+        } else {
             rc = cell_format_value(c, out);
+        }
         if (rc < 0 || buf_putc(out, '\n') < 0)
             return SD_ENOMEM;
     }

@@ -7,6 +7,8 @@
 #include "sheet/cell_format.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,49 @@ void cell_format_ref(uint32_t column, uint32_t row, char out[16])
     out[n] = '\0';
 }
 
+/* The common case of a decimal with a few fraction digits (1234.56), without snprintf and
+ * strtod. If r / 10^k == value for an integer r, the decimal r·10^-k reads back as value
+ * (both are the correctly rounded double of the same rational), and with at most 15
+ * significant digits it is also what %.15g prints, since value lies within half an ulp of
+ * it and far from any 15-digit rounding boundary. The smallest such k has no trailing
+ * zero. Outside [1e-4, 1e9) %g may switch to exponent notation, so the general path
+ * handles those. */
+static bool format_short_decimal(double value, char out[32])
+{
+    static const double pow10[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
+    double mag = fabs(value);
+    if (!(mag >= 1e-4 && mag < 1e9))
+        return false;
+    for (int k = 1; k <= 6; k++) {
+        double r = nearbyint(mag * pow10[k]);
+        if (r / pow10[k] != mag)
+            continue;
+        uint64_t digits = (uint64_t)r;
+        char tmp[24];
+        size_t n = put_u64(tmp, digits);
+        size_t w = 0;
+        if (value < 0)
+            out[w++] = '-';
+        if (n <= (size_t)k) {
+            out[w++] = '0';
+            out[w++] = '.';
+            for (size_t z = n; z < (size_t)k; z++)
+                out[w++] = '0';
+            memcpy(out + w, tmp, n);
+            w += n;
+        } else {
+            memcpy(out + w, tmp, n - (size_t)k);
+            w += n - (size_t)k;
+            out[w++] = '.';
+            memcpy(out + w, tmp + n - (size_t)k, (size_t)k);
+            w += (size_t)k;
+        }
+        out[w] = '\0';
+        return true;
+    }
+    return false;
+}
+
 void cell_format_number(double value, char out[32])
 {
     if (isfinite(value) && value == trunc(value) && fabs(value) < 1e15) {
@@ -81,6 +126,8 @@ void cell_format_number(double value, char out[32])
             strcpy(out, "0");
         return;
     }
+    if (format_short_decimal(value, out))
+        return;
     if (!isfinite(value)) {
         strcpy(out, isnan(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
         return;
@@ -174,30 +221,40 @@ int cell_format_value(const struct sheet_cell *cell, struct buf *out)
 
 int cell_format_escape(struct buf *out, const char *text, size_t len)
 {
-    if (buf_grow(out, len) < 0)
+    /* Room for the worst case (every byte escaped) up front, then one pass writing straight
+     * into the buffer: this runs for every text cell of a dump. */
+    if (len > (SIZE_MAX - 1) / 2 || buf_grow(out, 2 * len) < 0)
         return SD_ENOMEM;
-    size_t start = 0;
+    char *w = out->data + out->len;
     for (size_t i = 0; i < len; i++) {
-        const char *rep;
-        switch (text[i]) {
-        case '\\':
-            rep = "\\\\";
-            break;
-        case '\t':
-            rep = "\\t";
-            break;
-        case '\n':
-            rep = "\\n";
-            break;
-        case '\r':
-            rep = "\\r";
-            break;
-        default:
+        unsigned char c = (unsigned char)text[i];
+        if (c > '\\' || (c != '\\' && c >= ' ')) {
+            *w++ = (char)c;
             continue;
         }
-        if (buf_append(out, text + start, i - start) < 0 || buf_append(out, rep, 2) < 0)
-            return SD_ENOMEM;
-        start = i + 1;
+        switch (c) {
+        case '\\':
+            *w++ = '\\';
+            *w++ = '\\';
+            break;
+        case '\t':
+            *w++ = '\\';
+            *w++ = 't';
+            break;
+        case '\n':
+            *w++ = '\\';
+            *w++ = 'n';
+            break;
+        case '\r':
+            *w++ = '\\';
+            *w++ = 'r';
+            break;
+        default:
+            *w++ = (char)c;
+            break;
+        }
     }
-    return buf_append(out, text + start, len - start);
+    out->len = (size_t)(w - out->data);
+    out->data[out->len] = '\0';
+    return 0;
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "sheet/cell_format.h"
 
 #define NO_TEXT ((size_t)-1)
@@ -200,6 +201,32 @@ int row_builder_add_string(struct row_builder *rb, uint32_t column, const char *
         return err ? err->code : SD_ERROR;
     cell->type = SHEET_CELL_STRING;
     return add_text(rb, cell, text, len, err);
+}
+
+int row_builder_add_string_ref(struct row_builder *rb, uint32_t column, const char *text,
+                               size_t len, struct sd_error *err)
+{
+    if (len == 0)
+        return 0;
+    /* Bytes bound characters from above, so only long text needs counting. */
+    if (len > rb->limits->max_cell_chars) {
+        size_t chars = str_utf8_length(text, len);
+        if (chars > rb->limits->max_cell_chars) {
+            char ref[16];
+            cell_format_ref(column, rb->row_number, ref);
+            return sd_error_set(err, SD_ELIMIT,
+                                "%s: cell %s holds %zu characters, more than the limit of %u",
+                                rb->display_name, ref, chars,
+                                (unsigned)rb->limits->max_cell_chars);
+        }
+    }
+    struct sheet_cell *cell = new_cell(rb, column, err);
+    if (!cell)
+        return err ? err->code : SD_ERROR;
+    cell->type = SHEET_CELL_STRING;
+    cell->text = text;
+    cell->text_len = len;
+    return 0;
 }
 
 int row_builder_add_error(struct row_builder *rb, uint32_t column, const char *text, size_t len,

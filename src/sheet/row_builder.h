@@ -54,6 +54,11 @@ void row_builder_begin(struct row_builder *rb, uint32_t row_number);
 
 int row_builder_add_string(struct row_builder *rb, uint32_t column, const char *text, size_t len,
                            struct sd_error *err);
+/* Like row_builder_add_string for text the caller guarantees is valid UTF-8 (an XML
+ * parser's output) and that outlives the row (e.g. a shared-string table): the cell points
+ * at it instead of a copy. The length limit is still checked. */
+int row_builder_add_string_ref(struct row_builder *rb, uint32_t column, const char *text,
+                               size_t len, struct sd_error *err);
 int row_builder_add_number(struct row_builder *rb, uint32_t column, double value,
                            struct sd_error *err);
 int row_builder_add_bool(struct row_builder *rb, uint32_t column, bool value, struct sd_error *err);

@@ -198,7 +198,8 @@ static int add_shared_string(struct xlsx_sheet_reader *r, struct sd_error *e)
         reader_failf(r, SD_EINVALID, what);
         return SD_EINVALID;
     }
-    return row_builder_add_string(&r->book->base.row, r->col, text, len, e);
+    /* The table lives as long as the book and holds parser output (valid UTF-8). */
+    return row_builder_add_string_ref(&r->book->base.row, r->col, text, len, e);
 }
 
 /* Turns the collected cell into a row-builder cell at </c>. */

@@ -1,5 +1,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sheet/cell_format.h"
@@ -95,4 +97,51 @@ Test(cell_format, values_and_escape)
     cr_assert_eq(cell_format_escape(&b, text, sizeof text - 1), 0);
     cr_assert_str_eq(buf_cstr(&b), "a\\\\b\\tc\\nd\\re");
     buf_free(&b);
+}
+
+/* The reference the fast decimal path must agree with: DESIGN.md's rule, spelled out. */
+static void reference_number(double v, char out[32])
+{
+    if (v == trunc(v) && fabs(v) < 1e15) {
+        snprintf(out, 32, "%.0f", v == 0 ? 0.0 : v);
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, 32, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+Test(cell_format, numbers_agree_with_the_rule)
+{
+    unsigned long long x = 88172645463325252ULL;
+    char got[32], want[32];
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v;
+        switch (i % 4) {
+        case 0: /* money-like: cents */
+            v = (double)(long long)(x % 100000000) / 100.0;
+            break;
+        case 1: /* few decimals at various scales */
+            v = (double)(long long)(x % 1000000) / (double)(1 + x % 100000);
+            break;
+        case 2: /* a random double */
+            memcpy(&v, &x, sizeof v);
+            if (!isfinite(v))
+                continue;
+            break;
+        default:
+            v = ((double)(x % 2000000) - 1000000.0) / 1000.0;
+            break;
+        }
+        if (i % 7 == 0)
+            v = -v;
+        cell_format_number(v, got);
+        reference_number(v, want);
+        cr_assert_str_eq(got, want, "value %.17g", v);
+    }
 }

@@ -130,3 +130,27 @@ Test(row_builder, many_cells_reverse_order)
     }
     row_builder_free(&rb);
 }
+
+Test(row_builder, borrowed_text)
+{
+    struct sheet_limits small = SHEET_LIMITS_INIT;
+    small.max_cell_chars = 3;
+    struct row_builder rb;
+    struct sd_error err = SD_ERROR_INIT;
+    const struct sheet_row *row;
+    static const char table[] = "ab\0\xC3\xA9\xC3\xA9\xC3\xA9\0abcd";
+    row_builder_init(&rb, &small, "t.xlsx");
+    row_builder_begin(&rb, 4);
+    cr_assert_eq(row_builder_add_string_ref(&rb, 1, table, 2, &err), 0);
+    cr_assert_eq(row_builder_add_string_ref(&rb, 0, table + 3, 6, &err), 0, "3 characters in 6 bytes");
+    cr_assert_eq(row_builder_add_string_ref(&rb, 2, table + 10, 4, &err), SD_ELIMIT);
+    cr_assert_str_eq(err.message, "t.xlsx: cell C4 holds 4 characters, more than the limit of 3");
+    cr_assert_eq(row_builder_add_string(&rb, 3, "xy", 2, &err), 0);
+    cr_assert_eq(row_builder_finish(&rb, 4, &row, &err), 0);
+    cr_assert_eq(row->ncells, 3);
+    cr_assert_eq(row->cells[0].text, table + 3, "points at the caller's text, sorted along");
+    cr_assert_eq(row->cells[1].text, table);
+    cr_assert_eq(row->cells[1].text_len, 2);
+    cr_assert_str_eq(row->cells[2].text, "xy");
+    row_builder_free(&rb);
+}
