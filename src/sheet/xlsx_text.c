@@ -121,15 +121,27 @@ bool xlsx_parse_number(const char *s, size_t len, double *out)
         return true;
     }
     size_t frac_digits = 0;
+    uint64_t mant = iv;
     if (i < len && s[i] == '.') {
         i++;
         while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (int_digits + frac_digits < 18)
+                mant = mant * 10 + (uint64_t)(s[i] - '0');
             i++;
             frac_digits++;
         }
     }
     if (int_digits + frac_digits == 0)
         return false;
+    if (i == len && int_digits + frac_digits <= 15) {
+        /* Exact mantissa over an exact power of ten: one correctly rounded division gives
+         * what strtod would (Clinger's fast path). */
+        static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+        double v = (double)mant / pow10[frac_digits];
+        *out = neg ? -v : v;
+        return true;
+    }
     if (i < len && (s[i] == 'e' || s[i] == 'E')) {
         i++;
         if (i < len && (s[i] == '+' || s[i] == '-'))

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "test_support.h"
+#include "sheet/xlsx_internal.h"
 #include "xlsx_fixture.h"
 
 static char *dir;
@@ -397,4 +398,52 @@ Test(xlsx, invalid_utf8_is_replaced)
               "%s", err.message);
     free(got);
     free(path);
+}
+
+Test(xlsx, number_parsing_agrees_with_strtod)
+{
+    const char *bad[] = {"", " ", "inf", "nan", "0x10", "1e", "1e+", ".", "-", "1.2.3", "1,5", "--1", "1 2"};
+    double v;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_not(xlsx_parse_number(bad[i], strlen(bad[i]), &v), "\"%s\"", bad[i]);
+    unsigned long long x = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        char text[64];
+        int decimals = (int)(x % 12);
+        unsigned long long whole = (x >> 8) % 100000000ULL;
+        unsigned long long frac = (x >> 20) % 1000000000000ULL;
+        snprintf(text, sizeof text, "%s%llu.%0*llu", i % 3 ? "" : "-", whole, decimals,
+                 decimals ? frac % 1000000000000ULL : 0ULL);
+        if (decimals == 0)
+            snprintf(text, sizeof text, "%llu.", whole);
+        cr_assert(xlsx_parse_number(text, strlen(text), &v), "\"%s\"", text);
+        cr_assert_eq(v, strtod(text, NULL), "\"%s\"", text);
+    }
+    cr_assert(xlsx_parse_number(" -1.5E+3 ", 9, &v));
+    cr_assert_eq(v, -1500);
+    cr_assert(xlsx_parse_number("12345678901234567890", 20, &v));
+    cr_assert_eq(v, 12345678901234567890.0);
+}
+
+Test(xlsx, target_resolution)
+{
+    struct { const char *source, *target, *want; } cases[] = {
+        {"xl/workbook.xml", "worksheets/sheet1.xml", "xl/worksheets/sheet1.xml"},
+        {"xl/workbook.xml", "/xl/worksheets/sheet1.xml", "xl/worksheets/sheet1.xml"},
+        {"xl/workbook.xml", "worksheets\\sheet1.xml", "xl/worksheets/sheet1.xml"},
+        {"xl/workbook.xml", "\\xl\\s.xml", "xl/s.xml"},
+        {"xl/workbook.xml", "../docProps/app.xml", "docProps/app.xml"},
+        {"xl/workbook.xml", "../../../../etc/passwd", "etc/passwd"},
+        {"xl/workbook.xml", "./a//b/./c.xml", "xl/a/b/c.xml"},
+        {"", "xl/workbook.xml", "xl/workbook.xml"},
+        {"workbook.xml", "sheet1.xml", "sheet1.xml"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = xlsx_resolve_target(cases[i].source, cases[i].target);
+        cr_assert_str_eq(got, cases[i].want, "%s + %s", cases[i].source, cases[i].target);
+        free(got);
+    }
 }
