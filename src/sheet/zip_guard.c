@@ -234,7 +234,7 @@ ssize_t zip_guard_entry_read(struct zip_guard_entry *e, void *data, size_t len,
                                            : lim->max_total_uncompressed);
     if (total_room < room)
         room = total_room;
-    if ((uint64_t)len > room + 1)
+    if (room < (uint64_t)len)
         len = (size_t)(room + 1);
     zip_int64_t n = zip_fread(e->zf, data, len);
     if (n < 0) {
@@ -255,8 +255,9 @@ ssize_t zip_guard_entry_read(struct zip_guard_entry *e, void *data, size_t len,
         return sd_error_set(err, SD_ELIMIT,
                             "%s inflates to more than the limit of %llu bytes in total",
                             zg->display_name, (unsigned long long)lim->max_total_uncompressed);
+    /* inflated > ratio * compressed, written so that it cannot overflow */
     if (e->inflated > ZIP_GUARD_RATIO_FLOOR &&
-        e->inflated > (uint64_t)lim->max_compression_ratio * e->compressed)
+        (e->inflated - 1) / e->compressed >= lim->max_compression_ratio)
         return sd_error_set(err, SD_ELIMIT,
                             "%s: %s is compressed more than %u to 1, the limit (a zip bomb?)",
                             zg->display_name, e->name, (unsigned)lim->max_compression_ratio);
