@@ -535,3 +535,22 @@ Test(import, only_the_first_errors_are_kept)
     free(path);
     template_free(t);
 }
+
+Test(import, reader_failure_part_way_writes_nothing)
+{
+    struct import_template *t = fx_people("people", "partial");
+    char *path = fx_file("long.csv", "Email,Name,Country,Qty\na@example.com,A,,1\nb@example.com,B,,2\n"
+                                     "c@example.com,C,,3\nd@example.com,D,,4\n");
+    struct sheet_limits limits = SHEET_LIMITS_INIT;
+    limits.max_rows = 3;
+    struct import_options opts = IMPORT_OPTIONS_INIT;
+    opts.limits = &limits;
+    struct import_result *res = fx_import(t, path, &opts);
+    cr_assert_not(res->success);
+    cr_assert(res->message && strstr(res->message, "long.csv"), "%s", res->message);
+    cr_assert_eq(res->imported, 0);
+    cr_assert_eq(fx_count("people"), 0);
+    import_result_free(res);
+    free(path);
+    template_free(t);
+}
