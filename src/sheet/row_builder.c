@@ -58,10 +58,9 @@ static int limit_column(struct row_builder *rb, uint32_t column, struct sd_error
 {
     char name[8];
     cell_format_column_name(column, name);
-    return sd_error_set(err, SD_ELIMIT,
-                        "%s: row %u has a cell in column %s, beyond the limit of %u columns",
-                        rb->display_name, (unsigned)rb->row_number, name,
-                        (unsigned)rb->limits->max_columns);
+    return sd_error_set(
+        err, SD_ELIMIT, "%s: row %u has a cell in column %s, beyond the limit of %u columns",
+        rb->display_name, (unsigned)rb->row_number, name, (unsigned)rb->limits->max_columns);
 }
 
 /* Reserves a cell slot for `column` and returns it, or NULL after setting err. A column equal
@@ -216,8 +215,7 @@ int row_builder_add_string_ref(struct row_builder *rb, uint32_t column, const ch
             cell_format_ref(column, rb->row_number, ref);
             return sd_error_set(err, SD_ELIMIT,
                                 "%s: cell %s holds %zu characters, more than the limit of %u",
-                                rb->display_name, ref, chars,
-                                (unsigned)rb->limits->max_cell_chars);
+                                rb->display_name, ref, chars, (unsigned)rb->limits->max_cell_chars);
         }
     }
     struct sheet_cell *cell = new_cell(rb, column, err);
@@ -334,8 +332,7 @@ int row_builder_finish(struct row_builder *rb, uint32_t row_number, const struct
                             rb->display_name);
     if (row_number > rb->limits->max_rows)
         return sd_error_set(err, SD_ELIMIT, "%s: row %u is beyond the limit of %u rows",
-                            rb->display_name, (unsigned)row_number,
-                            (unsigned)rb->limits->max_rows);
+                            rb->display_name, (unsigned)row_number, (unsigned)rb->limits->max_rows);
     if (!rb->sorted) {
         int rc = sort_cells(rb, err);
         if (rc < 0)

@@ -35,11 +35,11 @@ struct row_builder {
     struct sheet_cell *cells;
     size_t ncells;
     size_t cap;
-    struct buf text;        /* arena: cell text, NUL-separated */
-    size_t *text_offsets;   /* per cell: offset into text, (size_t)-1 when no text */
-    uint32_t row_number;    /* the row being built, for error sentences */
-    bool sorted;            /* cells so far arrived in strictly increasing column order */
-    void *scratch;          /* sort keys, only used when cells arrive out of order */
+    struct buf text;      /* arena: cell text, NUL-separated */
+    size_t *text_offsets; /* per cell: offset into text, (size_t)-1 when no text */
+    uint32_t row_number;  /* the row being built, for error sentences */
+    bool sorted;          /* cells so far arrived in strictly increasing column order */
+    void *scratch;        /* sort keys, only used when cells arrive out of order */
     size_t scratch_cap;
     struct sheet_row row;
 };

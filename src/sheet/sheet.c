@@ -133,8 +133,12 @@ static const char *looks_like_binary(const unsigned char *p, size_t n)
         {"Rar!", 4, "a RAR archive"},
         {"7z\xBC\xAF", 4, "a 7-Zip archive"},
         {"BZh", 3, "a bzip2-compressed file"},
-        {"\xFD" "7zXZ", 5, "an xz-compressed file"},
-        {"\x7F" "ELF", 4, "a program"},
+        {"\xFD"
+         "7zXZ",
+         5, "an xz-compressed file"},
+        {"\x7F"
+         "ELF",
+         4, "a program"},
     };
     for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
         if (n >= magics[i].len && !memcmp(p, magics[i].magic, magics[i].len))
@@ -210,11 +214,13 @@ static int detect_zip(const char *path, const char *name, const struct sheet_lim
             else if (str_has_prefix(m, "application/vnd.oasis.opendocument.text"))
                 rc = sd_error_set(err, SD_EINVALID,
                                   "%s is not a spreadsheet: it looks like an OpenDocument text "
-                                  "document", name);
+                                  "document",
+                                  name);
             else
                 rc = sd_error_set(err, SD_EINVALID,
                                   "%s is not a spreadsheet: it looks like an OpenDocument file "
-                                  "of another kind", name);
+                                  "of another kind",
+                                  name);
         }
         buf_free(&mime);
         zip_guard_close(zg);

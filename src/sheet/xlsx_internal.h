@@ -53,10 +53,10 @@ bool xlsx_parse_ref(const char *s, uint32_t *column, uint32_t *row);
  * applies to it, and _xHHHH_ escapes decoded. Bounded: past max_bytes the string is marked
  * too long (the caller decides what that means). */
 struct xlsx_rich_text {
-    struct buf out;   /* the joined text so far */
-    size_t piece;     /* where the current <t> piece starts in out */
+    struct buf out; /* the joined text so far */
+    size_t piece;   /* where the current <t> piece starts in out */
     size_t max_bytes;
-    int depth_rph;    /* > 0 inside <rPh> */
+    int depth_rph; /* > 0 inside <rPh> */
     bool in_t;
     bool too_long;
     signed char space_outer; /* xml:space on <si>/<is>: -1 unset, 0 default, 1 preserve */
@@ -77,7 +77,7 @@ signed char xlsx_space_attr(const char **attrs);
 
 struct xlsx_rel {
     char *id;
-    char *type; /* the full relationship type URI */
+    char *type;   /* the full relationship type URI */
     char *target; /* resolved part name, no leading '/' */
 };
 
@@ -109,8 +109,8 @@ int xlsx_parse_part(struct zip_guard *zg, uint64_t index,
 /* ---- xlsx_shared_strings.c ---- */
 
 struct xlsx_sst {
-    struct buf arena;  /* every string, NUL-terminated, back to back */
-    size_t *offsets;   /* count + 1 entries: string i is arena[offsets[i] .. offsets[i+1]-1) */
+    struct buf arena; /* every string, NUL-terminated, back to back */
+    size_t *offsets;  /* count + 1 entries: string i is arena[offsets[i] .. offsets[i+1]-1) */
     size_t count;
     size_t cap;
 };

@@ -82,8 +82,8 @@ static void workbook_start(void *data, const char *local, const char **attrs)
 
 /* The part a relationship of `type` points to, if the zip holds it; else `fallback` (a path
  * relative to the workbook's folder) if the zip holds that. NULL when neither. */
-static const char *find_part(struct xlsx_book *book, const struct xlsx_rels *rels,
-                             const char *type, uint64_t *index)
+static const char *find_part(struct xlsx_book *book, const struct xlsx_rels *rels, const char *type,
+                             uint64_t *index)
 {
     const struct xlsx_rel *rel = xlsx_rels_by_type(rels, type);
     if (rel && zip_guard_find(book->zg, rel->target, index))
@@ -114,7 +114,8 @@ static int find_workbook(struct xlsx_book *book, char **part, struct sd_error *e
     if (zip_guard_find(book->zg, "xl/workbook.bin", &idx))
         return sd_error_set(err, SD_EINVALID,
                             "%s is an Excel binary workbook (.xlsb), which sheetd does not read; "
-                            "save it as .xlsx and try again", book->base.display_name);
+                            "save it as .xlsx and try again",
+                            book->base.display_name);
     if (zip_guard_find(book->zg, "EncryptedPackage", &idx))
         return sd_error_set(err, SD_EINVALID,
                             "%s is password-protected; save it without a password and try again",

@@ -41,8 +41,8 @@ struct xlsx_sheet_reader {
     bool in_sheet_data;
     bool in_row;
     bool row_ready;
-    bool row_has_r;      /* the current <row> had a usable r attribute */
-    bool row_numbered;   /* the current row's number is settled */
+    bool row_has_r;    /* the current <row> had a usable r attribute */
+    bool row_numbered; /* the current row's number is settled */
     uint32_t row_number;
     uint32_t last_row;
     uint32_t next_col;
@@ -192,8 +192,7 @@ static int add_shared_string(struct xlsx_sheet_reader *r, struct sd_error *e)
     }
     if (!xlsx_sst_get(&r->book->sst, idx, &text, &len)) {
         char what[128];
-        snprintf(what, sizeof what,
-                 "refers to shared string %u, but the workbook has only %zu",
+        snprintf(what, sizeof what, "refers to shared string %u, but the workbook has only %zu",
                  (unsigned)idx, r->book->sst.count);
         reader_failf(r, SD_EINVALID, what);
         return SD_EINVALID;
@@ -388,7 +387,8 @@ int xlsx_sheet_open(struct xlsx_sheet_reader **out, struct xlsx_book *book, cons
     if (!part || !zip_guard_find(book->zg, part, &idx))
         return sd_error_set(err, SD_EINVALID,
                             "%s: sheet \"%s\" cannot be read: its part %s is missing from the "
-                            "file", book->base.display_name, sheet_name, part ? part : "(none)");
+                            "file",
+                            book->base.display_name, sheet_name, part ? part : "(none)");
     struct xlsx_sheet_reader *r = calloc(1, sizeof *r);
     if (!r)
         return sd_error_nomem(err);
@@ -414,8 +414,7 @@ int xlsx_sheet_open(struct xlsx_sheet_reader **out, struct xlsx_book *book, cons
     return 0;
 }
 
-int xlsx_sheet_next(struct xlsx_sheet_reader *r, const struct sheet_row **out,
-                    struct sd_error *err)
+int xlsx_sheet_next(struct xlsx_sheet_reader *r, const struct sheet_row **out, struct sd_error *err)
 {
     if (r->error_code < 0) {
         if (err)

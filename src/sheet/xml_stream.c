@@ -33,9 +33,9 @@ struct xml_stream {
     uint32_t max_depth;
     unsigned depth;
     enum xml_stream_state state;
-    bool stop_requested;  /* a handler suspended the parser during this parse call */
+    bool stop_requested; /* a handler suspended the parser during this parse call */
     bool finish_requested;
-    bool final_given;     /* the last (empty, final) buffer was passed to expat */
+    bool final_given; /* the last (empty, final) buffer was passed to expat */
     struct sd_error error;
 };
 
@@ -83,8 +83,7 @@ void xml_stream_fail(struct xml_stream *xs, const struct sd_error *why)
 static void fail_with(struct xml_stream *xs, int code, const char *what)
 {
     struct sd_error e = SD_ERROR_INIT;
-    sd_error_set(&e, code, "%s: %s %s", xs->display_name, zip_guard_entry_path(xs->entry),
-                 what);
+    sd_error_set(&e, code, "%s: %s %s", xs->display_name, zip_guard_entry_path(xs->entry), what);
     xml_stream_fail(xs, &e);
 }
 
@@ -234,12 +233,11 @@ static int after_parse(struct xml_stream *xs, enum XML_Status status)
             return 0;
         }
         enum XML_Error code = XML_GetErrorCode(xs->parser);
-        sd_error_set(&xs->error, code == XML_ERROR_NO_MEMORY ? SD_ENOMEM : SD_EINVALID,
-                     "%s: %s is not well-formed XML (line %lu, column %lu: %s)",
-                     xs->display_name, zip_guard_entry_path(xs->entry),
-                     (unsigned long)XML_GetCurrentLineNumber(xs->parser),
-                     (unsigned long)XML_GetCurrentColumnNumber(xs->parser) + 1,
-                     XML_ErrorString(code));
+        sd_error_set(
+            &xs->error, code == XML_ERROR_NO_MEMORY ? SD_ENOMEM : SD_EINVALID,
+            "%s: %s is not well-formed XML (line %lu, column %lu: %s)", xs->display_name,
+            zip_guard_entry_path(xs->entry), (unsigned long)XML_GetCurrentLineNumber(xs->parser),
+            (unsigned long)XML_GetCurrentColumnNumber(xs->parser) + 1, XML_ErrorString(code));
         xs->state = XS_FAILED;
         return xs->error.code;
     }

@@ -77,8 +77,7 @@ int zip_guard_open(struct zip_guard **out, const char *path, const struct sheet_
     *out = NULL;
     struct stat st;
     if (stat(path, &st) != 0)
-        return sd_error_set(err, SD_ERROR, "%s cannot be read: %s", display_name,
-                            strerror(errno));
+        return sd_error_set(err, SD_ERROR, "%s cannot be read: %s", display_name, strerror(errno));
     struct zip_guard *zg = calloc(1, sizeof *zg);
     if (!zg)
         return sd_error_nomem(err);
@@ -98,9 +97,8 @@ int zip_guard_open(struct zip_guard **out, const char *path, const struct sheet_
     zg->nentries = n > 0 ? (uint64_t)n : 0;
     if (zg->nentries > limits->max_zip_entries) {
         int rc = sd_error_set(err, SD_ELIMIT,
-                              "%s holds %llu zip entries, more than the limit of %u",
-                              display_name, (unsigned long long)zg->nentries,
-                              (unsigned)limits->max_zip_entries);
+                              "%s holds %llu zip entries, more than the limit of %u", display_name,
+                              (unsigned long long)zg->nentries, (unsigned)limits->max_zip_entries);
         zip_guard_close(zg);
         return rc;
     }
@@ -187,7 +185,8 @@ int zip_guard_entry_open(struct zip_guard_entry **out, struct zip_guard *zg, uin
     zip_stat_init(&st);
     if (index >= zg->nentries || zip_stat_index(zg->za, index, ZIP_FL_ENC_RAW, &st) != 0)
         return sd_error_set(err, SD_EINVALID, "%s: a zip entry cannot be read: %s",
-                            zg->display_name, zip_problem(zip_error_code_zip(zip_get_error(zg->za))));
+                            zg->display_name,
+                            zip_problem(zip_error_code_zip(zip_get_error(zg->za))));
     const char *name = (st.valid & ZIP_STAT_NAME) && st.name ? st.name : "(unnamed)";
     if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)
         return sd_error_set(err, SD_EINVALID, "%s cannot be read: %s", zg->display_name,
@@ -201,8 +200,8 @@ int zip_guard_entry_open(struct zip_guard_entry **out, struct zip_guard *zg, uin
         free(e);
         if (code == ZIP_ER_MEMORY)
             return sd_error_nomem(err);
-        return sd_error_set(err, SD_EINVALID, "%s: %s cannot be read: %s", zg->display_name,
-                            name, zip_problem(code));
+        return sd_error_set(err, SD_EINVALID, "%s: %s cannot be read: %s", zg->display_name, name,
+                            zip_problem(code));
     }
     e->zg = zg;
     e->name = name;
@@ -225,9 +224,9 @@ ssize_t zip_guard_entry_read(struct zip_guard_entry *e, void *data, size_t len,
     struct zip_guard *zg = e->zg;
     const struct sheet_limits *lim = zg->limits;
     /* Never ask for more than the limits leave, plus one byte to notice going over. */
-    uint64_t room = lim->max_entry_uncompressed - (e->inflated < lim->max_entry_uncompressed
-                                                       ? e->inflated
-                                                       : lim->max_entry_uncompressed);
+    uint64_t room =
+        lim->max_entry_uncompressed -
+        (e->inflated < lim->max_entry_uncompressed ? e->inflated : lim->max_entry_uncompressed);
     uint64_t total_room =
         lim->max_total_uncompressed - (zg->total_inflated < lim->max_total_uncompressed
                                            ? zg->total_inflated
@@ -247,10 +246,9 @@ ssize_t zip_guard_entry_read(struct zip_guard_entry *e, void *data, size_t len,
     e->inflated += (uint64_t)n;
     zg->total_inflated += (uint64_t)n;
     if (e->inflated > lim->max_entry_uncompressed)
-        return sd_error_set(err, SD_ELIMIT,
-                            "%s: %s inflates to more than the limit of %llu bytes per zip entry",
-                            zg->display_name, e->name,
-                            (unsigned long long)lim->max_entry_uncompressed);
+        return sd_error_set(
+            err, SD_ELIMIT, "%s: %s inflates to more than the limit of %llu bytes per zip entry",
+            zg->display_name, e->name, (unsigned long long)lim->max_entry_uncompressed);
     if (zg->total_inflated > lim->max_total_uncompressed)
         return sd_error_set(err, SD_ELIMIT,
                             "%s inflates to more than the limit of %llu bytes in total",

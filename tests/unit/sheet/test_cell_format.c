@@ -32,11 +32,24 @@ Test(cell_format, columns_and_refs)
 Test(cell_format, numbers)
 {
     char out[32];
-    struct { double v; const char *want; } cases[] = {
-        {0, "0"}, {-0.0, "0"}, {42, "42"}, {-7, "-7"}, {1e14, "100000000000000"},
-        {999999999999999.0, "999999999999999"}, {1e15, "1e+15"}, {0.1, "0.1"},
-        {22.2222, "22.2222"}, {0.1 + 0.2, "0.30000000000000004"}, {1.0 / 3, "0.3333333333333333"},
-        {-2.5, "-2.5"}, {1.5e-10, "1.5e-10"}, {123456789.125, "123456789.125"},
+    struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {0, "0"},
+        {-0.0, "0"},
+        {42, "42"},
+        {-7, "-7"},
+        {1e14, "100000000000000"},
+        {999999999999999.0, "999999999999999"},
+        {1e15, "1e+15"},
+        {0.1, "0.1"},
+        {22.2222, "22.2222"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        {1.0 / 3, "0.3333333333333333"},
+        {-2.5, "-2.5"},
+        {1.5e-10, "1.5e-10"},
+        {123456789.125, "123456789.125"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cell_format_number(cases[i].v, out);
@@ -50,8 +63,8 @@ Test(cell_format, dates_and_times)
     char out[32];
     cell_format_date((double)numfmt_days_from_civil(2015, 3, 1), out);
     cr_assert_str_eq(out, "2015-03-01");
-    cell_format_date((double)numfmt_days_from_civil(2021, 1, 1) + (10 * 3600 + 10 * 60 + 10) / 86400.0,
-                     out);
+    cell_format_date(
+        (double)numfmt_days_from_civil(2021, 1, 1) + (10 * 3600 + 10 * 60 + 10) / 86400.0, out);
     cr_assert_str_eq(out, "2021-01-01T10:10:10");
     /* 23:59:59.7 rounds up to the next day, not to "24:00:00" */
     cell_format_date(5.0 + 86399.7 / 86400.0, out);

@@ -67,7 +67,8 @@ Test(cmd_read, cells_layout)
 Test(cmd_read, csv_layout)
 {
     cr_assert_eq(run(4, "read", book, "--format", "csv"), CLI_EXIT_OK);
-    cr_assert_stdout_eq_str("name,,\"a,\"\"b\"\"\ttab\"\r\n\r\n,1.5,TRUE,2015-03-01T12:00:00,#N/A\r\n");
+    cr_assert_stdout_eq_str(
+        "name,,\"a,\"\"b\"\"\ttab\"\r\n\r\n,1.5,TRUE,2015-03-01T12:00:00,#N/A\r\n");
 }
 
 Test(cmd_read, sheet_argument)
@@ -75,7 +76,8 @@ Test(cmd_read, sheet_argument)
     cr_assert_eq(run(4, "read", book, "--sheet", "Sheet1"), CLI_EXIT_OK);
     cr_assert_eq(run(4, "read", book, "--sheet", "0"), CLI_EXIT_OK);
     cr_assert_eq(run(4, "read", book, "--sheet", "Orders"), CLI_EXIT_FAILED);
-    cr_assert_stderr_eq_str("sheetd: orders.xlsx has no sheet named \"Orders\"; its only sheet is \"Sheet1\"\n");
+    cr_assert_stderr_eq_str(
+        "sheetd: orders.xlsx has no sheet named \"Orders\"; its only sheet is \"Sheet1\"\n");
 }
 
 Test(cmd_read, unreadable_file)

@@ -136,7 +136,8 @@ Test(corpus, every_file_opens_or_is_refused_clearly, .timeout = 600)
     free(names);
     free(dir);
     cr_log_info("corpus: %zu read, %zu refused with a sentence, %zu need a backend not in this "
-                "build", opened, refused, unavailable);
+                "build",
+                opened, refused, unavailable);
     cr_assert_eq(failures.len, 0, "%s", buf_cstr(&failures));
     buf_free(&failures);
 }
@@ -222,7 +223,8 @@ Test(corpus, cells_match_expected_readings, .timeout = 600)
     free(dir);
     free(exp_dir);
     cr_log_info("corpus: %zu expected readings matched, %zu need a backend not in this build, "
-                "%zu expected files hold no reading", matched, unavailable, excepted);
+                "%zu expected files hold no reading",
+                matched, unavailable, excepted);
     cr_assert_eq(failures.len, 0, "%s", buf_cstr(&failures));
     buf_free(&failures);
 }

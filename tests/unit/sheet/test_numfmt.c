@@ -45,8 +45,9 @@ static void check_serial(double serial, bool d1904, int y, int m, int d)
     cr_assert(numfmt_serial_to_unix_days(serial, d1904, &days), "serial %g", serial);
     int yy, mm, dd;
     numfmt_civil_from_days((long)floor(days), &yy, &mm, &dd);
-    cr_assert(yy == y && mm == m && dd == d, "serial %g (1904=%d) -> %04d-%02d-%02d, want %04d-%02d-%02d",
-              serial, d1904, yy, mm, dd, y, m, d);
+    cr_assert(yy == y && mm == m && dd == d,
+              "serial %g (1904=%d) -> %04d-%02d-%02d, want %04d-%02d-%02d", serial, d1904, yy, mm,
+              dd, y, m, d);
 }
 
 Test(numfmt, serials_1900)

@@ -72,11 +72,16 @@ Test(row_builder, invalid_utf8_is_replaced)
     const struct sheet_row *row;
     row_builder_init(&rb, &limits, "t.csv");
     row_builder_begin(&rb, 1);
-    cr_assert_eq(row_builder_add_string(&rb, 0, "a\xFF" "b\xC3", 4, &err), 0);
+    cr_assert_eq(row_builder_add_string(&rb, 0,
+                                        "a\xFF"
+                                        "b\xC3",
+                                        4, &err),
+                 0);
     cr_assert_eq(row_builder_add_string(&rb, 1, "\xED\xA0\x80", 3, &err), 0); /* surrogate */
     cr_assert_eq(row_builder_add_string(&rb, 2, "\xC3\xA9t\xC3\xA9", 5, &err), 0);
     cr_assert_eq(row_builder_finish(&rb, 1, &row, &err), 0);
-    cr_assert_str_eq(row->cells[0].text, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+    cr_assert_str_eq(row->cells[0].text, "a\xEF\xBF\xBD"
+                                         "b\xEF\xBF\xBD");
     cr_assert_str_eq(row->cells[1].text, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
     cr_assert_str_eq(row->cells[2].text, "\xC3\xA9t\xC3\xA9");
     row_builder_free(&rb);
@@ -96,7 +101,8 @@ Test(row_builder, limits)
     cr_assert_eq(row_builder_add_string(&rb, 0, "\xC3\xA9\xC3\xA9\xC3\xA9", 6, &err), 0,
                  "3 code points fit although 6 bytes");
     cr_assert_eq(row_builder_add_string(&rb, 1, "abcd", 4, &err), SD_ELIMIT);
-    cr_assert_str_eq(err.message, "orders.xlsx: cell B2 holds 4 characters, more than the limit of 3");
+    cr_assert_str_eq(err.message,
+                     "orders.xlsx: cell B2 holds 4 characters, more than the limit of 3");
     cr_assert_eq(row_builder_add_number(&rb, 4, 1, &err), SD_ELIMIT);
     cr_assert(strstr(err.message, "column E, beyond the limit of 4 columns"), "%s", err.message);
     cr_assert_eq(row_builder_finish(&rb, 2, &row, &err), 0);
@@ -142,7 +148,8 @@ Test(row_builder, borrowed_text)
     row_builder_init(&rb, &small, "t.xlsx");
     row_builder_begin(&rb, 4);
     cr_assert_eq(row_builder_add_string_ref(&rb, 1, table, 2, &err), 0);
-    cr_assert_eq(row_builder_add_string_ref(&rb, 0, table + 3, 6, &err), 0, "3 characters in 6 bytes");
+    cr_assert_eq(row_builder_add_string_ref(&rb, 0, table + 3, 6, &err), 0,
+                 "3 characters in 6 bytes");
     cr_assert_eq(row_builder_add_string_ref(&rb, 2, table + 10, 4, &err), SD_ELIMIT);
     cr_assert_str_eq(err.message, "t.xlsx: cell C4 holds 4 characters, more than the limit of 3");
     cr_assert_eq(row_builder_add_string(&rb, 3, "xy", 2, &err), 0);

@@ -49,8 +49,8 @@ static void expect_sheet(const char *body, const char *sst, const char *styles, 
 }
 
 #define SST(items) "<sst xmlns=\"" XLSX_NS "\">" items "</sst>"
-#define STYLES(fmts, xfs)                                                                      \
-    "<styleSheet xmlns=\"" XLSX_NS "\"><numFmts>" fmts "</numFmts>"                             \
+#define STYLES(fmts, xfs)                                                                          \
+    "<styleSheet xmlns=\"" XLSX_NS "\"><numFmts>" fmts "</numFmts>"                                \
     "<cellStyleXfs><xf numFmtId=\"14\"/></cellStyleXfs><cellXfs>" xfs "</cellXfs></styleSheet>"
 
 Test(xlsx, cell_types)
@@ -88,16 +88,17 @@ Test(xlsx, empty_values_are_empty_cells)
 
 Test(xlsx, rows_and_cells_without_r)
 {
-    expect_sheet("<sheetData>"
-                 "<row><c><v>1</v></c><c><v>2</v></c></row>"
-                 "<row><c t=\"inlineStr\"><is><t>a</t></is></c><c r=\"D2\"><v>4</v></c><c><v>5</v></c></row>"
-                 "<row r=\"7\"><c><v>7</v></c></row>"
-                 "<row><c r=\"B9\"><v>9</v></c></row>"
-                 "<row><c><v>10</v></c></row>"
-                 "</sheetData>",
-                 NULL, NULL,
-                 "A1\tn\t1\nB1\tn\t2\nA2\ts\ta\nD2\tn\t4\nE2\tn\t5\nA7\tn\t7\nB9\tn\t9\n"
-                 "A10\tn\t10\n");
+    expect_sheet(
+        "<sheetData>"
+        "<row><c><v>1</v></c><c><v>2</v></c></row>"
+        "<row><c t=\"inlineStr\"><is><t>a</t></is></c><c r=\"D2\"><v>4</v></c><c><v>5</v></c></row>"
+        "<row r=\"7\"><c><v>7</v></c></row>"
+        "<row><c r=\"B9\"><v>9</v></c></row>"
+        "<row><c><v>10</v></c></row>"
+        "</sheetData>",
+        NULL, NULL,
+        "A1\tn\t1\nB1\tn\t2\nA2\ts\ta\nD2\tn\t4\nE2\tn\t5\nA7\tn\t7\nB9\tn\t9\n"
+        "A10\tn\t10\n");
 }
 
 Test(xlsx, wrong_or_missing_dimension_does_not_matter)
@@ -105,19 +106,21 @@ Test(xlsx, wrong_or_missing_dimension_does_not_matter)
     expect_sheet("<dimension ref=\"A1:A1\"/><sheetData><row r=\"1\"><c r=\"A1\"><v>1</v></c></row>"
                  "<row r=\"3\"><c r=\"C3\"><v>3</v></c></row></sheetData>",
                  NULL, NULL, "A1\tn\t1\nC3\tn\t3\n");
-    expect_sheet("<dimension ref=\"garbage\"/><sheetData><row r=\"2\"><c r=\"B2\"><v>2</v></c></row>"
-                 "</sheetData>",
-                 NULL, NULL, "B2\tn\t2\n");
+    expect_sheet(
+        "<dimension ref=\"garbage\"/><sheetData><row r=\"2\"><c r=\"B2\"><v>2</v></c></row>"
+        "</sheetData>",
+        NULL, NULL, "B2\tn\t2\n");
 }
 
 Test(xlsx, rich_text_runs_and_phonetic)
 {
-    expect_sheet("<sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c>"
-                 "<c r=\"B1\" t=\"inlineStr\"><is><r><t>in</t></r><r><rPr><b/></rPr><t>line</t></r>"
-                 "<rPh sb=\"0\" eb=\"1\"><t>PHON</t></rPh></is></c></row></sheetData>",
-                 SST("<si><r><t xml:space=\"preserve\">Hello </t></r><r><rPr><b/></rPr><t>World</t></r>"
-                     "<rPh sb=\"0\" eb=\"2\"><t>HA</t></rPh><phoneticPr fontId=\"1\"/></si>"),
-                 NULL, "A1\ts\tHello World\nB1\ts\tinline\n");
+    expect_sheet(
+        "<sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c>"
+        "<c r=\"B1\" t=\"inlineStr\"><is><r><t>in</t></r><r><rPr><b/></rPr><t>line</t></r>"
+        "<rPh sb=\"0\" eb=\"1\"><t>PHON</t></rPh></is></c></row></sheetData>",
+        SST("<si><r><t xml:space=\"preserve\">Hello </t></r><r><rPr><b/></rPr><t>World</t></r>"
+            "<rPh sb=\"0\" eb=\"2\"><t>HA</t></rPh><phoneticPr fontId=\"1\"/></si>"),
+        NULL, "A1\ts\tHello World\nB1\ts\tinline\n");
 }
 
 Test(xlsx, xml_space_trimming)
@@ -193,10 +196,18 @@ Test(xlsx, date_1904_system)
     char *path = test_path(dir, "d1904.xlsx");
     struct xlsx_part parts[] = {
         {"[Content_Types].xml", "<Types/>"},
-        {"_rels/.rels", "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"a\" Type=\"" XLSX_REL_NS "/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>"},
+        {"_rels/.rels",
+         "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"a\" Type=\"" XLSX_REL_NS
+         "/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>"},
         {"xl/workbook.xml", workbook_1904},
-        {"xl/_rels/workbook.xml.rels", "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS "/worksheet\" Target=\"s.xml\"/><Relationship Id=\"rId2\" Type=\"" XLSX_REL_NS "/styles\" Target=\"st.xml\"/></Relationships>"},
-        {"xl/s.xml", "<worksheet xmlns=\"" XLSX_NS "\"><sheetData><row r=\"1\"><c r=\"A1\" s=\"1\"><v>42735</v></c><c r=\"B1\" s=\"1\"><v>0</v></c></row></sheetData></worksheet>"},
+        {"xl/_rels/workbook.xml.rels",
+         "<Relationships xmlns=\"" XLSX_PKG_REL_NS
+         "\"><Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS
+         "/worksheet\" Target=\"s.xml\"/><Relationship Id=\"rId2\" Type=\"" XLSX_REL_NS
+         "/styles\" Target=\"st.xml\"/></Relationships>"},
+        {"xl/s.xml", "<worksheet xmlns=\"" XLSX_NS
+                     "\"><sheetData><row r=\"1\"><c r=\"A1\" s=\"1\"><v>42735</v></c><c r=\"B1\" "
+                     "s=\"1\"><v>0</v></c></row></sheetData></worksheet>"},
         {"xl/st.xml", STYLES("", "<xf numFmtId=\"0\"/><xf numFmtId=\"14\"/>")},
         {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, parts, true));
@@ -234,34 +245,46 @@ static void expect_package(const struct xlsx_part *parts, const char *want_names
     free(path);
 }
 
-#define PKG_RELS(target)                                                                       \
-    "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"r1\" Type=\"" XLSX_REL_NS   \
+#define PKG_RELS(target)                                                                           \
+    "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"r1\" Type=\"" XLSX_REL_NS     \
     "/officeDocument\" Target=\"" target "\"/></Relationships>"
-#define ONE_CELL(ns_attr, p) "<" p "worksheet " ns_attr "><" p "sheetData><" p "row r=\"1\"><" p "c r=\"A1\"><" p "v>1</" p "v></" p "c></" p "row></" p "sheetData></" p "worksheet>"
+#define ONE_CELL(ns_attr, p)                                                                       \
+    "<" p "worksheet " ns_attr "><" p "sheetData><" p "row r=\"1\"><" p "c r=\"A1\"><" p "v>1</" p \
+    "v></" p "c></" p "row></" p "sheetData></" p "worksheet>"
 
 Test(xlsx, absolute_backslash_and_case_targets)
 {
     struct xlsx_part parts[] = {
         {"[Content_Types].xml", "<Types/>"},
         {"_rels/.rels", PKG_RELS("/xl/workbook.xml")},
-        {"xl/workbook.xml",
-         "<workbook xmlns=\"" XLSX_NS "\" xmlns:r=\"" XLSX_REL_NS "\"><sheets>"
-         "<sheet name=\"Abs\" sheetId=\"1\" r:id=\"rId1\"/>"
-         "<sheet name=\"Back\" sheetId=\"2\" r:id=\"rId2\" state=\"hidden\"/>"
-         "<sheet name=\"Case\" sheetId=\"3\" r:id=\"rId3\"/>"
-         "<sheet name=\"Up\" sheetId=\"4\" r:id=\"rId4\" state=\"veryHidden\"/></sheets></workbook>"},
+        {"xl/workbook.xml", "<workbook xmlns=\"" XLSX_NS "\" xmlns:r=\"" XLSX_REL_NS "\"><sheets>"
+                            "<sheet name=\"Abs\" sheetId=\"1\" r:id=\"rId1\"/>"
+                            "<sheet name=\"Back\" sheetId=\"2\" r:id=\"rId2\" state=\"hidden\"/>"
+                            "<sheet name=\"Case\" sheetId=\"3\" r:id=\"rId3\"/>"
+                            "<sheet name=\"Up\" sheetId=\"4\" r:id=\"rId4\" "
+                            "state=\"veryHidden\"/></sheets></workbook>"},
         {"xl/_rels/workbook.xml.rels",
          "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\">"
-         "<Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS "/worksheet\" Target=\"/xl/worksheets/a.xml\"/>"
-         "<Relationship Id=\"rId2\" Type=\"" XLSX_REL_NS "/worksheet\" Target=\"worksheets\\b.xml\"/>"
-         "<Relationship Id=\"rId3\" Type=\"" XLSX_REL_NS "/worksheet\" Target=\"Worksheets/C.XML\"/>"
+         "<Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS
+         "/worksheet\" Target=\"/xl/worksheets/a.xml\"/>"
+         "<Relationship Id=\"rId2\" Type=\"" XLSX_REL_NS
+         "/worksheet\" Target=\"worksheets\\b.xml\"/>"
+         "<Relationship Id=\"rId3\" Type=\"" XLSX_REL_NS
+         "/worksheet\" Target=\"Worksheets/C.XML\"/>"
          "<Relationship Id=\"rId4\" Type=\"" XLSX_REL_NS "/worksheet\" Target=\"./x/../../d.xml\"/>"
-         "<Relationship Id=\"rId9\" Type=\"" XLSX_REL_NS "/hyperlink\" Target=\"http://example.com/\" TargetMode=\"External\"/>"
+         "<Relationship Id=\"rId9\" Type=\"" XLSX_REL_NS
+         "/hyperlink\" Target=\"http://example.com/\" TargetMode=\"External\"/>"
          "</Relationships>"},
         {"xl/worksheets/a.xml", ONE_CELL("xmlns=\"" XLSX_NS "\"", "")},
-        {"xl\\worksheets\\b.xml", "<worksheet xmlns=\"" XLSX_NS "\"><sheetData><row r=\"2\"><c r=\"B2\"><v>2</v></c></row></sheetData></worksheet>"},
-        {"xl/worksheets/c.xml", "<worksheet xmlns=\"" XLSX_NS "\"><sheetData><row r=\"3\"><c r=\"C3\"><v>3</v></c></row></sheetData></worksheet>"},
-        {"d.xml", "<worksheet xmlns=\"" XLSX_NS "\"><sheetData><row r=\"4\"><c r=\"D4\"><v>4</v></c></row></sheetData></worksheet>"},
+        {"xl\\worksheets\\b.xml",
+         "<worksheet xmlns=\"" XLSX_NS
+         "\"><sheetData><row r=\"2\"><c r=\"B2\"><v>2</v></c></row></sheetData></worksheet>"},
+        {"xl/worksheets/c.xml",
+         "<worksheet xmlns=\"" XLSX_NS
+         "\"><sheetData><row r=\"3\"><c r=\"C3\"><v>3</v></c></row></sheetData></worksheet>"},
+        {"d.xml",
+         "<worksheet xmlns=\"" XLSX_NS
+         "\"><sheetData><row r=\"4\"><c r=\"D4\"><v>4</v></c></row></sheetData></worksheet>"},
         {NULL, NULL}};
     expect_package(parts, "Abs;Back(hidden);Case;Up(hidden);", "A1\tn\t1\n");
     char *path = test_path(dir, "p.xlsx");
@@ -282,10 +305,22 @@ Test(xlsx, any_namespace_prefix)
 {
     struct xlsx_part parts[] = {
         {"[Content_Types].xml", "<Types/>"},
-        {"_rels/.rels", "<pr:Relationships xmlns:pr=\"" XLSX_PKG_REL_NS "\"><pr:Relationship Id=\"r1\" Type=\"" XLSX_REL_NS "/officeDocument\" Target=\"xl/workbook.xml\"/></pr:Relationships>"},
-        {"xl/workbook.xml", "<x:workbook xmlns:x=\"" XLSX_NS "\" xmlns:rel=\"" XLSX_REL_NS "\"><x:sheets><x:sheet name=\"P\" sheetId=\"1\" rel:id=\"rId1\"/></x:sheets></x:workbook>"},
-        {"xl/_rels/workbook.xml.rels", "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS "/worksheet\" Target=\"s.xml\"/><Relationship Id=\"rId2\" Type=\"" XLSX_REL_NS "/sharedStrings\" Target=\"sst.xml\"/></Relationships>"},
-        {"xl/s.xml", "<x:worksheet xmlns:x=\"" XLSX_NS "\"><x:sheetData><x:row r=\"1\"><x:c r=\"A1\" t=\"s\"><x:v>0</x:v></x:c><x:c r=\"B1\" t=\"inlineStr\"><x:is><x:r><x:t>i</x:t></x:r></x:is></x:c></x:row></x:sheetData></x:worksheet>"},
+        {"_rels/.rels", "<pr:Relationships xmlns:pr=\"" XLSX_PKG_REL_NS
+                        "\"><pr:Relationship Id=\"r1\" Type=\"" XLSX_REL_NS
+                        "/officeDocument\" Target=\"xl/workbook.xml\"/></pr:Relationships>"},
+        {"xl/workbook.xml", "<x:workbook xmlns:x=\"" XLSX_NS "\" xmlns:rel=\"" XLSX_REL_NS
+                            "\"><x:sheets><x:sheet name=\"P\" sheetId=\"1\" "
+                            "rel:id=\"rId1\"/></x:sheets></x:workbook>"},
+        {"xl/_rels/workbook.xml.rels",
+         "<Relationships xmlns=\"" XLSX_PKG_REL_NS
+         "\"><Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS
+         "/worksheet\" Target=\"s.xml\"/><Relationship Id=\"rId2\" Type=\"" XLSX_REL_NS
+         "/sharedStrings\" Target=\"sst.xml\"/></Relationships>"},
+        {"xl/s.xml",
+         "<x:worksheet xmlns:x=\"" XLSX_NS
+         "\"><x:sheetData><x:row r=\"1\"><x:c r=\"A1\" t=\"s\"><x:v>0</x:v></x:c><x:c r=\"B1\" "
+         "t=\"inlineStr\"><x:is><x:r><x:t>i</x:t></x:r></x:is></x:c></x:row></x:sheetData></"
+         "x:worksheet>"},
         {"xl/sst.xml", "<y:sst xmlns:y=\"" XLSX_NS "\"><y:si><y:t>prefixed</y:t></y:si></y:sst>"},
         {NULL, NULL}};
     expect_package(parts, "P;", "A1\ts\tprefixed\nB1\ts\ti\n");
@@ -298,12 +333,24 @@ Test(xlsx, strict_ooxml)
 {
     struct xlsx_part parts[] = {
         {"[Content_Types].xml", "<Types/>"},
-        {"_rels/.rels", "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"r1\" Type=\"" STRICT_REL "/officeDocument\" Target=\"book/main.xml\"/></Relationships>"},
-        {"book/main.xml", "<workbook xmlns=\"" STRICT_NS "\" xmlns:r=\"" STRICT_REL "\"><workbookPr dateCompatibility=\"false\"/><sheets><sheet name=\"Strict\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"},
-        {"book/_rels/main.xml.rels", "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"rId1\" Type=\"" STRICT_REL "/worksheet\" Target=\"sheets/one.xml\"/><Relationship Id=\"rId2\" Type=\"" STRICT_REL "/sharedStrings\" Target=\"strings.xml\"/><Relationship Id=\"rId3\" Type=\"" STRICT_REL "/styles\" Target=\"styles.xml\"/></Relationships>"},
-        {"book/sheets/one.xml", "<worksheet xmlns=\"" STRICT_NS "\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" s=\"1\"><v>42064</v></c></row></sheetData></worksheet>"},
+        {"_rels/.rels",
+         "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"r1\" Type=\"" STRICT_REL
+         "/officeDocument\" Target=\"book/main.xml\"/></Relationships>"},
+        {"book/main.xml", "<workbook xmlns=\"" STRICT_NS "\" xmlns:r=\"" STRICT_REL
+                          "\"><workbookPr dateCompatibility=\"false\"/><sheets><sheet "
+                          "name=\"Strict\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"},
+        {"book/_rels/main.xml.rels",
+         "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"rId1\" Type=\"" STRICT_REL
+         "/worksheet\" Target=\"sheets/one.xml\"/><Relationship Id=\"rId2\" Type=\"" STRICT_REL
+         "/sharedStrings\" Target=\"strings.xml\"/><Relationship Id=\"rId3\" Type=\"" STRICT_REL
+         "/styles\" Target=\"styles.xml\"/></Relationships>"},
+        {"book/sheets/one.xml", "<worksheet xmlns=\"" STRICT_NS
+                                "\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c "
+                                "r=\"B1\" s=\"1\"><v>42064</v></c></row></sheetData></worksheet>"},
         {"book/strings.xml", "<sst xmlns=\"" STRICT_NS "\"><si><t>strict</t></si></sst>"},
-        {"book/styles.xml", "<styleSheet xmlns=\"" STRICT_NS "\"><cellXfs><xf numFmtId=\"0\"/><xf numFmtId=\"14\"/></cellXfs></styleSheet>"},
+        {"book/styles.xml",
+         "<styleSheet xmlns=\"" STRICT_NS
+         "\"><cellXfs><xf numFmtId=\"0\"/><xf numFmtId=\"14\"/></cellXfs></styleSheet>"},
         {NULL, NULL}};
     expect_package(parts, "Strict;", "A1\ts\tstrict\nB1\td\t2015-03-01\n");
 }
@@ -313,15 +360,20 @@ Test(xlsx, sheet_selection_and_listing)
     struct xlsx_part parts[] = {
         {"[Content_Types].xml", "<Types/>"},
         {"_rels/.rels", PKG_RELS("xl/workbook.xml")},
-        {"xl/workbook.xml", "<workbook xmlns=\"" XLSX_NS "\" xmlns:r=\"" XLSX_REL_NS "\"><sheets>"
-                            "<sheet name=\"Secret\" sheetId=\"1\" state=\"hidden\" r:id=\"rId1\"/>"
-                            "<sheet name=\"Data\" sheetId=\"2\" r:id=\"rId2\"/>"
-                            "<sheet name=\"Broken\" sheetId=\"3\" r:id=\"rId9\"/></sheets></workbook>"},
-        {"xl/_rels/workbook.xml.rels", "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\">"
-                                       "<Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS "/worksheet\" Target=\"a.xml\"/>"
-                                       "<Relationship Id=\"rId2\" Type=\"" XLSX_REL_NS "/worksheet\" Target=\"b.xml\"/></Relationships>"},
+        {"xl/workbook.xml",
+         "<workbook xmlns=\"" XLSX_NS "\" xmlns:r=\"" XLSX_REL_NS "\"><sheets>"
+         "<sheet name=\"Secret\" sheetId=\"1\" state=\"hidden\" r:id=\"rId1\"/>"
+         "<sheet name=\"Data\" sheetId=\"2\" r:id=\"rId2\"/>"
+         "<sheet name=\"Broken\" sheetId=\"3\" r:id=\"rId9\"/></sheets></workbook>"},
+        {"xl/_rels/workbook.xml.rels",
+         "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\">"
+         "<Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS "/worksheet\" Target=\"a.xml\"/>"
+         "<Relationship Id=\"rId2\" Type=\"" XLSX_REL_NS
+         "/worksheet\" Target=\"b.xml\"/></Relationships>"},
         {"xl/a.xml", ONE_CELL("xmlns=\"" XLSX_NS "\"", "")},
-        {"xl/b.xml", "<worksheet xmlns=\"" XLSX_NS "\"><sheetData><row r=\"5\"><c r=\"E5\" t=\"inlineStr\"><is><t>data</t></is></c></row></sheetData></worksheet>"},
+        {"xl/b.xml", "<worksheet xmlns=\"" XLSX_NS
+                     "\"><sheetData><row r=\"5\"><c r=\"E5\" "
+                     "t=\"inlineStr\"><is><t>data</t></is></c></row></sheetData></worksheet>"},
         {NULL, NULL}};
     expect_package(parts, "Secret(hidden);Data;Broken;", "E5\ts\tdata\n");
     char *path = test_path(dir, "p.xlsx");
@@ -332,7 +384,8 @@ Test(xlsx, sheet_selection_and_listing)
     cr_assert_str_eq(err.message, "p.xlsx has no sheet named \"Nope\"; its sheets are "
                                   "\"Secret\" (hidden), \"Data\", \"Broken\"");
     cr_assert_eq(sheet_select_arg(book, "7", &err), SD_ENOTFOUND);
-    cr_assert(strstr(err.message, "has no sheet 7 (sheets are numbered from 0)"), "%s", err.message);
+    cr_assert(strstr(err.message, "has no sheet 7 (sheets are numbered from 0)"), "%s",
+              err.message);
     cr_assert_eq(sheet_select_arg(book, "Broken", &err), SD_EINVALID);
     cr_assert(strstr(err.message, "sheet \"Broken\" cannot be read"), "%s", err.message);
     cr_assert_eq(sheet_select_name(book, "data", &err), 0, "names are case-insensitive");
@@ -377,8 +430,7 @@ Test(xlsx, non_numbers_in_numeric_cells_stay_text)
     expect_sheet("<sheetData><row r=\"1\"><c r=\"A1\"><v>inf</v></c><c r=\"B1\"><v>0x10</v></c>"
                  "<c r=\"C1\"><v> 12 </v></c><c r=\"D1\" t=\"b\"><v>yes</v></c>"
                  "<c r=\"E1\" t=\"d\"><v>not a date</v></c></row></sheetData>",
-                 NULL, NULL,
-                 "A1\ts\tinf\nB1\ts\t0x10\nC1\tn\t12\nD1\ts\tyes\nE1\ts\tnot a date\n");
+                 NULL, NULL, "A1\ts\tinf\nB1\ts\t0x10\nC1\tn\t12\nD1\ts\tyes\nE1\ts\tnot a date\n");
 }
 
 Test(xlsx, invalid_utf8_is_replaced)
@@ -388,8 +440,10 @@ Test(xlsx, invalid_utf8_is_replaced)
                  NULL, NULL, "A1\ts\tok\n");
     /* expat itself refuses malformed UTF-8 in a UTF-8 document: a clear error */
     char *path = test_path(dir, "u.xlsx");
-    cr_assert(xlsx_fixture_minimal(path, "<sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is>"
-                                         "<t>bad\xFF</t></is></c></row></sheetData>", NULL, NULL));
+    cr_assert(xlsx_fixture_minimal(path,
+                                   "<sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is>"
+                                   "<t>bad\xFF</t></is></c></row></sheetData>",
+                                   NULL, NULL));
     struct sd_error err = SD_ERROR_INIT;
     int rc;
     char *got = xlsx_fixture_dump(path, NULL, NULL, &rc, &err);
@@ -402,7 +456,8 @@ Test(xlsx, invalid_utf8_is_replaced)
 
 Test(xlsx, number_parsing_agrees_with_strtod)
 {
-    const char *bad[] = {"", " ", "inf", "nan", "0x10", "1e", "1e+", ".", "-", "1.2.3", "1,5", "--1", "1 2"};
+    const char *bad[] = {"",  " ", "inf",   "nan", "0x10", "1e", "1e+",
+                         ".", "-", "1.2.3", "1,5", "--1",  "1 2"};
     double v;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_not(xlsx_parse_number(bad[i], strlen(bad[i]), &v), "\"%s\"", bad[i]);
@@ -430,7 +485,9 @@ Test(xlsx, number_parsing_agrees_with_strtod)
 
 Test(xlsx, target_resolution)
 {
-    struct { const char *source, *target, *want; } cases[] = {
+    struct {
+        const char *source, *target, *want;
+    } cases[] = {
         {"xl/workbook.xml", "worksheets/sheet1.xml", "xl/worksheets/sheet1.xml"},
         {"xl/workbook.xml", "/xl/worksheets/sheet1.xml", "xl/worksheets/sheet1.xml"},
         {"xl/workbook.xml", "worksheets\\sheet1.xml", "xl/worksheets/sheet1.xml"},

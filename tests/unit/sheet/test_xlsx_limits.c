@@ -56,29 +56,42 @@ Test(xlsx_limits, cell_text_length)
     struct sheet_open_options opts = SHEET_OPEN_OPTIONS_INIT;
     char *text = repeat("x", 32768);
     char *body = NULL;
-    cr_assert(asprintf(&body, "<sheetData><row r=\"2\"><c r=\"B2\" t=\"inlineStr\"><is><t>%s</t>"
-                              "</is></c></row></sheetData>", text) > 0);
+    cr_assert(asprintf(&body,
+                       "<sheetData><row r=\"2\"><c r=\"B2\" t=\"inlineStr\"><is><t>%s</t>"
+                       "</is></c></row></sheetData>",
+                       text) > 0);
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(read_with("long.xlsx", body, NULL, &opts, &err), SD_ELIMIT);
-    cr_assert_str_eq(err.message, "long.xlsx: cell B2 holds 32768 characters, more than the limit of 32767");
+    cr_assert_str_eq(err.message,
+                     "long.xlsx: cell B2 holds 32768 characters, more than the limit of 32767");
     text[32767] = '\0'; /* exactly at the limit reads */
     free(body);
-    cr_assert(asprintf(&body, "<sheetData><row r=\"2\"><c r=\"B2\" t=\"inlineStr\"><is><t>%s</t>"
-                              "</is></c></row></sheetData>", text) > 0);
+    cr_assert(asprintf(&body,
+                       "<sheetData><row r=\"2\"><c r=\"B2\" t=\"inlineStr\"><is><t>%s</t>"
+                       "</is></c></row></sheetData>",
+                       text) > 0);
     cr_assert_eq(read_with("ok.xlsx", body, NULL, &opts, &err), 0, "%s", err.message);
     free(body);
     /* far past the limit: refused without holding the text */
     opts.limits.max_cell_chars = 10;
     char *sst = NULL;
     cr_assert(asprintf(&sst, "<sst xmlns=\"" XLSX_NS "\"><si><t>%s</t></si></sst>", text) > 0);
-    cr_assert_eq(read_with("sst.xlsx", "<sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row></sheetData>",
-                           sst, &opts, &err), SD_ELIMIT);
+    cr_assert_eq(
+        read_with("sst.xlsx",
+                  "<sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row></sheetData>", sst,
+                  &opts, &err),
+        SD_ELIMIT);
     cr_assert(strstr(err.message, "sst.xlsx: cell A1 holds"), "%s", err.message);
     cr_assert(strstr(err.message, "more than the limit of 10"), "%s", err.message);
-    cr_assert_eq(read_with("v.xlsx", "<sheetData><row r=\"1\"><c r=\"A1\" t=\"str\"><v>"
-                                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                     "</v></c></row></sheetData>", NULL, &opts, &err), SD_ELIMIT);
-    cr_assert(strstr(err.message, "cell A1 holds more than the limit of 10 characters"), "%s", err.message);
+    cr_assert_eq(read_with("v.xlsx",
+                           "<sheetData><row r=\"1\"><c r=\"A1\" t=\"str\"><v>"
+                           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                           "aaaaaaaaaaaaaaaaaaaa"
+                           "</v></c></row></sheetData>",
+                           NULL, &opts, &err),
+                 SD_ELIMIT);
+    cr_assert(strstr(err.message, "cell A1 holds more than the limit of 10 characters"), "%s",
+              err.message);
     free(sst);
     free(text);
 }
@@ -87,25 +100,42 @@ Test(xlsx_limits, columns_and_rows)
 {
     struct sheet_open_options opts = SHEET_OPEN_OPTIONS_INIT;
     struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(read_with("c.xlsx", "<sheetData><row r=\"1\"><c r=\"XFD1\"><v>1</v></c></row></sheetData>",
-                           NULL, &opts, &err), 0, "%s", err.message);
-    cr_assert_eq(read_with("c.xlsx", "<sheetData><row r=\"1\"><c r=\"XFE1\"><v>1</v></c></row></sheetData>",
-                           NULL, &opts, &err), SD_ELIMIT);
-    cr_assert_str_eq(err.message, "c.xlsx: row 1 has a cell in column XFE, beyond the limit of 16384 columns");
-    cr_assert_eq(read_with("c.xlsx", "<sheetData><row r=\"1\"><c r=\"ZZZZZZZZZZ1\"><v>1</v></c></row></sheetData>",
-                           NULL, &opts, &err), SD_ELIMIT);
-    cr_assert_eq(read_with("r.xlsx", "<sheetData><row r=\"1048576\"><c><v>1</v></c></row></sheetData>",
-                           NULL, &opts, &err), 0, "%s", err.message);
-    cr_assert_eq(read_with("r.xlsx", "<sheetData><row r=\"1048577\"><c><v>1</v></c></row></sheetData>",
-                           NULL, &opts, &err), SD_ELIMIT);
+    cr_assert_eq(read_with("c.xlsx",
+                           "<sheetData><row r=\"1\"><c r=\"XFD1\"><v>1</v></c></row></sheetData>",
+                           NULL, &opts, &err),
+                 0, "%s", err.message);
+    cr_assert_eq(read_with("c.xlsx",
+                           "<sheetData><row r=\"1\"><c r=\"XFE1\"><v>1</v></c></row></sheetData>",
+                           NULL, &opts, &err),
+                 SD_ELIMIT);
+    cr_assert_str_eq(err.message,
+                     "c.xlsx: row 1 has a cell in column XFE, beyond the limit of 16384 columns");
+    cr_assert_eq(
+        read_with("c.xlsx",
+                  "<sheetData><row r=\"1\"><c r=\"ZZZZZZZZZZ1\"><v>1</v></c></row></sheetData>",
+                  NULL, &opts, &err),
+        SD_ELIMIT);
+    cr_assert_eq(read_with("r.xlsx",
+                           "<sheetData><row r=\"1048576\"><c><v>1</v></c></row></sheetData>", NULL,
+                           &opts, &err),
+                 0, "%s", err.message);
+    cr_assert_eq(read_with("r.xlsx",
+                           "<sheetData><row r=\"1048577\"><c><v>1</v></c></row></sheetData>", NULL,
+                           &opts, &err),
+                 SD_ELIMIT);
     cr_assert_str_eq(err.message, "r.xlsx: row 1048577 is beyond the limit of 1048576 rows");
     opts.limits.max_columns = 3;
     opts.limits.max_rows = 2;
-    cr_assert_eq(read_with("c3.xlsx", "<sheetData><row><c/><c/><c/><c><v>1</v></c></row></sheetData>",
-                           NULL, &opts, &err), SD_ELIMIT);
+    cr_assert_eq(read_with("c3.xlsx",
+                           "<sheetData><row><c/><c/><c/><c><v>1</v></c></row></sheetData>", NULL,
+                           &opts, &err),
+                 SD_ELIMIT);
     cr_assert(strstr(err.message, "column D, beyond the limit of 3 columns"), "%s", err.message);
-    cr_assert_eq(read_with("r2.xlsx", "<sheetData><row><c><v>1</v></c></row><row><c><v>1</v></c></row>"
-                                      "<row><c><v>1</v></c></row></sheetData>", NULL, &opts, &err), SD_ELIMIT);
+    cr_assert_eq(read_with("r2.xlsx",
+                           "<sheetData><row><c><v>1</v></c></row><row><c><v>1</v></c></row>"
+                           "<row><c><v>1</v></c></row></sheetData>",
+                           NULL, &opts, &err),
+                 SD_ELIMIT);
     cr_assert_str_eq(err.message, "r2.xlsx: row 3 is beyond the limit of 2 rows");
 }
 
@@ -118,7 +148,9 @@ Test(xlsx_limits, xml_depth)
     char *body = NULL;
     cr_assert(asprintf(&body, "%s%s<sheetData/>", open_tags, close_tags) > 0);
     cr_assert_eq(read_with("deep.xlsx", body, NULL, &opts, &err), SD_ELIMIT);
-    cr_assert_str_eq(err.message, "deep.xlsx: xl/worksheets/sheet1.xml nests XML elements deeper than the limit of 256");
+    cr_assert_str_eq(
+        err.message,
+        "deep.xlsx: xl/worksheets/sheet1.xml nests XML elements deeper than the limit of 256");
     opts.limits.max_xml_depth = 400;
     cr_assert_eq(read_with("deep.xlsx", body, NULL, &opts, &err), 0, "%s", err.message);
     free(body);
@@ -130,30 +162,36 @@ Test(xlsx_limits, doctype_is_refused)
 {
     struct sd_error err = SD_ERROR_INIT;
     char *path = test_path(dir, "lol.xlsx");
-    const char *bomb =
-        "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 "
-        "\"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">]>"
-        "<sst xmlns=\"" XLSX_NS "\"><si><t>&lol2;</t></si></sst>";
+    const char *bomb = "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 "
+                       "\"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">]>"
+                       "<sst xmlns=\"" XLSX_NS "\"><si><t>&lol2;</t></si></sst>";
     cr_assert(xlsx_fixture_minimal(path, "<sheetData/>", bomb, NULL));
     struct sheet_book *book;
     cr_assert_eq(sheet_open(&book, path, NULL, &err), SD_EINVALID);
-    cr_assert_str_eq(err.message, "lol.xlsx: xl/sharedStrings.xml contains a DOCTYPE declaration, "
-                                  "which no workbook needs; it is refused so that no entity is ever expanded");
+    cr_assert_str_eq(err.message,
+                     "lol.xlsx: xl/sharedStrings.xml contains a DOCTYPE declaration, "
+                     "which no workbook needs; it is refused so that no entity is ever expanded");
     /* an external entity in a sheet: refused the same way, nothing fetched */
     free(path);
     path = test_path(dir, "ext.xlsx");
-    const char *ext = "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><sheetData><row><c t=\"inlineStr\"><is><t>&e;</t></is></c></row></sheetData>";
+    const char *ext = "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><sheetData><row><c "
+                      "t=\"inlineStr\"><is><t>&e;</t></is></c></row></sheetData>";
     struct xlsx_part parts[] = {
         {"[Content_Types].xml", "<Types/>"},
-        {"xl/workbook.xml", "<workbook xmlns=\"" XLSX_NS "\" xmlns:r=\"" XLSX_REL_NS "\"><sheets><sheet name=\"S\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"},
-        {"xl/_rels/workbook.xml.rels", "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS "/worksheet\" Target=\"s.xml\"/></Relationships>"},
+        {"xl/workbook.xml",
+         "<workbook xmlns=\"" XLSX_NS "\" xmlns:r=\"" XLSX_REL_NS
+         "\"><sheets><sheet name=\"S\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"},
+        {"xl/_rels/workbook.xml.rels", "<Relationships xmlns=\"" XLSX_PKG_REL_NS
+                                       "\"><Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS
+                                       "/worksheet\" Target=\"s.xml\"/></Relationships>"},
         {"xl/s.xml", ext},
         {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, parts, true));
     int rc;
     char *text = xlsx_fixture_dump(path, NULL, NULL, &rc, &err);
     cr_assert_eq(rc, SD_EINVALID);
-    cr_assert(strstr(err.message, "ext.xlsx: xl/s.xml contains a DOCTYPE declaration"), "%s", err.message);
+    cr_assert(strstr(err.message, "ext.xlsx: xl/s.xml contains a DOCTYPE declaration"), "%s",
+              err.message);
     free(text);
     free(path);
 }
@@ -161,14 +199,18 @@ Test(xlsx_limits, doctype_is_refused)
 Test(xlsx_limits, compression_ratio_counted_on_inflated_bytes)
 {
     /* 3 MB of one repeated cell compresses more than 1000:1 */
-    char *rows = repeat("<row><c t=\"inlineStr\"><is><t>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</t></is></c></row>", 30000);
+    char *rows = repeat("<row><c "
+                        "t=\"inlineStr\"><is><t>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa<"
+                        "/t></is></c></row>",
+                        30000);
     char *body = NULL;
     cr_assert(asprintf(&body, "<sheetData>%s</sheetData>", rows) > 0);
     struct sheet_open_options opts = SHEET_OPEN_OPTIONS_INIT;
     opts.limits.max_compression_ratio = 50;
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(read_with("bomb.xlsx", body, NULL, &opts, &err), SD_ELIMIT);
-    cr_assert_str_eq(err.message, "bomb.xlsx: xl/worksheets/sheet1.xml is compressed more than 50 to 1, the limit (a zip bomb?)");
+    cr_assert_str_eq(err.message, "bomb.xlsx: xl/worksheets/sheet1.xml is compressed more than 50 "
+                                  "to 1, the limit (a zip bomb?)");
     opts.limits.max_compression_ratio = 100000;
     cr_assert_eq(read_with("bomb.xlsx", body, NULL, &opts, &err), 0, "%s", err.message);
     free(body);
@@ -184,11 +226,13 @@ Test(xlsx_limits, entry_and_total_sizes)
     struct sd_error err = SD_ERROR_INIT;
     opts.limits.max_entry_uncompressed = 100000;
     cr_assert_eq(read_with("big.xlsx", body, NULL, &opts, &err), SD_ELIMIT);
-    cr_assert_str_eq(err.message, "big.xlsx: xl/worksheets/sheet1.xml inflates to more than the limit of 100000 bytes per zip entry");
+    cr_assert_str_eq(err.message, "big.xlsx: xl/worksheets/sheet1.xml inflates to more than the "
+                                  "limit of 100000 bytes per zip entry");
     opts.limits.max_entry_uncompressed = SHEET_LIMITS_DEFAULT_ENTRY;
     opts.limits.max_total_uncompressed = 120000;
     cr_assert_eq(read_with("big.xlsx", body, NULL, &opts, &err), SD_ELIMIT);
-    cr_assert_str_eq(err.message, "big.xlsx inflates to more than the limit of 120000 bytes in total");
+    cr_assert_str_eq(err.message,
+                     "big.xlsx inflates to more than the limit of 120000 bytes in total");
     opts.limits.max_total_uncompressed = 200000;
     cr_assert_eq(read_with("big.xlsx", body, NULL, &opts, &err), 0, "%s", err.message);
     free(body);
@@ -209,21 +253,35 @@ Test(xlsx_limits, zip_entry_count)
 Test(xlsx_limits, shared_string_index_out_of_range)
 {
     struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(read_with("sst.xlsx", "<sheetData><row r=\"3\"><c r=\"C3\" t=\"s\"><v>2</v></c></row></sheetData>",
-                           "<sst xmlns=\"" XLSX_NS "\"><si><t>a</t></si><si><t>b</t></si></sst>", NULL, &err),
-                 SD_EINVALID);
-    cr_assert_str_eq(err.message, "sst.xlsx: sheet \"Sheet1\", cell C3 refers to shared string 2, but the workbook has only 2");
-    cr_assert_eq(read_with("sst.xlsx", "<sheetData><row r=\"3\"><c r=\"C3\" t=\"s\"><v>x</v></c></row></sheetData>",
-                           NULL, NULL, &err), SD_EINVALID);
-    cr_assert(strstr(err.message, "cell C3 refers to a shared string by something that is not a number"), "%s", err.message);
-    cr_assert_eq(read_with("sst.xlsx", "<sheetData><row r=\"3\"><c r=\"C3\" t=\"s\"><v>99999999999</v></c></row></sheetData>",
-                           NULL, NULL, &err), SD_EINVALID);
+    cr_assert_eq(
+        read_with("sst.xlsx",
+                  "<sheetData><row r=\"3\"><c r=\"C3\" t=\"s\"><v>2</v></c></row></sheetData>",
+                  "<sst xmlns=\"" XLSX_NS "\"><si><t>a</t></si><si><t>b</t></si></sst>", NULL,
+                  &err),
+        SD_EINVALID);
+    cr_assert_str_eq(err.message, "sst.xlsx: sheet \"Sheet1\", cell C3 refers to shared string 2, "
+                                  "but the workbook has only 2");
+    cr_assert_eq(
+        read_with("sst.xlsx",
+                  "<sheetData><row r=\"3\"><c r=\"C3\" t=\"s\"><v>x</v></c></row></sheetData>",
+                  NULL, NULL, &err),
+        SD_EINVALID);
+    cr_assert(
+        strstr(err.message, "cell C3 refers to a shared string by something that is not a number"),
+        "%s", err.message);
+    cr_assert_eq(
+        read_with(
+            "sst.xlsx",
+            "<sheetData><row r=\"3\"><c r=\"C3\" t=\"s\"><v>99999999999</v></c></row></sheetData>",
+            NULL, NULL, &err),
+        SD_EINVALID);
 }
 
 Test(xlsx_limits, truncated_and_broken_archives)
 {
     char *path = test_path(dir, "full.xlsx");
-    cr_assert(xlsx_fixture_minimal(path, "<sheetData><row><c><v>1</v></c></row></sheetData>", NULL, NULL));
+    cr_assert(xlsx_fixture_minimal(path, "<sheetData><row><c><v>1</v></c></row></sheetData>", NULL,
+                                   NULL));
     size_t len;
     char *bytes = test_read_file(path, &len);
     cr_assert_not_null(bytes);
@@ -263,9 +321,16 @@ Test(xlsx_limits, entry_names_are_never_paths)
     char *path = test_path(dir, "evil.xlsx");
     struct xlsx_part parts[] = {
         {"[Content_Types].xml", "<Types/>"},
-        {"xl/workbook.xml", "<workbook xmlns=\"" XLSX_NS "\" xmlns:r=\"" XLSX_REL_NS "\"><sheets><sheet name=\"S\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"},
-        {"xl/_rels/workbook.xml.rels", "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS "/worksheet\" Target=\"../../../../escaped.xml\"/></Relationships>"},
-        {"../../../../escaped.xml", "<worksheet xmlns=\"" XLSX_NS "\"><sheetData><row><c><v>1</v></c></row></sheetData></worksheet>"},
+        {"xl/workbook.xml",
+         "<workbook xmlns=\"" XLSX_NS "\" xmlns:r=\"" XLSX_REL_NS
+         "\"><sheets><sheet name=\"S\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"},
+        {"xl/_rels/workbook.xml.rels",
+         "<Relationships xmlns=\"" XLSX_PKG_REL_NS
+         "\"><Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS
+         "/worksheet\" Target=\"../../../../escaped.xml\"/></Relationships>"},
+        {"../../../../escaped.xml",
+         "<worksheet xmlns=\"" XLSX_NS
+         "\"><sheetData><row><c><v>1</v></c></row></sheetData></worksheet>"},
         {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, parts, true));
     char cwd_before[4096];
@@ -301,14 +366,21 @@ static void expect_refusal(const char *name, const void *bytes, size_t len, cons
 Test(xlsx_limits, detection_from_bytes)
 {
     const char *text = "name,amount\nx,1\n";
-    expect_refusal("orders.xlsx", text, strlen(text), "orders.xlsx is not a spreadsheet: it looks like plain text");
-    expect_refusal("orders.xls", "<html><body>", 12, "orders.xls is not a spreadsheet: it looks like an HTML page");
-    expect_refusal("photo.csv", "\x89PNG\r\n\x1a\n\0\0", 10, "photo.csv is not a spreadsheet: it looks like a PNG image");
-    expect_refusal("junk.csv", "ab\0cd", 5, "junk.csv is not a spreadsheet: it looks like binary data");
+    expect_refusal("orders.xlsx", text, strlen(text),
+                   "orders.xlsx is not a spreadsheet: it looks like plain text");
+    expect_refusal("orders.xls", "<html><body>", 12,
+                   "orders.xls is not a spreadsheet: it looks like an HTML page");
+    expect_refusal("photo.csv", "\x89PNG\r\n\x1a\n\0\0", 10,
+                   "photo.csv is not a spreadsheet: it looks like a PNG image");
+    expect_refusal("junk.csv", "ab\0cd", 5,
+                   "junk.csv is not a spreadsheet: it looks like binary data");
     expect_refusal("empty.xlsx", "", 0, "empty.xlsx is empty");
-    expect_refusal("zip.xlsx", "PK\x03\x04garbage", 11, "zip.xlsx cannot be opened: it is not a zip archive, or its end is missing (truncated)");
+    expect_refusal(
+        "zip.xlsx", "PK\x03\x04garbage", 11,
+        "zip.xlsx cannot be opened: it is not a zip archive, or its end is missing (truncated)");
     char *path = test_path(dir, "doc.xlsx");
-    struct xlsx_part docx[] = {{"[Content_Types].xml", "<Types/>"}, {"word/document.xml", "<w/>"}, {NULL, NULL}};
+    struct xlsx_part docx[] = {
+        {"[Content_Types].xml", "<Types/>"}, {"word/document.xml", "<w/>"}, {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, docx, true));
     struct sheet_book *book;
     struct sd_error err = SD_ERROR_INIT;
@@ -319,17 +391,22 @@ Test(xlsx_limits, detection_from_bytes)
     struct xlsx_part plain[] = {{"readme.txt", "hi"}, {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, plain, true));
     cr_assert_eq(sheet_open(&book, path, NULL, &err), SD_EINVALID);
-    cr_assert_str_eq(err.message, "plain.zip is not a spreadsheet: it looks like a zip archive of something else");
+    cr_assert_str_eq(
+        err.message,
+        "plain.zip is not a spreadsheet: it looks like a zip archive of something else");
     free(path);
     path = test_path(dir, "odt.ods");
-    struct xlsx_part odt[] = {{"mimetype", "application/vnd.oasis.opendocument.text"}, {NULL, NULL}};
+    struct xlsx_part odt[] = {{"mimetype", "application/vnd.oasis.opendocument.text"},
+                              {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, odt, false));
     cr_assert_eq(sheet_open(&book, path, NULL, &err), SD_EINVALID);
-    cr_assert_str_eq(err.message, "odt.ods is not a spreadsheet: it looks like an OpenDocument text document");
+    cr_assert_str_eq(err.message,
+                     "odt.ods is not a spreadsheet: it looks like an OpenDocument text document");
     free(path);
     /* the extension does not decide: a real workbook named .csv is read as XLSX */
     path = test_path(dir, "really.csv");
-    cr_assert(xlsx_fixture_minimal(path, "<sheetData><row><c><v>5</v></c></row></sheetData>", NULL, NULL));
+    cr_assert(xlsx_fixture_minimal(path, "<sheetData><row><c><v>5</v></c></row></sheetData>", NULL,
+                                   NULL));
     cr_assert_eq(sheet_open(&book, path, NULL, &err), 0, "%s", err.message);
     cr_assert_eq(sheet_book_format(book), SHEET_FORMAT_XLSX);
     sheet_close(book);
@@ -348,15 +425,18 @@ Test(xlsx_limits, detection_from_bytes)
 Test(xlsx_limits, missing_workbook_and_xlsb)
 {
     char *path = test_path(dir, "nowb.xlsx");
-    struct xlsx_part nowb[] = {{"[Content_Types].xml", "<Types/>"}, {"xl/other.xml", "<x/>"}, {NULL, NULL}};
+    struct xlsx_part nowb[] = {
+        {"[Content_Types].xml", "<Types/>"}, {"xl/other.xml", "<x/>"}, {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, nowb, true));
     struct sheet_book *book;
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(sheet_open(&book, path, NULL, &err), SD_EINVALID);
-    cr_assert_str_eq(err.message, "nowb.xlsx is not a spreadsheet: it is an OOXML package without a workbook");
+    cr_assert_str_eq(err.message,
+                     "nowb.xlsx is not a spreadsheet: it is an OOXML package without a workbook");
     free(path);
     path = test_path(dir, "b.xlsb");
-    struct xlsx_part xlsb[] = {{"[Content_Types].xml", "<Types/>"}, {"xl/workbook.bin", "\x01"}, {NULL, NULL}};
+    struct xlsx_part xlsb[] = {
+        {"[Content_Types].xml", "<Types/>"}, {"xl/workbook.bin", "\x01"}, {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, xlsb, true));
     cr_assert_eq(sheet_open(&book, path, NULL, &err), SD_EINVALID);
     cr_assert(strstr(err.message, "b.xlsb is an Excel binary workbook (.xlsb)"), "%s", err.message);

@@ -42,7 +42,8 @@ static struct zip_guard *open_parts(const struct xlsx_part *parts, bool deflate)
 
 Test(zip_guard, names_ignore_case_backslashes_and_leading_slash)
 {
-    cr_assert(zip_guard_names_equal("xl/Worksheets/Sheet1.xml", 24, "/XL\\worksheets\\sheet1.XML", 25));
+    cr_assert(
+        zip_guard_names_equal("xl/Worksheets/Sheet1.xml", 24, "/XL\\worksheets\\sheet1.XML", 25));
     cr_assert(zip_guard_names_equal("\\a", 2, "a", 1));
     cr_assert_not(zip_guard_names_equal("a/b", 3, "a/c", 3));
     cr_assert_not(zip_guard_names_equal("a/b", 3, "a/bc", 4));
@@ -105,7 +106,8 @@ Test(zip_guard, ratio_is_enforced_past_the_floor_only)
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(drain(zg, 0, &err), 0, "%s", err.message);
     cr_assert_eq(drain(zg, 1, &err), SD_ELIMIT);
-    cr_assert_str_eq(err.message, "z.zip: large is compressed more than 20 to 1, the limit (a zip bomb?)");
+    cr_assert_str_eq(err.message,
+                     "z.zip: large is compressed more than 20 to 1, the limit (a zip bomb?)");
     zip_guard_close(zg);
     /* stored (uncompressed) data has a ratio of 1 */
     struct zip_guard *zs = open_parts(parts, false);
@@ -130,7 +132,8 @@ Test(zip_guard, sizes_are_counted_as_read)
     limits.max_entry_uncompressed = 299999;
     zg = open_parts(parts, true);
     cr_assert_eq(drain(zg, 0, &err), SD_ELIMIT);
-    cr_assert_str_eq(err.message, "z.zip: a inflates to more than the limit of 299999 bytes per zip entry");
+    cr_assert_str_eq(err.message,
+                     "z.zip: a inflates to more than the limit of 299999 bytes per zip entry");
     zip_guard_close(zg);
     free(a);
 }
@@ -149,7 +152,9 @@ Test(zip_guard, entry_count_and_broken_files)
     char *junk = test_path(dir, "junk.zip");
     cr_assert(test_write_file(junk, "PK\x03\x04 not really", 15));
     cr_assert_eq(zip_guard_open(&zg, junk, &limits, "junk.zip", &err), SD_EINVALID);
-    cr_assert_str_eq(err.message, "junk.zip cannot be opened: it is not a zip archive, or its end is missing (truncated)");
+    cr_assert_str_eq(
+        err.message,
+        "junk.zip cannot be opened: it is not a zip archive, or its end is missing (truncated)");
     free(junk);
     free(path);
 }
@@ -215,13 +220,16 @@ static struct zip_guard *one_part(const char *xml)
 
 Test(xml_stream, local_names_and_attributes)
 {
-    struct zip_guard *zg = one_part("<p:root xmlns:p=\"urn:x\" xmlns:r=\"urn:r\"><p:item r:id=\"a\">t</p:item>"
-                                    "<item id=\"b\"/></p:root>");
+    struct zip_guard *zg =
+        one_part("<p:root xmlns:p=\"urn:x\" xmlns:r=\"urn:r\"><p:item r:id=\"a\">t</p:item>"
+                 "<item id=\"b\"/></p:root>");
     struct collect c = {0};
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(xml_stream_open(&c.xs, zg, 0, &handlers, &c, &err), 0);
     cr_assert_eq(xml_stream_run(c.xs, &err), 0);
-    cr_assert_str_eq(buf_cstr(&c.log), "<root d1><item id=a plain=- ns=a d2>t</item><item id=b plain=b ns=- d2></item></root>");
+    cr_assert_str_eq(
+        buf_cstr(&c.log),
+        "<root d1><item id=a plain=- ns=a d2>t</item><item id=b plain=b ns=- d2></item></root>");
     cr_assert_str_eq(xml_stream_entry_name(c.xs), "doc.xml");
     cr_assert_eq(xml_stream_run(c.xs, &err), 0, "the end stays the end");
     xml_stream_close(c.xs);
@@ -269,7 +277,8 @@ Test(xml_stream, handler_failure_finish_and_malformed)
     cr_assert_eq(xml_stream_run(c.xs, &err), SD_EINVALID);
     cr_assert_str_eq(err.message, "boom refused");
     cr_assert_eq(xml_stream_run(c.xs, &err), SD_EINVALID, "failure is sticky");
-    cr_assert_null(strstr(buf_cstr(&c.log), "<b d"), "nothing after the failure: %s", buf_cstr(&c.log));
+    cr_assert_null(strstr(buf_cstr(&c.log), "<b d"), "nothing after the failure: %s",
+                   buf_cstr(&c.log));
     xml_stream_close(c.xs);
     buf_free(&c.log);
     zip_guard_close(zg);
@@ -287,7 +296,8 @@ Test(xml_stream, handler_failure_finish_and_malformed)
     struct collect m = {0};
     cr_assert_eq(xml_stream_open(&m.xs, zg, 0, &handlers, &m, &err), 0);
     cr_assert_eq(xml_stream_run(m.xs, &err), SD_EINVALID);
-    cr_assert_str_eq(err.message, "z.zip: doc.xml is not well-formed XML (line 2, column 6: mismatched tag)");
+    cr_assert_str_eq(err.message,
+                     "z.zip: doc.xml is not well-formed XML (line 2, column 6: mismatched tag)");
     xml_stream_close(m.xs);
     buf_free(&m.log);
     zip_guard_close(zg);

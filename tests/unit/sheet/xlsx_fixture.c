@@ -30,8 +30,7 @@ bool xlsx_fixture_write(const char *path, const struct xlsx_part *parts, bool de
             zip_source_free(src);
             goto fail;
         }
-        zip_set_file_compression(za, (zip_uint64_t)idx, deflate ? ZIP_CM_DEFLATE : ZIP_CM_STORE,
-                                 9);
+        zip_set_file_compression(za, (zip_uint64_t)idx, deflate ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 9);
     }
     return zip_close(za) == 0;
 fail:
@@ -43,27 +42,34 @@ bool xlsx_fixture_minimal(const char *path, const char *sheet_body, const char *
                           const char *styles)
 {
     char *sheet = NULL;
-    if (asprintf(&sheet, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<worksheet xmlns=\"" XLSX_NS
-                         "\" xmlns:r=\"" XLSX_REL_NS "\">%s</worksheet>",
+    if (asprintf(&sheet,
+                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<worksheet xmlns=\"" XLSX_NS
+                 "\" xmlns:r=\"" XLSX_REL_NS "\">%s</worksheet>",
                  sheet_body) < 0)
         return false;
     struct xlsx_part parts[8];
     size_t n = 0;
-    parts[n++] = (struct xlsx_part){"[Content_Types].xml",
+    parts[n++] = (struct xlsx_part){
+        "[Content_Types].xml",
         "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/"
         "content-types\"><Default Extension=\"xml\" ContentType=\"application/xml\"/></Types>"};
-    parts[n++] = (struct xlsx_part){"_rels/.rels",
-        "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"rId1\" Type=\""
-        XLSX_REL_NS "/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>"};
+    parts[n++] = (struct xlsx_part){
+        "_rels/.rels",
+        "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS
+        "/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>"};
     parts[n++] = (struct xlsx_part){"xl/workbook.xml",
-        "<workbook xmlns=\"" XLSX_NS "\" xmlns:r=\"" XLSX_REL_NS "\"><sheets><sheet name=\"Sheet1\" "
-        "sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"};
+                                    "<workbook xmlns=\"" XLSX_NS "\" xmlns:r=\"" XLSX_REL_NS
+                                    "\"><sheets><sheet name=\"Sheet1\" "
+                                    "sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"};
     parts[n++] = (struct xlsx_part){"xl/_rels/workbook.xml.rels",
-        "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\">"
-        "<Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS "/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
-        "<Relationship Id=\"rId2\" Type=\"" XLSX_REL_NS "/sharedStrings\" Target=\"sharedStrings.xml\"/>"
-        "<Relationship Id=\"rId3\" Type=\"" XLSX_REL_NS "/styles\" Target=\"styles.xml\"/>"
-        "</Relationships>"};
+                                    "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\">"
+                                    "<Relationship Id=\"rId1\" Type=\"" XLSX_REL_NS
+                                    "/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
+                                    "<Relationship Id=\"rId2\" Type=\"" XLSX_REL_NS
+                                    "/sharedStrings\" Target=\"sharedStrings.xml\"/>"
+                                    "<Relationship Id=\"rId3\" Type=\"" XLSX_REL_NS
+                                    "/styles\" Target=\"styles.xml\"/>"
+                                    "</Relationships>"};
     parts[n++] = (struct xlsx_part){"xl/worksheets/sheet1.xml", sheet};
     if (sst)
         parts[n++] = (struct xlsx_part){"xl/sharedStrings.xml", sst};
@@ -75,8 +81,8 @@ bool xlsx_fixture_minimal(const char *path, const char *sheet_body, const char *
     return ok;
 }
 
-char *xlsx_fixture_dump(const char *path, const struct sheet_open_options *opts,
-                        const char *sheet, int *rc, struct sd_error *err)
+char *xlsx_fixture_dump(const char *path, const struct sheet_open_options *opts, const char *sheet,
+                        int *rc, struct sd_error *err)
 {
     struct sheet_book *book;
     *rc = sheet_open(&book, path, opts, err);

@@ -35,7 +35,7 @@ bool xlsx_fixture_minimal(const char *path, const char *sheet_body, const char *
 /* Opens path and returns every row of the selected sheet (`sheet`: a --sheet argument, or
  * NULL for the default) as "REF\tTYPE\tVALUE\n" lines; *rc is 0 or the first error's code,
  * err its sentence. The caller frees the text; NULL when the file did not open. */
-char *xlsx_fixture_dump(const char *path, const struct sheet_open_options *opts,
-                        const char *sheet, int *rc, struct sd_error *err);
+char *xlsx_fixture_dump(const char *path, const struct sheet_open_options *opts, const char *sheet,
+                        int *rc, struct sd_error *err);
 
 #endif
