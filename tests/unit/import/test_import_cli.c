@@ -1,0 +1,165 @@
+/* `sheetd import`, `sheetd export` and `sheetd template blank` in-process: output and the
+ * exit codes of DESIGN.md (0 imported, 1 the file failed, 2 usage or environment). */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "import/template.h"
+#include "store/store.h"
+#include "test_support.h"
+
+static char *tmpdir;
+static struct cli_config config;
+
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:worksheet_data_validation_range\n";
+}
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "fast_unwind_on_malloc=0";
+}
+
+static char *file(const char *name, const char *content)
+{
+    char *path = test_path(tmpdir, name);
+    cr_assert(test_write_file(path, content, strlen(content)));
+    return path;
+}
+
+static void setup(void)
+{
+    tmpdir = test_make_tmpdir();
+    cr_assert_not_null(tmpdir);
+    config = (struct cli_config){.data_dir = tmpdir, .listen = "127.0.0.1:0", .workers = 0,
+                                 .max_upload_mb = 1, .log_level = "off"};
+    static const char *json =
+        "{\"name\": \"People\", \"table\": \"people\", \"mode\": \"all_or_nothing\","
+        " \"columns\": [{\"key\": \"email\", \"header\": \"Email\", \"type\": \"email\","
+        " \"required\": true}, {\"key\": \"qty\", \"header\": \"Qty\","
+        " \"type\": \"integer\"}]}";
+    struct store_config sc = STORE_CONFIG_INIT;
+    sc.data_dir = tmpdir;
+    struct store *store;
+    struct db *db;
+    struct import_template *tmpl;
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(store_open(&store, &sc, &err), 0, "%s", err.message);
+    cr_assert_eq(store_migrate(store, NULL, &err), 0, "%s", err.message);
+    cr_assert_eq(store_acquire_main(store, &db, &err), 0);
+    cr_assert_eq(template_create(&tmpl, db, json, strlen(json), NULL, &err), 0, "%s",
+                 err.message);
+    template_free(tmpl);
+    store_release(store, db);
+    store_close(store);
+    cr_redirect_stdout();
+    cr_redirect_stderr();
+}
+
+static void teardown(void)
+{
+    test_rmtree(tmpdir);
+    free(tmpdir);
+}
+
+TestSuite(import_cli, .init = setup, .fini = teardown);
+
+static int import(char **argv, int argc)
+{
+    int rc = cmd_import(argc, argv, &config);
+    fflush(stdout);
+    fflush(stderr);
+    return rc;
+}
+
+Test(import_cli, success_prints_the_summary)
+{
+    char *csv = file("ok.csv", "Email,Qty\na@example.com,1\nb@example.com,2\n");
+    char *argv[] = {"import", "people", csv};
+    cr_assert_eq(import(argv, 3), CLI_EXIT_OK);
+    cr_assert_stdout_eq_str("Imported 2 rows\n");
+    free(csv);
+}
+
+Test(import_cli, failed_validation_exits_1_with_the_errors)
+{
+    char *csv = file("bad.csv", "Email,Qty\nnope,1\nb@example.com,2.5\n");
+    char *argv[] = {"import", "1", csv, "--dry-run"};
+    cr_assert_eq(import(argv, 4), CLI_EXIT_FAILED);
+    cr_assert_stdout_eq_str("Nothing was imported: 2 rows failed validation\n"
+                            "  Row 2, Email: \"nope\" is not a valid email address\n"
+                            "  Row 3, Qty: \"2.5\" is not a whole number\n");
+    free(csv);
+}
+
+Test(import_cli, file_level_failure_is_one_line_on_stderr)
+{
+    char *csv = file("x.csv", "Name,Other\n1,2\n");
+    char *argv[] = {"import", "people", csv};
+    cr_assert_eq(import(argv, 3), CLI_EXIT_FAILED);
+    cr_assert_stderr_eq_str("sheetd: no header row found: none of the first 10 rows holds at "
+                            "least half of the template's headers (\"Email\", \"Qty\")\n");
+    free(csv);
+}
+
+Test(import_cli, usage_errors_exit_2)
+{
+    char *a1[] = {"import", "people"};
+    cr_assert_eq(import(a1, 2), CLI_EXIT_USAGE);
+    char *a2[] = {"import", "people", "/nonexistent/file.csv"};
+    cr_assert_eq(import(a2, 3), CLI_EXIT_USAGE);
+    char *csv = file("ok.csv", "Email,Qty\na@example.com,1\n");
+    char *a3[] = {"import", "nosuchtable", csv};
+    cr_assert_eq(import(a3, 3), CLI_EXIT_USAGE);
+    char *a4[] = {"import", "people", csv, "--bogus"};
+    cr_assert_eq(import(a4, 4), CLI_EXIT_USAGE);
+    free(csv);
+}
+
+Test(import_cli, json_result)
+{
+    char *csv = file("ok.csv", "Email,Qty\na@example.com,1\n");
+    char *argv[] = {"import", "people", csv, "--json"};
+    cr_assert_eq(import(argv, 4), CLI_EXIT_OK);
+    fflush(stdout);
+    FILE *out = cr_get_redirected_stdout();
+    char text[4096] = {0};
+    size_t n = fread(text, 1, sizeof text - 1, out);
+    json_error_t jerr;
+    json_t *doc = json_loadb(text, n, 0, &jerr);
+    cr_assert_not_null(doc, "%s", text);
+    cr_assert(json_is_true(json_object_get(doc, "success")));
+    cr_assert_eq(json_integer_value(json_object_get(doc, "imported")), 1);
+    cr_assert_eq(json_array_size(json_object_get(doc, "errors")), 0);
+    json_decref(doc);
+    free(csv);
+}
+
+Test(import_cli, export_and_blank)
+{
+    char *csv = file("ok.csv", "Email,Qty\na@example.com,1\n");
+    char *a1[] = {"import", "people", csv};
+    cr_assert_eq(import(a1, 3), 0);
+    char *out = test_path(tmpdir, "out.xlsx");
+    char *a2[] = {"export", "people", out};
+    cr_assert_eq(cmd_export(3, a2, &config), 0);
+    char *blank = test_path(tmpdir, "blank.xlsx");
+    char *a3[] = {"blank", "people", blank};
+    cr_assert_eq(cmd_template_blank(3, a3, &config), 0);
+    fflush(stdout);
+    char *expect = NULL;
+    cr_assert(asprintf(&expect, "Imported 1 row\nExported 1 row to %s\n"
+                                "Wrote the blank template for People to %s\n", out, blank) > 0);
+    cr_assert_stdout_eq_str(expect);
+    free(expect);
+    free(out);
+    free(blank);
+    free(csv);
+}
