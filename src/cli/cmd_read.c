@@ -35,8 +35,7 @@ static int write_cells_row(struct buf *out, const struct sheet_row *row)
         if (buf_grow(out, 48) < 0)
             return SD_ENOMEM;
         char *p = out->data + out->len;
-        cell_format_ref(c->column, row->number, p);
-        size_t n = strlen(p);
+        size_t n = cell_format_ref(c->column, row->number, p);
         p[n++] = '\t';
         p[n++] = cell_format_type_letter(c->type);
         p[n++] = '\t';
@@ -45,8 +44,7 @@ static int write_cells_row(struct buf *out, const struct sheet_row *row)
         if (c->type == SHEET_CELL_STRING || c->type == SHEET_CELL_ERROR) {
             rc = cell_format_escape(out, c->text, c->text_len);
         } else if (c->type == SHEET_CELL_NUMBER) {
-            cell_format_number(c->number, out->data + out->len); /* fits: 48 bytes grown */
-            out->len += strlen(out->data + out->len);
+            out->len += cell_format_number(c->number, p + n); /* fits: 48 bytes grown */
             rc = 0;
         } else {
             rc = cell_format_value(c, out);

@@ -63,12 +63,13 @@ static size_t put_u64(char *out, uint64_t v)
     return n;
 }
 
-void cell_format_ref(uint32_t column, uint32_t row, char out[16])
+size_t cell_format_ref(uint32_t column, uint32_t row, char out[16])
 {
     cell_format_column_name(column, out);
     size_t n = strlen(out);
     n += put_u64(out + n, row);
     out[n] = '\0';
+    return n;
 }
 
 /* The common case of a decimal with a few fraction digits (1234.56), without snprintf and
@@ -78,12 +79,12 @@ void cell_format_ref(uint32_t column, uint32_t row, char out[16])
  * it and far from any 15-digit rounding boundary. The smallest such k has no trailing
  * zero. Outside [1e-4, 1e9) %g may switch to exponent notation, so the general path
  * handles those. */
-static bool format_short_decimal(double value, char out[32])
+static size_t format_short_decimal(double value, char out[32])
 {
     static const double pow10[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
     double mag = fabs(value);
     if (!(mag >= 1e-4 && mag < 1e9))
-        return false;
+        return 0;
     for (int k = 1; k <= 6; k++) {
         double r = nearbyint(mag * pow10[k]);
         if (r / pow10[k] != mag)
@@ -109,34 +110,34 @@ static bool format_short_decimal(double value, char out[32])
             w += (size_t)k;
         }
         out[w] = '\0';
-        return true;
+        return w;
     }
-    return false;
+    return 0;
 }
 
-void cell_format_number(double value, char out[32])
+size_t cell_format_number(double value, char out[32])
 {
     if (isfinite(value) && value == trunc(value) && fabs(value) < 1e15) {
         size_t n = 0;
-        if (value < 0)
+        if (value < 0 && value != 0)
             out[n++] = '-';
         n += put_u64(out + n, (uint64_t)fabs(value));
         out[n] = '\0';
-        if (!strcmp(out, "-0"))
-            strcpy(out, "0");
-        return;
+        return n;
     }
-    if (format_short_decimal(value, out))
-        return;
+    size_t n = format_short_decimal(value, out);
+    if (n)
+        return n;
     if (!isfinite(value)) {
         strcpy(out, isnan(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
-        return;
+        return strlen(out);
     }
     for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, 32, "%.*g", prec, value);
+        int len = snprintf(out, 32, "%.*g", prec, value);
         if (prec == 17 || strtod(out, NULL) == value)
-            return;
+            return (size_t)len;
     }
+    return strlen(out);
 }
 
 static void put2(char *out, int v)
