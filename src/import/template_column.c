@@ -12,10 +12,8 @@
  * A rule on a type it does not fit is a mistake, not something to ignore: "min" on a string
  * column means the author expected a check that would never run.
  *
- * Patterns come from people we do not control (the JSON API), and glibc's regcomp expands
- * bounded repetitions by copying: "((a{1,100}){1,100}){1,100}" takes seconds and gigabytes to
- * compile. pattern_guard estimates the expanded size before regcomp sees the pattern and
- * refuses back-references, whose matching can take exponential time.
+ * Patterns come from people we do not control (the JSON API); template_pattern.c refuses the
+ * ones glibc's regcomp would take seconds or gigabytes to compile before regcomp sees them.
  */
 #include <math.h>
 #include <stdio.h>
@@ -27,9 +25,6 @@
 #include "import/template.h"
 #include "import/template_internal.h"
 
-#define PATTERN_BOUND_MAX 1000
-#define PATTERN_WEIGHT_MAX 10000
-#define PATTERN_DEPTH_MAX 64
 
 static const char *const type_list = "string, integer, decimal, date, datetime, boolean, "
                                      "email or enum";
@@ -233,137 +228,6 @@ static void parse_bound(struct template_parse_ctx *ctx, const char *where, const
     *out = d;
 }
 
-/* Skips a bracket expression starting at p[i] == '['; returns the index of its ']', or len
- * when it is unterminated (regcomp then reports it). */
-static size_t skip_bracket(const char *p, size_t len, size_t i)
-{
-    size_t j = i + 1;
-    if (j < len && p[j] == '^')
-        j++;
-    if (j < len && p[j] == ']')
-        j++;
-    while (j < len && p[j] != ']') {
-        if (p[j] == '[' && j + 1 < len && (p[j + 1] == ':' || p[j + 1] == '.' || p[j + 1] == '=')) {
-            char close = p[j + 1];
-            j += 2;
-            while (j + 1 < len && !(p[j] == close && p[j + 1] == ']'))
-                j++;
-            j += 2;
-            continue;
-        }
-        j++;
-    }
-    return j < len ? j : len;
-}
-
-/* Parses "{m}", "{m,}" or "{m,n}" at p[i]; returns the index of '}' or 0 when it is not one
- * (glibc then takes the brace literally or refuses it). */
-static size_t parse_brace(const char *p, size_t len, size_t i, unsigned long *m, unsigned long *n,
-                          bool *has_n)
-{
-    size_t j = i + 1;
-    *m = *n = 0;
-    *has_n = false;
-    if (j >= len || p[j] < '0' || p[j] > '9')
-        return 0;
-    while (j < len && p[j] >= '0' && p[j] <= '9' && *m <= 100000)
-        *m = *m * 10 + (unsigned long)(p[j++] - '0');
-    if (j < len && p[j] == ',') {
-        j++;
-        if (j < len && p[j] >= '0' && p[j] <= '9') {
-            *has_n = true;
-            while (j < len && p[j] >= '0' && p[j] <= '9' && *n <= 100000)
-                *n = *n * 10 + (unsigned long)(p[j++] - '0');
-        }
-    } else {
-        *n = *m;
-        *has_n = true;
-    }
-    return j < len && p[j] == '}' ? j : 0;
-}
-
-/*
- * Estimates how many nodes glibc's regcomp will build for an ERE, the way it expands them:
- * "x{m,n}" becomes n copies of x, "x{m,}" m copies and a star, "x+" two copies. `cur` is the
- * size of the sequence at the current group depth and `last` the size of its last atom, which
- * a following repetition multiplies. Returns true when the pattern is acceptable, else false
- * with the end of a sentence ("uses the back-reference \1, ...") in `why`.
- */
-static bool pattern_guard(const char *p, size_t len, char *why, size_t size)
-{
-    size_t stack[PATTERN_DEPTH_MAX];
-    size_t depth = 0, cur = 0, last = 0, outer = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = p[i];
-        if (c == '\\' && i + 1 < len) {
-            if (p[i + 1] >= '1' && p[i + 1] <= '9') {
-                snprintf(why, size, "uses the back-reference \\%c, which sheetd does not allow "
-                                    "because it can make matching very slow", p[i + 1]);
-                return false;
-            }
-            i++;
-            last = 1;
-            cur++;
-        } else if (c == '[') {
-            i = skip_bracket(p, len, i);
-            last = 1;
-            cur++;
-        } else if (c == '(') {
-            if (depth == PATTERN_DEPTH_MAX) {
-                snprintf(why, size, "nests groups more than %d deep", PATTERN_DEPTH_MAX);
-                return false;
-            }
-            stack[depth++] = cur;
-            outer += cur;
-            cur = last = 0;
-        } else if (c == ')' && depth > 0) {
-            size_t group = cur ? cur : 1;
-            cur = stack[--depth];
-            outer -= cur;
-            cur += group;
-            last = group;
-        } else if (c == '|') {
-            last = 0;
-        } else if (c == '+') {
-            cur += last;
-        } else if (c == '*' || c == '?') {
-            /* a star or an option does not copy its atom */
-        } else if (c == '{') {
-            unsigned long m, n;
-            bool has_n;
-            size_t end = parse_brace(p, len, i, &m, &n, &has_n);
-            if (!end) {
-                last = 1;
-                cur++;
-                continue;
-            }
-            unsigned long big = has_n && n > m ? n : m;
-            if (big > PATTERN_BOUND_MAX) {
-                snprintf(why, size, "repeats something up to %lu times; one repetition may go "
-                                    "up to %d",
-                         big, PATTERN_BOUND_MAX);
-                return false;
-            }
-            size_t copies = has_n ? n : m + 1;
-            if (copies > 1) {
-                cur += last * (copies - 1);
-                last *= copies;
-            }
-            i = end;
-        } else {
-            last = 1;
-            cur++;
-        }
-        if (outer + cur > PATTERN_WEIGHT_MAX) {
-            snprintf(why, size, "is too complex: its repetitions would expand to more than %d "
-                                "elements; use smaller bounds, or + and *",
-                     PATTERN_WEIGHT_MAX);
-            return false;
-        }
-    }
-    return true;
-}
-
 static void parse_pattern(struct template_parse_ctx *ctx, struct template_column *col,
                           const char *where, json_t *v)
 {
@@ -384,7 +248,7 @@ static void parse_pattern(struct template_parse_ctx *ctx, struct template_column
         return;
     }
     char why[256];
-    if (!pattern_guard(pattern, len, why, sizeof why)) {
+    if (!template_pattern_guard(pattern, len, why, sizeof why)) {
         template_problem(ctx, "%spattern \"%s\" %s", where, pattern, why);
         return;
     }

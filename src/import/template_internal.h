@@ -66,6 +66,10 @@ void template_column_parse(struct template_parse_ctx *ctx, struct template_colum
 /* Frees what a column owns (also a half-parsed one). */
 void template_column_clear(struct template_column *col);
 
+/* True when a pattern is safe to hand to regcomp (template_pattern.c); otherwise false with
+ * the end of a sentence in `why` ("uses the back-reference \\1, ..."). */
+bool template_pattern_guard(const char *pattern, size_t len, char *why, size_t size);
+
 /* The shortest of %.15g, %.16g and %.17g that reads back to the same double. */
 void template_format_number(double value, char out[32]);
 

@@ -510,17 +510,44 @@ Test(template, pattern_rules)
     expect_column_problem("\"key\": \"a\", \"header\": \"A\", \"type\": \"string\", "
                           "\"pattern\": \"a{1,5000}\"",
                           "columns[0] (\"A\"): pattern \"a{1,5000}\" repeats something up to "
-                          "5000 times; one repetition may go up to 1000");
+                          "5000 times; one repetition may go up to 255");
+    expect_column_problem("\"key\": \"a\", \"header\": \"A\", \"type\": \"string\", "
+                          "\"pattern\": \"(o*){1,250}*(o*){1,250}*\"",
+                          "columns[0] (\"A\"): pattern \"(o*){1,250}*(o*){1,250}*\" repeats "
+                          "something that can already match empty text, as in (a*)* or "
+                          "(a?){2,5}; drop the outer repetition");
+    expect_column_problem("\"key\": \"a\", \"header\": \"A\", \"type\": \"string\", "
+                          "\"pattern\": \"x(a|b?)+\"",
+                          "columns[0] (\"A\"): pattern \"x(a|b?)+\" repeats something that "
+                          "can already match empty text, as in (a*)* or (a?){2,5}; drop the "
+                          "outer repetition");
+    expect_column_problem("\"key\": \"a\", \"header\": \"A\", \"type\": \"string\", "
+                          "\"pattern\": \"o**\"",
+                          "columns[0] (\"A\"): pattern \"o**\" repeats something that can "
+                          "already match empty text, as in (a*)* or (a?){2,5}; drop the outer "
+                          "repetition");
     expect_column_problem("\"key\": \"a\", \"header\": \"A\", \"type\": \"string\", "
                           "\"pattern\": \"((a{1,100}){1,100}){1,100}\"",
                           "columns[0] (\"A\"): pattern \"((a{1,100}){1,100}){1,100}\" is too "
                           "complex: its repetitions would expand to more than 10000 elements; "
                           "use smaller bounds, or + and *");
+    expect_column_problem("\"key\": \"a\", \"header\": \"A\", \"type\": \"string\", "
+                          "\"pattern\": \"(a|b){1,3}++++++++++++++\"",
+                          "columns[0] (\"A\"): pattern \"(a|b){1,3}++++++++++++++\" is too "
+                          "complex: its repetitions would expand to more than 10000 elements; "
+                          "use smaller bounds, or + and *");
     /* braces inside a bracket expression are not repetitions */
-    char *json = with_column("\"key\": \"a\", \"header\": \"A\", \"type\": \"string\", "
-                             "\"pattern\": \"^[{}]+(x{1,100}){1,99}$\"");
-    template_free(parse_ok(json));
-    free(json);
+    const char *fine[] = {"^[{}*]+(x{1,50}){1,99}$", "^(ab?c|d)+[a-z]*(-[0-9]{2,4})?$",
+                          "^([A-Z][a-z]+ ?)+$", "a*b*c?d{0,3}", "^\\\\d\\\\w+\\\\b$"};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "\"key\": \"a\", \"header\": \"A\", \"type\": \"string\", \"pattern\": \"%s\"",
+                 fine[i]);
+        char *json = with_column(body);
+        template_free(parse_ok(json));
+        free(json);
+    }
 }
 
 Test(template, pattern_length_cap)
