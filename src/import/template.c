@@ -69,8 +69,7 @@ void template_problem(struct template_parse_ctx *ctx, const char *fmt, ...)
     problem_add(ctx, message);
 }
 
-void template_column_where(const struct template_column *col, size_t index, char *out,
-                           size_t size)
+void template_column_where(const struct template_column *col, size_t index, char *out, size_t size)
 {
     if (col->header)
         snprintf(out, size, "columns[%zu] (\"%s\"): ", index, col->header);
@@ -117,8 +116,9 @@ char *template_text_field(struct template_parse_ctx *ctx, json_t *value, const c
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f) {
-            template_problem(ctx, "%s%s contains a control character such as a tab or a "
-                                  "line break; use plain text",
+            template_problem(ctx,
+                             "%s%s contains a control character such as a tab or a "
+                             "line break; use plain text",
                              where, what);
             return NULL;
         }
@@ -140,8 +140,8 @@ int template_header_normalize(struct buf *out, const char *header, size_t len)
         return SD_ENOMEM;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)header[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' ||
-            c == '_' || c == '-')
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == '_' ||
+            c == '-')
             continue;
         if (c == 0xc2 && i + 1 < len && (unsigned char)header[i + 1] == 0xa0) {
             i++; /* U+00A0 NO-BREAK SPACE, which spreadsheets love */
@@ -234,8 +234,9 @@ static void parse_table(struct template_parse_ctx *ctx, struct import_template *
     }
     const char *name = json_string_value(v);
     if (!template_identifier_shape_ok(name)) {
-        template_problem(ctx, "table \"%s\" is not a valid table name: use a lowercase letter, "
-                              "then up to 62 lowercase letters, digits or underscores",
+        template_problem(ctx,
+                         "table \"%s\" is not a valid table name: use a lowercase letter, "
+                         "then up to 62 lowercase letters, digits or underscores",
                          name);
         return;
     }
@@ -260,8 +261,9 @@ static void parse_mode(struct template_parse_ctx *ctx, struct import_template *t
         return;
     }
     if (json_is_string(v))
-        template_problem(ctx, "mode \"%s\" is unknown; use \"all_or_nothing\" (any invalid row "
-                              "stops the import) or \"partial\" (valid rows are written)",
+        template_problem(ctx,
+                         "mode \"%s\" is unknown; use \"all_or_nothing\" (any invalid row "
+                         "stops the import) or \"partial\" (valid rows are written)",
                          json_string_value(v));
     else
         template_problem(ctx, "mode must be \"all_or_nothing\" or \"partial\"");
@@ -297,8 +299,9 @@ static void parse_columns(struct template_parse_ctx *ctx, struct import_template
         json_t *obj = json_array_get(v, i);
         t->columns[i].max_length = -1;
         if (!json_is_object(obj)) {
-            template_problem(ctx, "columns[%zu] must be an object such as {\"key\": \"email\", "
-                                  "\"header\": \"Email\", \"type\": \"email\"}",
+            template_problem(ctx,
+                             "columns[%zu] must be an object such as {\"key\": \"email\", "
+                             "\"header\": \"Email\", \"type\": \"email\"}",
                              i);
             continue;
         }
@@ -380,8 +383,7 @@ static void report_header_clash(struct template_parse_ctx *ctx, const struct imp
 /* Two columns must never be able to claim the same sheet header. Sorting the normalized
  * headers and aliases finds every clash in O(n log n), and reports each later column once
  * per clash, naming the first column that took the header. */
-static void check_duplicate_headers(struct template_parse_ctx *ctx,
-                                    const struct import_template *t)
+static void check_duplicate_headers(struct template_parse_ctx *ctx, const struct import_template *t)
 {
     size_t cap = 0, n = 0;
     for (size_t i = 0; i < t->ncolumns; i++)
@@ -408,8 +410,9 @@ static void check_duplicate_headers(struct template_parse_ctx *ctx,
                 char where[TEMPLATE_WHERE_MAX];
                 template_column_where(&t->columns[entries[k].column], entries[k].column, where,
                                       sizeof where);
-                template_problem(ctx, "%s%s \"%s\" has nothing but spaces, underscores and "
-                                      "hyphens, so no sheet header could match it",
+                template_problem(ctx,
+                                 "%s%s \"%s\" has nothing but spaces, underscores and "
+                                 "hyphens, so no sheet header could match it",
                                  where, entries[k].alias == SIZE_MAX ? "header" : "alias",
                                  entries[k].text);
             }
@@ -474,8 +477,7 @@ static void parse_upsert_key(struct template_parse_ctx *ctx, struct import_templ
                 template_problem(ctx, "upsert_key[%zu] \"%s\" is not the key of any column", i,
                                  key);
             else
-                template_problem(ctx, "upsert_key[%zu] \"%s\" is not a valid column key", i,
-                                 key);
+                template_problem(ctx, "upsert_key[%zu] \"%s\" is not a valid column key", i, key);
             continue;
         }
         const struct template_column *col = &t->columns[index];
@@ -513,8 +515,9 @@ static void parse_top(struct template_parse_ctx *ctx, struct import_template *t,
                                       "gives each template its id)");
             continue;
         }
-        template_problem(ctx, "unknown field \"%s\"; a template has name, table, mode, "
-                              "upsert_key and columns",
+        template_problem(ctx,
+                         "unknown field \"%s\"; a template has name, table, mode, "
+                         "upsert_key and columns",
                          field);
     }
     json_t *name = json_object_get(root, "name");
@@ -559,8 +562,7 @@ static int finish_problems(struct template_parse_ctx *ctx, struct template_probl
     } else {
         struct buf b = BUF_INIT;
         int rc = buf_printf(&b, "the template has %zu problems: ", ctx->problems.count);
-        for (size_t i = 0; rc == 0 && i < ctx->problems.count && b.len < SD_ERROR_MESSAGE_MAX;
-             i++)
+        for (size_t i = 0; rc == 0 && i < ctx->problems.count && b.len < SD_ERROR_MESSAGE_MAX; i++)
             rc = buf_printf(&b, "%s%s", i ? "; " : "", ctx->problems.messages[i]);
         sd_error_set(err, SD_EINVALID, "%s", rc == 0 ? buf_cstr(&b) : "the template has problems");
         buf_free(&b);
@@ -579,8 +581,7 @@ int template_parse(struct import_template **out, const char *json, size_t len,
 }
 
 int template_parse_sized(struct import_template **out, const char *json, size_t len,
-                         size_t max_bytes, struct template_problems *problems,
-                         struct sd_error *err)
+                         size_t max_bytes, struct template_problems *problems, struct sd_error *err)
 {
     assert(out && (json || len == 0));
     *out = NULL;

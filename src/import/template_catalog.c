@@ -82,8 +82,7 @@ static int from_record(struct import_template **out, const struct template_recor
 {
     struct template_problems problems = TEMPLATE_PROBLEMS_INIT;
     const char *def = rec->definition ? rec->definition : "";
-    int rc = template_parse_sized(out, def, strlen(def), TEMPLATE_STORED_JSON_MAX, &problems,
-                                  err);
+    int rc = template_parse_sized(out, def, strlen(def), TEMPLATE_STORED_JSON_MAX, &problems, err);
     if (rc == SD_EINVALID) {
         sd_error_set(err, SD_ERROR,
                      "template %lld (\"%s\") is stored with a definition this sheetd cannot "
@@ -104,8 +103,7 @@ int template_load(struct import_template **out, struct db *db, int64_t id, struc
     *out = NULL;
     int rc = template_store_get(&rec, db, id, err);
     if (rc == SD_ENOTFOUND)
-        return sd_error_set(err, SD_ENOTFOUND, "there is no template with id %lld",
-                            (long long)id);
+        return sd_error_set(err, SD_ENOTFOUND, "there is no template with id %lld", (long long)id);
     if (rc)
         return rc;
     rc = from_record(out, rec, err);
@@ -130,8 +128,7 @@ int template_load_arg(struct import_template **out, struct db *db, const char *i
     if (all_digits(id_or_table)) {
         long long id;
         if (!str_to_int64(id_or_table, &id) || id <= 0)
-            return sd_error_set(err, SD_ENOTFOUND, "there is no template with id %s",
-                                id_or_table);
+            return sd_error_set(err, SD_ENOTFOUND, "there is no template with id %s", id_or_table);
         return template_load(out, db, id, err);
     }
     if (!data_table_identifier_ok(id_or_table))

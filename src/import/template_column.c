@@ -25,7 +25,6 @@
 #include "import/template.h"
 #include "import/template_internal.h"
 
-
 static const char *const type_list = "string, integer, decimal, date, datetime, boolean, "
                                      "email or enum";
 
@@ -49,9 +48,9 @@ void template_column_clear(struct template_column *col)
 
 static bool known_field(const char *field)
 {
-    static const char *const fields[] = {"key",   "header", "aliases",    "type",
-                                         "required", "unique", "min",     "max",
-                                         "max_length", "pattern", "values", "format"};
+    static const char *const fields[] = {"key",        "header",  "aliases", "type",
+                                         "required",   "unique",  "min",     "max",
+                                         "max_length", "pattern", "values",  "format"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (!strcmp(field, fields[i]))
             return true;
@@ -62,8 +61,7 @@ static void parse_key(struct template_parse_ctx *ctx, struct template_column *co
                       const char *where, json_t *v)
 {
     if (!v) {
-        template_problem(ctx, "%skey is missing: the database column name, e.g. \"email\"",
-                         where);
+        template_problem(ctx, "%skey is missing: the database column name, e.g. \"email\"", where);
         return;
     }
     if (!json_is_string(v)) {
@@ -72,14 +70,16 @@ static void parse_key(struct template_parse_ctx *ctx, struct template_column *co
     }
     const char *key = json_string_value(v);
     if (!template_identifier_shape_ok(key)) {
-        template_problem(ctx, "%skey \"%s\" is not a valid column name: use a lowercase letter, "
-                              "then up to 62 lowercase letters, digits or underscores",
+        template_problem(ctx,
+                         "%skey \"%s\" is not a valid column name: use a lowercase letter, "
+                         "then up to 62 lowercase letters, digits or underscores",
                          where, key);
         return;
     }
     if (!strcmp(key, "id")) {
-        template_problem(ctx, "%skey \"id\" is taken by the row id sheetd adds to every table; "
-                              "choose another name, e.g. \"external_id\"",
+        template_problem(ctx,
+                         "%skey \"id\" is taken by the row id sheetd adds to every table; "
+                         "choose another name, e.g. \"external_id\"",
                          where);
         return;
     }
@@ -192,8 +192,9 @@ static void check_enum_values(struct template_parse_ctx *ctx, const struct templ
         if (!strcmp(first, again))
             template_problem(ctx, "%svalues has \"%s\" twice", where, again);
         else
-            template_problem(ctx, "%svalues has \"%s\" and \"%s\", which differ only in case "
-                                  "(values are matched ignoring case)",
+            template_problem(ctx,
+                             "%svalues has \"%s\" and \"%s\", which differ only in case "
+                             "(values are matched ignoring case)",
                              where, first, again);
     }
     free(refs);
@@ -213,14 +214,15 @@ static void parse_bound(struct template_parse_ctx *ctx, const char *where, const
     template_format_number(d, text);
     if (type == TEMPLATE_TYPE_INTEGER) {
         if (fabs(d) > TEMPLATE_INTEGER_LIMIT) {
-            template_problem(ctx, "%s%s (%s) is beyond the whole numbers sheetd checks exactly "
-                                  "(-9007199254740991 to 9007199254740991)",
+            template_problem(ctx,
+                             "%s%s (%s) is beyond the whole numbers sheetd checks exactly "
+                             "(-9007199254740991 to 9007199254740991)",
                              where, what, text);
             return;
         }
         if (d != floor(d)) {
-            template_problem(ctx, "%s%s (%s) must be a whole number for an integer column",
-                             where, what, text);
+            template_problem(ctx, "%s%s (%s) must be a whole number for an integer column", where,
+                             what, text);
             return;
         }
     }
@@ -304,8 +306,7 @@ static void parse_format(struct template_parse_ctx *ctx, struct template_column 
         return;
     }
     if (len > TEMPLATE_FORMAT_MAX) {
-        template_problem(ctx, "%sformat is longer than %d characters", where,
-                         TEMPLATE_FORMAT_MAX);
+        template_problem(ctx, "%sformat is longer than %d characters", where, TEMPLATE_FORMAT_MAX);
         return;
     }
     unsigned seen = 0;
@@ -325,9 +326,10 @@ static void parse_format(struct template_parse_ctx *ctx, struct template_column 
             continue;
         }
         if (!strchr("/-.: ,T", f[i]) || f[i] == '\0') {
-            template_problem(ctx, "%sformat \"%s\" has \"%c\" at character %zu, which is neither "
-                                  "a token (DD, MM, YYYY, YY, HH, mm, ss) nor a separator "
-                                  "(/ - . : , T or a space)",
+            template_problem(ctx,
+                             "%sformat \"%s\" has \"%c\" at character %zu, which is neither "
+                             "a token (DD, MM, YYYY, YY, HH, mm, ss) nor a separator "
+                             "(/ - . : , T or a space)",
                              where, f, (unsigned char)f[i] < 0x80 ? f[i] : '?', i + 1);
             return;
         }
@@ -345,14 +347,16 @@ static void parse_format(struct template_parse_ctx *ctx, struct template_column 
             return;
         }
         if (has_time) {
-            template_problem(ctx, "%sformat \"%s\" has a time of day, but the column is a date; "
-                                  "use \"type\": \"datetime\" or drop HH, mm and ss",
+            template_problem(ctx,
+                             "%sformat \"%s\" has a time of day, but the column is a date; "
+                             "use \"type\": \"datetime\" or drop HH, mm and ss",
                              where, f);
             return;
         }
     } else if (!has_date || !(seen & FMT_HH) || !(seen & FMT_MI)) {
-        template_problem(ctx, "%sformat \"%s\" needs DD, MM, YYYY (or YY), HH and mm (ss is "
-                              "optional)",
+        template_problem(ctx,
+                         "%sformat \"%s\" needs DD, MM, YYYY (or YY), HH and mm (ss is "
+                         "optional)",
                          where, f);
         return;
     }
@@ -381,8 +385,9 @@ static void check_rule_types(struct template_parse_ctx *ctx, const struct templa
         if (json_object_get(obj, rules[i].field) && !(rules[i].types & (1u << col->type)))
             template_problem(ctx, "%s%s applies only to %s columns, not to a%s %s column", where,
                              rules[i].field, rules[i].fits,
-                             col->type == TEMPLATE_TYPE_INTEGER || col->type == TEMPLATE_TYPE_EMAIL
-                                 || col->type == TEMPLATE_TYPE_ENUM
+                             col->type == TEMPLATE_TYPE_INTEGER ||
+                                     col->type == TEMPLATE_TYPE_EMAIL ||
+                                     col->type == TEMPLATE_TYPE_ENUM
                                  ? "n"
                                  : "",
                              template_type_name(col->type));
@@ -428,8 +433,9 @@ static void parse_rules(struct template_parse_ctx *ctx, struct template_column *
     case TEMPLATE_TYPE_ENUM:
         v = json_object_get(obj, "values");
         if (!v || (json_is_array(v) && json_array_size(v) == 0)) {
-            template_problem(ctx, "%san enum column needs values: a non-empty list of the "
-                                  "allowed strings",
+            template_problem(ctx,
+                             "%san enum column needs values: a non-empty list of the "
+                             "allowed strings",
                              where);
             break;
         }
@@ -444,8 +450,8 @@ static void parse_rules(struct template_parse_ctx *ctx, struct template_column *
     }
 }
 
-void template_column_parse(struct template_parse_ctx *ctx, struct template_column *col,
-                           json_t *obj, size_t index)
+void template_column_parse(struct template_parse_ctx *ctx, struct template_column *col, json_t *obj,
+                           size_t index)
 {
     char where[TEMPLATE_WHERE_MAX];
     col->max_length = -1;
@@ -463,9 +469,10 @@ void template_column_parse(struct template_parse_ctx *ctx, struct template_colum
     json_object_foreach(obj, field, value)
     {
         if (!known_field(field))
-            template_problem(ctx, "%sunknown field \"%s\"; a column may have key, header, "
-                                  "aliases, type, required, unique, min, max, max_length, "
-                                  "pattern, values and format",
+            template_problem(ctx,
+                             "%sunknown field \"%s\"; a column may have key, header, "
+                             "aliases, type, required, unique, min, max, max_length, "
+                             "pattern, values and format",
                              where, field);
     }
     parse_key(ctx, col, where, json_object_get(obj, "key"));

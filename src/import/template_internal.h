@@ -19,13 +19,13 @@
 #define TEMPLATE_JSON_MAX (4u * 1024 * 1024) /* bytes of JSON */
 #define TEMPLATE_NAME_MAX 200                /* characters of name, header, alias */
 #define TEMPLATE_COLUMNS_MAX 1000
-#define TEMPLATE_ALIASES_MAX 100             /* per column */
-#define TEMPLATE_VALUES_MAX 10000            /* enum values per column */
-#define TEMPLATE_VALUE_MAX 1000              /* characters of one enum value */
-#define TEMPLATE_MAX_LENGTH_MAX 1000000      /* largest max_length */
-#define TEMPLATE_PATTERN_MAX 1000            /* bytes of a pattern */
-#define TEMPLATE_FORMAT_MAX 64               /* bytes of a date format */
-#define TEMPLATE_PROBLEMS_KEPT 200           /* sentences kept; the rest are counted */
+#define TEMPLATE_ALIASES_MAX 100        /* per column */
+#define TEMPLATE_VALUES_MAX 10000       /* enum values per column */
+#define TEMPLATE_VALUE_MAX 1000         /* characters of one enum value */
+#define TEMPLATE_MAX_LENGTH_MAX 1000000 /* largest max_length */
+#define TEMPLATE_PATTERN_MAX 1000       /* bytes of a pattern */
+#define TEMPLATE_FORMAT_MAX 64          /* bytes of a date format */
+#define TEMPLATE_PROBLEMS_KEPT 200      /* sentences kept; the rest are counted */
 /* Integer bounds must be exact in a double. */
 #define TEMPLATE_INTEGER_LIMIT 9007199254740991.0
 
@@ -52,8 +52,7 @@ void template_problem(struct template_parse_ctx *ctx, const char *fmt, ...)
 
 /* "columns[2] (\"Amount\")", or "columns[2]" while the header is unknown: how every
  * column problem starts, so a person can find the column by the header they see. */
-void template_column_where(const struct template_column *col, size_t index, char *out,
-                           size_t size);
+void template_column_where(const struct template_column *col, size_t index, char *out, size_t size);
 #define TEMPLATE_WHERE_MAX 1024
 
 /* Checks the shape rule for table and column names ([a-z][a-z0-9_]{0,62}). */
@@ -61,8 +60,8 @@ bool template_identifier_shape_ok(const char *name);
 
 /* Parses columns[index] into *col (zeroed by the caller), adding a problem for every
  * mistake. Cross-column rules (duplicate keys and headers) are template.c's. */
-void template_column_parse(struct template_parse_ctx *ctx, struct template_column *col,
-                           json_t *obj, size_t index);
+void template_column_parse(struct template_parse_ctx *ctx, struct template_column *col, json_t *obj,
+                           size_t index);
 /* Frees what a column owns (also a half-parsed one). */
 void template_column_clear(struct template_column *col);
 

@@ -105,9 +105,9 @@ int template_to_json(const struct import_template *tmpl, struct buf *out, struct
         buf_puts(out, ",\n  \"table\": ") || put_string(out, tmpl->table) ||
         buf_printf(out, ",\n  \"mode\": \"%s\",\n  ", template_mode_name(tmpl->mode)))
         goto nomem;
-    if (tmpl->nupsert_key && (put_list(out, "upsert_key", tmpl->upsert_key, tmpl->nupsert_key,
-                                       true) ||
-                              buf_puts(out, ",\n  ")))
+    if (tmpl->nupsert_key &&
+        (put_list(out, "upsert_key", tmpl->upsert_key, tmpl->nupsert_key, true) ||
+         buf_puts(out, ",\n  ")))
         goto nomem;
     if (buf_puts(out, "\"columns\": ["))
         goto nomem;

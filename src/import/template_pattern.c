@@ -136,8 +136,10 @@ bool template_pattern_guard(const char *p, size_t len, char *why, size_t size)
         if (c == '\\' && i + 1 < len) {
             char e = p[++i];
             if (e >= '1' && e <= '9') {
-                snprintf(why, size, "uses the back-reference \\%c, which sheetd does not allow "
-                                    "because it can make matching very slow", e);
+                snprintf(why, size,
+                         "uses the back-reference \\%c, which sheetd does not allow "
+                         "because it can make matching very slow",
+                         e);
                 return false;
             }
             /* GNU's zero-width escapes match empty text */
@@ -181,8 +183,9 @@ bool template_pattern_guard(const char *p, size_t len, char *why, size_t size)
             }
             unsigned long big = has_n && n > m ? n : m;
             if (big > PATTERN_BOUND_MAX) {
-                snprintf(why, size, "repeats something up to %lu times; one repetition may go "
-                                    "up to %d",
+                snprintf(why, size,
+                         "repeats something up to %lu times; one repetition may go "
+                         "up to %d",
                          big, PATTERN_BOUND_MAX);
                 return false;
             }
@@ -192,14 +195,16 @@ bool template_pattern_guard(const char *p, size_t len, char *why, size_t size)
             add_atom(l, 1, false);
         }
         if (ok && outer + l->cur > PATTERN_WEIGHT_MAX) {
-            snprintf(why, size, "is too complex: its repetitions would expand to more than %d "
-                                "elements; use smaller bounds, or + and *",
+            snprintf(why, size,
+                     "is too complex: its repetitions would expand to more than %d "
+                     "elements; use smaller bounds, or + and *",
                      PATTERN_WEIGHT_MAX);
             return false;
         }
     }
     if (!ok)
-        snprintf(why, size, "repeats something that can already match empty text, as in (a*)* "
-                            "or (a?){2,5}; drop the outer repetition");
+        snprintf(why, size,
+                 "repeats something that can already match empty text, as in (a*)* "
+                 "or (a?){2,5}; drop the outer repetition");
     return ok;
 }

@@ -144,8 +144,9 @@ Test(template, invalid_json_names_line_and_column)
                     "the template is not valid JSON: unexpected token near '}' (line 2, "
                     "column 12)",
                     NULL);
-    expect_problems("", "the template is not valid JSON: '[' or '{' expected near end of file "
-                        "(line 1, column 0)",
+    expect_problems("",
+                    "the template is not valid JSON: '[' or '{' expected near end of file "
+                    "(line 1, column 0)",
                     NULL);
 }
 
@@ -264,8 +265,7 @@ Test(template, mode_rules)
 {
     const char *col = "\"columns\": [{\"key\": \"a\", \"header\": \"A\", \"type\": \"string\"}]";
     char json[1024];
-    snprintf(json, sizeof json, "{\"name\": \"T\", \"table\": \"t\", \"mode\": \"some\", %s}",
-             col);
+    snprintf(json, sizeof json, "{\"name\": \"T\", \"table\": \"t\", \"mode\": \"some\", %s}", col);
     expect_problems(json,
                     "mode \"some\" is unknown; use \"all_or_nothing\" (any invalid row stops "
                     "the import) or \"partial\" (valid rows are written)",
@@ -291,8 +291,9 @@ Test(template, at_most_1000_columns)
     struct buf b = BUF_INIT;
     cr_assert_eq(buf_puts(&b, "{\"name\": \"T\", \"table\": \"t\", \"columns\": ["), 0);
     for (int i = 0; i < 1001; i++)
-        cr_assert_eq(buf_printf(&b, "%s{\"key\": \"c%d\", \"header\": \"C%d\", \"type\": "
-                                    "\"string\"}",
+        cr_assert_eq(buf_printf(&b,
+                                "%s{\"key\": \"c%d\", \"header\": \"C%d\", \"type\": "
+                                "\"string\"}",
                                 i ? "," : "", i, i),
                      0);
     cr_assert_eq(buf_puts(&b, "]}"), 0);
@@ -711,8 +712,9 @@ Test(template, problem_list_is_capped)
     struct buf b = BUF_INIT;
     cr_assert_eq(buf_puts(&b, "{\"name\": \"T\", \"table\": \"t\", \"columns\": ["), 0);
     for (int i = 0; i < 300; i++)
-        cr_assert_eq(buf_printf(&b, "%s{\"key\": \"c%d\", \"header\": \"C%d\", \"type\": "
-                                    "\"money\"}",
+        cr_assert_eq(buf_printf(&b,
+                                "%s{\"key\": \"c%d\", \"header\": \"C%d\", \"type\": "
+                                "\"money\"}",
                                 i ? "," : "", i, i),
                      0);
     cr_assert_eq(buf_puts(&b, "]}"), 0);
@@ -841,10 +843,19 @@ Test(template, header_normalize)
     struct buf b = BUF_INIT;
     cr_assert_eq(template_header_normalize(&b, " E-Mail_Address ", 16), 0);
     cr_assert_str_eq(b.data, "emailaddress");
-    cr_assert_eq(template_header_normalize(&b, "Signup\xc2\xa0" "Date", 12), 0);
+    cr_assert_eq(template_header_normalize(&b,
+                                           "Signup\xc2\xa0"
+                                           "Date",
+                                           12),
+                 0);
     cr_assert_str_eq(b.data, "signupdate");
-    cr_assert_eq(template_header_normalize(&b, "Stra\xc3\x9f" "e", 7), 0);
-    cr_assert_str_eq(b.data, "stra\xc3\x9f" "e");
+    cr_assert_eq(template_header_normalize(&b,
+                                           "Stra\xc3\x9f"
+                                           "e",
+                                           7),
+                 0);
+    cr_assert_str_eq(b.data, "stra\xc3\x9f"
+                             "e");
     cr_assert_eq(template_header_normalize(&b, "AB", 1), 0); /* only len bytes */
     cr_assert_str_eq(b.data, "a");
     cr_assert_eq(template_header_normalize(&b, "-_ ", 3), 0);

@@ -79,9 +79,8 @@ Test(catalog, create_stores_the_template_and_creates_its_table)
     cr_assert_eq(stored_count(), 1);
 
     /* the table has the typed columns plus _row and _job_id */
-    struct data_column cols[] = {{"email", DATA_COLUMN_TEXT},
-                                 {"amount", DATA_COLUMN_DECIMAL},
-                                 {"signup", DATA_COLUMN_DATE}};
+    struct data_column cols[] = {
+        {"email", DATA_COLUMN_TEXT}, {"amount", DATA_COLUMN_DECIMAL}, {"signup", DATA_COLUMN_DATE}};
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(data_table_check(db, "customers", cols, 3, &err), 0, "%s", err.message);
     int64_t rows = -1;
@@ -89,12 +88,14 @@ Test(catalog, create_stores_the_template_and_creates_its_table)
     cr_assert_eq(rows, 0);
 
     /* the upsert key is a unique index */
-    cr_assert_eq(db_exec(db, "INSERT INTO customers (email, _row, _job_id) VALUES "
-                             "('a@example.com', 2, 'cli')",
+    cr_assert_eq(db_exec(db,
+                         "INSERT INTO customers (email, _row, _job_id) VALUES "
+                         "('a@example.com', 2, 'cli')",
                          &err),
                  0, "%s", err.message);
-    cr_assert_eq(db_exec(db, "INSERT INTO customers (email, _row, _job_id) VALUES "
-                             "('a@example.com', 3, 'cli')",
+    cr_assert_eq(db_exec(db,
+                         "INSERT INTO customers (email, _row, _job_id) VALUES "
+                         "('a@example.com', 3, 'cli')",
                          &err),
                  SD_EEXISTS);
 
@@ -154,8 +155,7 @@ Test(catalog, a_taken_table_is_refused)
                              "[{\"key\": \"a\", \"header\": \"A\", \"type\": \"string\"}]}";
     struct import_template *t = NULL;
     struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(template_create(&t, db, same_table, strlen(same_table), NULL, &err),
-                 SD_EEXISTS);
+    cr_assert_eq(template_create(&t, db, same_table, strlen(same_table), NULL, &err), SD_EEXISTS);
     cr_assert_null(t);
     cr_assert_eq(stored_count(), 1);
 }
@@ -254,8 +254,7 @@ Test(catalog, a_stored_definition_that_no_longer_parses_is_reported)
 {
     struct sd_error err = SD_ERROR_INIT;
     int64_t id = 0;
-    cr_assert_eq(template_store_insert(db, "Broken", "broken", "{\"name\": \"Broken\"}", &id,
-                                       &err),
+    cr_assert_eq(template_store_insert(db, "Broken", "broken", "{\"name\": \"Broken\"}", &id, &err),
                  0, "%s", err.message);
     struct import_template *t = NULL;
     char want[256];
