@@ -35,7 +35,9 @@ declare -A secs rss
 measure() {
   local name=$1; shift
   local t
-  t=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+  /usr/bin/time -o "$out/time.txt" -f "%e %M" "$@" >/dev/null 2>"$out/stderr.txt" ||
+    echo "  ($name exited non-zero: $(tail -1 "$out/stderr.txt"))"
+  t=$(tail -1 "$out/time.txt")
   secs[$name]=$(awk '{print $1}' <<<"$t")
   rss[$name]=$(awk '{print $2}' <<<"$t")
   printf "  %-28s %8.2f s %9.1f MB\n" "$name" "${secs[$name]}" "$(awk "BEGIN{print ${rss[$name]}/1024}")"
