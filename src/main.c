@@ -3,6 +3,7 @@
  * the table below and runs it. The commands wire config -> store -> jobs -> web themselves
  * (src/cli/cmd_*.c), so this file stays a table of contents.
  */
+#include <glib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,20 @@ static const struct command commands[] = {
     {"export", cmd_export, "export TEMPLATE OUT.xlsx"},
     {"migrate", cmd_migrate, "migrate"},
 };
+
+/* libgsf (the OLE2 container under .xls files) reports damaged containers through GLib's
+ * logger, which would print raw warnings on stderr next to our one-line error. Route them into
+ * our logfmt log at debug level instead: the reader's own error sentence is what a person
+ * needs. */
+static void glib_log_to_logfmt(const gchar *domain, GLogLevelFlags level, const gchar *message,
+                               gpointer unused)
+{
+    (void)level;
+    (void)unused;
+    char quoted[512];
+    log_debug("library message", "domain=%s detail=%s", domain ? domain : "glib",
+              log_quote(quoted, sizeof quoted, message ? message : ""));
+}
 
 static void print_usage(FILE *out)
 {
@@ -53,6 +68,9 @@ int main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     log_set_level((enum log_level)level);
+    g_log_set_default_handler(glib_log_to_logfmt, NULL);
+    g_log_set_handler("libgsf", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
+                      glib_log_to_logfmt, NULL);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1, &config);
