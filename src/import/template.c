@@ -8,8 +8,8 @@
  *      into the message when the JSON itself is broken);
  *   2. each field is checked where it stands: the top-level fields here, each column in
  *      template_column.c (type, rules that fit the type, date format, pattern);
- *   3. rules that span columns: no two columns share a key, no header or alias could match
- *      two columns (after template_header_normalize), and upsert_key names required columns.
+ *   3. rules that span columns (template_cross.c): no two columns share a key, no header or
+ *      alias could match two columns, and upsert_key names required columns.
  *
  * Every failed check adds one sentence that says where ("columns[2] (\"Amount\"): ...") and
  * what to do, so the CLI and the web form can show them all. A template is returned only
@@ -309,195 +309,6 @@ static void parse_columns(struct template_parse_ctx *ctx, struct import_template
     }
 }
 
-/* ---- rules across columns ---- */
-
-static void check_duplicate_keys(struct template_parse_ctx *ctx, const struct import_template *t)
-{
-    char where[TEMPLATE_WHERE_MAX], first[TEMPLATE_WHERE_MAX];
-    for (size_t j = 1; j < t->ncolumns; j++) {
-        const struct template_column *b = &t->columns[j];
-        if (!b->key)
-            continue;
-        for (size_t i = 0; i < j; i++) {
-            const struct template_column *a = &t->columns[i];
-            if (!a->key || strcmp(a->key, b->key))
-                continue;
-            template_column_where(b, j, where, sizeof where);
-            template_column_where(a, i, first, sizeof first);
-            first[strlen(first) - 2] = '\0'; /* drop ": " */
-            template_problem(ctx, "%skey \"%s\" is already the key of %s; keys must be unique",
-                             where, b->key, first);
-            break;
-        }
-    }
-}
-
-struct header_entry {
-    char *norm;
-    const char *text;
-    size_t column;
-    size_t alias; /* SIZE_MAX for the header itself */
-};
-
-static int header_entry_cmp(const void *pa, const void *pb)
-{
-    const struct header_entry *a = pa, *b = pb;
-    int c = strcmp(a->norm, b->norm);
-    if (c)
-        return c;
-    if (a->column != b->column)
-        return a->column < b->column ? -1 : 1;
-    /* a column's header before its aliases, so the header owns a clash */
-    size_t x = a->alias == SIZE_MAX ? 0 : a->alias + 1;
-    size_t y = b->alias == SIZE_MAX ? 0 : b->alias + 1;
-    return x < y ? -1 : x > y;
-}
-
-static int add_header_entry(struct header_entry *entries, size_t *n, struct buf *scratch,
-                            const char *text, size_t column, size_t alias)
-{
-    if (template_header_normalize(scratch, text, strlen(text)) != 0)
-        return SD_ENOMEM;
-    char *norm = buf_detach(scratch);
-    if (!norm)
-        return SD_ENOMEM;
-    entries[*n] = (struct header_entry){norm, text, column, alias};
-    (*n)++;
-    return 0;
-}
-
-static void report_header_clash(struct template_parse_ctx *ctx, const struct import_template *t,
-                                const struct header_entry *owner, const struct header_entry *e)
-{
-    char where[TEMPLATE_WHERE_MAX], first[TEMPLATE_WHERE_MAX];
-    template_column_where(&t->columns[e->column], e->column, where, sizeof where);
-    template_column_where(&t->columns[owner->column], owner->column, first, sizeof first);
-    first[strlen(first) - 2] = '\0';
-    template_problem(ctx,
-                     "%s%s \"%s\" is the same as the %s \"%s\" of %s (headers and aliases are "
-                     "compared ignoring case, spaces, underscores and hyphens)",
-                     where, e->alias == SIZE_MAX ? "header" : "alias", e->text,
-                     owner->alias == SIZE_MAX ? "header" : "alias", owner->text, first);
-}
-
-/* Two columns must never be able to claim the same sheet header. Sorting the normalized
- * headers and aliases finds every clash in O(n log n), and reports each later column once
- * per clash, naming the first column that took the header. */
-static void check_duplicate_headers(struct template_parse_ctx *ctx, const struct import_template *t)
-{
-    size_t cap = 0, n = 0;
-    for (size_t i = 0; i < t->ncolumns; i++)
-        cap += 1 + t->columns[i].naliases;
-    struct header_entry *entries = calloc(cap ? cap : 1, sizeof *entries);
-    struct buf scratch = BUF_INIT;
-    if (!entries)
-        goto nomem;
-    for (size_t i = 0; i < t->ncolumns; i++) {
-        const struct template_column *c = &t->columns[i];
-        if (c->header && add_header_entry(entries, &n, &scratch, c->header, i, SIZE_MAX))
-            goto nomem;
-        for (size_t k = 0; k < c->naliases; k++)
-            if (add_header_entry(entries, &n, &scratch, c->aliases[k], i, k))
-                goto nomem;
-    }
-    qsort(entries, n, sizeof *entries, header_entry_cmp);
-    for (size_t g = 0; g < n;) {
-        size_t end = g + 1;
-        while (end < n && !strcmp(entries[end].norm, entries[g].norm))
-            end++;
-        if (entries[g].norm[0] == '\0') {
-            for (size_t k = g; k < end; k++) {
-                char where[TEMPLATE_WHERE_MAX];
-                template_column_where(&t->columns[entries[k].column], entries[k].column, where,
-                                      sizeof where);
-                template_problem(ctx,
-                                 "%s%s \"%s\" has nothing but spaces, underscores and "
-                                 "hyphens, so no sheet header could match it",
-                                 where, entries[k].alias == SIZE_MAX ? "header" : "alias",
-                                 entries[k].text);
-            }
-        } else {
-            size_t reported = entries[g].column;
-            for (size_t k = g + 1; k < end; k++) {
-                if (entries[k].column == reported)
-                    continue; /* the same column, or already reported for this clash */
-                report_header_clash(ctx, t, &entries[g], &entries[k]);
-                reported = entries[k].column;
-            }
-        }
-        g = end;
-    }
-    goto done;
-nomem:
-    ctx->nomem = true;
-done:
-    for (size_t i = 0; i < n; i++)
-        free(entries[i].norm);
-    free(entries);
-    buf_free(&scratch);
-}
-
-static void parse_upsert_key(struct template_parse_ctx *ctx, struct import_template *t, json_t *v)
-{
-    if (!v)
-        return;
-    if (!json_is_array(v)) {
-        template_problem(ctx, "upsert_key must be a list of column keys, e.g. [\"email\"]");
-        return;
-    }
-    size_t n = json_array_size(v);
-    if (n == 0)
-        return; /* the same as leaving it out: plain inserts */
-    t->upsert_key = calloc(n, sizeof *t->upsert_key);
-    if (!t->upsert_key) {
-        ctx->nomem = true;
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *item = json_array_get(v, i);
-        if (!json_is_string(item)) {
-            template_problem(ctx, "upsert_key[%zu] must be a string: the key of a column", i);
-            continue;
-        }
-        const char *key = json_string_value(item);
-        bool dup = false;
-        for (size_t k = 0; k < t->nupsert_key; k++)
-            dup = dup || !strcmp(t->upsert_key[k], key);
-        if (dup) {
-            template_problem(ctx, "upsert_key names \"%s\" twice", key);
-            continue;
-        }
-        size_t index = 0;
-        while (index < t->ncolumns &&
-               !(t->columns[index].key && !strcmp(t->columns[index].key, key)))
-            index++;
-        if (index == t->ncolumns) {
-            /* Stay quiet when the column is there but its key was already reported bad. */
-            if (template_identifier_shape_ok(key) || t->ncolumns == 0)
-                template_problem(ctx, "upsert_key[%zu] \"%s\" is not the key of any column", i,
-                                 key);
-            else
-                template_problem(ctx, "upsert_key[%zu] \"%s\" is not a valid column key", i, key);
-            continue;
-        }
-        const struct template_column *col = &t->columns[index];
-        if (!col->required) {
-            char where[TEMPLATE_WHERE_MAX];
-            template_column_where(col, index, where, sizeof where);
-            template_problem(ctx,
-                             "%sis in upsert_key, so it must be \"required\": true (a row "
-                             "without its key could never be matched to update)",
-                             where);
-        }
-        t->upsert_key[t->nupsert_key] = str_dup(key);
-        if (!t->upsert_key[t->nupsert_key]) {
-            ctx->nomem = true;
-            return;
-        }
-        t->nupsert_key++;
-    }
-}
-
 static void parse_top(struct template_parse_ctx *ctx, struct import_template *t, json_t *root)
 {
     const char *field;
@@ -531,9 +342,7 @@ static void parse_top(struct template_parse_ctx *ctx, struct import_template *t,
     parse_columns(ctx, t, json_object_get(root, "columns"));
     if (ctx->nomem)
         return;
-    check_duplicate_keys(ctx, t);
-    check_duplicate_headers(ctx, t);
-    parse_upsert_key(ctx, t, json_object_get(root, "upsert_key"));
+    template_check_columns(ctx, t, json_object_get(root, "upsert_key"));
 }
 
 /* Hands the problems to the caller (or frees them) and fills err with the first sentence, or

@@ -62,6 +62,10 @@ bool template_identifier_shape_ok(const char *name);
  * mistake. Cross-column rules (duplicate keys and headers) are template.c's. */
 void template_column_parse(struct template_parse_ctx *ctx, struct template_column *col, json_t *obj,
                            size_t index);
+/* The rules across columns (template_cross.c): duplicate keys and headers, then upsert_key
+ * (the JSON value, or NULL when absent), which it reads into t. */
+void template_check_columns(struct template_parse_ctx *ctx, struct import_template *t,
+                            json_t *upsert_key);
 /* Frees what a column owns (also a half-parsed one). */
 void template_column_clear(struct template_column *col);
 
