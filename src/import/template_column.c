@@ -76,13 +76,6 @@ static void parse_key(struct template_parse_ctx *ctx, struct template_column *co
                          where, key);
         return;
     }
-    if (!strcmp(key, "id")) {
-        template_problem(ctx,
-                         "%skey \"id\" is taken by the row id sheetd adds to every table; "
-                         "choose another name, e.g. \"external_id\"",
-                         where);
-        return;
-    }
     if (data_table_is_keyword(key)) {
         template_problem(ctx, "%skey \"%s\" is an SQL keyword; choose another name", where, key);
         return;

@@ -321,11 +321,19 @@ Test(template, column_key_rules)
     expect_column_problem("\"key\": \"order\", \"header\": \"Order\", \"type\": \"string\"",
                           "columns[0] (\"Order\"): key \"order\" is an SQL keyword; choose "
                           "another name");
-    expect_column_problem("\"key\": \"id\", \"header\": \"ID\", \"type\": \"integer\"",
-                          "columns[0] (\"ID\"): key \"id\" is taken by the row id sheetd adds "
-                          "to every table; choose another name, e.g. \"external_id\"");
     expect_column_problem("\"key\": 3, \"header\": \"N\", \"type\": \"integer\"",
                           "columns[0] (\"N\"): key must be a string such as \"email\"");
+}
+
+/* sheetd's own columns (_id, _row, _job_id) start with an underscore, which keys cannot, so
+ * a template may call a column "id". */
+Test(template, a_column_may_be_called_id)
+{
+    struct import_template *t = parse_ok("{\"name\": \"T\", \"table\": \"t\", \"columns\": "
+                                         "[{\"key\": \"id\", \"header\": \"ID\", "
+                                         "\"type\": \"integer\"}]}");
+    cr_assert_str_eq(t->columns[0].key, "id");
+    template_free(t);
 }
 
 Test(template, column_header_rules)

@@ -72,6 +72,7 @@ Test(template_cli, create_then_list_then_show)
     cr_assert_eq(run(4, "template", "create", "--file", path), CLI_EXIT_OK);
     cr_assert_eq(run(4, "template", "create", "--file", example), CLI_EXIT_OK);
     cr_assert_eq(run(2, "template", "list"), CLI_EXIT_OK);
+    cr_assert_eq(run(3, "template", "list", "--count"), CLI_EXIT_OK);
     cr_assert_eq(run(3, "template", "show", "orders"), CLI_EXIT_OK);
     cr_assert_eq(run(3, "template", "show", "1"), CLI_EXIT_OK);
     const char *shown = "{\n"
@@ -97,6 +98,7 @@ Test(template_cli, create_then_list_then_show)
              "1   Bestellungen \xc3\xbc"
              "ber alles  orders     2\n"
              "2   Customers                customers  10\n"
+             "2\n"
              "%s%s",
              shown, shown);
     cr_assert_stdout_eq_str(want);
@@ -152,14 +154,14 @@ Test(template_cli, usage_errors_exit_2)
     cr_assert_eq(run(3, "template", "list", "all"), CLI_EXIT_USAGE);
     cr_assert_stderr_eq_str(
         "usage: sheetd template create --file T.json   (\"-\" reads standard input)\n"
-        "       sheetd template list\n"
+        "       sheetd template list [--count]\n"
         "       sheetd template show ID|TABLE\n"
         "       sheetd template blank ID|TABLE OUT.xlsx\n"
         "sheetd: unknown template command \"frob\"; use create, list, show or blank\n"
         "sheetd: template create needs --file T.json (the template definition)\n"
         "sheetd: template create takes --file T.json once, not \"b\"\n"
         "sheetd: template show needs one template: its id or table name\n"
-        "sheetd: template list takes no arguments, not \"all\"\n");
+        "sheetd: template list takes only --count, not \"all\"\n");
 }
 
 Test(template_cli, an_unusable_data_dir_is_an_environment_error)
