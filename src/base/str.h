@@ -18,6 +18,10 @@ bool str_has_suffix(const char *s, const char *suffix);
 /* The span of `s[0..len)` without leading and trailing ASCII white space. */
 void str_trim_span(const char **s, size_t *len);
 
+/* Length in bytes of the well-formed UTF-8 sequence that starts s[0..len) (1 for ASCII), or 0
+ * when the bytes there are not one (overlong, surrogate, > U+10FFFF, truncated, stray). */
+size_t str_utf8_sequence_length(const char *s, size_t len);
+
 /* True when `s[0..len)` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool str_utf8_valid(const char *s, size_t len);
 
@@ -27,6 +31,9 @@ size_t str_utf8_encode(unsigned long cp, char out[4]);
 
 /* Number of code points in valid UTF-8 text (counts bytes that do not continue a sequence). */
 size_t str_utf8_length(const char *s, size_t len);
+
+/* The value of a hexadecimal digit, or -1. */
+int str_hex_value(char c);
 
 /* Parses a whole decimal int64 (optional sign); false on junk or overflow. */
 bool str_to_int64(const char *s, long long *out);

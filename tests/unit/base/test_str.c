@@ -58,3 +58,18 @@ Test(str, parses_integers)
     cr_assert_not(str_to_int64("", &v));
     cr_assert_not(str_to_int64("99999999999999999999", &v));
 }
+
+Test(str, measures_utf8_sequences_and_hex_digits)
+{
+    cr_assert_eq(str_utf8_sequence_length("a", 1), 1);
+    cr_assert_eq(str_utf8_sequence_length("\xc3\xbc", 2), 2);
+    cr_assert_eq(str_utf8_sequence_length("\xe2\x82\xac!", 4), 3);
+    cr_assert_eq(str_utf8_sequence_length("\xf0\x9f\x98\x80", 4), 4);
+    cr_assert_eq(str_utf8_sequence_length("\xf0\x9f\x98", 3), 0);
+    cr_assert_eq(str_utf8_sequence_length("\x80", 1), 0);
+    cr_assert_eq(str_utf8_sequence_length("", 0), 0);
+    cr_assert_eq(str_hex_value('7'), 7);
+    cr_assert_eq(str_hex_value('b'), 11);
+    cr_assert_eq(str_hex_value('F'), 15);
+    cr_assert_eq(str_hex_value('g'), -1);
+}
