@@ -10,6 +10,13 @@
  *   COMMIT (or ROLLBACK for a dry run, a failed all_or_nothing import, a cancellation or
  *   any error).
  *
+ * Reading runs beside the rest: once the header row is found, a second thread pulls the
+ * remaining rows from the reader and hands them over in batches (row_pipeline.c), while this
+ * thread converts, validates and writes them. The book belongs to that thread until
+ * run_cleanup stops it, which is why everything asked of the book (delimiter, date system,
+ * row count) is asked before the pipeline starts. Progress and cancellation stay on the
+ * caller's thread.
+ *
  * One transaction per import is what makes "nothing half-written" true whatever happens:
  * cancellation, a reader limit at row 900,000, a database refusing a row. Under
  * all_or_nothing the first failed row stops the writing (the rest is still validated so the
@@ -28,6 +35,7 @@
 #include "import/error_report.h"
 #include "import/header_match.h"
 #include "import/import_result.h"
+#include "import/row_pipeline.h"
 #include "import/validate.h"
 #include "sheet/cell_format.h"
 #include "store/data_table.h"
@@ -47,6 +55,7 @@ struct import_run {
     const struct sd_clock *clock;
     struct import_result *res;
     struct sheet_book *book;
+    struct row_pipeline *pipeline; /* owns the book while it runs */
     struct header_matcher *matcher;
     struct header_map *map;
     struct validator *validator;
@@ -72,6 +81,7 @@ struct import_run {
 
 static void run_cleanup(struct import_run *run)
 {
+    row_pipeline_stop(run->pipeline); /* first: it may be reading the book */
     if (run->bulk)
         db_bulk_close(run->bulk);
     if (run->in_transaction)
@@ -126,9 +136,10 @@ static int run_find_header(struct import_run *run, struct sd_error *err)
         const struct sheet_row *row;
         rc = sheet_next_row(run->book, &row, err);
         if (rc < 0)
-            return rc == SD_ENOMEM ? rc : (run_file_failed(run, sd_error_message(err)) < 0
-                                               ? sd_error_nomem(err)
-                                               : 1);
+            return rc == SD_ENOMEM
+                       ? rc
+                       : (run_file_failed(run, sd_error_message(err)) < 0 ? sd_error_nomem(err)
+                                                                          : 1);
         if (rc == 0 || row->number > HEADER_MATCH_MAX_ROW)
             break;
         int score = header_matcher_score(run->matcher, row);
@@ -206,8 +217,8 @@ static bool run_map_row(struct import_run *run, const struct sheet_row *row)
                 any = true;
             else
                 for (size_t i = 0; i < cell->text_len && !any; i++)
-                    any = !(cell->text[i] == ' ' || (cell->text[i] >= '\t' &&
-                                                     cell->text[i] <= '\r'));
+                    any =
+                        !(cell->text[i] == ' ' || (cell->text[i] >= '\t' && cell->text[i] <= '\r'));
             m++;
         }
     }
@@ -219,8 +230,8 @@ static bool run_map_row(struct import_run *run, const struct sheet_row *row)
 static int run_add_error(struct import_run *run, size_t tmpl_index, const char *message)
 {
     size_t h = run->map->by_tmpl[tmpl_index];
-    const char *column = h == HEADER_UNMAPPED ? run->tmpl->columns[tmpl_index].header
-                                              : run->map->cells[h].text;
+    const char *column =
+        h == HEADER_UNMAPPED ? run->tmpl->columns[tmpl_index].header : run->map->cells[h].text;
     buf_clear(&run->value);
     const struct sheet_cell *cell = run->cells[tmpl_index];
     if (cell && cell_format_value(cell, &run->value) < 0)
@@ -231,8 +242,7 @@ static int run_add_error(struct import_run *run, size_t tmpl_index, const char *
     if (run->report) {
         if (run->row_errors.len && buf_puts(&run->row_errors, "; ") < 0)
             return SD_ENOMEM;
-        if (import_error_format_cell(&run->row_errors, column, buf_cstr(&run->value), message) <
-            0)
+        if (import_error_format_cell(&run->row_errors, column, buf_cstr(&run->value), message) < 0)
             return SD_ENOMEM;
         if (h != HEADER_UNMAPPED && run->nbad < run->bad_cap)
             run->bad_columns[run->nbad++] = run->map->cells[h].column;
@@ -258,8 +268,7 @@ static int run_validate_row(struct import_run *run, struct sd_error *err)
             run->values[i].null = true;
             continue;
         }
-        int rc = validator_check_cell(run->validator, i, run->cells[i], &run->values[i],
-                                      &run->msg);
+        int rc = validator_check_cell(run->validator, i, run->cells[i], &run->values[i], &run->msg);
         if (rc < 0 || (rc == 1 && run_add_error(run, i, buf_cstr(&run->msg)) < 0))
             return sd_error_nomem(err);
         bad |= rc;
@@ -335,9 +344,10 @@ static int run_rows(struct import_run *run, struct sd_error *err)
     uint64_t seen = 0;
     for (;;) {
         if (run->opts->cancelled && run->opts->cancelled(run->opts->ctx))
-            return sd_error_set(err, SD_ECANCELLED, "the import was cancelled; nothing was "
-                                                    "written");
-        int rc = sheet_next_row(run->book, &run->row, err);
+            return sd_error_set(err, SD_ECANCELLED,
+                                "the import was cancelled; nothing was "
+                                "written");
+        int rc = row_pipeline_next(run->pipeline, &run->row, err);
         if (rc == 0)
             break;
         if (rc < 0) {
@@ -363,9 +373,9 @@ static int run_rows(struct import_run *run, struct sd_error *err)
             res->failed++;
             if (run->tmpl->mode == TEMPLATE_MODE_ALL_OR_NOTHING)
                 run->writing = false;
-            if (run->report && (rc = error_report_add_row(run->report, row, run->bad_columns,
-                                                          run->nbad,
-                                                          buf_cstr(&run->row_errors), err)) < 0)
+            if (run->report &&
+                (rc = error_report_add_row(run->report, row, run->bad_columns, run->nbad,
+                                           buf_cstr(&run->row_errors), err)) < 0)
                 return rc;
             continue;
         }
@@ -393,6 +403,11 @@ static int run_rows(struct import_run *run, struct sd_error *err)
     return 0;
 }
 
+static int next_row_source(void *book, const struct sheet_row **out, struct sd_error *err)
+{
+    return sheet_next_row(book, out, err);
+}
+
 /* Everything after the header row: the table check, the transaction, the rows, and the
  * decision to commit. 0 (result filled) or a negative code. */
 static int run_import(struct import_run *run, struct sd_error *err)
@@ -408,17 +423,19 @@ static int run_import(struct import_run *run, struct sd_error *err)
     struct convert_context cctx = {sheet_csv_delimiter(run->book), sheet_uses_1904(run->book)};
     if ((rc = validator_new(&run->validator, tmpl, &cctx, err)) < 0)
         return rc;
-    if (opts->errors_out && (rc = error_report_open(&run->report, opts->errors_out, run->map,
-                                                    err)) < 0)
+    if (opts->errors_out &&
+        (rc = error_report_open(&run->report, opts->errors_out, run->map, err)) < 0)
         return rc;
     uint64_t hint = sheet_row_count_hint(run->book);
     run->total_hint = hint > run->map->row ? hint - run->map->row : 0;
+    if ((rc = row_pipeline_start(&run->pipeline, next_row_source, run->book, NULL, err)) < 0)
+        return rc;
     if ((rc = db_begin(run->db, err)) < 0)
         return rc;
     run->in_transaction = true;
     if ((rc = data_table_bulk_open(&run->bulk, run->db, tmpl->table, run->dcols, tmpl->ncolumns,
-                                   (const char *const *)tmpl->upsert_key, tmpl->nupsert_key,
-                                   err)) < 0)
+                                   (const char *const *)tmpl->upsert_key, tmpl->nupsert_key, err)) <
+        0)
         return rc;
     run->writing = true;
     rc = run_rows(run, err);
@@ -426,8 +443,8 @@ static int run_import(struct import_run *run, struct sd_error *err)
         return rc < 0 ? rc : 0;
     if (opts->cancelled && opts->cancelled(opts->ctx))
         return sd_error_set(err, SD_ECANCELLED, "the import was cancelled; nothing was written");
-    res->success = res->failed == 0 || (tmpl->mode == TEMPLATE_MODE_PARTIAL &&
-                                        res->imported + res->updated > 0);
+    res->success = res->failed == 0 ||
+                   (tmpl->mode == TEMPLATE_MODE_PARTIAL && res->imported + res->updated > 0);
     if ((rc = db_bulk_flush(run->bulk, err)) < 0)
         return rc;
     if (run->report) {
