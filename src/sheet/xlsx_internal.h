@@ -9,6 +9,8 @@
  *   xlsx_text.c            text rules shared by strings: xml:space trimming, _xHHHH_ escapes,
  *                          strict number and ISO-date parsing
  *   xlsx_sheet.c           streaming a worksheet's rows
+ *   xlsx_scan.c, _tag.c    the tokenizer for worksheets and shared strings (xlsx_scan.h);
+ *                          the small parts go through expat (xml_stream.h)
  */
 #ifndef SHEETD_SHEET_XLSX_INTERNAL_H
 #define SHEETD_SHEET_XLSX_INTERNAL_H
@@ -21,10 +23,9 @@
 #include "base/error.h"
 #include "sheet/numfmt.h"
 #include "sheet/sheet_backend.h"
+#include "sheet/xlsx_scan.h"
 #include "sheet/xml_stream.h"
 #include "sheet/zip_guard.h"
-
-#define XLSX_NS_XML "http://www.w3.org/XML/1998/namespace"
 
 /* ---- xlsx_text.c ---- */
 
@@ -44,9 +45,9 @@ bool xlsx_parse_u32(const char *s, size_t len, uint32_t *out);
  * which is dropped: spreadsheets have no time zones), or a time alone. *is_time is set for
  * a time alone, *value is then a fraction of a day, else days since 1970-01-01. */
 bool xlsx_parse_iso_datetime(const char *s, size_t len, double *value, bool *is_time);
-/* Parses "B7" into a 0-based column and 1-based row (row 0 when the reference has no
- * digits). False when it is not a cell reference. */
-bool xlsx_parse_ref(const char *s, uint32_t *column, uint32_t *row);
+/* Parses "B7" (s[0..len)) into a 0-based column and 1-based row (row 0 when the reference
+ * has no digits). False when it is not a cell reference. */
+bool xlsx_parse_ref(const char *s, size_t len, uint32_t *column, uint32_t *row);
 
 /* Collects the text of a rich or plain string (<si> or <is>): the <t> pieces, with runs
  * joined, phonetic runs (<rPh>) left out, each piece trimmed unless xml:space="preserve"
@@ -66,12 +67,11 @@ struct xlsx_rich_text {
 
 void xlsx_rich_text_reset(struct xlsx_rich_text *rt, size_t max_bytes);
 void xlsx_rich_text_free(struct xlsx_rich_text *rt);
-/* Feed every element start/end and text inside the string's element; false on ENOMEM. */
-void xlsx_rich_text_start(struct xlsx_rich_text *rt, const char *local, const char **attrs);
-bool xlsx_rich_text_end(struct xlsx_rich_text *rt, const char *local);
-bool xlsx_rich_text_chars(struct xlsx_rich_text *rt, const char *s, int len);
-/* xml:space of an element: -1 unset, 0 default, 1 preserve. */
-signed char xlsx_space_attr(const char **attrs);
+/* Feed every element start/end and text inside the string's element (the <si>/<is> start
+ * included); false on ENOMEM. */
+void xlsx_rich_text_start(struct xlsx_rich_text *rt, const struct xlsx_token *tok);
+bool xlsx_rich_text_end(struct xlsx_rich_text *rt, const struct xlsx_token *tok);
+bool xlsx_rich_text_chars(struct xlsx_rich_text *rt, const char *s, size_t len);
 
 /* ---- xlsx_package.c ---- */
 

@@ -1,11 +1,13 @@
 /*
  * DESIGN
  * ------
- * Streams one worksheet part row by row. The expat handlers below keep a small state
- * machine (inside <sheetData>, inside a <row>, inside a <c>, inside its <v> or <is>) and
- * build the row in the book's row builder; at </row> a non-empty row is finished and the
- * parser suspended (xml_stream_suspend), so xlsx_sheet_next returns exactly one row per
- * call and nothing grows with the number of rows.
+ * Streams one worksheet part row by row. Tokens come from the worksheet scanner
+ * (xlsx_scan.h), pulled one at a time, not from expat: a worksheet is almost all cells, and
+ * expat's cost per element was most of the reading time. The handlers below keep a small
+ * state machine (inside <sheetData>, inside a <row>, inside a <c>, inside its <v> or <is>)
+ * and build the row in the book's row builder; at </row> a non-empty row is finished and
+ * xlsx_sheet_next returns it, so it returns exactly one row per call and nothing grows with
+ * the number of rows.
  *
  * Rules that other readers got wrong, and what this one does:
  *  - <row> and <c> may lack their `r` attribute: a row then follows the previous one (or
@@ -30,9 +32,12 @@
 
 enum cell_t { T_N, T_S, T_STR, T_INLINE, T_B, T_E, T_D };
 
+/* What a token did to the state machine, besides an error (< 0). */
+enum { EV_NONE, EV_ROW, EV_SHEET_DATA, EV_DONE };
+
 struct xlsx_sheet_reader {
     struct xlsx_book *book;
-    struct xml_stream *xs;
+    struct xlsx_scan *scan;
     const char *sheet_name;
     bool done;
     int error_code;
@@ -40,7 +45,6 @@ struct xlsx_sheet_reader {
 
     bool in_sheet_data;
     bool in_row;
-    bool row_ready;
     bool row_has_r;    /* the current <row> had a usable r attribute */
     bool row_numbered; /* the current row's number is settled */
     uint32_t row_number;
@@ -61,59 +65,44 @@ struct xlsx_sheet_reader {
     struct xlsx_rich_text is;
 };
 
-static void reader_fail(struct xlsx_sheet_reader *r, const struct sd_error *e)
+static int reader_failf(struct xlsx_sheet_reader *r, int code, const char *what)
 {
-    xml_stream_fail(r->xs, e);
-}
-
-static void reader_failf(struct xlsx_sheet_reader *r, int code, const char *what)
-{
-    struct sd_error e = SD_ERROR_INIT;
     char ref[16];
     cell_format_ref(r->col, r->row_number, ref);
-    sd_error_set(&e, code, "%s: sheet \"%s\", cell %s %s", r->book->base.display_name,
-                 r->sheet_name, ref, what);
-    reader_fail(r, &e);
+    return sd_error_set(&r->error, code, "%s: sheet \"%s\", cell %s %s", r->book->base.display_name,
+                        r->sheet_name, ref, what);
 }
 
-static enum cell_t parse_type(const char *t)
+static enum cell_t parse_type(const char *t, size_t len)
 {
-    if (!t)
-        return T_N;
-    switch (t[0]) {
-    case 's':
-        if (t[1] == '\0')
+    if (len == 1) {
+        switch (t[0]) {
+        case 's':
             return T_S;
-        if (!strcmp(t, "str"))
-            return T_STR;
-        break;
-    case 'i':
-        if (!strcmp(t, "inlineStr"))
-            return T_INLINE;
-        break;
-    case 'b':
-        if (t[1] == '\0')
+        case 'b':
             return T_B;
-        break;
-    case 'e':
-        if (t[1] == '\0')
+        case 'e':
             return T_E;
-        break;
-    case 'd':
-        if (t[1] == '\0')
+        case 'd':
             return T_D;
-        break;
+        }
+        return T_N;
     }
+    if (len == 3 && !memcmp(t, "str", 3))
+        return T_STR;
+    if (len == 9 && !memcmp(t, "inlineStr", 9))
+        return T_INLINE;
     return T_N;
 }
 
-static void start_row(struct xlsx_sheet_reader *r, const char **attrs)
+static void start_row(struct xlsx_sheet_reader *r, const struct xlsx_token *tok)
 {
     r->in_row = true;
     r->next_col = 0;
-    const char *rn = xml_attr(attrs, "r");
+    size_t len;
+    const char *rn = xlsx_token_attr(tok, "r", &len);
     uint32_t n;
-    if (rn && xlsx_parse_u32(rn, strlen(rn), &n) && n > 0) {
+    if (rn && xlsx_parse_u32(rn, len, &n) && n > 0) {
         r->row_number = n;
         r->row_has_r = true;
         r->row_numbered = true;
@@ -126,25 +115,25 @@ static void start_row(struct xlsx_sheet_reader *r, const char **attrs)
     row_builder_begin(&r->book->base.row, r->row_number);
 }
 
-static void start_cell(struct xlsx_sheet_reader *r, const char **attrs)
+static void start_cell(struct xlsx_sheet_reader *r, const struct xlsx_token *tok)
 {
     r->in_cell = true;
     r->has_v = r->has_is = r->v_too_long = false;
     buf_clear(&r->v);
-    const char *ref = NULL, *t = NULL, *s = NULL;
-    for (size_t i = 0; attrs[i]; i += 2) {
-        const char *name = attrs[i];
-        if (name[0] != '\0' && name[1] == '\0') { /* unprefixed one-letter attributes */
-            if (name[0] == 'r')
-                ref = attrs[i + 1];
-            else if (name[0] == 't')
-                t = attrs[i + 1];
-            else if (name[0] == 's')
-                s = attrs[i + 1];
+    const struct xlsx_attr *ref = NULL, *t = NULL, *s = NULL;
+    for (size_t i = 0; i < tok->nattrs; i++) {
+        const struct xlsx_attr *a = &tok->attrs[i];
+        if (a->name_len == 1) { /* unprefixed one-letter attributes */
+            if (a->name[0] == 'r')
+                ref = a;
+            else if (a->name[0] == 't')
+                t = a;
+            else if (a->name[0] == 's')
+                s = a;
         }
     }
     uint32_t col = r->next_col, row = 0;
-    if (ref && xlsx_parse_ref(ref, &col, &row)) {
+    if (ref && xlsx_parse_ref(ref->value, ref->value_len, &col, &row)) {
         if (!r->row_numbered && row > 0) {
             r->row_number = row;
             r->book->base.row.row_number = row;
@@ -155,28 +144,28 @@ static void start_cell(struct xlsx_sheet_reader *r, const char **attrs)
     r->row_numbered = true;
     r->col = col;
     r->next_col = col == UINT32_MAX ? col : col + 1;
-    r->type = parse_type(t);
+    r->type = t ? parse_type(t->value, t->value_len) : T_N;
     r->style = 0;
     if (s)
-        xlsx_parse_u32(s, strlen(s), &r->style);
+        xlsx_parse_u32(s->value, s->value_len, &r->style);
 }
 
 /* Adds a number cell, turning it into a date or time when its style says so. */
-static int add_number(struct xlsx_sheet_reader *r, double v, struct sd_error *e)
+static int add_number(struct xlsx_sheet_reader *r, double v)
 {
     struct row_builder *rb = &r->book->base.row;
     enum numfmt_kind kind = xlsx_styles_kind(&r->book->styles, r->style);
     if (kind != NUMFMT_NUMBER) {
         double days;
         if (kind == NUMFMT_TIME && v >= 0 && v < 1)
-            return row_builder_add_time(rb, r->col, v, e);
+            return row_builder_add_time(rb, r->col, v, &r->error);
         if (numfmt_serial_to_unix_days(v, r->book->base.uses_1904, &days))
-            return row_builder_add_date(rb, r->col, days, e);
+            return row_builder_add_date(rb, r->col, days, &r->error);
     }
-    return row_builder_add_number(rb, r->col, v, e);
+    return row_builder_add_number(rb, r->col, v, &r->error);
 }
 
-static int add_shared_string(struct xlsx_sheet_reader *r, struct sd_error *e)
+static int add_shared_string(struct xlsx_sheet_reader *r)
 {
     uint32_t idx;
     const char *text;
@@ -186,31 +175,29 @@ static int add_shared_string(struct xlsx_sheet_reader *r, struct sd_error *e)
     xlsx_trim_xml_space(&v, &vlen);
     if (vlen == 0)
         return 0; /* <v/>: an empty cell */
-    if (!xlsx_parse_u32(v, vlen, &idx)) {
-        reader_failf(r, SD_EINVALID, "refers to a shared string by something that is not a number");
-        return SD_EINVALID;
-    }
+    if (!xlsx_parse_u32(v, vlen, &idx))
+        return reader_failf(r, SD_EINVALID,
+                            "refers to a shared string by something that is not a number");
     if (!xlsx_sst_get(&r->book->sst, idx, &text, &len)) {
         char what[128];
         snprintf(what, sizeof what, "refers to shared string %u, but the workbook has only %zu",
                  (unsigned)idx, r->book->sst.count);
-        reader_failf(r, SD_EINVALID, what);
-        return SD_EINVALID;
+        return reader_failf(r, SD_EINVALID, what);
     }
-    /* The table lives as long as the book and holds parser output (valid UTF-8). */
-    return row_builder_add_string_ref(&r->book->base.row, r->col, text, len, e);
+    /* The table lives as long as the book and holds valid UTF-8 (xlsx_shared_strings.c). */
+    return row_builder_add_string_ref(&r->book->base.row, r->col, text, len, &r->error);
 }
 
 /* Turns the collected cell into a row-builder cell at </c>. */
-static int finish_cell(struct xlsx_sheet_reader *r, struct sd_error *e)
+static int finish_cell(struct xlsx_sheet_reader *r)
 {
     struct row_builder *rb = &r->book->base.row;
+    struct sd_error *e = &r->error;
     if (r->v_too_long || r->is.too_long) {
         char what[96];
         snprintf(what, sizeof what, "holds more than the limit of %u characters",
                  (unsigned)r->book->base.limits.max_cell_chars);
-        reader_failf(r, SD_ELIMIT, what);
-        return SD_ELIMIT;
+        return reader_failf(r, SD_ELIMIT, what);
     }
     if (r->type == T_INLINE && r->has_is)
         return row_builder_add_string(rb, r->col, buf_cstr(&r->is.out), r->is.out.len, e);
@@ -221,7 +208,7 @@ static int finish_cell(struct xlsx_sheet_reader *r, struct sd_error *e)
     double num;
     switch (r->type) {
     case T_S:
-        return add_shared_string(r, e);
+        return add_shared_string(r);
     case T_STR:
     case T_INLINE:
         vlen = xlsx_unescape(v, vlen);
@@ -250,134 +237,152 @@ static int finish_cell(struct xlsx_sheet_reader *r, struct sd_error *e)
         break;
     }
     if (xlsx_parse_number(v, vlen, &num))
-        return add_number(r, num, e);
+        return add_number(r, num);
     const char *p = v;
     xlsx_trim_xml_space(&p, &vlen);
     return row_builder_add_string(rb, r->col, p, vlen, e);
 }
 
-static void on_start(void *data, const char *local, const char **attrs)
+static int on_start(struct xlsx_sheet_reader *r, const struct xlsx_token *tok)
 {
-    struct xlsx_sheet_reader *r = data;
     if (r->in_is) {
-        xlsx_rich_text_start(&r->is, local, attrs);
-        return;
+        xlsx_rich_text_start(&r->is, tok);
+        return EV_NONE;
     }
+    const char *local = tok->local;
+    size_t len = tok->local_len;
+    if (len == 0)
+        return EV_NONE;
     switch (local[0]) {
     case 'c':
-        if (local[1] == '\0' && r->in_row)
-            start_cell(r, attrs);
-        return;
+        if (len == 1 && r->in_row)
+            start_cell(r, tok);
+        return EV_NONE;
     case 'v':
-        if (local[1] == '\0' && r->in_cell) {
+        if (len == 1 && r->in_cell) {
             r->in_v = true;
             r->has_v = true;
             buf_clear(&r->v);
         }
-        return;
+        return EV_NONE;
     case 'i':
-        if (local[1] == 's' && local[2] == '\0' && r->in_cell) {
+        if (len == 2 && local[1] == 's' && r->in_cell) {
             r->in_is = true;
             r->has_is = true;
             xlsx_rich_text_reset(&r->is, r->v_max);
-            xlsx_rich_text_start(&r->is, local, attrs);
+            xlsx_rich_text_start(&r->is, tok);
         }
-        return;
+        return EV_NONE;
     case 'r':
-        if (!strcmp(local, "row") && r->in_sheet_data)
-            start_row(r, attrs);
-        return;
+        if (xlsx_token_is(tok, "row") && r->in_sheet_data)
+            start_row(r, tok);
+        return EV_NONE;
     case 's':
-        if (!strcmp(local, "sheetData")) {
+        if (xlsx_token_is(tok, "sheetData")) {
             r->in_sheet_data = true;
-            xml_stream_suspend(r->xs); /* select() stops here; the hint is known by now */
+            return EV_SHEET_DATA; /* select() stops here; the hint is known by now */
         }
-        return;
+        return EV_NONE;
     case 'd':
-        if (!strcmp(local, "dimension")) {
-            const char *ref = xml_attr(attrs, "ref");
-            const char *colon = ref ? strchr(ref, ':') : NULL;
+        if (xlsx_token_is(tok, "dimension")) {
+            size_t rlen;
+            const char *ref = xlsx_token_attr(tok, "ref", &rlen);
+            const char *colon = ref ? memchr(ref, ':', rlen) : NULL;
             uint32_t col, row;
-            if (colon && xlsx_parse_ref(colon + 1, &col, &row))
+            if (colon && xlsx_parse_ref(colon + 1, rlen - (size_t)(colon + 1 - ref), &col, &row))
                 r->book->base.row_count_hint = row;
         }
-        return;
+        return EV_NONE;
     default:
-        return;
+        return EV_NONE;
     }
 }
 
-static void on_end(void *data, const char *local)
+static int on_end(struct xlsx_sheet_reader *r, const struct xlsx_token *tok)
 {
-    struct xlsx_sheet_reader *r = data;
-    struct sd_error e = SD_ERROR_INIT;
     if (r->in_is) {
-        if (!strcmp(local, "is"))
+        if (xlsx_token_is(tok, "is"))
             r->in_is = false;
-        else if (!xlsx_rich_text_end(&r->is, local))
-            goto nomem;
-        return;
+        else if (!xlsx_rich_text_end(&r->is, tok))
+            return sd_error_nomem(&r->error);
+        return EV_NONE;
     }
+    const char *local = tok->local;
+    size_t len = tok->local_len;
+    if (len == 0)
+        return EV_NONE;
     switch (local[0]) {
     case 'v':
-        if (local[1] == '\0')
+        if (len == 1)
             r->in_v = false;
-        return;
+        return EV_NONE;
     case 'c':
-        if (local[1] == '\0' && r->in_cell) {
+        if (len == 1 && r->in_cell) {
             r->in_cell = false;
             r->in_v = false;
-            if (finish_cell(r, &e) < 0 && e.code < 0)
-                reader_fail(r, &e);
+            int rc = finish_cell(r);
+            return rc < 0 ? rc : EV_NONE;
         }
-        return;
+        return EV_NONE;
     case 'r':
-        if (!strcmp(local, "row") && r->in_row) {
+        if (xlsx_token_is(tok, "row") && r->in_row) {
             r->in_row = false;
             r->last_row = r->row_number;
-            if (!row_builder_is_empty(&r->book->base.row)) {
-                r->row_ready = true;
-                xml_stream_suspend(r->xs);
-            }
+            if (!row_builder_is_empty(&r->book->base.row))
+                return EV_ROW;
         }
-        return;
+        return EV_NONE;
     case 's':
-        if (!strcmp(local, "sheetData")) {
+        if (xlsx_token_is(tok, "sheetData")) {
             r->in_sheet_data = false;
-            xml_stream_finish(r->xs); /* nothing after the cells matters */
+            return EV_DONE; /* nothing after the cells matters */
         }
-        return;
+        return EV_NONE;
     default:
-        return;
+        return EV_NONE;
     }
-nomem:
-    sd_error_nomem(&e);
-    reader_fail(r, &e);
 }
 
-static void on_text(void *data, const char *s, int len)
+static int on_text(struct xlsx_sheet_reader *r, const struct xlsx_token *tok)
 {
-    struct xlsx_sheet_reader *r = data;
     if (r->in_v) {
-        if (r->v.len + (size_t)len > r->v_max) {
+        if (r->v.len + tok->text_len > r->v_max) {
             r->v_too_long = true;
-            return;
+            return EV_NONE;
         }
-        if (buf_append(&r->v, s, (size_t)len) < 0) {
-            struct sd_error e = SD_ERROR_INIT;
-            sd_error_nomem(&e);
-            reader_fail(r, &e);
-        }
+        if (buf_append(&r->v, tok->text, tok->text_len) < 0)
+            return sd_error_nomem(&r->error);
     } else if (r->in_is) {
-        if (!xlsx_rich_text_chars(&r->is, s, len)) {
-            struct sd_error e = SD_ERROR_INIT;
-            sd_error_nomem(&e);
-            reader_fail(r, &e);
-        }
+        if (!xlsx_rich_text_chars(&r->is, tok->text, tok->text_len))
+            return sd_error_nomem(&r->error);
     }
+    return EV_NONE;
 }
 
-static const struct xml_stream_handlers sheet_handlers = {on_start, on_end, on_text};
+/* Pulls tokens until one of them means something to the caller: EV_ROW, EV_SHEET_DATA,
+ * EV_DONE, 0 at the end of the part, or an error (in r->error). */
+static int pump(struct xlsx_sheet_reader *r)
+{
+    struct xlsx_token tok;
+    for (;;) {
+        int rc = xlsx_scan_next(r->scan, &tok, &r->error);
+        if (rc <= 0)
+            return rc;
+        switch (tok.kind) {
+        case XLSX_TOKEN_START:
+            rc = on_start(r, &tok);
+            break;
+        case XLSX_TOKEN_END:
+            rc = on_end(r, &tok);
+            break;
+        case XLSX_TOKEN_TEXT:
+            rc = on_text(r, &tok);
+            break;
+        }
+        if (rc != EV_NONE)
+            return rc;
+    }
+}
 
 int xlsx_sheet_open(struct xlsx_sheet_reader **out, struct xlsx_book *book, const char *part,
                     const char *sheet_name, struct sd_error *err)
@@ -396,53 +401,44 @@ int xlsx_sheet_open(struct xlsx_sheet_reader **out, struct xlsx_book *book, cons
     r->sheet_name = sheet_name;
     r->v_max = (size_t)book->base.limits.max_cell_chars * 8 + 8;
     book->base.row_count_hint = 0;
-    int rc = xml_stream_open(&r->xs, book->zg, idx, &sheet_handlers, r, err);
+    int rc = xlsx_scan_open_entry(&r->scan, book->zg, idx, err);
     if (rc < 0) {
         free(r);
         return rc;
     }
     /* Run up to <sheetData> so that <dimension> has been seen and the row-count hint is
      * known before the first row is asked for. */
-    rc = xml_stream_run(r->xs, err);
+    rc = pump(r);
     if (rc < 0) {
+        *err = r->error;
         xlsx_sheet_close(r);
         return rc;
     }
-    if (rc == 0)
-        r->done = true;
+    if (rc != EV_SHEET_DATA)
+        r->done = true; /* no cells (or, impossibly early, a row): nothing to read */
     *out = r;
     return 0;
 }
 
 int xlsx_sheet_next(struct xlsx_sheet_reader *r, const struct sheet_row **out, struct sd_error *err)
 {
+    while (r->error_code == 0 && !r->done) {
+        int rc = pump(r);
+        if (rc == EV_ROW) {
+            struct row_builder *rb = &r->book->base.row;
+            rc = row_builder_finish(rb, rb->row_number, out, &r->error);
+            if (rc == 0)
+                return 1;
+        }
+        if (rc < 0)
+            r->error_code = rc;
+        else if (rc == EV_DONE || rc == 0)
+            r->done = true;
+    }
     if (r->error_code < 0) {
         if (err)
             *err = r->error;
         return r->error_code;
-    }
-    while (!r->done) {
-        if (r->row_ready) {
-            r->row_ready = false;
-            struct row_builder *rb = &r->book->base.row;
-            int rc = row_builder_finish(rb, rb->row_number, out, &r->error);
-            if (rc < 0) {
-                r->error_code = rc;
-                if (err)
-                    *err = r->error;
-                return rc;
-            }
-            return 1;
-        }
-        int rc = xml_stream_run(r->xs, &r->error);
-        if (rc < 0) {
-            r->error_code = rc;
-            if (err)
-                *err = r->error;
-            return rc;
-        }
-        if (rc == 0 && !r->row_ready)
-            r->done = true;
     }
     return 0;
 }
@@ -451,7 +447,7 @@ void xlsx_sheet_close(struct xlsx_sheet_reader *r)
 {
     if (!r)
         return;
-    xml_stream_close(r->xs);
+    xlsx_scan_close(r->scan);
     buf_free(&r->v);
     xlsx_rich_text_free(&r->is);
     free(r);

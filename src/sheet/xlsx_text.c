@@ -266,11 +266,11 @@ bool xlsx_parse_iso_datetime(const char *s, size_t len, double *value, bool *is_
     return true;
 }
 
-bool xlsx_parse_ref(const char *s, uint32_t *column, uint32_t *row)
+bool xlsx_parse_ref(const char *s, size_t len, uint32_t *column, uint32_t *row)
 {
     uint64_t col = 0;
     size_t i = 0;
-    while ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')) {
+    while (i < len && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z'))) {
         int v = (s[i] | 0x20) - 'a' + 1;
         if (col < 0x100000000ULL)
             col = col * 26 + (uint64_t)v;
@@ -280,24 +280,16 @@ bool xlsx_parse_ref(const char *s, uint32_t *column, uint32_t *row)
         return false;
     uint64_t r = 0;
     size_t dstart = i;
-    while (s[i] >= '0' && s[i] <= '9') {
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
         if (r < 0x100000000ULL)
             r = r * 10 + (uint64_t)(s[i] - '0');
         i++;
     }
-    if (s[i] != '\0')
+    if (i != len)
         return false;
     *column = col - 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(col - 1);
     *row = i == dstart ? 0 : r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
     return true;
-}
-
-signed char xlsx_space_attr(const char **attrs)
-{
-    const char *v = xml_attr_ns(attrs, XLSX_NS_XML, "space");
-    if (!v)
-        return -1;
-    return strcmp(v, "preserve") == 0 ? 1 : 0;
 }
 
 void xlsx_rich_text_reset(struct xlsx_rich_text *rt, size_t max_bytes)
@@ -318,35 +310,35 @@ void xlsx_rich_text_free(struct xlsx_rich_text *rt)
     buf_free(&rt->out);
 }
 
-void xlsx_rich_text_start(struct xlsx_rich_text *rt, const char *local, const char **attrs)
+void xlsx_rich_text_start(struct xlsx_rich_text *rt, const struct xlsx_token *tok)
 {
-    if (!strcmp(local, "rPh")) {
+    if (xlsx_token_is(tok, "rPh")) {
         rt->depth_rph++;
-    } else if (!strcmp(local, "t")) {
+    } else if (xlsx_token_is(tok, "t")) {
         if (rt->depth_rph)
             return;
         rt->in_t = true;
         rt->piece = rt->out.len;
-        rt->space_t = xlsx_space_attr(attrs);
-    } else if (!strcmp(local, "r")) {
-        rt->space_run = xlsx_space_attr(attrs);
-    } else if (!strcmp(local, "si") || !strcmp(local, "is")) {
-        rt->space_outer = xlsx_space_attr(attrs);
+        rt->space_t = xlsx_token_space(tok);
+    } else if (xlsx_token_is(tok, "r")) {
+        rt->space_run = xlsx_token_space(tok);
+    } else if (xlsx_token_is(tok, "si") || xlsx_token_is(tok, "is")) {
+        rt->space_outer = xlsx_token_space(tok);
     }
 }
 
-bool xlsx_rich_text_end(struct xlsx_rich_text *rt, const char *local)
+bool xlsx_rich_text_end(struct xlsx_rich_text *rt, const struct xlsx_token *tok)
 {
-    if (!strcmp(local, "rPh")) {
+    if (xlsx_token_is(tok, "rPh")) {
         if (rt->depth_rph)
             rt->depth_rph--;
         return true;
     }
-    if (!strcmp(local, "r")) {
+    if (xlsx_token_is(tok, "r")) {
         rt->space_run = -1;
         return true;
     }
-    if (strcmp(local, "t") != 0 || !rt->in_t)
+    if (!xlsx_token_is(tok, "t") || !rt->in_t)
         return true;
     rt->in_t = false;
     signed char space = rt->space_t >= 0     ? rt->space_t
@@ -368,11 +360,11 @@ bool xlsx_rich_text_end(struct xlsx_rich_text *rt, const char *local)
     return true;
 }
 
-bool xlsx_rich_text_chars(struct xlsx_rich_text *rt, const char *s, int len)
+bool xlsx_rich_text_chars(struct xlsx_rich_text *rt, const char *s, size_t len)
 {
-    if (!rt->in_t || rt->depth_rph || len <= 0)
+    if (!rt->in_t || rt->depth_rph || len == 0)
         return true;
-    size_t n = (size_t)len;
+    size_t n = len;
     if (rt->out.len + n > rt->max_bytes) {
         /* Keep what fits, so that the text still reads as too long wherever it ends up. */
         rt->too_long = true;

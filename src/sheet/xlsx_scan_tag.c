@@ -1,0 +1,445 @@
+/*
+ * The markup half of the worksheet scanner (see xlsx_scan.c's DESIGN): start and end tags
+ * with their attributes, and the `<!` and `<?` forms, each scanned whole from the '<'. A
+ * scan that runs out of buffer returns NEED_MORE having changed nothing, and is redone from
+ * the '<' once more input is there; only a finished scan moves `pos` or pushes a name.
+ */
+#include "sheet/xlsx_scan_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t skip_space(const char *b, size_t i, size_t end)
+{
+    while (i < end && IS(b[i], C_SPACE))
+        i++;
+    return i;
+}
+
+static size_t skip_name(const char *b, size_t i, size_t end)
+{
+    while (i < end && IS(b[i], C_NAME))
+        i++;
+    return i;
+}
+
+static void split_name(const char *name, size_t len, const char **local, size_t *local_len)
+{
+    const char *colon = memchr(name, ':', len);
+    *local = colon ? colon + 1 : name;
+    *local_len = colon ? len - (size_t)(colon + 1 - name) : len;
+}
+
+/* An attribute value that is not plain: references decoded, literal TAB, LF, CR (and CR
+ * LF) each become a space, as XML's attribute-value normalization says. Appended to
+ * scratch, which the caller has grown enough that it never moves. Returns the index past
+ * the closing quote, 0 for NEED_MORE, or an error. */
+static long decode_value(struct xlsx_scan *s, size_t i, char quote)
+{
+    const char *b = s->buf;
+    size_t end = s->end;
+    char *out = s->scratch.data + s->scratch.len;
+    size_t w = 0;
+    for (;;) {
+        if (i >= end)
+            return 0;
+        char c = b[i];
+        if (c == quote)
+            break;
+        if (!IS(c, C_ATTR) || c == '"' || c == '\'') {
+            out[w++] = c;
+            i++;
+        } else if (c == '&') {
+            size_t n = 0, used = 0;
+            int rc = xlsx_scan_decode_ref(s, i, out + w, &n, &used);
+            if (rc <= 0)
+                return rc;
+            w += n;
+            i += used;
+        } else if (c == '<') {
+            return xlsx_scan_malformed(s, i, "a '<' inside an attribute value");
+        } else if (c == '\r') {
+            if (i + 1 >= end)
+                return 0;
+            out[w++] = ' ';
+            i += b[i + 1] == '\n' ? 2 : 1;
+        } else if (c == '\t' || c == '\n') {
+            out[w++] = ' ';
+            i++;
+        } else {
+            return xlsx_scan_malformed(s, i, "a control character XML does not allow");
+        }
+    }
+    out[w] = '\0';
+    s->scratch.len += w + 1;
+    return (long)i + 1;
+}
+
+static bool grow_attrs(struct xlsx_scan *s, size_t need)
+{
+    if (need <= s->attr_cap)
+        return true;
+    size_t cap = s->attr_cap ? s->attr_cap * 2 : 8;
+    struct xlsx_attr *a = realloc(s->attrs, cap * sizeof *a);
+    if (!a)
+        return false;
+    s->attrs = a;
+    s->attr_cap = cap;
+    return true;
+}
+
+static bool push_name(struct xlsx_scan *s, const char *name, size_t len)
+{
+    if (s->depth + 1 > s->name_cap) {
+        size_t cap = s->name_cap ? s->name_cap * 2 : 32;
+        size_t *offs = realloc(s->name_offs, cap * sizeof *offs);
+        if (!offs)
+            return false;
+        s->name_offs = offs;
+        s->name_cap = cap;
+    }
+    s->name_offs[s->depth] = s->names.len;
+    return buf_append(&s->names, name, len) == 0;
+}
+
+/* `<name attr="value" ...>` or `<name .../>`. */
+static int start_tag(struct xlsx_scan *s, struct xlsx_token *tok)
+{
+    const char *b = s->buf;
+    size_t end = s->end;
+    size_t i = s->pos + 1;
+    if (!IS(b[i], C_START))
+        return xlsx_scan_malformed(s, i, "a '<' that does not start a tag");
+    size_t name = i;
+    i = skip_name(b, i, end);
+    if (i >= end)
+        return NEED_MORE;
+    size_t name_len = i - name;
+    size_t nattrs = 0;
+    bool empty = false;
+    bool scratch_ready = false;
+    buf_clear(&s->scratch);
+    for (;;) {
+        char c = b[i];
+        if (c == '>') {
+            i++;
+            break;
+        }
+        if (c == '/') {
+            if (i + 1 >= end)
+                return NEED_MORE;
+            if (b[i + 1] != '>')
+                return xlsx_scan_malformed(s, i, "a '/' in a tag not followed by '>'");
+            i += 2;
+            empty = true;
+            break;
+        }
+        if (!IS(c, C_SPACE))
+            return xlsx_scan_malformed(s, i, "a character that does not belong in a tag");
+        i = skip_space(b, i, end);
+        if (i >= end)
+            return NEED_MORE;
+        c = b[i];
+        if (c == '>' || c == '/')
+            continue;
+        if (!IS(c, C_START))
+            return xlsx_scan_malformed(s, i, "a character that does not belong in a tag");
+        size_t an = i;
+        i = skip_name(b, i, end);
+        size_t an_len = i - an;
+        i = skip_space(b, i, end);
+        if (i >= end)
+            return NEED_MORE;
+        if (b[i] != '=')
+            return xlsx_scan_malformed(s, i, "an attribute without '=' and a value");
+        i = skip_space(b, i + 1, end);
+        if (i >= end)
+            return NEED_MORE;
+        char quote = b[i];
+        if (quote != '"' && quote != '\'')
+            return xlsx_scan_malformed(s, i, "an attribute value without quotes");
+        size_t v = ++i;
+        while (i < end && !IS(b[i], C_ATTR))
+            i++;
+        if (i >= end)
+            return NEED_MORE;
+        const char *value;
+        size_t value_len;
+        if (b[i] == quote) {
+            value = b + v;
+            value_len = i - v;
+            i++;
+        } else {
+            /* Decoded values are never longer than the tag, so one reservation of the rest
+             * of the buffer keeps every pointer into scratch valid for the whole tag. */
+            if (!scratch_ready) {
+                if (buf_grow(&s->scratch, 2 * (end - s->pos) + 2) < 0)
+                    return xlsx_scan_failf(s, SD_ENOMEM, "cannot be read: out of memory");
+                scratch_ready = true;
+            }
+            size_t at = s->scratch.len;
+            long next = decode_value(s, v, quote);
+            if (next <= 0)
+                return (int)next;
+            value = s->scratch.data + at;
+            value_len = s->scratch.len - at - 1;
+            i = (size_t)next;
+        }
+        if (i >= end)
+            return NEED_MORE;
+        for (size_t k = 0; k < nattrs; k++)
+            if (s->attrs[k].name_len == an_len && !memcmp(s->attrs[k].name, b + an, an_len))
+                return xlsx_scan_malformed(s, an, "an attribute given twice");
+        if (!grow_attrs(s, nattrs + 1))
+            return xlsx_scan_failf(s, SD_ENOMEM, "cannot be read: out of memory");
+        struct xlsx_attr *a = &s->attrs[nattrs++];
+        a->name = b + an;
+        a->name_len = an_len;
+        split_name(a->name, an_len, &a->local, &a->local_len);
+        a->value = value;
+        a->value_len = value_len;
+    }
+    if (s->place == P_EPILOG)
+        return xlsx_scan_malformed(s, s->pos, "a second root element");
+    if (s->depth >= s->max_depth)
+        return xlsx_scan_failf(s, SD_ELIMIT, "nests XML elements deeper than the limit of %u",
+                               (unsigned)s->max_depth);
+    if (!empty && !push_name(s, b + name, name_len))
+        return xlsx_scan_failf(s, SD_ENOMEM, "cannot be read: out of memory");
+    s->place = P_ROOT;
+    s->decl_allowed = false;
+    tok->kind = XLSX_TOKEN_START;
+    tok->name = b + name;
+    tok->name_len = name_len;
+    split_name(tok->name, name_len, &tok->local, &tok->local_len);
+    tok->attrs = s->attrs;
+    tok->nattrs = nattrs;
+    tok->depth = s->depth + 1;
+    if (empty) {
+        s->pending_end = true;
+        s->pend_name = tok->name;
+        s->pend_name_len = name_len;
+    } else {
+        s->depth++;
+    }
+    s->pos = i;
+    return 1;
+}
+
+/* `</name>`: must close the innermost open element. */
+static int end_tag(struct xlsx_scan *s, struct xlsx_token *tok)
+{
+    const char *b = s->buf;
+    size_t end = s->end;
+    size_t i = s->pos + 2;
+    if (i >= end)
+        return NEED_MORE;
+    if (!IS(b[i], C_START))
+        return xlsx_scan_malformed(s, i, "an end tag without a name");
+    size_t name = i;
+    i = skip_name(b, i, end);
+    size_t name_len = i - name;
+    i = skip_space(b, i, end);
+    if (i >= end)
+        return NEED_MORE;
+    if (b[i] != '>')
+        return xlsx_scan_malformed(s, i, "a character that does not belong in an end tag");
+    if (s->depth == 0)
+        return xlsx_scan_malformed(s, s->pos, "an end tag outside the root element");
+    size_t off = s->name_offs[s->depth - 1];
+    if (s->names.len - off != name_len || memcmp(s->names.data + off, b + name, name_len) != 0)
+        return xlsx_scan_malformed(s, s->pos, "mismatched tag");
+    tok->kind = XLSX_TOKEN_END;
+    tok->name = b + name;
+    tok->name_len = name_len;
+    split_name(tok->name, name_len, &tok->local, &tok->local_len);
+    tok->attrs = NULL;
+    tok->nattrs = 0;
+    tok->depth = s->depth;
+    buf_truncate(&s->names, off);
+    if (--s->depth == 0)
+        s->place = P_EPILOG;
+    s->pos = i + 1;
+    return 1;
+}
+
+static bool ascii_ieq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((a[i] | 0x20) != b[i])
+            return false;
+    return true;
+}
+
+/* The XML declaration, whole: version, then optional encoding and standalone. The only
+ * encodings read are UTF-8 and its subset US-ASCII. */
+static int xml_decl(struct xlsx_scan *s)
+{
+    const char *b = s->buf;
+    size_t end = s->end;
+    const char *close = memmem(b + s->pos, end - s->pos, "?>", 2);
+    if (!close)
+        return NEED_MORE;
+    size_t stop = (size_t)(close - b);
+    size_t i = s->pos + 5;
+    static const char *const names[3] = {"version", "encoding", "standalone"};
+    int next = 0;
+    for (;;) {
+        size_t sp = i;
+        i = skip_space(b, i, stop);
+        if (i == stop)
+            break;
+        if (i == sp)
+            return xlsx_scan_malformed(s, i, "an XML declaration that is not well-formed");
+        int k = next;
+        while (k < 3 &&
+               !(stop - i >= strlen(names[k]) && !memcmp(b + i, names[k], strlen(names[k]))))
+            k++;
+        if (k == 3 || (next == 0 && k != 0))
+            return xlsx_scan_malformed(s, i, "an XML declaration that is not well-formed");
+        i = skip_space(b, i + strlen(names[k]), stop);
+        if (i == stop || b[i] != '=')
+            return xlsx_scan_malformed(s, i, "an XML declaration that is not well-formed");
+        i = skip_space(b, i + 1, stop);
+        if (i == stop || (b[i] != '"' && b[i] != '\''))
+            return xlsx_scan_malformed(s, i, "an XML declaration that is not well-formed");
+        const char *q = memchr(b + i + 1, b[i], stop - i - 1);
+        if (!q)
+            return xlsx_scan_malformed(s, i, "an XML declaration that is not well-formed");
+        const char *v = b + i + 1;
+        size_t vlen = (size_t)(q - v);
+        bool ok = vlen > 0;
+        for (size_t j = 0; ok && j < vlen; j++)
+            ok = IS(v[j], C_NAME) && (unsigned char)v[j] < 0x80;
+        if (k == 1 && ok)
+            ok = (v[0] | 0x20) >= 'a' && (v[0] | 0x20) <= 'z';
+        if (k == 2)
+            ok = (vlen == 3 && !memcmp(v, "yes", 3)) || (vlen == 2 && !memcmp(v, "no", 2));
+        if (!ok)
+            return xlsx_scan_malformed(s, i, "an XML declaration that is not well-formed");
+        if (k == 1 && !((vlen == 5 && ascii_ieq(v, "utf-8", 5)) ||
+                        (vlen == 8 && ascii_ieq(v, "us-ascii", 8))))
+            return xlsx_scan_failf(s, SD_EINVALID,
+                                   "declares the encoding \"%.*s\"; worksheets and shared "
+                                   "strings are read only in UTF-8, so save the file again",
+                                   (int)(vlen > 40 ? 40 : vlen), v);
+        i = (size_t)(q - b) + 1;
+        next = k + 1;
+    }
+    if (next == 0)
+        return xlsx_scan_malformed(s, stop, "an XML declaration without a version");
+    s->pos = stop + 2;
+    s->decl_allowed = false;
+    return AGAIN;
+}
+
+/* `<?target ...?>`: the declaration at the very start, else a PI to skip. */
+static int processing_instruction(struct xlsx_scan *s)
+{
+    const char *b = s->buf;
+    size_t end = s->end;
+    size_t i = s->pos + 2;
+    if (i >= end)
+        return NEED_MORE;
+    if (!IS(b[i], C_START))
+        return xlsx_scan_malformed(s, i, "a processing instruction without a target");
+    size_t t = i;
+    i = skip_name(b, i, end);
+    if (i >= end)
+        return NEED_MORE;
+    if (i - t == 3 && ascii_ieq(b + t, "xml", 3)) {
+        if (memcmp(b + t, "xml", 3) != 0)
+            return xlsx_scan_malformed(s, t, "a processing instruction named like \"xml\"");
+        if (!s->decl_allowed)
+            return xlsx_scan_malformed(s, s->pos, "an XML declaration not at the start");
+        return xml_decl(s);
+    }
+    s->decl_allowed = false;
+    if (b[i] == '?') {
+        if (i + 1 >= end)
+            return NEED_MORE;
+        if (b[i + 1] != '>')
+            return xlsx_scan_malformed(s, i, "a processing instruction that is not well-formed");
+        s->pos = i + 2;
+        return AGAIN;
+    }
+    if (!IS(b[i], C_SPACE))
+        return xlsx_scan_malformed(s, i, "a processing instruction that is not well-formed");
+    s->pos = i + 1;
+    s->mode = M_PI;
+    return AGAIN;
+}
+
+/* `<!--`, `<![CDATA[`, and the refused `<!DOCTYPE` and `<!ENTITY`. */
+static int bang(struct xlsx_scan *s)
+{
+    const char *b = s->buf + s->pos;
+    size_t avail = s->end - s->pos;
+    if (avail < 4)
+        return NEED_MORE;
+    if (b[2] == '-') {
+        if (b[3] != '-')
+            return xlsx_scan_malformed(s, s->pos, "a '<!-' that does not start a comment");
+        s->pos += 4;
+        s->mode = M_COMMENT;
+        s->decl_allowed = false;
+        return AGAIN;
+    }
+    if (avail < 9)
+        return NEED_MORE;
+    if (!memcmp(b, "<![CDATA[", 9) && s->place == P_ROOT) {
+        s->pos += 9;
+        s->mode = M_CDATA;
+        return AGAIN;
+    }
+    if (!memcmp(b, "<!DOCTYPE", 9))
+        return xlsx_scan_failf(s, SD_EINVALID,
+                               "contains a DOCTYPE declaration, which no workbook needs; it is "
+                               "refused so that no entity is ever expanded");
+    if (!memcmp(b, "<!ENTITY", 8))
+        return xlsx_scan_failf(s, SD_EINVALID, "declares an XML entity, which no workbook needs");
+    return xlsx_scan_malformed(s, s->pos, "a '<!' that starts nothing XML allows here");
+}
+
+int xlsx_scan_markup(struct xlsx_scan *s, struct xlsx_token *tok)
+{
+    if (s->pos + 1 >= s->end)
+        return NEED_MORE;
+    switch (s->buf[s->pos + 1]) {
+    case '/':
+        return end_tag(s, tok);
+    case '!':
+        return bang(s);
+    case '?':
+        return processing_instruction(s);
+    default:
+        return start_tag(s, tok);
+    }
+}
+
+const char *xlsx_token_attr(const struct xlsx_token *tok, const char *local, size_t *len)
+{
+    size_t n = strlen(local);
+    for (size_t i = 0; i < tok->nattrs; i++) {
+        const struct xlsx_attr *a = &tok->attrs[i];
+        if (a->local_len != n || memcmp(a->local, local, n) != 0)
+            continue;
+        /* Namespace declarations are not attributes ("xmlns:r" is not an "r"). */
+        if (a->name_len >= 5 && !memcmp(a->name, "xmlns", 5) &&
+            (a->name_len == 5 || a->name[5] == ':'))
+            continue;
+        *len = a->value_len;
+        return a->value;
+    }
+    return NULL;
+}
+
+signed char xlsx_token_space(const struct xlsx_token *tok)
+{
+    for (size_t i = 0; i < tok->nattrs; i++) {
+        const struct xlsx_attr *a = &tok->attrs[i];
+        if (a->name_len == 9 && !memcmp(a->name, "xml:space", 9))
+            return a->value_len == 8 && !memcmp(a->value, "preserve", 8) ? 1 : 0;
+    }
+    return -1;
+}
