@@ -25,7 +25,7 @@ corpus_ext() {
 
 status=0
 for exe in "$build"/tests/fuzz/fuzz_*; do
-  [ -x "$exe" ] || continue
+  [ -f "$exe" ] && [ -x "$exe" ] || continue
   name=$(basename "$exe")
   work="$build/fuzz-corpus/$name"
   findings="$build/findings/$name"
