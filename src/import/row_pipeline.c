@@ -128,12 +128,19 @@ static int batch_reserve_cells(struct batch *b, size_t n)
     return 0;
 }
 
-/* Copies one source row into the batch; 0 or SD_ENOMEM (the batch is then unchanged). */
+/* Copies one source row into the batch; 0 or SD_ENOMEM (the batch is then unchanged). The
+ * row's text is measured first so the arena grows at most once per row. */
 static int batch_add_row(struct batch *b, const struct sheet_row *row)
 {
-    if (batch_reserve_cells(b, row->ncells) < 0)
+    size_t need = 0;
+    for (size_t i = 0; i < row->ncells; i++)
+        if (row->cells[i].text) {
+            if (row->cells[i].text_len >= SIZE_MAX / 2 - need)
+                return SD_ENOMEM;
+            need += row->cells[i].text_len + 1; /* each copy is NUL-terminated, like the source */
+        }
+    if (batch_reserve_cells(b, row->ncells) < 0 || buf_grow(&b->text, need) < 0)
         return SD_ENOMEM;
-    size_t text_mark = b->text.len;
     for (size_t i = 0; i < row->ncells; i++) {
         const struct sheet_cell *src = &row->cells[i];
         size_t c = b->ncells + i;
@@ -143,12 +150,11 @@ static int batch_add_row(struct batch *b, const struct sheet_row *row)
         if (!src->text)
             continue;
         b->text_off[c] = b->text.len;
-        /* The arena's bytes plus a NUL, so each copied text is a C string like the source's. */
-        if (buf_append(&b->text, src->text, src->text_len) < 0 || buf_append(&b->text, "", 1) < 0) {
-            buf_truncate(&b->text, text_mark);
-            return SD_ENOMEM;
-        }
+        memcpy(b->text.data + b->text.len, src->text, src->text_len);
+        b->text.len += src->text_len;
+        b->text.data[b->text.len++] = '\0';
     }
+    b->text.data[b->text.len] = '\0'; /* struct buf's own invariant */
     b->rows[b->nrows].number = row->number;
     b->rows[b->nrows].ncells = row->ncells;
     b->rows[b->nrows].cells = NULL;

@@ -6,6 +6,9 @@
 
 #include "base/error.h"
 
+/* Entries start below this offset, so that offset + 1 fits a slot's uint32. */
+#define ARENA_MAX ((size_t)UINT32_MAX - 1)
+
 /* FNV-1a, finished with a multiply-xorshift so that the low bits the table indexes by depend
  * on every byte (values like "C-000123-AB" differ only near their end). A collision costs a
  * comparison, never a wrong answer. */
@@ -21,12 +24,30 @@ uint32_t unique_set_hash(const char *s, size_t len)
     return (uint32_t)(h >> 32);
 }
 
-static bool slot_holds(const struct unique_set *set, const struct unique_slot *slot,
-                       const char *value, size_t len)
+/* An entry: uint32 row, then the length as a varint (7 bits a byte, low bits first), then
+ * the value's bytes. */
+static const unsigned char *entry_at(const struct unique_set *set, uint32_t entry)
 {
-    uint32_t stored;
-    memcpy(&stored, set->arena.data + slot->offset, sizeof stored);
-    return stored == len && !memcmp(set->arena.data + slot->offset + sizeof stored, value, len);
+    return (const unsigned char *)set->arena.data + (entry - 1);
+}
+
+static uint32_t entry_row(const unsigned char *e)
+{
+    uint32_t row;
+    memcpy(&row, e, sizeof row);
+    return row;
+}
+
+static bool entry_holds(const unsigned char *e, const char *value, size_t len)
+{
+    const unsigned char *p = e + sizeof(uint32_t);
+    size_t stored = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        stored |= (size_t)(*p & 0x7f) << shift;
+        if (!(*p++ & 0x80))
+            break;
+    }
+    return stored == len && !memcmp(p, value, len);
 }
 
 static struct unique_slot *unique_lookup(const struct unique_set *set, const char *value,
@@ -35,17 +56,18 @@ static struct unique_slot *unique_lookup(const struct unique_set *set, const cha
     size_t mask = set->cap - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
         struct unique_slot *slot = &set->slots[i];
-        if (!slot->row || (slot->hash == hash && slot_holds(set, slot, value, len)))
+        if (!slot->entry ||
+            (slot->hash == hash && entry_holds(entry_at(set, slot->entry), value, len)))
             return slot;
     }
 }
 
-uint32_t unique_set_find(const struct unique_set *set, const char *value, size_t len,
-                         uint32_t hash)
+uint32_t unique_set_find(const struct unique_set *set, const char *value, size_t len, uint32_t hash)
 {
     if (!set->cap)
         return 0;
-    return unique_lookup(set, value, len, hash)->row;
+    const struct unique_slot *slot = unique_lookup(set, value, len, hash);
+    return slot->entry ? entry_row(entry_at(set, slot->entry)) : 0;
 }
 
 /* Doubles the table, keeping the load factor under 1/2 so probes stay short. The arena is
@@ -59,10 +81,10 @@ static int unique_resize(struct unique_set *set)
     if (!slots)
         return SD_ENOMEM;
     for (size_t i = 0; i < set->cap; i++) {
-        if (!set->slots[i].row)
+        if (!set->slots[i].entry)
             continue;
         size_t j = set->slots[i].hash & (cap - 1);
-        while (slots[j].row)
+        while (slots[j].entry)
             j = (j + 1) & (cap - 1);
         slots[j] = set->slots[i];
     }
@@ -75,23 +97,30 @@ static int unique_resize(struct unique_set *set)
 int unique_set_add(struct unique_set *set, const char *value, size_t len, uint32_t hash,
                    uint32_t row)
 {
-    if (row == 0 || len > UINT32_MAX)
+    if (row == 0 || len > ARENA_MAX)
         return SD_ENOMEM;
     if ((set->count + 1) * 2 > set->cap && unique_resize(set) < 0)
         return SD_ENOMEM;
     struct unique_slot *slot = unique_lookup(set, value, len, hash);
-    if (slot->row)
+    if (slot->entry)
         return 0;
+    unsigned char head[sizeof row + 10];
+    memcpy(head, &row, sizeof row);
+    size_t n = sizeof row;
+    size_t rest = len;
+    do {
+        head[n++] = (unsigned char)((rest & 0x7f) | (rest > 0x7f ? 0x80 : 0));
+        rest >>= 7;
+    } while (rest);
     size_t offset = set->arena.len;
-    uint32_t stored = (uint32_t)len;
-    if (buf_append(&set->arena, &stored, sizeof stored) < 0 ||
-        buf_append(&set->arena, value, len) < 0) {
-        buf_truncate(&set->arena, offset);
+    if (offset > ARENA_MAX - n - len)
         return SD_ENOMEM;
-    }
+    if (buf_grow(&set->arena, n + len) < 0)
+        return SD_ENOMEM;
+    buf_append(&set->arena, head, n); /* cannot fail: grown above */
+    buf_append(&set->arena, value, len);
     slot->hash = hash;
-    slot->offset = offset;
-    slot->row = row;
+    slot->entry = (uint32_t)offset + 1;
     set->count++;
     return 0;
 }

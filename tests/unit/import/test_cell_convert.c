@@ -143,6 +143,19 @@ Test(cell_convert, storage_text)
     cr_assert_not(convert_format_date(civil(10000, 1, 1), out));
 }
 
+Test(cell_convert, storage_text_pads_every_field)
+{
+    char out[24];
+    cr_assert(convert_format_date(civil(1, 1, 1), out));
+    cr_assert_str_eq(out, "0001-01-01");
+    cr_assert(convert_format_datetime(civil(9, 2, 3) + (4 * 3600 + 5 * 60 + 6) / 86400.0, out));
+    cr_assert_str_eq(out, "0009-02-03 04:05:06");
+    cr_assert(convert_format_datetime(civil(9999, 12, 31) + 86399.0 / 86400, out));
+    cr_assert_str_eq(out, "9999-12-31 23:59:59");
+    cr_assert(convert_format_date(civil(987, 10, 20), out));
+    cr_assert_str_eq(out, "0987-10-20");
+}
+
 static struct template_column column(enum template_type type)
 {
     struct template_column c;
