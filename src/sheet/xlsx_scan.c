@@ -99,14 +99,18 @@ static ssize_t entry_read(void *ctx, void *data, size_t len, struct sd_error *er
     return zip_guard_entry_read(ctx, data, len, err);
 }
 
-/* Keeps the unread tail [pos, end) and reads the next chunk behind it. The tail is a token
- * that did not fit; past max_token bytes it is refused. */
-static int refill(struct xlsx_scan *s, const char *what)
+int xlsx_scan_token_limit(struct xlsx_scan *s)
+{
+    return xlsx_scan_failf(s, SD_ELIMIT,
+                           "has an XML tag or reference longer than the limit of %zu bytes",
+                           s->max_token);
+}
+
+/* Keeps the unread tail [pos, end), a token that did not fit (at most max_token bytes:
+ * checked by the caller), and reads the next chunk behind it. */
+static int refill(struct xlsx_scan *s)
 {
     size_t keep = s->end - s->pos;
-    if (keep >= s->max_token)
-        return xlsx_scan_failf(s, SD_ELIMIT, "has %s longer than the limit of %zu bytes", what,
-                               s->max_token);
     count_lines(s, s->pos);
     if (s->pos > 0) {
         memmove(s->buf, s->buf + s->pos, keep);
@@ -135,70 +139,75 @@ static bool xml_char(unsigned long cp)
            (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
 }
 
-/* Only the five predefined entities exist: a document here never has a DTD to declare
- * more. Character references must name characters XML allows. */
-int xlsx_scan_decode_ref(struct xlsx_scan *s, size_t at, char out[4], size_t *n, size_t *used)
+static int hex_digit(char c, bool hex)
 {
-    const char *p = s->buf + at + 1;
-    const char *e = s->buf + s->end;
-    const char *semi = memchr(p, ';', (size_t)(e - p));
-    if (!semi) {
-        /* Only name or digit characters may come before the ';'; anything else is an
-         * error now rather than a wait for more input. */
-        for (const char *q = p; q < e; q++)
-            if (!IS(*q, C_NAME) && *q != '#')
-                return xlsx_scan_malformed(s, at, "an '&' that does not start a reference");
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (hex && c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (hex && c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Only the five predefined entities exist: a document here never has a DTD to declare
+ * more. Character references must name characters XML allows. The reference is checked
+ * character by character, so the verdict on a bad one never depends on how much of the
+ * input happens to be in the buffer. */
+int xlsx_scan_decode_ref(struct xlsx_scan *s, size_t at, size_t end, char out[4], size_t *n,
+                         size_t *used)
+{
+    const char *b = s->buf;
+    size_t i = at + 1;
+    if (i >= end)
         return NEED_MORE;
-    }
-    size_t len = (size_t)(semi - p);
-    *used = len + 2;
-    if (len > 0 && p[0] == '#') {
-        unsigned long cp = 0;
-        size_t i = 1;
-        bool hex = len > 1 && p[1] == 'x';
+    if (b[i] == '#') {
+        if (++i >= end)
+            return NEED_MORE;
+        bool hex = b[i] == 'x';
         if (hex)
-            i = 2;
-        if (i == len)
+            i++;
+        unsigned long cp = 0;
+        size_t digits = 0;
+        int d;
+        for (; i < end && (d = hex_digit(b[i], hex)) >= 0; i++, digits++)
+            if (cp <= 0x10FFFF)
+                cp = cp * (hex ? 16 : 10) + (unsigned long)d;
+        if (i >= end)
+            return NEED_MORE;
+        if (b[i] != ';')
+            return xlsx_scan_malformed(s, at, "a character reference with a bad digit");
+        if (digits == 0)
             return xlsx_scan_malformed(s, at, "a character reference without digits");
-        for (; i < len; i++) {
-            int d;
-            char c = p[i];
-            if (c >= '0' && c <= '9')
-                d = c - '0';
-            else if (hex && c >= 'a' && c <= 'f')
-                d = c - 'a' + 10;
-            else if (hex && c >= 'A' && c <= 'F')
-                d = c - 'A' + 10;
-            else
-                return xlsx_scan_malformed(s, at, "a character reference with a bad digit");
-            cp = cp * (hex ? 16 : 10) + (unsigned long)d;
-            if (cp > 0x10FFFF)
-                return xlsx_scan_malformed(s, at, "a reference to an invalid character number");
-        }
         if (!xml_char(cp))
             return xlsx_scan_malformed(s, at, "a reference to an invalid character number");
         *n = str_utf8_encode(cp, out);
-        return 1;
-    }
-    static const struct {
-        const char *name;
-        size_t len;
-        char c;
-    } entities[] = {
-        {"lt", 2, '<'}, {"gt", 2, '>'}, {"amp", 3, '&'}, {"quot", 4, '"'}, {"apos", 4, '\''}};
-    for (size_t k = 0; k < sizeof entities / sizeof entities[0]; k++) {
-        if (len == entities[k].len && !memcmp(p, entities[k].name, len)) {
-            out[0] = entities[k].c;
-            *n = 1;
-            return 1;
-        }
-    }
-    if (len == 0 || !IS(p[0], C_START))
-        return xlsx_scan_malformed(s, at, "an '&' that does not start a reference");
-    for (size_t i = 1; i < len; i++)
-        if (!IS(p[i], C_NAME))
+    } else {
+        if (!IS(b[i], C_START))
             return xlsx_scan_malformed(s, at, "an '&' that does not start a reference");
-    return xlsx_scan_malformed(s, at, "a reference to an undefined entity");
+        size_t name = i;
+        while (i < end && IS(b[i], C_NAME))
+            i++;
+        if (i >= end)
+            return NEED_MORE;
+        if (b[i] != ';')
+            return xlsx_scan_malformed(s, at, "an '&' that does not start a reference");
+        static const struct {
+            const char *name;
+            size_t len;
+            char c;
+        } entities[] = {
+            {"lt", 2, '<'}, {"gt", 2, '>'}, {"amp", 3, '&'}, {"quot", 4, '"'}, {"apos", 4, '\''}};
+        size_t len = i - name, k = 0;
+        while (k < 5 && !(len == entities[k].len && !memcmp(b + name, entities[k].name, len)))
+            k++;
+        if (k == 5)
+            return xlsx_scan_malformed(s, at, "a reference to an undefined entity");
+        out[0] = entities[k].c;
+        *n = 1;
+    }
+    *used = i + 1 - at;
+    return 1;
 }
 
 /* ---- text ---- */
@@ -260,7 +269,7 @@ static int scan_text(struct xlsx_scan *s, struct xlsx_token *tok)
         if (c == '&') {
             char enc[4];
             size_t n = 0, used = 0;
-            int rc = xlsx_scan_decode_ref(s, i, enc, &n, &used);
+            int rc = xlsx_scan_decode_ref(s, i, xlsx_scan_token_end(s, i), enc, &n, &used);
             if (rc < 0)
                 return rc;
             if (rc == NEED_MORE)
@@ -471,11 +480,17 @@ int xlsx_scan_next(struct xlsx_scan *s, struct xlsx_token *tok, struct sd_error 
             if (rc == AGAIN)
                 continue;
         }
+        /* A token cut short by the end of the buffer: the same limit whether the input
+         * came in one chunk or many. */
+        if (s->end - s->pos > s->max_token) {
+            xlsx_scan_token_limit(s);
+            goto out;
+        }
         if (s->eof) {
             finish(s);
             goto out;
         }
-        if (refill(s, "an XML tag") < 0)
+        if (refill(s) < 0)
             goto out;
     }
 out:
@@ -553,7 +568,7 @@ void xlsx_scan_close(struct xlsx_scan *s)
     free(s->buf);
     free(s->name_offs);
     free(s->attrs);
-    buf_free(&s->names);
+    free(s->names);
     buf_free(&s->scratch);
     free(s);
 }

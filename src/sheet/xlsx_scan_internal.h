@@ -65,7 +65,9 @@ struct xlsx_scan {
 
     unsigned depth;
     uint32_t max_depth;
-    struct buf names;  /* open elements' qualified names, back to back */
+    char *names; /* open elements' qualified names, back to back */
+    size_t names_len;
+    size_t names_cap;
     size_t *name_offs; /* per open element: where its name starts in `names` */
     size_t name_cap;
     bool pending_end;      /* the last token was an empty element's start */
@@ -95,8 +97,21 @@ int xlsx_scan_malformed(struct xlsx_scan *s, size_t at, const char *why);
 int xlsx_scan_failf(struct xlsx_scan *s, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Decodes the reference at buf[at] ('&') into out: its length through *n, the input bytes
- * it took through *used. NEED_MORE when its ';' is not in the buffer yet. */
-int xlsx_scan_decode_ref(struct xlsx_scan *s, size_t at, char out[4], size_t *n, size_t *used);
+ * it took through *used. NEED_MORE when its ';' is not before `end` (see below). */
+int xlsx_scan_decode_ref(struct xlsx_scan *s, size_t at, size_t end, char out[4], size_t *n,
+                         size_t *used);
+
+/* Fails with SD_ELIMIT: a tag or reference longer than max_token. */
+int xlsx_scan_token_limit(struct xlsx_scan *s);
+
+/* Where a token starting at buf[from] must end: the end of the buffer, or max_token bytes
+ * on. Scans never look past it, so a token's verdict (malformed, too long, fine) is the
+ * same whether the input came in one chunk or many; a scan that reaches it returns
+ * NEED_MORE and the token loop refuses a token longer than the limit. */
+static inline size_t xlsx_scan_token_end(const struct xlsx_scan *s, size_t from)
+{
+    return s->end - from > s->max_token ? from + s->max_token : s->end;
+}
 
 /* ---- xlsx_scan_tag.c ---- */
 

@@ -23,21 +23,27 @@ static size_t skip_name(const char *b, size_t i, size_t end)
     return i;
 }
 
-static void split_name(const char *name, size_t len, const char **local, size_t *local_len)
+/* The local part: after the first ':'. A loop, not memchr: names are a few bytes. */
+static inline void split_name(const char *name, size_t len, const char **local, size_t *local_len)
 {
-    const char *colon = memchr(name, ':', len);
-    *local = colon ? colon + 1 : name;
-    *local_len = colon ? len - (size_t)(colon + 1 - name) : len;
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] == ':') {
+            *local = name + i + 1;
+            *local_len = len - i - 1;
+            return;
+        }
+    }
+    *local = name;
+    *local_len = len;
 }
 
 /* An attribute value that is not plain: references decoded, literal TAB, LF, CR (and CR
  * LF) each become a space, as XML's attribute-value normalization says. Appended to
  * scratch, which the caller has grown enough that it never moves. Returns the index past
  * the closing quote, 0 for NEED_MORE, or an error. */
-static long decode_value(struct xlsx_scan *s, size_t i, char quote)
+static long decode_value(struct xlsx_scan *s, size_t i, size_t end, char quote)
 {
     const char *b = s->buf;
-    size_t end = s->end;
     char *out = s->scratch.data + s->scratch.len;
     size_t w = 0;
     for (;;) {
@@ -51,7 +57,7 @@ static long decode_value(struct xlsx_scan *s, size_t i, char quote)
             i++;
         } else if (c == '&') {
             size_t n = 0, used = 0;
-            int rc = xlsx_scan_decode_ref(s, i, out + w, &n, &used);
+            int rc = xlsx_scan_decode_ref(s, i, end, out + w, &n, &used);
             if (rc <= 0)
                 return rc;
             w += n;
@@ -88,6 +94,7 @@ static bool grow_attrs(struct xlsx_scan *s, size_t need)
     return true;
 }
 
+/* Runs once per element: plain code rather than struct buf calls. */
 static bool push_name(struct xlsx_scan *s, const char *name, size_t len)
 {
     if (s->depth + 1 > s->name_cap) {
@@ -98,15 +105,27 @@ static bool push_name(struct xlsx_scan *s, const char *name, size_t len)
         s->name_offs = offs;
         s->name_cap = cap;
     }
-    s->name_offs[s->depth] = s->names.len;
-    return buf_append(&s->names, name, len) == 0;
+    if (len > s->names_cap - s->names_len) {
+        size_t cap = s->names_cap ? s->names_cap : 256;
+        while (cap - s->names_len < len)
+            cap *= 2;
+        char *names = realloc(s->names, cap);
+        if (!names)
+            return false;
+        s->names = names;
+        s->names_cap = cap;
+    }
+    s->name_offs[s->depth] = s->names_len;
+    memcpy(s->names + s->names_len, name, len);
+    s->names_len += len;
+    return true;
 }
 
 /* `<name attr="value" ...>` or `<name .../>`. */
 static int start_tag(struct xlsx_scan *s, struct xlsx_token *tok)
 {
     const char *b = s->buf;
-    size_t end = s->end;
+    size_t end = xlsx_scan_token_end(s, s->pos);
     size_t i = s->pos + 1;
     if (!IS(b[i], C_START))
         return xlsx_scan_malformed(s, i, "a '<' that does not start a tag");
@@ -118,7 +137,6 @@ static int start_tag(struct xlsx_scan *s, struct xlsx_token *tok)
     size_t nattrs = 0;
     bool empty = false;
     bool scratch_ready = false;
-    buf_clear(&s->scratch);
     for (;;) {
         char c = b[i];
         if (c == '>') {
@@ -173,12 +191,13 @@ static int start_tag(struct xlsx_scan *s, struct xlsx_token *tok)
             /* Decoded values are never longer than the tag, so one reservation of the rest
              * of the buffer keeps every pointer into scratch valid for the whole tag. */
             if (!scratch_ready) {
+                s->scratch.len = 0;
                 if (buf_grow(&s->scratch, 2 * (end - s->pos) + 2) < 0)
                     return xlsx_scan_failf(s, SD_ENOMEM, "cannot be read: out of memory");
                 scratch_ready = true;
             }
             size_t at = s->scratch.len;
-            long next = decode_value(s, v, quote);
+            long next = decode_value(s, v, end, quote);
             if (next <= 0)
                 return (int)next;
             value = s->scratch.data + at;
@@ -230,7 +249,7 @@ static int start_tag(struct xlsx_scan *s, struct xlsx_token *tok)
 static int end_tag(struct xlsx_scan *s, struct xlsx_token *tok)
 {
     const char *b = s->buf;
-    size_t end = s->end;
+    size_t end = xlsx_scan_token_end(s, s->pos);
     size_t i = s->pos + 2;
     if (i >= end)
         return NEED_MORE;
@@ -247,8 +266,11 @@ static int end_tag(struct xlsx_scan *s, struct xlsx_token *tok)
     if (s->depth == 0)
         return xlsx_scan_malformed(s, s->pos, "an end tag outside the root element");
     size_t off = s->name_offs[s->depth - 1];
-    if (s->names.len - off != name_len || memcmp(s->names.data + off, b + name, name_len) != 0)
+    if (s->names_len - off != name_len)
         return xlsx_scan_malformed(s, s->pos, "mismatched tag");
+    for (size_t k = 0; k < name_len; k++)
+        if (s->names[off + k] != b[name + k])
+            return xlsx_scan_malformed(s, s->pos, "mismatched tag");
     tok->kind = XLSX_TOKEN_END;
     tok->name = b + name;
     tok->name_len = name_len;
@@ -256,7 +278,7 @@ static int end_tag(struct xlsx_scan *s, struct xlsx_token *tok)
     tok->attrs = NULL;
     tok->nattrs = 0;
     tok->depth = s->depth;
-    buf_truncate(&s->names, off);
+    s->names_len = off;
     if (--s->depth == 0)
         s->place = P_EPILOG;
     s->pos = i + 1;
@@ -276,7 +298,7 @@ static bool ascii_ieq(const char *a, const char *b, size_t n)
 static int xml_decl(struct xlsx_scan *s)
 {
     const char *b = s->buf;
-    size_t end = s->end;
+    size_t end = xlsx_scan_token_end(s, s->pos);
     const char *close = memmem(b + s->pos, end - s->pos, "?>", 2);
     if (!close)
         return NEED_MORE;
@@ -337,7 +359,7 @@ static int xml_decl(struct xlsx_scan *s)
 static int processing_instruction(struct xlsx_scan *s)
 {
     const char *b = s->buf;
-    size_t end = s->end;
+    size_t end = xlsx_scan_token_end(s, s->pos);
     size_t i = s->pos + 2;
     if (i >= end)
         return NEED_MORE;

@@ -60,7 +60,9 @@ struct xlsx_sheet_reader {
     enum cell_t type;
     uint32_t col;
     uint32_t style;
-    struct buf v;
+    char *v; /* the <v> text: v_len bytes, room for a NUL after them */
+    size_t v_len;
+    size_t v_cap;
     size_t v_max;
     struct xlsx_rich_text is;
 };
@@ -119,7 +121,7 @@ static void start_cell(struct xlsx_sheet_reader *r, const struct xlsx_token *tok
 {
     r->in_cell = true;
     r->has_v = r->has_is = r->v_too_long = false;
-    buf_clear(&r->v);
+    r->v_len = 0;
     const struct xlsx_attr *ref = NULL, *t = NULL, *s = NULL;
     for (size_t i = 0; i < tok->nattrs; i++) {
         const struct xlsx_attr *a = &tok->attrs[i];
@@ -170,8 +172,8 @@ static int add_shared_string(struct xlsx_sheet_reader *r)
     uint32_t idx;
     const char *text;
     size_t len;
-    const char *v = r->v.data;
-    size_t vlen = r->v.len;
+    const char *v = r->v;
+    size_t vlen = r->v_len;
     xlsx_trim_xml_space(&v, &vlen);
     if (vlen == 0)
         return 0; /* <v/>: an empty cell */
@@ -201,10 +203,10 @@ static int finish_cell(struct xlsx_sheet_reader *r)
     }
     if (r->type == T_INLINE && r->has_is)
         return row_builder_add_string(rb, r->col, buf_cstr(&r->is.out), r->is.out.len, e);
-    if (!r->has_v || r->v.len == 0)
+    if (!r->has_v || r->v_len == 0)
         return 0;
-    char *v = r->v.data;
-    size_t vlen = r->v.len;
+    char *v = r->v;
+    size_t vlen = r->v_len;
     double num;
     switch (r->type) {
     case T_S:
@@ -262,7 +264,7 @@ static int on_start(struct xlsx_sheet_reader *r, const struct xlsx_token *tok)
         if (len == 1 && r->in_cell) {
             r->in_v = true;
             r->has_v = true;
-            buf_clear(&r->v);
+            r->v_len = 0;
         }
         return EV_NONE;
     case 'i':
@@ -346,12 +348,24 @@ static int on_end(struct xlsx_sheet_reader *r, const struct xlsx_token *tok)
 static int on_text(struct xlsx_sheet_reader *r, const struct xlsx_token *tok)
 {
     if (r->in_v) {
-        if (r->v.len + tok->text_len > r->v_max) {
+        size_t n = tok->text_len;
+        if (r->v_len + n > r->v_max) {
             r->v_too_long = true;
             return EV_NONE;
         }
-        if (buf_append(&r->v, tok->text, tok->text_len) < 0)
-            return sd_error_nomem(&r->error);
+        if (n >= r->v_cap - r->v_len) { /* v_cap > v_len always: the NUL's room */
+            size_t cap = r->v_cap * 2;
+            while (n >= cap - r->v_len)
+                cap *= 2;
+            char *v = realloc(r->v, cap);
+            if (!v)
+                return sd_error_nomem(&r->error);
+            r->v = v;
+            r->v_cap = cap;
+        }
+        memcpy(r->v + r->v_len, tok->text, n);
+        r->v_len += n;
+        r->v[r->v_len] = '\0';
     } else if (r->in_is) {
         if (!xlsx_rich_text_chars(&r->is, tok->text, tok->text_len))
             return sd_error_nomem(&r->error);
@@ -400,9 +414,16 @@ int xlsx_sheet_open(struct xlsx_sheet_reader **out, struct xlsx_book *book, cons
     r->book = book;
     r->sheet_name = sheet_name;
     r->v_max = (size_t)book->base.limits.max_cell_chars * 8 + 8;
+    r->v_cap = 256;
+    r->v = malloc(r->v_cap);
+    if (!r->v) {
+        free(r);
+        return sd_error_nomem(err);
+    }
     book->base.row_count_hint = 0;
     int rc = xlsx_scan_open_entry(&r->scan, book->zg, idx, err);
     if (rc < 0) {
+        free(r->v);
         free(r);
         return rc;
     }
@@ -448,7 +469,7 @@ void xlsx_sheet_close(struct xlsx_sheet_reader *r)
     if (!r)
         return;
     xlsx_scan_close(r->scan);
-    buf_free(&r->v);
+    free(r->v);
     xlsx_rich_text_free(&r->is);
     free(r);
 }

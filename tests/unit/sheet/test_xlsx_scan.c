@@ -295,7 +295,7 @@ Test(xlsx_scan, a_tag_longer_than_the_token_limit)
     int rc;
     char *got = scan_split(xml.data, xml.len, 16, 16, &o, &rc);
     cr_assert_eq(rc, SD_ELIMIT, "%s", got);
-    cr_assert(strstr(got, "!t.xlsx: sheet.xml has an XML tag longer than the limit of 100 bytes"),
+    cr_assert(strstr(got, "!t.xlsx: sheet.xml has an XML tag or reference longer than the limit of 100 bytes"),
               "%s", got);
     free(got);
     char *b = strstr(xml.data, "<b");
