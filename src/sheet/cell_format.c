@@ -65,8 +65,13 @@ static size_t put_u64(char *out, uint64_t v)
 
 size_t cell_format_ref(uint32_t column, uint32_t row, char out[16])
 {
-    cell_format_column_name(column, out);
-    size_t n = strlen(out);
+    size_t n = 0;
+    if (column < 26) { /* the common case, once per cell of a dump */
+        out[n++] = (char)('A' + column);
+    } else {
+        cell_format_column_name(column, out);
+        n = strlen(out);
+    }
     n += put_u64(out + n, row);
     out[n] = '\0';
     return n;
@@ -227,8 +232,24 @@ int cell_format_escape(struct buf *out, const char *text, size_t len)
     if (len > (SIZE_MAX - 1) / 2 || buf_grow(out, 2 * len) < 0)
         return SD_ENOMEM;
     char *w = out->data + out->len;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
+    /* Eight bytes are copied at once when none needs escaping (no byte below 0x20, none
+     * equal to '\\': the classic "has a byte less than / equal to" bit tricks, which never
+     * miss one), since most text has nothing to escape at all. */
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    while (i < len) {
+        if (len - i >= 8) {
+            uint64_t x;
+            memcpy(&x, text + i, 8);
+            uint64_t bs = x ^ (ones * '\\');
+            if (!((((x - ones * 0x20) & ~x) | ((bs - ones) & ~bs)) & highs)) {
+                memcpy(w, &x, 8);
+                w += 8;
+                i += 8;
+                continue;
+            }
+        }
+        unsigned char c = (unsigned char)text[i++];
         if (c > '\\' || (c != '\\' && c >= ' ')) {
             *w++ = (char)c;
             continue;

@@ -117,8 +117,16 @@ struct xlsx_sst {
 
 int xlsx_sst_load(struct xlsx_sst *sst, struct zip_guard *zg, uint64_t index,
                   const struct sheet_limits *limits, struct sd_error *err);
-/* False when idx is out of range. */
-bool xlsx_sst_get(const struct xlsx_sst *sst, uint64_t idx, const char **text, size_t *len);
+/* False when idx is out of range. Inline: it runs for every shared-string cell. */
+static inline bool xlsx_sst_get(const struct xlsx_sst *sst, uint64_t idx, const char **text,
+                                size_t *len)
+{
+    if (idx >= sst->count)
+        return false;
+    *text = sst->arena.data + sst->offsets[idx];
+    *len = sst->offsets[idx + 1] - sst->offsets[idx] - 1;
+    return true;
+}
 void xlsx_sst_free(struct xlsx_sst *sst);
 
 /* ---- xlsx_styles.c ---- */

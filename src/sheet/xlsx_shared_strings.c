@@ -125,15 +125,6 @@ int xlsx_sst_load(struct xlsx_sst *sst, struct zip_guard *zg, uint64_t index,
     return 0;
 }
 
-bool xlsx_sst_get(const struct xlsx_sst *sst, uint64_t idx, const char **text, size_t *len)
-{
-    if (idx >= sst->count)
-        return false;
-    *text = sst->arena.data + sst->offsets[idx];
-    *len = sst->offsets[idx + 1] - sst->offsets[idx] - 1;
-    return true;
-}
-
 void xlsx_sst_free(struct xlsx_sst *sst)
 {
     buf_free(&sst->arena);

@@ -158,3 +158,50 @@ Test(cell_format, numbers_agree_with_the_rule)
         cr_assert_str_eq(got, want, "value %.17g", v);
     }
 }
+
+/* The escape's eight-bytes-at-a-time path against the rule written byte by byte: every
+ * interesting byte at every position of strings long enough to span several words. */
+Test(cell_format, escape_agrees_with_a_byte_loop)
+{
+    const unsigned char probes[] = {0x00, 0x01, '\t', '\n', '\r', 0x1F, ' ', '[',
+                                    '\\', ']',  0x7F, 0x80, 0xC3, 0xDC, 0xFF};
+    struct buf got = BUF_INIT;
+    char text[40], want[80];
+    for (size_t len = 0; len <= sizeof text; len++) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (size_t p = 0; p < sizeof probes; p++) {
+                for (size_t i = 0; i < len; i++)
+                    text[i] = (char)('a' + i % 26);
+                text[pos] = (char)probes[p];
+                if (len > 20)
+                    text[len - 1] = '\\';
+                size_t w = 0;
+                for (size_t i = 0; i < len; i++) {
+                    char c = text[i];
+                    const char *esc = c == '\\'   ? "\\\\"
+                                      : c == '\t' ? "\\t"
+                                      : c == '\n' ? "\\n"
+                                      : c == '\r' ? "\\r"
+                                                  : NULL;
+                    if (esc) {
+                        want[w++] = esc[0];
+                        want[w++] = esc[1];
+                    } else {
+                        want[w++] = c;
+                    }
+                }
+                buf_clear(&got);
+                cr_assert_eq(cell_format_escape(&got, text, len), 0);
+                cr_assert_eq(got.len, w, "len %zu pos %zu probe %02x", len, pos, probes[p]);
+                cr_assert(memcmp(got.data, want, w) == 0, "len %zu pos %zu probe %02x", len, pos,
+                          probes[p]);
+            }
+        }
+    }
+    char ref[16];
+    cr_assert_eq(cell_format_ref(25, 7, ref), 2);
+    cr_assert_str_eq(ref, "Z7");
+    cr_assert_eq(cell_format_ref(26, 1048576, ref), 9);
+    cr_assert_str_eq(ref, "AA1048576");
+    buf_free(&got);
+}
