@@ -10,6 +10,10 @@
  * A token is scanned in place; when it runs past `end` the scan reports "need more", the
  * unread tail (the partial token, at most max_token bytes, else SD_ELIMIT) is moved to the
  * front, the next chunk is read behind it, and the token is scanned again from its start.
+ * No scan ever looks more than max_token bytes past a token's start (xlsx_scan_token_end),
+ * so whether a token is fine, malformed or too long never depends on where the chunks
+ * happened to end: the same input gives the same tokens and the same sentence either way
+ * (the fuzz target checks this too).
  * Text is the exception: it is handed out in pieces (only a partial entity reference, a
  * trailing CR or "]" is held back), so a long text never needs the carry. The input is
  * never modified: decoded text and attribute values go to a scratch buffer, which is what

@@ -330,9 +330,10 @@ static int xml_decl(struct xlsx_scan *s)
             return xlsx_scan_malformed(s, i, "an XML declaration that is not well-formed");
         const char *v = b + i + 1;
         size_t vlen = (size_t)(q - v);
-        bool ok = vlen > 0;
+        /* [A-Za-z0-9._-]; a version may even be empty (expat's rules) */
+        bool ok = vlen > 0 || k == 0;
         for (size_t j = 0; ok && j < vlen; j++)
-            ok = IS(v[j], C_NAME) && (unsigned char)v[j] < 0x80;
+            ok = IS(v[j], C_NAME) && (unsigned char)v[j] < 0x80 && v[j] != ':';
         if (k == 1 && ok)
             ok = (v[0] | 0x20) >= 'a' && (v[0] | 0x20) <= 'z';
         if (k == 2)

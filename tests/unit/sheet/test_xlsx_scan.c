@@ -236,6 +236,10 @@ Test(xlsx_scan, xml_declaration_and_encoding)
 {
     expect("<?xml version='1.0' encoding='us-ascii'?><a/>", "<a@1></a>");
     expect("<?xml version=\"1.0\"  ?><a/>", "<a@1></a>");
+    expect("<?xml version=\"\"?><a/>", "<a@1></a>"); /* as expat reads it */
+    refused("<?xml version=\"1:0\"?><a/>", SD_EINVALID, "XML declaration that is not well");
+    refused("<?xml version=\"1.0\" encoding=\"-8\"?><a/>", SD_EINVALID,
+            "XML declaration that is not well");
     refused("<?xml encoding=\"UTF-8\"?><a/>", SD_EINVALID, "XML declaration that is not well");
     refused("<?xml version=\"1.0\" standalone=\"maybe\"?><a/>", SD_EINVALID,
             "XML declaration that is not well");
@@ -295,8 +299,10 @@ Test(xlsx_scan, a_tag_longer_than_the_token_limit)
     int rc;
     char *got = scan_split(xml.data, xml.len, 16, 16, &o, &rc);
     cr_assert_eq(rc, SD_ELIMIT, "%s", got);
-    cr_assert(strstr(got, "!t.xlsx: sheet.xml has an XML tag or reference longer than the limit of 100 bytes"),
-              "%s", got);
+    cr_assert(
+        strstr(got,
+               "!t.xlsx: sheet.xml has an XML tag or reference longer than the limit of 100 bytes"),
+        "%s", got);
     free(got);
     char *b = strstr(xml.data, "<b");
     memcpy(b, "<b/>", 4);
