@@ -1,6 +1,7 @@
 /*
- * A suspendable, namespace-aware expat parser over one zip entry: the XML half of the XLSX
- * and ODS readers.
+ * A suspendable, namespace-aware expat parser over one zip entry: how the ODS reader and the
+ * small XLSX parts (workbook, relationships, styles, content types) are read. XLSX worksheets
+ * and shared strings, where speed matters, go through xlsx_scan.h instead.
  *
  * Handlers get LOCAL names (`c`, `row`, `table-cell`), whatever prefix or namespace the file
  * uses, so transitional and strict OOXML, and any odd prefix, read the same. Attributes come
