@@ -58,6 +58,24 @@ int xlsx_writer_sanitize(struct buf *out, const char *text, size_t len, size_t m
     size_t chars = 0;
     size_t i = 0;
     while (i < len) {
+        /* The common case, a run of ASCII without '_' or NUL, needs no decoding or escaping:
+         * copy it in one piece (exports write millions of such cells). */
+        size_t run = i;
+        while (run < len && (unsigned char)text[run] < 0x80 && text[run] != '_' && text[run])
+            run++;
+        if (run > i) {
+            size_t n = run - i;
+            bool cut = chars + n > max_chars;
+            if (cut)
+                n = max_chars - chars;
+            if (buf_append(out, text + i, n) < 0)
+                return SD_ENOMEM;
+            if (cut)
+                return 1;
+            chars += n;
+            i = run;
+            continue;
+        }
         const char *piece = text + i;
         size_t piece_len, piece_chars = 1, advance;
         unsigned long cp;
