@@ -106,37 +106,6 @@ static struct sheet_cell *new_cell(struct row_builder *rb, uint32_t column, stru
     return cell;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..len), or 0 when it is not one. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned long cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 1;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 2;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 3;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len <= n)
-        return 0;
-    for (size_t k = 1; k <= n; k++) {
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[k] & 0x3F);
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n + 1;
-}
-
 /* Copies text into the arena, replacing invalid UTF-8 by U+FFFD, and checks the length limit
  * on the code points written. On success the cell's offset and length are set. */
 static int add_text(struct row_builder *rb, struct sheet_cell *cell, const char *text, size_t len,
@@ -155,7 +124,7 @@ static int add_text(struct row_builder *rb, struct sheet_cell *cell, const char 
             chars++;
             continue;
         }
-        size_t n = utf8_seq(s + i, len - i);
+        size_t n = str_utf8_sequence_length(text + i, len - i);
         if (n) {
             i += n;
             chars++;

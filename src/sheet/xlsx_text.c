@@ -19,16 +19,6 @@
 
 #include "base/str.h"
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* The code unit of an escape at s[0..len) ("_x000D_"), or -1. */
 static long escape_at(const char *s, size_t len)
@@ -37,7 +27,7 @@ static long escape_at(const char *s, size_t len)
         return -1;
     long v = 0;
     for (int i = 2; i < 6; i++) {
-        int h = hex_value(s[i]);
+        int h = str_hex_value(s[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;
