@@ -2,10 +2,10 @@
  * binary-looking files): never a crash, leak or hang, and every failure has a sentence. Small
  * limits make the limit paths reachable with short inputs. */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fuzz_support.h"
 #include "sheet/sheet.h"
 #include "sheet/sheet_backend.h"
 
@@ -14,20 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[] = "/tmp/fuzz_csv_XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
+    if (!fuzz_write_temp_file(path, data, size))
         return 0;
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        unlink(path);
-        return 0;
-    }
-    bool ok = fwrite(data, 1, size, f) == size;
-    if (fclose(f) != 0 || !ok) {
-        unlink(path);
-        return 0;
-    }
     struct sheet_open_options opts = SHEET_OPEN_OPTIONS_INIT;
     opts.limits.max_cell_chars = 64;
     opts.limits.max_columns = 32;

@@ -9,8 +9,7 @@
 #include <unistd.h>
 #include <zip.h>
 
-#include "base/buf.h"
-#include "sheet/cell_format.h"
+#include "fuzz_support.h"
 #include "sheet/sheet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -57,10 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     size_t which = data[0] % 5;
     char path[] = "/tmp/fuzz_xlsx_xml_XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
+    if (!fuzz_make_temp_path(path))
         return 0;
-    close(fd);
     int zerr;
     zip_t *za = zip_open(path, ZIP_TRUNCATE, &zerr);
     if (!za) {
@@ -82,22 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct sheet_open_options opts = SHEET_OPEN_OPTIONS_INIT;
     struct sd_error err = SD_ERROR_INIT;
-    struct sheet_book *book;
-    if (sheet_open(&book, path, &opts, &err) == 0) {
-        struct buf text = BUF_INIT;
-        for (size_t i = 0; i < sheet_count(book); i++) {
-            if (sheet_select_index(book, i, &err) < 0)
-                continue;
-            const struct sheet_row *row;
-            while (sheet_next_row(book, &row, &err) == 1)
-                for (size_t c = 0; c < row->ncells; c++) {
-                    buf_clear(&text);
-                    cell_format_value(&row->cells[c], &text);
-                }
-        }
-        buf_free(&text);
-        sheet_close(book);
-    }
+    struct sheet_book *book = NULL;
+    fuzz_check_open(sheet_open(&book, path, &opts, &err), book, &err);
     unlink(path);
     return 0;
 }
