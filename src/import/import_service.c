@@ -283,7 +283,9 @@ static int run_validate_row(struct import_run *run, struct sd_error *err)
     return bad;
 }
 
-static int run_write_row(struct import_run *run, bool *updated, struct sd_error *err)
+/* Hands the current row to the bulk writer, which may write it (and the rows before it) only
+ * later: a refusal is reported by run_write_failed with the row it belongs to. */
+static int run_write_row(struct import_run *run, struct sd_error *err)
 {
     size_t n = run->tmpl->ncolumns;
     for (size_t i = 0; i < n; i++) {
@@ -319,8 +321,27 @@ static int run_write_row(struct import_run *run, bool *updated, struct sd_error 
     run->dbvalues[n + 1].type = DB_VALUE_TEXT;
     run->dbvalues[n + 1].text = job;
     run->dbvalues[n + 1].len = strlen(job);
-    *updated = false;
-    return db_bulk_write_row(run->bulk, run->dbvalues, updated, err);
+    return db_bulk_write_row(run->bulk, run->dbvalues, run->row->number, err);
+}
+
+/* A write or flush failed with `rc`. A busy database or a lack of memory goes back to the
+ * caller as it is; anything else fails the file, naming the row the database refused (which
+ * may be an earlier row than the current one, since rows are written in batches). Returns 1
+ * (result set) or a negative code. */
+static int run_write_failed(struct import_run *run, int rc, struct sd_error *err)
+{
+    if (rc == SD_ENOMEM || rc == SD_ERETRY)
+        return rc;
+    int64_t row = 0;
+    struct buf m = BUF_INIT;
+    int mrc = db_bulk_refused_row(run->bulk, &row)
+                  ? buf_printf(&m, "Row %lld could not be written: %s", (long long)row,
+                               sd_error_message(err))
+                  : buf_printf(&m, "The rows could not be written: %s", sd_error_message(err));
+    if (mrc == 0)
+        mrc = run_file_failed(run, buf_cstr(&m));
+    buf_free(&m);
+    return mrc < 0 ? sd_error_nomem(err) : 1;
 }
 
 static void run_progress(struct import_run *run, uint64_t done, bool force)
@@ -381,23 +402,8 @@ static int run_rows(struct import_run *run, struct sd_error *err)
         }
         if (!run->writing)
             continue;
-        bool updated;
-        rc = run_write_row(run, &updated, err);
-        if (rc == SD_ENOMEM || rc == SD_ERETRY)
-            return rc;
-        if (rc < 0) {
-            struct buf m = BUF_INIT;
-            int mrc = buf_printf(&m, "Row %u could not be written: %s", row->number,
-                                 sd_error_message(err));
-            if (mrc == 0)
-                mrc = run_file_failed(run, buf_cstr(&m));
-            buf_free(&m);
-            return mrc < 0 ? sd_error_nomem(err) : 1;
-        }
-        if (updated)
-            res->updated++;
-        else
-            res->imported++;
+        if ((rc = run_write_row(run, err)) < 0)
+            return run_write_failed(run, rc, err);
     }
     res->rows_read = last - run->map->row;
     return 0;
@@ -443,10 +449,14 @@ static int run_import(struct import_run *run, struct sd_error *err)
         return rc < 0 ? rc : 0;
     if (opts->cancelled && opts->cancelled(opts->ctx))
         return sd_error_set(err, SD_ECANCELLED, "the import was cancelled; nothing was written");
+    if ((rc = db_bulk_flush(run->bulk, err)) < 0)
+        return (rc = run_write_failed(run, rc, err)) < 0 ? rc : 0;
+    uint64_t inserted = 0, updated = 0;
+    db_bulk_counts(run->bulk, &inserted, &updated);
+    res->imported = inserted;
+    res->updated = updated;
     res->success = res->failed == 0 ||
                    (tmpl->mode == TEMPLATE_MODE_PARTIAL && res->imported + res->updated > 0);
-    if ((rc = db_bulk_flush(run->bulk, err)) < 0)
-        return rc;
     if (run->report) {
         struct error_report *report = run->report;
         run->report = NULL;

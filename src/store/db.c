@@ -250,19 +250,36 @@ int db_bulk_open(struct db_bulk **out, struct db *db, const struct db_bulk_optio
     return db->ops->bulk_open(out, db, opts, err);
 }
 
-int db_bulk_write_row(struct db_bulk *bulk, const struct db_value *values, bool *updated,
+int db_bulk_write_row(struct db_bulk *bulk, const struct db_value *values, int64_t tag,
                       struct sd_error *err)
 {
     assert(bulk && values);
-    if (updated)
-        *updated = false;
-    return bulk->db->ops->bulk_write_row(bulk, values, updated, err);
+    bulk->refused = false;
+    return bulk->db->ops->bulk_write_row(bulk, values, tag, err);
 }
 
 int db_bulk_flush(struct db_bulk *bulk, struct sd_error *err)
 {
     assert(bulk);
+    bulk->refused = false;
     return bulk->db->ops->bulk_flush(bulk, err);
+}
+
+void db_bulk_counts(const struct db_bulk *bulk, uint64_t *inserted, uint64_t *updated)
+{
+    assert(bulk);
+    if (inserted)
+        *inserted = bulk->inserted;
+    if (updated)
+        *updated = bulk->updated;
+}
+
+bool db_bulk_refused_row(const struct db_bulk *bulk, int64_t *tag)
+{
+    assert(bulk);
+    if (bulk->refused && tag)
+        *tag = bulk->refused_tag;
+    return bulk->refused;
 }
 
 void db_bulk_close(struct db_bulk *bulk)

@@ -77,12 +77,21 @@ void db_rollback(struct db *db);
 int64_t db_last_insert_id(struct db *db);
 
 /*
- * Bulk writing: the fast path for loading many rows into one table. One prepared statement
- * (SQLite) or one COPY/batched statement (PostgreSQL) is reused for every row; the caller
- * runs it inside a transaction it opened with db_begin.
+ * Bulk writing: the fast path for loading many rows into one table. The writer collects rows
+ * and writes them in batches (one multi-row statement per batch on SQLite, COPY or batched
+ * statements on PostgreSQL); the caller runs it inside a transaction it opened with db_begin
+ * and calls db_bulk_flush before db_commit. Rows not flushed when the writer is closed are
+ * dropped.
  *
- * With `key_columns`, a row whose key already exists updates that row instead (an upsert)
- * and db_bulk_write_row reports it through *updated.
+ * With `key_columns`, a row whose key already exists updates that row instead (an upsert);
+ * when one key comes twice the later row wins. How many rows were new and how many were
+ * updates is known once they are written: db_bulk_counts after db_bulk_flush.
+ *
+ * Because a row may be written after db_bulk_write_row returned, a database error can surface
+ * on a later db_bulk_write_row or on db_bulk_flush. Each row carries the caller's `tag` (the
+ * import passes its spreadsheet row number), and db_bulk_refused_row says which row the
+ * database refused. The rows before it are written; it and the rows buffered after it are
+ * not; the writer stays usable.
  */
 enum db_value_type { DB_VALUE_NULL = 0, DB_VALUE_INT64, DB_VALUE_DOUBLE, DB_VALUE_BOOL, DB_VALUE_TEXT };
 
@@ -110,12 +119,18 @@ struct db_bulk;
 
 int db_bulk_open(struct db_bulk **out, struct db *db, const struct db_bulk_options *opts,
                  struct sd_error *err);
-/* values has opts->ncolumns entries; *updated (may be NULL) is set true when an existing row
- * was updated instead of inserted. */
-int db_bulk_write_row(struct db_bulk *bulk, const struct db_value *values, bool *updated,
+/* values has opts->ncolumns entries; text is copied, so it need only live for the call.
+ * Returns 0, or an error met while writing this row or rows buffered before it. */
+int db_bulk_write_row(struct db_bulk *bulk, const struct db_value *values, int64_t tag,
                       struct sd_error *err);
-/* Flushes what is buffered (a no-op on SQLite). Call before db_commit. */
+/* Writes every buffered row. Call before db_commit. */
 int db_bulk_flush(struct db_bulk *bulk, struct sd_error *err);
+/* Rows written so far as new rows and as updates of existing ones (either may be NULL). */
+void db_bulk_counts(const struct db_bulk *bulk, uint64_t *inserted, uint64_t *updated);
+/* After db_bulk_write_row or db_bulk_flush failed: true, with *tag set to the tag of the row
+ * the database refused, when the failure belongs to one row (false for a busy database or a
+ * lack of memory). */
+bool db_bulk_refused_row(const struct db_bulk *bulk, int64_t *tag);
 void db_bulk_close(struct db_bulk *bulk);
 
 #endif

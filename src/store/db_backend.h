@@ -75,7 +75,9 @@ struct db_ops {
 
     int (*bulk_open)(struct db_bulk **out, struct db *db, const struct db_bulk_options *opts,
                      struct sd_error *err);
-    int (*bulk_write_row)(struct db_bulk *bulk, const struct db_value *values, bool *updated,
+    /* Updates the counts and the refusal in struct db_bulk (the wrappers clear the refusal
+     * before each call). */
+    int (*bulk_write_row)(struct db_bulk *bulk, const struct db_value *values, int64_t tag,
                           struct sd_error *err);
     int (*bulk_flush)(struct db_bulk *bulk, struct sd_error *err);
     void (*bulk_close)(struct db_bulk *bulk);
@@ -97,6 +99,9 @@ struct db_stmt {
 
 struct db_bulk {
     struct db *db;
+    uint64_t inserted, updated; /* rows written so far, kept by the backend */
+    bool refused;               /* the last failed write_row/flush names a row: */
+    int64_t refused_tag;        /* ...its tag */
 };
 
 /* Backend open functions, called by db_open after it has picked the backend from the URL.

@@ -41,7 +41,7 @@ int db_sqlite_append_ident(struct buf *b, const char *name);
 
 int db_sqlite_bulk_open(struct db_bulk **out, struct db *db, const struct db_bulk_options *opts,
                         struct sd_error *err);
-int db_sqlite_bulk_write_row(struct db_bulk *bulk, const struct db_value *values, bool *updated,
+int db_sqlite_bulk_write_row(struct db_bulk *bulk, const struct db_value *values, int64_t tag,
                              struct sd_error *err);
 int db_sqlite_bulk_flush(struct db_bulk *bulk, struct sd_error *err);
 void db_sqlite_bulk_close(struct db_bulk *bulk);

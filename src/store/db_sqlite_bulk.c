@@ -4,25 +4,50 @@
  * Bulk writing on SQLite, and the schema questions the store asks (which columns a table
  * has).
  *
- * A bulk writer is one prepared INSERT reused for every row: inside the caller's transaction
- * that is as fast as SQLite goes (no parsing per row, no fsync per row). Text values are
- * bound SQLITE_STATIC (no copy) because db_bulk_write_row steps the statement before it
- * returns, while the caller's strings are still alive. After the step the statement still
- * holds those pointers, but it never reads them again: every parameter is bound afresh
- * before the next step, and closing the writer finalizes the statement without stepping
- * it. Clearing the bindings after each row would cost a pass over every parameter per row
- * for nothing.
+ * Rows are written in batches: db_bulk_write_row copies the row into the writer (the caller's
+ * text is only borrowed for the call) and, once BULK_BATCH_ROWS rows are waiting, one
+ * multi-row statement writes them all:
  *
- * With key columns the writer upserts in two steps:
+ *     INSERT INTO t (a, b) VALUES (?, ?), (?, ?), ... [ON CONFLICT (key...) DO NOTHING]
  *
- *     INSERT INTO t (...) VALUES (...) ON CONFLICT (key...) DO NOTHING
- *     -- changed nothing? then the key exists:
- *     UPDATE t SET <other columns> = ... WHERE <key columns> = ...
+ * prepared once for the full batch size and reused; the last, shorter batch (db_bulk_flush)
+ * gets a statement of its own size. Inside the caller's transaction one statement per 64 rows
+ * costs far less than one per row: the per-statement work (binding, stepping, opening the
+ * b-tree cursors, the statement journal) is paid once per batch.
  *
- * rather than one "ON CONFLICT DO UPDATE", because the caller must be told whether the row
- * was new or an update (the import result counts both), and the two-step form says so
- * without a second query. Both statements use the same $N numbering (the column's position),
- * so one row of values binds to either.
+ * The text of a waiting row lives in one arena (`text`) that grows as rows arrive, so it may
+ * move: a waiting TEXT value keeps its offset into the arena in `i` and gets its pointer only
+ * when the batch is bound, after which the arena stands still until the batch is done. Values
+ * are bound SQLITE_STATIC (no copy); the statement keeps those pointers after it ran but never
+ * reads them again, because every parameter is bound afresh before the next step and closing
+ * the writer finalizes without stepping.
+ *
+ * With key columns a row whose key exists must update that row and be counted as an update.
+ * The batch INSERT skips such rows (DO NOTHING), and the number of rows it changed tells what
+ * happened without asking which rows those were:
+ *
+ *   all inserted  nothing more to do;
+ *   none inserted every key existed: each row runs the one-row
+ *                     UPDATE t SET <other columns> = ... WHERE <key columns> = ...
+ *                 in order, and must find its row;
+ *   some          each row runs the UPDATE in order. A row the INSERT just wrote is set to the
+ *                 values it already has; a skipped row gets its values; and when one key
+ *                 appears twice in the batch the later row's UPDATE runs last, so the later
+ *                 row wins, as it would row by row. The counts are the INSERT's changes
+ *                 (inserted) and the rest (updated).
+ *
+ * Asking first (SELECT the batch's keys) or INSERT ... RETURNING the keys would need the
+ * returned keys matched back to the batch's rows in C, with SQLite's type affinity in
+ * between (RETURNING's row order is not defined either). The counts need no matching, and
+ * the common cases (a fresh import, re-importing the same file) are the first two lines
+ * above: one statement per batch, or one batch statement that changes nothing plus one UPDATE
+ * per row. Only a batch that mixes new and existing keys pays an UPDATE for its new rows.
+ *
+ * A statement that fails undoes its own changes (SQLite's default ABORT), so when a batch
+ * fails the writer replays it row by row with one-row statements, to write the rows before
+ * the bad one and to say which row the database refused (the caller's `tag` for it, see
+ * db_bulk_refused_row). The bad row and the rest of its batch are not written; the writer
+ * stays usable for new rows.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -32,15 +57,27 @@
 #include "base/str.h"
 #include "store/db_sqlite.h"
 
+/* Rows per multi-row statement (fewer when the columns would pass SQLite's parameter
+ * limit). On the 100k-row customers import 32, 64 and 128 measured the same within the
+ * noise; all are far from one row per statement. */
+#define BULK_BATCH_ROWS 64
+
 struct sqlite_bulk {
     struct db_bulk base; /* first */
-    sqlite3_stmt *insert;
+    sqlite3_stmt *insert_batch; /* batch_rows rows; NULL when batch_rows is 1 */
+    sqlite3_stmt *insert;       /* one row */
     sqlite3_stmt *update; /* NULL without key columns, or when every column is a key */
-    /* For value i, the statement's parameter index of "$<i+1>" (0: not used), looked up once
-     * here instead of once per row. */
-    int *insert_params;
+    /* For value i, the UPDATE's parameter index of "$<i+1>" (0: not used), looked up once
+     * here instead of once per row. The INSERTs number their parameters row by row. */
     int *update_params;
+    struct buf sql_head; /* "INSERT INTO t (a, b) VALUES " */
+    struct buf sql_tail; /* " ON CONFLICT (...) DO NOTHING" or "" */
     size_t ncolumns;
+    size_t batch_rows;
+    size_t npending;
+    struct db_value *pending; /* batch_rows * ncolumns, see the DESIGN note for TEXT */
+    int64_t *tags;            /* the caller's tag of each waiting row */
+    struct buf text;
     bool upsert;
 };
 
@@ -57,8 +94,11 @@ static bool is_key(const struct db_bulk_options *opts, const char *column)
     return false;
 }
 
-static int build_insert(struct buf *sql, const struct db_bulk_options *opts)
+/* The parts of the INSERT around its VALUES rows, kept so a statement for any number of rows
+ * can be built later (the last batch). */
+static int build_insert_parts(struct sqlite_bulk *b, const struct db_bulk_options *opts)
 {
+    struct buf *sql = &b->sql_head;
     int rc = buf_puts(sql, "INSERT INTO ");
     rc = rc ? rc : db_sqlite_append_ident(sql, opts->table);
     rc = rc ? rc : buf_puts(sql, " (");
@@ -66,11 +106,11 @@ static int build_insert(struct buf *sql, const struct db_bulk_options *opts)
         rc = i ? buf_puts(sql, ", ") : 0;
         rc = rc ? rc : db_sqlite_append_ident(sql, opts->columns[i]);
     }
-    rc = rc ? rc : buf_puts(sql, ") VALUES (");
-    for (size_t i = 0; !rc && i < opts->ncolumns; i++)
-        rc = buf_printf(sql, "%s$%zu", i ? ", " : "", i + 1);
-    rc = rc ? rc : buf_puts(sql, ")");
+    rc = rc ? rc : buf_puts(sql, ") VALUES ");
+    /* An empty tail must still be a valid C string. */
+    rc = rc ? rc : buf_puts(&b->sql_tail, "");
     if (!rc && opts->nkey_columns) {
+        sql = &b->sql_tail;
         rc = buf_puts(sql, " ON CONFLICT (");
         for (size_t k = 0; !rc && k < opts->nkey_columns; k++) {
             rc = k ? buf_puts(sql, ", ") : 0;
@@ -113,28 +153,66 @@ static int build_update(struct buf *sql, const struct db_bulk_options *opts)
     return rc;
 }
 
-/* Prepares a statement that lives as long as the writer, and maps each value's "$N" to the
- * statement's parameter index (*params, malloc'd, owned by the writer). */
-static int prepare(sqlite3_stmt **out, int **params, sqlite3 *conn, const char *sql,
-                   size_t ncolumns, struct sd_error *err)
+/* Prepares an INSERT of `nrows` rows, its parameters numbered row by row. `flags` is
+ * SQLITE_PREPARE_PERSISTENT for the statements that live as long as the writer. The caller
+ * finalizes *out. */
+static int prepare_insert(sqlite3_stmt **out, struct sqlite_bulk *b, size_t nrows,
+                          unsigned flags, struct sd_error *err)
 {
-    int rc = sqlite3_prepare_v3(conn, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+    struct buf sql = BUF_INIT;
+    int rc = buf_append(&sql, b->sql_head.data, b->sql_head.len);
+    for (size_t r = 0; !rc && r < nrows; r++) {
+        rc = buf_puts(&sql, r ? ", (" : "(");
+        for (size_t i = 0; !rc && i < b->ncolumns; i++)
+            rc = buf_puts(&sql, i ? ", ?" : "?");
+        rc = rc ? rc : buf_putc(&sql, ')');
+    }
+    rc = rc ? rc : buf_puts(&sql, buf_cstr(&b->sql_tail));
+    if (rc) {
+        buf_free(&sql);
+        return sd_error_nomem(err);
+    }
+    sqlite3 *conn = bulk_conn(b);
+    rc = sqlite3_prepare_v3(conn, sql.data, (int)sql.len, flags, out, NULL);
+    buf_free(&sql);
     if (rc != SQLITE_OK)
         return db_sqlite_error(sqlite3_extended_errcode(conn), sqlite3_errmsg(conn), err);
-    *params = calloc(ncolumns, sizeof **params);
-    if (!*params)
+    return 0;
+}
+
+/* Prepares the UPDATE and maps each value's "$N" to its parameter index (b->update_params,
+ * owned by the writer). */
+static int prepare_update(struct sqlite_bulk *b, const char *sql, struct sd_error *err)
+{
+    sqlite3 *conn = bulk_conn(b);
+    int rc = sqlite3_prepare_v3(conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &b->update, NULL);
+    if (rc != SQLITE_OK)
+        return db_sqlite_error(sqlite3_extended_errcode(conn), sqlite3_errmsg(conn), err);
+    b->update_params = calloc(b->ncolumns, sizeof *b->update_params);
+    if (!b->update_params)
         return sd_error_nomem(err);
-    for (size_t i = 0; i < ncolumns; i++) {
+    for (size_t i = 0; i < b->ncolumns; i++) {
         char name[24];
         snprintf(name, sizeof name, "$%zu", i + 1);
-        (*params)[i] = sqlite3_bind_parameter_index(*out, name);
+        b->update_params[i] = sqlite3_bind_parameter_index(b->update, name);
     }
     return 0;
 }
 
-/* Prepares the INSERT (and the UPDATE for upserts) once. Every key column must be one of the
- * columns written, or the UPDATE could not find its row. The caller owns *out and closes it
- * with db_bulk_close. */
+/* The batch size: BULK_BATCH_ROWS rows unless that many rows' values would pass the
+ * connection's limit on parameters in one statement. */
+static size_t batch_rows_for(sqlite3 *conn, size_t ncolumns)
+{
+    int limit = sqlite3_limit(conn, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+    size_t most = limit > 0 ? (size_t)limit / ncolumns : 1;
+    if (most > BULK_BATCH_ROWS)
+        most = BULK_BATCH_ROWS;
+    return most ? most : 1;
+}
+
+/* Prepares the INSERTs (and the UPDATE for upserts) once and allocates the batch. Every key
+ * column must be one of the columns written, or the UPDATE could not find its row. The caller
+ * owns *out and closes it with db_bulk_close. */
 int db_sqlite_bulk_open(struct db_bulk **out, struct db *db, const struct db_bulk_options *opts,
                         struct sd_error *err)
 {
@@ -154,27 +232,27 @@ int db_sqlite_bulk_open(struct db_bulk **out, struct db *db, const struct db_bul
     b->base.db = db;
     b->ncolumns = opts->ncolumns;
     b->upsert = opts->nkey_columns > 0;
+    b->batch_rows = batch_rows_for(bulk_conn(b), b->ncolumns);
     struct buf sql = BUF_INIT;
-    int rc = build_insert(&sql, opts);
-    if (rc) {
+    int rc;
+    b->pending = calloc(b->batch_rows * b->ncolumns, sizeof *b->pending);
+    b->tags = calloc(b->batch_rows, sizeof *b->tags);
+    if (!b->pending || !b->tags || build_insert_parts(b, opts)) {
         rc = sd_error_nomem(err);
         goto fail;
     }
-    rc = prepare(&b->insert, &b->insert_params, bulk_conn(b), buf_cstr(&sql), b->ncolumns, err);
-    if (rc)
+    if ((rc = prepare_insert(&b->insert, b, 1, SQLITE_PREPARE_PERSISTENT, err)))
+        goto fail;
+    if (b->batch_rows > 1 &&
+        (rc = prepare_insert(&b->insert_batch, b, b->batch_rows, SQLITE_PREPARE_PERSISTENT, err)))
         goto fail;
     if (b->upsert) {
-        buf_clear(&sql);
         if (build_update(&sql, opts)) {
             rc = sd_error_nomem(err);
             goto fail;
         }
-        if (sql.len) {
-            rc = prepare(&b->update, &b->update_params, bulk_conn(b), buf_cstr(&sql), b->ncolumns,
-                         err);
-            if (rc)
-                goto fail;
-        }
+        if (sql.len && (rc = prepare_update(b, buf_cstr(&sql), err)))
+            goto fail;
     }
     buf_free(&sql);
     *out = &b->base;
@@ -187,11 +265,13 @@ fail:
     return rc;
 }
 
-static int bind_values(sqlite3_stmt *stmt, const int *params, const struct db_value *values,
-                       size_t n)
+/* Binds one row. `params` maps value i to its parameter index (0: not in the statement);
+ * without it value i is parameter first + i. */
+static int bind_row(sqlite3_stmt *stmt, int first, const int *params,
+                    const struct db_value *values, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        int idx = params[i];
+        int idx = params ? params[i] : first + (int)i;
         if (idx == 0)
             continue;
         int rc;
@@ -221,13 +301,18 @@ static int bind_values(sqlite3_stmt *stmt, const int *params, const struct db_va
     return SQLITE_OK;
 }
 
-/* Binds, steps and resets one statement; *changed receives how many rows it changed. */
+/* Binds `nrows` rows, steps and resets one statement; *changed receives how many rows it
+ * changed. */
 static int run(struct sqlite_bulk *b, sqlite3_stmt *stmt, const int *params,
-               const struct db_value *values, int64_t *changed, struct sd_error *err)
+               const struct db_value *rows, size_t nrows, int64_t *changed, struct sd_error *err)
 {
     sqlite3 *conn = bulk_conn(b);
     int code = 0;
-    int rc = bind_values(stmt, params, values, b->ncolumns);
+    int rc = SQLITE_OK;
+    for (size_t r = 0; rc == SQLITE_OK && r < nrows; r++)
+        rc = bind_row(stmt, (int)(r * b->ncolumns) + 1, params, rows + r * b->ncolumns,
+                      b->ncolumns);
+    *changed = 0;
     if (rc == SQLITE_OK) {
         sqlite3_int64 before = sqlite3_total_changes64(conn);
         rc = sqlite3_step(stmt);
@@ -240,43 +325,145 @@ static int run(struct sqlite_bulk *b, sqlite3_stmt *stmt, const int *params,
     return code;
 }
 
-int db_sqlite_bulk_write_row(struct db_bulk *bulk, const struct db_value *values, bool *updated,
-                             struct sd_error *err)
+/* One row the slow way: INSERT, and for an existing key the UPDATE. Used to replay a batch
+ * that failed. */
+static int write_one(struct sqlite_bulk *b, const struct db_value *values, struct sd_error *err)
 {
-    struct sqlite_bulk *b = (struct sqlite_bulk *)bulk;
     int64_t changed = 0;
-    int rc = run(b, b->insert, b->insert_params, values, &changed, err);
-    if (rc || !b->upsert || changed > 0)
+    int rc = run(b, b->insert, NULL, values, 1, &changed, err);
+    if (rc)
         return rc;
-    /* ON CONFLICT DO NOTHING skipped the row: its key exists. */
+    if (!b->upsert || changed > 0) {
+        b->base.inserted++;
+        return 0;
+    }
     if (b->update) {
-        rc = run(b, b->update, b->update_params, values, &changed, err);
-        if (rc)
+        if ((rc = run(b, b->update, b->update_params, values, 1, &changed, err)))
             return rc;
         if (changed == 0)
             return sd_error_set(err, SD_ERROR,
                                 "a row's key already existed but no row with that key could be "
                                 "updated");
     }
-    if (updated)
-        *updated = true;
+    b->base.updated++;
     return 0;
+}
+
+/* After a batch INSERT with key columns changed `inserted` of `n` rows: runs the UPDATE for
+ * the rows as the DESIGN note explains. */
+static int update_batch(struct sqlite_bulk *b, size_t n, int64_t inserted, struct sd_error *err)
+{
+    if (b->update) {
+        for (size_t r = 0; r < n; r++) {
+            int64_t changed = 0;
+            int rc = run(b, b->update, b->update_params, b->pending + r * b->ncolumns, 1,
+                         &changed, err);
+            if (rc) {
+                b->base.refused = true;
+                b->base.refused_tag = b->tags[r];
+                return rc;
+            }
+            if (inserted == 0 && changed == 0) {
+                b->base.refused = true;
+                b->base.refused_tag = b->tags[r];
+                return sd_error_set(err, SD_ERROR,
+                                    "a row's key already existed but no row with that key "
+                                    "could be updated");
+            }
+        }
+    }
+    b->base.inserted += (uint64_t)inserted;
+    b->base.updated += n - (uint64_t)inserted;
+    return 0;
+}
+
+/* A batch statement failed (and undid itself): writes its rows one at a time up to the one
+ * the database refuses, and reports that one. A busy database or a lack of memory is passed
+ * on as it is: replaying would only meet it again. */
+static int replay_batch(struct sqlite_bulk *b, size_t n, int code, struct sd_error *err)
+{
+    if (code == SD_ERETRY || code == SD_ENOMEM)
+        return code;
+    for (size_t r = 0; r < n; r++) {
+        int rc = write_one(b, b->pending + r * b->ncolumns, err);
+        if (rc) {
+            b->base.refused = true;
+            b->base.refused_tag = b->tags[r];
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Writes the waiting rows (a full batch, or the last short one) and empties the batch
+ * whatever happens. */
+static int flush_batch(struct sqlite_bulk *b, struct sd_error *err)
+{
+    size_t n = b->npending;
+    if (n == 0)
+        return 0;
+    /* The arena stands still from here on: the text pointers are final. */
+    for (size_t v = 0; v < n * b->ncolumns; v++)
+        if (b->pending[v].type == DB_VALUE_TEXT && b->pending[v].len)
+            b->pending[v].text = b->text.data + b->pending[v].i;
+    sqlite3_stmt *stmt = n == 1 ? b->insert : n == b->batch_rows ? b->insert_batch : NULL;
+    int64_t changed = 0;
+    int rc = stmt ? 0 : prepare_insert(&stmt, b, n, 0, err);
+    if (rc == 0)
+        rc = run(b, stmt, NULL, b->pending, n, &changed, err);
+    if (stmt != b->insert && stmt != b->insert_batch)
+        sqlite3_finalize(stmt);
+    if (rc)
+        rc = replay_batch(b, n, rc, err);
+    else if (!b->upsert || changed == (int64_t)n)
+        b->base.inserted += n;
+    else
+        rc = update_batch(b, n, changed, err);
+    b->npending = 0;
+    buf_clear(&b->text);
+    return rc;
+}
+
+/* Copies the row into the batch (text into the arena) and writes the batch once it is full. */
+int db_sqlite_bulk_write_row(struct db_bulk *bulk, const struct db_value *values, int64_t tag,
+                             struct sd_error *err)
+{
+    struct sqlite_bulk *b = (struct sqlite_bulk *)bulk;
+    struct db_value *row = b->pending + b->npending * b->ncolumns;
+    size_t mark = b->text.len;
+    for (size_t i = 0; i < b->ncolumns; i++) {
+        row[i] = values[i];
+        if (values[i].type != DB_VALUE_TEXT)
+            continue;
+        row[i].text = NULL;
+        row[i].i = (int64_t)b->text.len;
+        row[i].len = values[i].text ? values[i].len : 0;
+        if (row[i].len && buf_append(&b->text, values[i].text, row[i].len)) {
+            buf_truncate(&b->text, mark);
+            return sd_error_nomem(err);
+        }
+    }
+    b->tags[b->npending++] = tag;
+    return b->npending == b->batch_rows ? flush_batch(b, err) : 0;
 }
 
 int db_sqlite_bulk_flush(struct db_bulk *bulk, struct sd_error *err)
 {
-    (void)bulk;
-    (void)err;
-    return 0;
+    return flush_batch((struct sqlite_bulk *)bulk, err);
 }
 
 void db_sqlite_bulk_close(struct db_bulk *bulk)
 {
     struct sqlite_bulk *b = (struct sqlite_bulk *)bulk;
+    sqlite3_finalize(b->insert_batch);
     sqlite3_finalize(b->insert);
     sqlite3_finalize(b->update);
-    free(b->insert_params);
     free(b->update_params);
+    free(b->pending);
+    free(b->tags);
+    buf_free(&b->text);
+    buf_free(&b->sql_head);
+    buf_free(&b->sql_tail);
     free(b);
 }
 

@@ -1,9 +1,12 @@
-/* db_bulk on SQLite: plain inserts at volume, and upserts that say which rows were updates. */
+/* db_bulk on SQLite: plain inserts at volume and in order, upserts that count new rows and
+ * updates (also when a batch mixes them or repeats a key), and refusals that name the row,
+ * whether they surface on a full batch or on the last short one. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "store/db.h"
 #include "test_support.h"
 
@@ -55,7 +58,7 @@ static struct db_bulk *open_bulk(bool upsert)
 }
 
 static int write_person(struct db_bulk *bulk, const char *email, const char *name, int64_t age,
-                        bool *updated, struct sd_error *err)
+                        struct sd_error *err)
 {
     struct db_value v[5] = {
         {.type = DB_VALUE_TEXT, .text = email, .len = strlen(email)},
@@ -66,7 +69,8 @@ static int write_person(struct db_bulk *bulk, const char *email, const char *nam
         {.type = DB_VALUE_DOUBLE, .d = age / 4.0},
         {.type = DB_VALUE_BOOL, .i = age % 2},
     };
-    return db_bulk_write_row(bulk, v, updated, err);
+    /* The tag is the age, so a refusal can be checked against the row it names. */
+    return db_bulk_write_row(bulk, v, age, err);
 }
 
 static int64_t query_int(const char *sql)
@@ -80,21 +84,38 @@ static int64_t query_int(const char *sql)
     return v;
 }
 
-Test(bulk, inserts_ten_thousand_rows)
+static void assert_counts(struct db_bulk *bulk, uint64_t inserted, uint64_t updated)
+{
+    uint64_t i = 99999, u = 99999;
+    db_bulk_counts(bulk, &i, &u);
+    cr_assert_eq(i, inserted, "inserted %llu, expected %llu", (unsigned long long)i,
+                 (unsigned long long)inserted);
+    cr_assert_eq(u, updated, "updated %llu, expected %llu", (unsigned long long)u,
+                 (unsigned long long)updated);
+}
+
+/* Writes people p<from>..p<to-1> named "<prefix> <i>" with age i. */
+static void write_range(struct db_bulk *bulk, int from, int to, const char *prefix)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    for (int i = from; i < to; i++) {
+        /* One buffer for every row: the writer must copy the text it keeps. */
+        char email[32], name[32];
+        snprintf(email, sizeof email, "p%d@example.com", i);
+        snprintf(name, sizeof name, "%s %d", prefix, i);
+        cr_assert_eq(write_person(bulk, email, name, i, &err), 0, "row %d: %s", i,
+                     sd_error_message(&err));
+    }
+}
+
+Test(bulk, inserts_ten_thousand_rows_in_order)
 {
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(db_begin(db, &err), 0);
     struct db_bulk *bulk = open_bulk(false);
-    for (int i = 0; i < 10000; i++) {
-        char email[32], name[32];
-        snprintf(email, sizeof email, "p%d@example.com", i);
-        snprintf(name, sizeof name, "Person %d", i);
-        bool updated = true;
-        cr_assert_eq(write_person(bulk, email, name, i, &updated, &err), 0, "row %d: %s", i,
-                     sd_error_message(&err));
-        cr_assert(!updated);
-    }
-    cr_assert_eq(db_bulk_flush(bulk, &err), 0);
+    write_range(bulk, 0, 10000, "Person"); /* full batches and a short last one */
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
+    assert_counts(bulk, 10000, 0);
     db_bulk_close(bulk);
     cr_assert_eq(db_commit(db, &err), 0, "%s", sd_error_message(&err));
 
@@ -104,39 +125,147 @@ Test(bulk, inserts_ten_thousand_rows)
     cr_assert_eq(query_int("SELECT age FROM people WHERE email = 'p1234@example.com' "
                            "AND name = 'Person 1234' AND score = 308.5"),
                  1234);
+    /* In order: the n-th row written got the n-th id. */
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people WHERE id != age + 1"), 0);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people WHERE name != 'Person ' || age "
+                           "OR email != 'p' || age || '@example.com'"),
+                 0);
 }
 
-Test(bulk, a_duplicate_without_key_columns_is_eexists)
+Test(bulk, every_row_count_up_to_two_batches_is_written)
+{
+    /* 0..130 rows covers an empty flush, a tail of one, full batches and tails after them. */
+    struct sd_error err = SD_ERROR_INIT;
+    for (int n = 0; n <= 130; n++) {
+        cr_assert_eq(db_exec(db, "DELETE FROM people", &err), 0);
+        struct db_bulk *bulk = open_bulk(n % 2 == 1);
+        write_range(bulk, 0, n, "P");
+        cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%d rows: %s", n, sd_error_message(&err));
+        assert_counts(bulk, (uint64_t)n, 0);
+        db_bulk_close(bulk);
+        cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), n);
+        if (n)
+            cr_assert_eq(query_int("SELECT MAX(age) FROM people"), n - 1);
+    }
+}
+
+Test(bulk, empty_text_stays_empty_and_null_stays_null)
 {
     struct sd_error err = SD_ERROR_INIT;
     struct db_bulk *bulk = open_bulk(false);
-    cr_assert_eq(write_person(bulk, "a@example.com", "A", 1, NULL, &err), 0);
-    cr_assert_eq(write_person(bulk, "a@example.com", "A again", 2, NULL, &err), SD_EEXISTS);
-    /* The writer is still usable after the refusal. */
-    cr_assert_eq(write_person(bulk, "b@example.com", "B", 3, NULL, &err), 0, "%s",
-                 sd_error_message(&err));
+    cr_assert_eq(write_person(bulk, "e@example.com", "", 1, &err), 0);
+    cr_assert_eq(write_person(bulk, "n@example.com", NULL, 2, &err), 0);
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
     db_bulk_close(bulk);
-    cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), 2);
+    cr_assert_eq(query_int("SELECT age FROM people WHERE name = ''"), 1);
+    cr_assert_eq(query_int("SELECT age FROM people WHERE name IS NULL"), 2);
 }
 
-Test(bulk, upsert_reports_which_rows_were_updates)
+Test(bulk, a_duplicate_without_key_columns_is_eexists_and_names_the_row)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    struct db_bulk *bulk = open_bulk(false);
+    cr_assert_eq(write_person(bulk, "a@example.com", "A", 1, &err), 0);
+    cr_assert_eq(write_person(bulk, "b@example.com", "B", 2, &err), 0);
+    cr_assert_eq(write_person(bulk, "a@example.com", "A again", 3, &err), 0);
+    cr_assert_eq(write_person(bulk, "c@example.com", "C", 4, &err), 0);
+    cr_assert_eq(db_bulk_flush(bulk, &err), SD_EEXISTS);
+    cr_assert(strstr(err.message, "email"), "%s", err.message);
+    int64_t tag = 0;
+    cr_assert(db_bulk_refused_row(bulk, &tag));
+    cr_assert_eq(tag, 3);
+    /* The rows before the refused one are written, it and the rest of its batch are not. */
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), 2);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people WHERE age IN (1, 2)"), 2);
+    assert_counts(bulk, 2, 0);
+    /* The writer is still usable after the refusal, and a later success clears it. */
+    cr_assert_eq(write_person(bulk, "d@example.com", "D", 5, &err), 0);
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
+    cr_assert(!db_bulk_refused_row(bulk, &tag));
+    assert_counts(bulk, 3, 0);
+    db_bulk_close(bulk);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), 3);
+}
+
+Test(bulk, a_refusal_in_a_full_batch_surfaces_on_a_later_write_and_names_its_row)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(db_begin(db, &err), 0);
+    struct db_bulk *bulk = open_bulk(false);
+    int rc = 0, at = -1;
+    for (int i = 0; i < 1000 && rc == 0; i++) {
+        char email[32];
+        /* Row 700 repeats row 5's email. */
+        snprintf(email, sizeof email, "p%d@example.com", i == 700 ? 5 : i);
+        rc = write_person(bulk, email, "X", i, &err);
+        at = i;
+    }
+    cr_assert_eq(rc, SD_EEXISTS, "%s", sd_error_message(&err));
+    /* Seen when the batch holding row 700 was full, not before row 700 was handed over. */
+    cr_assert_geq(at, 700);
+    cr_assert_lt(at, 700 + 64);
+    int64_t tag = -1;
+    cr_assert(db_bulk_refused_row(bulk, &tag));
+    cr_assert_eq(tag, 700);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), 700);
+    cr_assert_eq(query_int("SELECT MAX(age) FROM people"), 699);
+    db_bulk_close(bulk);
+    db_rollback(db);
+}
+
+Test(bulk, a_not_null_refusal_names_the_row_on_an_upsert)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(db_exec(db, "CREATE TABLE strict_people (email TEXT UNIQUE, name TEXT NOT NULL)",
+                         &err),
+                 0);
+    static const char *const cols[] = {"email", "name"};
+    struct db_bulk_options opts = DB_BULK_OPTIONS_INIT;
+    opts.table = "strict_people";
+    opts.columns = cols;
+    opts.ncolumns = 2;
+    opts.key_columns = key;
+    opts.nkey_columns = 1;
+    struct db_bulk *bulk = NULL;
+    cr_assert_eq(db_bulk_open(&bulk, db, &opts, &err), 0, "%s", sd_error_message(&err));
+    /* Rows 0..149 new, 150..179 update s0..s29, row 170 has no name: in the third batch
+     * (rows 128..191), which holds both new keys and updates. */
+    int rc = 0, i;
+    for (i = 0; i < 180 && rc == 0; i++) {
+        char email[32];
+        snprintf(email, sizeof email, "s%d@example.com", i % 150);
+        struct db_value v[2] = {
+            {.type = DB_VALUE_TEXT, .text = email, .len = strlen(email)},
+            {.type = i == 170 ? DB_VALUE_NULL : DB_VALUE_TEXT, .text = "N", .len = 1},
+        };
+        rc = db_bulk_write_row(bulk, v, 1000 + i, &err);
+    }
+    if (rc == 0)
+        rc = db_bulk_flush(bulk, &err);
+    cr_assert_eq(rc, SD_EINVALID, "%s", sd_error_message(&err));
+    cr_assert(strstr(err.message, "name"), "%s", err.message);
+    int64_t tag = 0;
+    cr_assert(db_bulk_refused_row(bulk, &tag));
+    cr_assert_eq(tag, 1170);
+    /* Rows 0..169 went in: 150 new keys, then 20 updates of s0..s19. */
+    assert_counts(bulk, 150, 20);
+    db_bulk_close(bulk);
+}
+
+Test(bulk, upsert_counts_new_rows_and_updates_and_the_later_row_wins)
 {
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(db_begin(db, &err), 0);
     struct db_bulk *bulk = open_bulk(true);
-    bool updated = true;
-    cr_assert_eq(write_person(bulk, "a@example.com", "Ann", 30, &updated, &err), 0, "%s",
+    cr_assert_eq(write_person(bulk, "a@example.com", "Ann", 30, &err), 0, "%s",
                  sd_error_message(&err));
-    cr_assert(!updated);
-    cr_assert_eq(write_person(bulk, "b@example.com", "Bob", 40, &updated, &err), 0);
-    cr_assert(!updated);
-    cr_assert_eq(write_person(bulk, "a@example.com", "Anna", 31, &updated, &err), 0, "%s",
+    cr_assert_eq(write_person(bulk, "b@example.com", "Bob", 40, &err), 0);
+    cr_assert_eq(write_person(bulk, "a@example.com", "Anna", 31, &err), 0, "%s",
                  sd_error_message(&err));
-    cr_assert(updated);
-    cr_assert_eq(write_person(bulk, "c@example.com", NULL, 50, &updated, &err), 0);
-    cr_assert(!updated);
-    cr_assert_eq(write_person(bulk, "c@example.com", "Cy", 51, &updated, &err), 0);
-    cr_assert(updated);
+    cr_assert_eq(write_person(bulk, "c@example.com", NULL, 50, &err), 0);
+    cr_assert_eq(write_person(bulk, "c@example.com", "Cy", 51, &err), 0);
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
+    assert_counts(bulk, 3, 2);
     db_bulk_close(bulk);
     cr_assert_eq(db_commit(db, &err), 0);
 
@@ -152,6 +281,64 @@ Test(bulk, upsert_reports_which_rows_were_updates)
     cr_assert_eq(query_int("SELECT id FROM people WHERE email = 'a@example.com'"), 1);
 }
 
+Test(bulk, upsert_of_existing_new_and_mixed_batches)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    struct db_bulk *bulk = open_bulk(true);
+    write_range(bulk, 0, 1000, "Old");
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
+    assert_counts(bulk, 1000, 0);
+    db_bulk_close(bulk);
+
+    /* Every key again: all updates. */
+    bulk = open_bulk(true);
+    write_range(bulk, 0, 1000, "New");
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
+    assert_counts(bulk, 0, 1000);
+    db_bulk_close(bulk);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), 1000);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people WHERE name != 'New ' || age"), 0);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people WHERE id != age + 1"), 0);
+
+    /* Keys 500..1499: each batch mixes (or, past 1000, holds only) new keys. */
+    bulk = open_bulk(true);
+    write_range(bulk, 500, 1500, "Mix");
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
+    assert_counts(bulk, 500, 500);
+    db_bulk_close(bulk);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), 1500);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people WHERE name = 'New ' || age"), 500);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people WHERE name = 'Mix ' || age"), 1000);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people WHERE id != age + 1"), 0);
+}
+
+Test(bulk, a_key_repeated_inside_one_batch_is_inserted_then_updated_by_the_later_row)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    struct db_bulk *bulk = open_bulk(true);
+    write_range(bulk, 0, 10, "Old"); /* p0..p9 exist before the batch below */
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0);
+    /* One batch of 64: new keys, an existing key twice, a new key three times. */
+    for (int i = 0; i < 64; i++) {
+        char email[32], name[32];
+        int k = i == 20 || i == 40 ? 3 : i == 30 || i == 50 || i == 60 ? 100 : 1000 + i;
+        snprintf(email, sizeof email, "p%d@example.com", k);
+        snprintf(name, sizeof name, "Row %d", i);
+        cr_assert_eq(write_person(bulk, email, name, i, &err), 0, "%s", sd_error_message(&err));
+    }
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
+    /* 10 + 59 new keys plus p100; p3 updated twice, p100 twice after its insert. */
+    assert_counts(bulk, 10 + 59 + 1, 4);
+    db_bulk_close(bulk);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), 10 + 59 + 1);
+    cr_assert_eq(query_int("SELECT age FROM people WHERE email = 'p3@example.com' "
+                           "AND name = 'Row 40'"),
+                 40);
+    cr_assert_eq(query_int("SELECT age FROM people WHERE email = 'p100@example.com' "
+                           "AND name = 'Row 60'"),
+                 60);
+}
+
 Test(bulk, upsert_where_every_column_is_key)
 {
     struct sd_error err = SD_ERROR_INIT;
@@ -164,11 +351,13 @@ Test(bulk, upsert_where_every_column_is_key)
     struct db_bulk *bulk = NULL;
     cr_assert_eq(db_bulk_open(&bulk, db, &opts, &err), 0, "%s", sd_error_message(&err));
     struct db_value v = {.type = DB_VALUE_TEXT, .text = "k@example.com", .len = 13};
-    bool updated = true;
-    cr_assert_eq(db_bulk_write_row(bulk, &v, &updated, &err), 0);
-    cr_assert(!updated);
-    cr_assert_eq(db_bulk_write_row(bulk, &v, &updated, &err), 0);
-    cr_assert(updated);
+    cr_assert_eq(db_bulk_write_row(bulk, &v, 1, &err), 0);
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0);
+    assert_counts(bulk, 1, 0);
+    cr_assert_eq(db_bulk_write_row(bulk, &v, 2, &err), 0);
+    cr_assert_eq(db_bulk_write_row(bulk, &v, 3, &err), 0);
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0);
+    assert_counts(bulk, 1, 2);
     db_bulk_close(bulk);
     cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), 1);
 }
@@ -202,6 +391,43 @@ Test(bulk, a_missing_table_is_reported_on_open)
     cr_assert_null(bulk);
 }
 
+Test(bulk, a_wide_table_gets_smaller_batches_within_the_parameter_limit)
+{
+    /* 700 columns: 64 rows would need 44,800 parameters, past SQLite's 32,766. */
+    struct sd_error err = SD_ERROR_INIT;
+    enum { NCOLS = 700, NROWS = 130 };
+    struct buf sql = BUF_INIT;
+    cr_assert_eq(buf_puts(&sql, "CREATE TABLE wide (c0 INTEGER"), 0);
+    for (int c = 1; c < NCOLS; c++)
+        cr_assert_eq(buf_printf(&sql, ", c%d INTEGER", c), 0);
+    cr_assert_eq(buf_puts(&sql, ")"), 0);
+    cr_assert_eq(db_exec(db, buf_cstr(&sql), &err), 0, "%s", sd_error_message(&err));
+    buf_free(&sql);
+    char names[NCOLS][8];
+    const char *cols[NCOLS];
+    struct db_value v[NCOLS];
+    for (int c = 0; c < NCOLS; c++) {
+        snprintf(names[c], sizeof names[c], "c%d", c);
+        cols[c] = names[c];
+    }
+    struct db_bulk_options opts = DB_BULK_OPTIONS_INIT;
+    opts.table = "wide";
+    opts.columns = cols;
+    opts.ncolumns = NCOLS;
+    struct db_bulk *bulk = NULL;
+    cr_assert_eq(db_bulk_open(&bulk, db, &opts, &err), 0, "%s", sd_error_message(&err));
+    for (int r = 0; r < NROWS; r++) {
+        for (int c = 0; c < NCOLS; c++)
+            v[c] = (struct db_value){.type = DB_VALUE_INT64, .i = r * NCOLS + c};
+        cr_assert_eq(db_bulk_write_row(bulk, v, r, &err), 0, "%s", sd_error_message(&err));
+    }
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
+    assert_counts(bulk, NROWS, 0);
+    db_bulk_close(bulk);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM wide"), NROWS);
+    cr_assert_eq(query_int("SELECT c699 FROM wide WHERE c0 = 129 * 700"), 129 * 700 + 699);
+}
+
 Test(bulk, rows_written_then_rolled_back_are_gone)
 {
     struct sd_error err = SD_ERROR_INIT;
@@ -210,9 +436,18 @@ Test(bulk, rows_written_then_rolled_back_are_gone)
     for (int i = 0; i < 100; i++) {
         char email[32];
         snprintf(email, sizeof email, "r%d@example.com", i);
-        cr_assert_eq(write_person(bulk, email, "R", i, NULL, &err), 0);
+        cr_assert_eq(write_person(bulk, email, "R", i, &err), 0);
     }
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0);
     db_bulk_close(bulk);
     db_rollback(db);
     cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), 0);
+}
+
+Test(bulk, rows_not_flushed_are_dropped_on_close)
+{
+    struct db_bulk *bulk = open_bulk(false);
+    write_range(bulk, 0, 70, "D"); /* one full batch written, six rows waiting */
+    db_bulk_close(bulk);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), 64);
 }
