@@ -63,10 +63,10 @@
 #define BULK_BATCH_ROWS 64
 
 struct sqlite_bulk {
-    struct db_bulk base; /* first */
+    struct db_bulk base;        /* first */
     sqlite3_stmt *insert_batch; /* batch_rows rows; NULL when batch_rows is 1 */
     sqlite3_stmt *insert;       /* one row */
-    sqlite3_stmt *update; /* NULL without key columns, or when every column is a key */
+    sqlite3_stmt *update;       /* NULL without key columns, or when every column is a key */
     /* For value i, the UPDATE's parameter index of "$<i+1>" (0: not used), looked up once
      * here instead of once per row. The INSERTs number their parameters row by row. */
     int *update_params;
@@ -156,8 +156,8 @@ static int build_update(struct buf *sql, const struct db_bulk_options *opts)
 /* Prepares an INSERT of `nrows` rows, its parameters numbered row by row. `flags` is
  * SQLITE_PREPARE_PERSISTENT for the statements that live as long as the writer. The caller
  * finalizes *out. */
-static int prepare_insert(sqlite3_stmt **out, struct sqlite_bulk *b, size_t nrows,
-                          unsigned flags, struct sd_error *err)
+static int prepare_insert(sqlite3_stmt **out, struct sqlite_bulk *b, size_t nrows, unsigned flags,
+                          struct sd_error *err)
 {
     struct buf sql = BUF_INIT;
     int rc = buf_append(&sql, b->sql_head.data, b->sql_head.len);
@@ -267,8 +267,8 @@ fail:
 
 /* Binds one row. `params` maps value i to its parameter index (0: not in the statement);
  * without it value i is parameter first + i. */
-static int bind_row(sqlite3_stmt *stmt, int first, const int *params,
-                    const struct db_value *values, size_t n)
+static int bind_row(sqlite3_stmt *stmt, int first, const int *params, const struct db_value *values,
+                    size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int idx = params ? params[i] : first + (int)i;
@@ -310,8 +310,8 @@ static int run(struct sqlite_bulk *b, sqlite3_stmt *stmt, const int *params,
     int code = 0;
     int rc = SQLITE_OK;
     for (size_t r = 0; rc == SQLITE_OK && r < nrows; r++)
-        rc = bind_row(stmt, (int)(r * b->ncolumns) + 1, params, rows + r * b->ncolumns,
-                      b->ncolumns);
+        rc =
+            bind_row(stmt, (int)(r * b->ncolumns) + 1, params, rows + r * b->ncolumns, b->ncolumns);
     *changed = 0;
     if (rc == SQLITE_OK) {
         sqlite3_int64 before = sqlite3_total_changes64(conn);
@@ -356,8 +356,8 @@ static int update_batch(struct sqlite_bulk *b, size_t n, int64_t inserted, struc
     if (b->update) {
         for (size_t r = 0; r < n; r++) {
             int64_t changed = 0;
-            int rc = run(b, b->update, b->update_params, b->pending + r * b->ncolumns, 1,
-                         &changed, err);
+            int rc =
+                run(b, b->update, b->update_params, b->pending + r * b->ncolumns, 1, &changed, err);
             if (rc) {
                 b->base.refused = true;
                 b->base.refused_tag = b->tags[r];

@@ -216,9 +216,8 @@ Test(bulk, a_refusal_in_a_full_batch_surfaces_on_a_later_write_and_names_its_row
 Test(bulk, a_not_null_refusal_names_the_row_on_an_upsert)
 {
     struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(db_exec(db, "CREATE TABLE strict_people (email TEXT UNIQUE, name TEXT NOT NULL)",
-                         &err),
-                 0);
+    cr_assert_eq(
+        db_exec(db, "CREATE TABLE strict_people (email TEXT UNIQUE, name TEXT NOT NULL)", &err), 0);
     static const char *const cols[] = {"email", "name"};
     struct db_bulk_options opts = DB_BULK_OPTIONS_INIT;
     opts.table = "strict_people";
