@@ -377,10 +377,10 @@ int db_sqlite_open(struct db **out, const char *path, int busy_timeout_ms, struc
     sqlite3_busy_timeout(s->conn, busy_timeout_ms);
     /* journal_mode answers with a row; a database that cannot do WAL (":memory:") answers
      * "memory" and keeps working, which is fine. */
-    /* Bulk imports write whole tables: 16 KiB pages (which only a new database takes) cut the
-     * number of page writes to a quarter, and reading through a memory map spares the
-     * checkpoint a pread per page. Both must precede journal_mode for a new file. */
-    code = sqlite_exec(&s->base, "PRAGMA page_size=16384; PRAGMA mmap_size=268435456", err);
+    /* Bulk imports write whole tables: 16 KiB pages (which only a new database takes, so this
+     * must precede journal_mode) cut the number of page writes to a quarter. No memory map:
+     * it would make an export's resident memory grow with the table it reads. */
+    code = sqlite_exec(&s->base, "PRAGMA page_size=16384", err);
     if (!code)
         code = sqlite_exec(&s->base, "PRAGMA journal_mode=WAL", err);
     if (!code)
