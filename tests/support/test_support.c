@@ -1,5 +1,6 @@
 #include "test_support.h"
 
+#include <criterion/criterion.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
@@ -61,6 +62,34 @@ char *test_path(const char *dir, const char *name)
     if (out)
         snprintf(out, len, "%s/%s", dir, name);
     return out;
+}
+
+/* The directory of the running test; see test_suite_tmpdir_setup in the header. */
+static char *suite_tmpdir;
+
+void test_suite_tmpdir_setup(void)
+{
+    suite_tmpdir = test_make_tmpdir();
+    cr_assert_not_null(suite_tmpdir);
+}
+
+void test_suite_tmpdir_teardown(void)
+{
+    test_rmtree(suite_tmpdir);
+    free(suite_tmpdir);
+    suite_tmpdir = NULL;
+}
+
+const char *test_suite_tmpdir(void)
+{
+    return suite_tmpdir;
+}
+
+char *test_suite_path(const char *name)
+{
+    char *p = test_path(suite_tmpdir, name);
+    cr_assert_not_null(p);
+    return p;
 }
 
 char *test_read_file(const char *path, size_t *len)

@@ -21,6 +21,17 @@ void test_rmtree(const char *path);
 /* Joins two path parts into a malloc'd string. */
 char *test_path(const char *dir, const char *name);
 
+/* A fresh temporary directory for every test of a suite, so suites need not each keep their
+ * own: pass test_suite_tmpdir_setup and test_suite_tmpdir_teardown as Criterion's .init and
+ * .fini (or call them from a suite's own). Criterion runs each test in its own process, so the
+ * one directory these keep belongs to the running test alone. test_suite_tmpdir is its path
+ * (owned here, valid until the teardown); test_suite_path joins a name to it into a malloc'd
+ * string the caller frees, and fails the test when that cannot be allocated. */
+void test_suite_tmpdir_setup(void);
+void test_suite_tmpdir_teardown(void);
+const char *test_suite_tmpdir(void);
+char *test_suite_path(const char *name);
+
 /* Reads a whole file into a malloc'd NUL-terminated buffer; NULL on failure. */
 char *test_read_file(const char *path, size_t *len);
 /* Writes bytes to a file; false on failure. */

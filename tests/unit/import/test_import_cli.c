@@ -13,7 +13,6 @@
 #include "store/store.h"
 #include "test_support.h"
 
-static char *tmpdir;
 static struct cli_config config;
 
 const char *__lsan_default_suppressions(void);
@@ -29,24 +28,26 @@ const char *__asan_default_options(void)
 
 static char *file(const char *name, const char *content)
 {
-    char *path = test_path(tmpdir, name);
+    char *path = test_suite_path(name);
     cr_assert(test_write_file(path, content, strlen(content)));
     return path;
 }
 
 static void setup(void)
 {
-    tmpdir = test_make_tmpdir();
-    cr_assert_not_null(tmpdir);
-    config = (struct cli_config){.data_dir = tmpdir, .listen = "127.0.0.1:0", .workers = 0,
-                                 .max_upload_mb = 1, .log_level = "off"};
+    test_suite_tmpdir_setup();
+    config = (struct cli_config){.data_dir = test_suite_tmpdir(),
+                                 .listen = "127.0.0.1:0",
+                                 .workers = 0,
+                                 .max_upload_mb = 1,
+                                 .log_level = "off"};
     static const char *json =
         "{\"name\": \"People\", \"table\": \"people\", \"mode\": \"all_or_nothing\","
         " \"columns\": [{\"key\": \"email\", \"header\": \"Email\", \"type\": \"email\","
         " \"required\": true}, {\"key\": \"qty\", \"header\": \"Qty\","
         " \"type\": \"integer\"}]}";
     struct store_config sc = STORE_CONFIG_INIT;
-    sc.data_dir = tmpdir;
+    sc.data_dir = test_suite_tmpdir();
     struct store *store;
     struct db *db;
     struct import_template *tmpl;
@@ -65,8 +66,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    test_rmtree(tmpdir);
-    free(tmpdir);
+    test_suite_tmpdir_teardown();
 }
 
 TestSuite(import_cli, .init = setup, .fini = teardown);
@@ -147,10 +147,10 @@ Test(import_cli, export_and_blank)
     char *csv = file("ok.csv", "Email,Qty\na@example.com,1\n");
     char *a1[] = {"import", "people", csv};
     cr_assert_eq(import(a1, 3), 0);
-    char *out = test_path(tmpdir, "out.xlsx");
+    char *out = test_suite_path("out.xlsx");
     char *a2[] = {"export", "people", out};
     cr_assert_eq(cmd_export(3, a2, &config), 0);
-    char *blank = test_path(tmpdir, "blank.xlsx");
+    char *blank = test_suite_path("blank.xlsx");
     char *a3[] = {"blank", "people", blank};
     cr_assert_eq(cmd_template_blank(3, a3, &config), 0);
     fflush(stdout);

@@ -12,16 +12,14 @@
 #include "store/template_store.h"
 #include "test_support.h"
 
-static char *tmpdir;
 static struct store *store;
 static struct db *db;
 
 static void setup(void)
 {
-    tmpdir = test_make_tmpdir();
-    cr_assert_not_null(tmpdir);
+    test_suite_tmpdir_setup();
     struct store_config config = STORE_CONFIG_INIT;
-    config.data_dir = tmpdir;
+    config.data_dir = test_suite_tmpdir();
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(store_open(&store, &config, &err), 0, "%s", sd_error_message(&err));
     cr_assert_eq(store_migrate(store, NULL, &err), 0, "%s", sd_error_message(&err));
@@ -32,8 +30,7 @@ static void teardown(void)
 {
     store_release(store, db);
     store_close(store);
-    test_rmtree(tmpdir);
-    free(tmpdir);
+    test_suite_tmpdir_teardown();
 }
 
 TestSuite(catalog, .init = setup, .fini = teardown);

@@ -10,14 +10,12 @@
 #include "cli/cli.h"
 #include "test_support.h"
 
-static char *tmpdir;
 static struct cli_config config;
 
 static void setup(void)
 {
-    tmpdir = test_make_tmpdir();
-    cr_assert_not_null(tmpdir);
-    config = (struct cli_config){.data_dir = tmpdir,
+    test_suite_tmpdir_setup();
+    config = (struct cli_config){.data_dir = test_suite_tmpdir(),
                                  .listen = "127.0.0.1:0",
                                  .workers = 0,
                                  .max_upload_mb = 1,
@@ -28,8 +26,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    test_rmtree(tmpdir);
-    free(tmpdir);
+    test_suite_tmpdir_teardown();
 }
 
 TestSuite(template_cli, .init = setup, .fini = teardown);
@@ -50,7 +47,7 @@ static int run(int argc, ...)
 
 static char *write_template(const char *name, const char *json)
 {
-    char *path = test_path(tmpdir, name);
+    char *path = test_suite_path(name);
     cr_assert(test_write_file(path, json, strlen(json)));
     return path;
 }

@@ -11,7 +11,6 @@
 #include "test_support.h"
 #include "xlsx_fixture.h"
 
-static char *dir;
 static char *book;
 static struct cli_config config;
 
@@ -23,21 +22,19 @@ static const char *body =
 
 static void setup(void)
 {
-    dir = test_make_tmpdir();
-    cr_assert_not_null(dir);
-    book = test_path(dir, "orders.xlsx");
+    test_suite_tmpdir_setup();
+    book = test_suite_path("orders.xlsx");
     cr_assert(xlsx_fixture_minimal(book, body, NULL,
                                    "<styleSheet xmlns=\"" XLSX_NS "\"><cellXfs><xf numFmtId=\"0\"/>"
                                    "<xf numFmtId=\"22\"/></cellXfs></styleSheet>"));
-    config = (struct cli_config){.data_dir = dir, .log_level = "off"};
+    config = (struct cli_config){.data_dir = test_suite_tmpdir(), .log_level = "off"};
     cr_redirect_stdout();
     cr_redirect_stderr();
 }
 
 static void teardown(void)
 {
-    test_rmtree(dir);
-    free(dir);
+    test_suite_tmpdir_teardown();
     free(book);
 }
 
@@ -82,7 +79,7 @@ Test(cmd_read, sheet_argument)
 
 Test(cmd_read, unreadable_file)
 {
-    char *text = test_path(dir, "plain.xlsx");
+    char *text = test_suite_path("plain.xlsx");
     cr_assert(test_write_file(text, "a,b\n", 4));
     cr_assert_eq(run(2, "read", text), CLI_EXIT_FAILED);
     cr_assert_stdout_eq_str("");

@@ -9,26 +9,11 @@
 #include "sheet_dump.h"
 #include "test_support.h"
 
-static char *tmpdir;
-
-static void setup(void)
-{
-    tmpdir = test_make_tmpdir();
-    cr_assert_not_null(tmpdir);
-}
-
-static void teardown(void)
-{
-    test_rmtree(tmpdir);
-    free(tmpdir);
-}
-
-TestSuite(csv, .init = setup, .fini = teardown);
+TestSuite(csv, .init = test_suite_tmpdir_setup, .fini = test_suite_tmpdir_teardown);
 
 static char *write_csv(const char *name, const void *data, size_t len)
 {
-    char *path = test_path(tmpdir, name);
-    cr_assert_not_null(path);
+    char *path = test_suite_path(name);
     cr_assert(test_write_file(path, data, len));
     return path;
 }

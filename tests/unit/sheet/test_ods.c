@@ -13,21 +13,7 @@
 #include "sheet/sheet.h"
 #include "test_support.h"
 
-static char *tmpdir;
-
-static void setup(void)
-{
-    tmpdir = test_make_tmpdir();
-    cr_assert_not_null(tmpdir);
-}
-
-static void teardown(void)
-{
-    test_rmtree(tmpdir);
-    free(tmpdir);
-}
-
-TestSuite(ods, .init = setup, .fini = teardown);
+TestSuite(ods, .init = test_suite_tmpdir_setup, .fini = test_suite_tmpdir_teardown);
 
 #define DOC_HEAD                                                                                   \
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"                                                   \
@@ -46,7 +32,7 @@ TestSuite(ods, .init = setup, .fini = teardown);
 /* Writes an ODS package: mimetype (stored, first), content.xml, and a manifest when given. */
 static char *make_ods(const char *name, const char *content, const char *manifest)
 {
-    char *path = test_path(tmpdir, name);
+    char *path = test_suite_path(name);
     int zerr = 0;
     zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
     cr_assert_not_null(z);

@@ -10,28 +10,7 @@
 #include "test_support.h"
 #include "xls_fixture.h"
 
-static char *tmpdir;
-
-static void setup(void)
-{
-    tmpdir = test_make_tmpdir();
-    cr_assert_not_null(tmpdir);
-}
-
-static void teardown(void)
-{
-    test_rmtree(tmpdir);
-    free(tmpdir);
-}
-
-TestSuite(xls, .init = setup, .fini = teardown);
-
-static char *fixture_path(const char *name)
-{
-    char *p = test_path(tmpdir, name);
-    cr_assert_not_null(p);
-    return p;
-}
+TestSuite(xls, .init = test_suite_tmpdir_setup, .fini = test_suite_tmpdir_teardown);
 
 static void write_fixture(struct xls_fixture *fx, const char *path, const char *stream)
 {
@@ -97,7 +76,7 @@ Test(xls, every_cell_record_biff8)
     xls_fixture_formula(&fx, s, 4, 3, 0, 'e', 0x0F, NULL);
     xls_fixture_formula(&fx, s, 4, 4, 0, 'E', 0, NULL);
     xls_fixture_label(&fx, s, 5, 0, "inline ∑ label");
-    char *path = fixture_path("all.xls");
+    char *path = test_suite_path("all.xls");
     write_fixture(&fx, path, "Workbook");
     xls_fixture_free(&fx);
     expect_cells(path, NULL,
@@ -126,7 +105,7 @@ Test(xls, dates_and_times_by_format)
     uint32_t rks[2] = {rk_int(42064), rk_int(42064)};
     xls_fixture_mulrk(&fx, s, 1, 0, xfs, rks, 2);      /* each MULRK entry has its XF */
     xls_fixture_formula(&fx, s, 2, 0, 2, 'n', 42064, NULL);
-    char *path = fixture_path("dates.xls");
+    char *path = test_suite_path("dates.xls");
     write_fixture(&fx, path, "Workbook");
     xls_fixture_free(&fx);
     expect_cells(path, NULL,
@@ -145,7 +124,7 @@ Test(xls, date_system_1904)
     size_t s = xls_fixture_sheet(&fx, "D", 0, 0);
     xls_fixture_number(&fx, s, 0, 0, 1, 0);
     xls_fixture_number(&fx, s, 0, 1, 1, 40602);
-    char *path = fixture_path("d1904.xls");
+    char *path = test_suite_path("d1904.xls");
     write_fixture(&fx, path, "Workbook");
     xls_fixture_free(&fx);
     expect_cells(path, NULL, "A1\td\t1904-01-01\nB1\td\t2015-03-01\n");
@@ -168,7 +147,7 @@ Test(xls, sheet_list_visibility_and_kinds)
     xls_fixture_label(&fx, hidden, 0, 0, "in hidden");
     xls_fixture_label(&fx, veryhidden, 0, 0, "in very hidden");
     xls_fixture_label(&fx, visible, 4, 2, "in visible");
-    char *path = fixture_path("sheets.xls");
+    char *path = test_suite_path("sheets.xls");
     write_fixture(&fx, path, "Workbook");
     xls_fixture_free(&fx);
 
@@ -204,7 +183,7 @@ Test(xls, rows_out_of_order_are_sorted)
     xls_fixture_number(&fx, s, 1, 0, 0, 21);
     xls_fixture_number(&fx, s, 0, 0, 0, 12);
     xls_fixture_formula(&fx, s, 0, 2, 0, 's', 0, "text");
-    char *path = fixture_path("order.xls");
+    char *path = test_suite_path("order.xls");
     write_fixture(&fx, path, "Workbook");
     xls_fixture_free(&fx);
     expect_cells(path, NULL,
@@ -221,7 +200,7 @@ Test(xls, columns_out_of_order_in_streamed_rows)
     xls_fixture_number(&fx, s, 0, 1, 0, 2);
     xls_fixture_boolerr(&fx, s, 3, 1, 1, false);
     xls_fixture_number(&fx, s, 3, 0, 0, 1);
-    char *path = fixture_path("cols.xls");
+    char *path = test_suite_path("cols.xls");
     write_fixture(&fx, path, "Workbook");
     xls_fixture_free(&fx);
     expect_cells(path, NULL, "B1\tn\t2\nD1\tn\t4\nA4\tn\t1\nB4\tb\tTRUE\n");
@@ -251,7 +230,7 @@ Test(xls, embedded_chart_substream_is_skipped)
     xls_fixture_number(&fx, s, 0, 5, 0, 99); /* inside the chart: not a cell */
     xls_fixture_record(&fx.sheets[s].records, 0x000A, NULL, 0);
     xls_fixture_number(&fx, s, 1, 0, 0, 2);
-    char *path = fixture_path("chart.xls");
+    char *path = test_suite_path("chart.xls");
     write_fixture(&fx, path, "Workbook");
     xls_fixture_free(&fx);
     expect_cells(path, NULL, "A1\tn\t1\nA2\tn\t2\n");
@@ -271,7 +250,7 @@ Test(xls, biff5_book_stream_with_codepage)
     xls_fixture_label_bytes(&fx, s, 0, 0, "\xCF\xF0\xE8\xE2\xE5\xF2");
     xls_fixture_number(&fx, s, 0, 1, 1, 42064);
     xls_fixture_formula(&fx, s, 1, 0, 0, 's', 0, "\xE4\xE0");
-    char *path = fixture_path("biff5.xls");
+    char *path = test_suite_path("biff5.xls");
     write_fixture(&fx, path, "Book");
     xls_fixture_free(&fx);
     expect_cells(path, "Лист1", "A1\ts\tПривет\nB1\td\t2015-03-01\nA2\ts\tда\n");
@@ -284,7 +263,7 @@ Test(xls, workbook_stream_name_is_case_insensitive)
     xls_fixture_init(&fx, true);
     size_t s = xls_fixture_sheet(&fx, "S", 0, 0);
     xls_fixture_label(&fx, s, 0, 0, "found");
-    char *path = fixture_path("upper.xls");
+    char *path = test_suite_path("upper.xls");
     write_fixture(&fx, path, "WORKBOOK");
     xls_fixture_free(&fx);
     expect_cells(path, NULL, "A1\ts\tfound\n");
@@ -320,7 +299,7 @@ Test(xls, string_record_continued)
     xls_put_u16(&body, 0x00E9);
     xls_fixture_record(r, 0x003C, body.data, body.len);
     buf_free(&body);
-    char *path = fixture_path("string.xls");
+    char *path = test_suite_path("string.xls");
     write_fixture(&fx, path, "Workbook");
     xls_fixture_free(&fx);
     expect_cells(path, NULL, "A1\ts\tabc€é\n");
@@ -333,7 +312,7 @@ Test(xls, cell_text_limit)
     xls_fixture_init(&fx, true);
     size_t s = xls_fixture_sheet(&fx, "S", 0, 0);
     xls_fixture_label(&fx, s, 2, 1, "exactly ten");
-    char *path = fixture_path("limit.xls");
+    char *path = test_suite_path("limit.xls");
     write_fixture(&fx, path, "Workbook");
     xls_fixture_free(&fx);
     struct sheet_open_options opts = SHEET_OPEN_OPTIONS_INIT;

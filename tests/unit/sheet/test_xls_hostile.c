@@ -9,32 +9,11 @@
 #include "test_support.h"
 #include "xls_fixture.h"
 
-static char *tmpdir;
-
-static void setup(void)
-{
-    tmpdir = test_make_tmpdir();
-    cr_assert_not_null(tmpdir);
-}
-
-static void teardown(void)
-{
-    test_rmtree(tmpdir);
-    free(tmpdir);
-}
-
-TestSuite(xls_hostile, .init = setup, .fini = teardown);
-
-static char *path_in_tmp(const char *name)
-{
-    char *p = test_path(tmpdir, name);
-    cr_assert_not_null(p);
-    return p;
-}
+TestSuite(xls_hostile, .init = test_suite_tmpdir_setup, .fini = test_suite_tmpdir_teardown);
 
 static char *write_fixture(struct xls_fixture *fx, const char *name)
 {
-    char *path = path_in_tmp(name);
+    char *path = test_suite_path(name);
     cr_assert(xls_fixture_write(fx, path, "Workbook"));
     xls_fixture_free(fx);
     return path;
@@ -42,7 +21,7 @@ static char *write_fixture(struct xls_fixture *fx, const char *name)
 
 static char *write_stream(const struct buf *stream, const char *name)
 {
-    char *path = path_in_tmp(name);
+    char *path = test_suite_path(name);
     cr_assert(xls_fixture_write_raw(path, "Workbook", stream->data, stream->len));
     return path;
 }
@@ -220,7 +199,7 @@ Test(xls_hostile, old_biff_versions_refused)
 
 Test(xls_hostile, no_workbook_stream)
 {
-    char *path = path_in_tmp("word.doc");
+    char *path = test_suite_path("word.doc");
     cr_assert(xls_fixture_write_raw(path, "WordDocument", "hello", 5));
     expect_error(path, SD_EINVALID, "without an Excel workbook");
     free(path);
@@ -228,7 +207,7 @@ Test(xls_hostile, no_workbook_stream)
 
 Test(xls_hostile, workbook_stream_of_junk)
 {
-    char *path = path_in_tmp("junk.xls");
+    char *path = test_suite_path("junk.xls");
     cr_assert(xls_fixture_write_raw(path, "Workbook", "\x01\x02\x02\x00\x05\x06", 6));
     expect_error(path, SD_EINVALID, "does not start with a BOF record");
     free(path);
@@ -236,7 +215,7 @@ Test(xls_hostile, workbook_stream_of_junk)
 
 Test(xls_hostile, broken_ole2_container)
 {
-    char *path = path_in_tmp("broken.xls");
+    char *path = test_suite_path("broken.xls");
     unsigned char data[1024];
     static const unsigned char magic[8] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
     memset(data, 0xAB, sizeof data);
@@ -295,7 +274,7 @@ Test(xls_hostile, every_truncation_of_a_stream)
     struct buf stream = BUF_INIT;
     xls_fixture_stream(&fx, &stream);
     xls_fixture_free(&fx);
-    char *path = path_in_tmp("prefix.xls");
+    char *path = test_suite_path("prefix.xls");
     int ok = 0;
     for (size_t len = 1; len <= stream.len; len++) {
         cr_assert(xls_fixture_write_raw(path, "Workbook", stream.data, len));

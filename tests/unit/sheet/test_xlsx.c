@@ -12,26 +12,12 @@
 #include "sheet/xlsx_internal.h"
 #include "xlsx_fixture.h"
 
-static char *dir;
-
-static void setup(void)
-{
-    dir = test_make_tmpdir();
-    cr_assert_not_null(dir);
-}
-
-static void teardown(void)
-{
-    test_rmtree(dir);
-    free(dir);
-}
-
-TestSuite(xlsx, .init = setup, .fini = teardown);
+TestSuite(xlsx, .init = test_suite_tmpdir_setup, .fini = test_suite_tmpdir_teardown);
 
 /* Writes a minimal package around `body` and returns its dump; asserts it read cleanly. */
 static char *read_sheet(const char *body, const char *sst, const char *styles)
 {
-    char *path = test_path(dir, "t.xlsx");
+    char *path = test_suite_path("t.xlsx");
     cr_assert(xlsx_fixture_minimal(path, body, sst, styles));
     struct sd_error err = SD_ERROR_INIT;
     int rc;
@@ -193,7 +179,7 @@ static const char *workbook_1904 =
 
 Test(xlsx, date_1904_system)
 {
-    char *path = test_path(dir, "d1904.xlsx");
+    char *path = test_suite_path("d1904.xlsx");
     struct xlsx_part parts[] = {
         {"[Content_Types].xml", "<Types/>"},
         {"_rels/.rels",
@@ -224,7 +210,7 @@ Test(xlsx, date_1904_system)
 static void expect_package(const struct xlsx_part *parts, const char *want_names,
                            const char *want_cells)
 {
-    char *path = test_path(dir, "p.xlsx");
+    char *path = test_suite_path("p.xlsx");
     cr_assert(xlsx_fixture_write(path, parts, true));
     struct sd_error err = SD_ERROR_INIT;
     struct sheet_book *book;
@@ -287,7 +273,7 @@ Test(xlsx, absolute_backslash_and_case_targets)
          "\"><sheetData><row r=\"4\"><c r=\"D4\"><v>4</v></c></row></sheetData></worksheet>"},
         {NULL, NULL}};
     expect_package(parts, "Abs;Back(hidden);Case;Up(hidden);", "A1\tn\t1\n");
-    char *path = test_path(dir, "p.xlsx");
+    char *path = test_suite_path("p.xlsx");
     const char *args[] = {"Back", "2", "3"};
     const char *want[] = {"B2\tn\t2\n", "C3\tn\t3\n", "D4\tn\t4\n"};
     for (size_t i = 0; i < 3; i++) {
@@ -376,7 +362,7 @@ Test(xlsx, sheet_selection_and_listing)
                      "t=\"inlineStr\"><is><t>data</t></is></c></row></sheetData></worksheet>"},
         {NULL, NULL}};
     expect_package(parts, "Secret(hidden);Data;Broken;", "E5\ts\tdata\n");
-    char *path = test_path(dir, "p.xlsx");
+    char *path = test_suite_path("p.xlsx");
     struct sd_error err = SD_ERROR_INIT;
     struct sheet_book *book;
     cr_assert_eq(sheet_open(&book, path, NULL, &err), 0);
@@ -403,7 +389,7 @@ Test(xlsx, sheet_selection_and_listing)
 
 Test(xlsx, row_count_hint_and_1904_flag)
 {
-    char *path = test_path(dir, "h.xlsx");
+    char *path = test_suite_path("h.xlsx");
     cr_assert(xlsx_fixture_minimal(path, "<dimension ref=\"A1:C250\"/><sheetData/>", NULL, NULL));
     struct sd_error err = SD_ERROR_INIT;
     struct sheet_book *book;

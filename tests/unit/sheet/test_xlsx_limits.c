@@ -13,27 +13,13 @@
 #include "test_support.h"
 #include "xlsx_fixture.h"
 
-static char *dir;
-
-static void setup(void)
-{
-    dir = test_make_tmpdir();
-    cr_assert_not_null(dir);
-}
-
-static void teardown(void)
-{
-    test_rmtree(dir);
-    free(dir);
-}
-
-TestSuite(xlsx_limits, .init = setup, .fini = teardown);
+TestSuite(xlsx_limits, .init = test_suite_tmpdir_setup, .fini = test_suite_tmpdir_teardown);
 
 /* Writes a one-sheet package around body, reads it with opts, and returns the error. */
 static int read_with(const char *name, const char *body, const char *sst,
                      const struct sheet_open_options *opts, struct sd_error *err)
 {
-    char *path = test_path(dir, name);
+    char *path = test_suite_path(name);
     cr_assert(xlsx_fixture_minimal(path, body, sst, NULL));
     int rc;
     char *text = xlsx_fixture_dump(path, opts, NULL, &rc, err);
@@ -161,7 +147,7 @@ Test(xlsx_limits, xml_depth)
 Test(xlsx_limits, doctype_is_refused)
 {
     struct sd_error err = SD_ERROR_INIT;
-    char *path = test_path(dir, "lol.xlsx");
+    char *path = test_suite_path("lol.xlsx");
     const char *bomb = "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 "
                        "\"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">]>"
                        "<sst xmlns=\"" XLSX_NS "\"><si><t>&lol2;</t></si></sst>";
@@ -173,7 +159,7 @@ Test(xlsx_limits, doctype_is_refused)
                      "which no workbook needs; it is refused so that no entity is ever expanded");
     /* an external entity in a sheet: refused the same way, nothing fetched */
     free(path);
-    path = test_path(dir, "ext.xlsx");
+    path = test_suite_path("ext.xlsx");
     const char *ext = "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><sheetData><row><c "
                       "t=\"inlineStr\"><is><t>&e;</t></is></c></row></sheetData>";
     struct xlsx_part parts[] = {
@@ -279,7 +265,7 @@ Test(xlsx_limits, shared_string_index_out_of_range)
 
 Test(xlsx_limits, truncated_and_broken_archives)
 {
-    char *path = test_path(dir, "full.xlsx");
+    char *path = test_suite_path("full.xlsx");
     cr_assert(xlsx_fixture_minimal(path, "<sheetData><row><c><v>1</v></c></row></sheetData>", NULL,
                                    NULL));
     size_t len;
@@ -287,7 +273,7 @@ Test(xlsx_limits, truncated_and_broken_archives)
     cr_assert_not_null(bytes);
     /* every truncation: a clear error or (never) a crash; nothing half-read is reported OK */
     for (size_t cut = 4; cut < len; cut += 7) {
-        char *tpath = test_path(dir, "cut.xlsx");
+        char *tpath = test_suite_path("cut.xlsx");
         cr_assert(test_write_file(tpath, bytes, cut));
         struct sd_error err = SD_ERROR_INIT;
         int rc;
@@ -302,7 +288,7 @@ Test(xlsx_limits, truncated_and_broken_archives)
         char *copy = malloc(len);
         memcpy(copy, bytes, len);
         copy[at] ^= 0x5A;
-        char *tpath = test_path(dir, "flip.xlsx");
+        char *tpath = test_suite_path("flip.xlsx");
         cr_assert(test_write_file(tpath, copy, len));
         struct sd_error err = SD_ERROR_INIT;
         int rc;
@@ -318,7 +304,7 @@ Test(xlsx_limits, truncated_and_broken_archives)
 
 Test(xlsx_limits, entry_names_are_never_paths)
 {
-    char *path = test_path(dir, "evil.xlsx");
+    char *path = test_suite_path("evil.xlsx");
     struct xlsx_part parts[] = {
         {"[Content_Types].xml", "<Types/>"},
         {"xl/workbook.xml",
@@ -344,7 +330,7 @@ Test(xlsx_limits, entry_names_are_never_paths)
     cr_assert_eq(rc, SD_EINVALID);
     cr_assert(strstr(err.message, "its part escaped.xml is missing"), "%s", err.message);
     struct stat st;
-    char *outside = test_path(dir, "../../../../escaped.xml");
+    char *outside = test_suite_path("../../../../escaped.xml");
     cr_assert_neq(stat(outside, &st), 0);
     free(outside);
     free(text);
@@ -353,7 +339,7 @@ Test(xlsx_limits, entry_names_are_never_paths)
 
 static void expect_refusal(const char *name, const void *bytes, size_t len, const char *want)
 {
-    char *path = test_path(dir, name);
+    char *path = test_suite_path(name);
     cr_assert(test_write_file(path, bytes, len));
     struct sheet_book *book = NULL;
     struct sd_error err = SD_ERROR_INIT;
@@ -378,7 +364,7 @@ Test(xlsx_limits, detection_from_bytes)
     expect_refusal(
         "zip.xlsx", "PK\x03\x04garbage", 11,
         "zip.xlsx cannot be opened: it is not a zip archive, or its end is missing (truncated)");
-    char *path = test_path(dir, "doc.xlsx");
+    char *path = test_suite_path("doc.xlsx");
     struct xlsx_part docx[] = {
         {"[Content_Types].xml", "<Types/>"}, {"word/document.xml", "<w/>"}, {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, docx, true));
@@ -387,7 +373,7 @@ Test(xlsx_limits, detection_from_bytes)
     cr_assert_eq(sheet_open(&book, path, NULL, &err), SD_EINVALID);
     cr_assert_str_eq(err.message, "doc.xlsx is not a spreadsheet: it looks like a Word document");
     free(path);
-    path = test_path(dir, "plain.zip");
+    path = test_suite_path("plain.zip");
     struct xlsx_part plain[] = {{"readme.txt", "hi"}, {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, plain, true));
     cr_assert_eq(sheet_open(&book, path, NULL, &err), SD_EINVALID);
@@ -395,7 +381,7 @@ Test(xlsx_limits, detection_from_bytes)
         err.message,
         "plain.zip is not a spreadsheet: it looks like a zip archive of something else");
     free(path);
-    path = test_path(dir, "odt.ods");
+    path = test_suite_path("odt.ods");
     struct xlsx_part odt[] = {{"mimetype", "application/vnd.oasis.opendocument.text"},
                               {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, odt, false));
@@ -404,7 +390,7 @@ Test(xlsx_limits, detection_from_bytes)
                      "odt.ods is not a spreadsheet: it looks like an OpenDocument text document");
     free(path);
     /* the extension does not decide: a real workbook named .csv is read as XLSX */
-    path = test_path(dir, "really.csv");
+    path = test_suite_path("really.csv");
     cr_assert(xlsx_fixture_minimal(path, "<sheetData><row><c><v>5</v></c></row></sheetData>", NULL,
                                    NULL));
     cr_assert_eq(sheet_open(&book, path, NULL, &err), 0, "%s", err.message);
@@ -413,7 +399,7 @@ Test(xlsx_limits, detection_from_bytes)
     /* the display name is used in sentences instead of the path's */
     struct sheet_open_options opts = SHEET_OPEN_OPTIONS_INIT;
     opts.display_name = "upload.xlsx";
-    char *p2 = test_path(dir, "3f9a.xlsx");
+    char *p2 = test_suite_path("3f9a.xlsx");
     cr_assert(test_write_file(p2, text, strlen(text)));
     cr_assert_lt(sheet_open(&book, p2, &opts, &err), 0);
     cr_assert_str_eq(err.message, "upload.xlsx is not a spreadsheet: it looks like plain text");
@@ -424,7 +410,7 @@ Test(xlsx_limits, detection_from_bytes)
 
 Test(xlsx_limits, missing_workbook_and_xlsb)
 {
-    char *path = test_path(dir, "nowb.xlsx");
+    char *path = test_suite_path("nowb.xlsx");
     struct xlsx_part nowb[] = {
         {"[Content_Types].xml", "<Types/>"}, {"xl/other.xml", "<x/>"}, {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, nowb, true));
@@ -434,7 +420,7 @@ Test(xlsx_limits, missing_workbook_and_xlsb)
     cr_assert_str_eq(err.message,
                      "nowb.xlsx is not a spreadsheet: it is an OOXML package without a workbook");
     free(path);
-    path = test_path(dir, "b.xlsb");
+    path = test_suite_path("b.xlsb");
     struct xlsx_part xlsb[] = {
         {"[Content_Types].xml", "<Types/>"}, {"xl/workbook.bin", "\x01"}, {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, xlsb, true));

@@ -27,28 +27,14 @@ const char *__asan_default_options(void)
     return "fast_unwind_on_malloc=0";
 }
 
-static char *tmpdir;
-
-static void setup(void)
-{
-    tmpdir = test_make_tmpdir();
-    cr_assert_not_null(tmpdir);
-}
-
-static void teardown(void)
-{
-    test_rmtree(tmpdir);
-    free(tmpdir);
-}
-
-TestSuite(xlsx_writer, .init = setup, .fini = teardown);
+TestSuite(xlsx_writer, .init = test_suite_tmpdir_setup, .fini = test_suite_tmpdir_teardown);
 
 static struct xlsx_writer *open_writer(const char *name, char **path_out)
 {
-    char *path = test_path(tmpdir, name);
+    char *path = test_suite_path(name);
     struct xlsx_writer_options o = XLSX_WRITER_OPTIONS_INIT;
     o.path = path;
-    o.tmpdir = tmpdir;
+    o.tmpdir = test_suite_tmpdir();
     struct xlsx_writer *w = NULL;
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(xlsx_writer_open(&w, &o, &err), 0, "%s", err.message);
@@ -377,10 +363,10 @@ Test(xlsx_writer, discard_and_failed_close_leave_no_file)
     cr_assert_not(file_exists(path));
     free(path);
 
-    char *missing = test_path(tmpdir, "no/such/dir/out.xlsx");
+    char *missing = test_suite_path("no/such/dir/out.xlsx");
     struct xlsx_writer_options o = XLSX_WRITER_OPTIONS_INIT;
     o.path = missing;
-    o.tmpdir = tmpdir;
+    o.tmpdir = test_suite_tmpdir();
     cr_assert_eq(xlsx_writer_open(&w, &o, &err), 0);
     OK(xlsx_writer_add_sheet(w, "S", &err));
     int rc = xlsx_writer_close(w, &err);

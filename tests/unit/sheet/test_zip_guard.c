@@ -10,20 +10,18 @@
 #include "test_support.h"
 #include "xlsx_fixture.h"
 
-static char *dir;
 static struct sheet_limits limits = SHEET_LIMITS_INIT;
 
 static void setup(void)
 {
-    dir = test_make_tmpdir();
+    test_suite_tmpdir_setup();
     struct sheet_limits defaults = SHEET_LIMITS_INIT;
     limits = defaults;
 }
 
 static void teardown(void)
 {
-    test_rmtree(dir);
-    free(dir);
+    test_suite_tmpdir_teardown();
 }
 
 TestSuite(zip_guard, .init = setup, .fini = teardown);
@@ -31,7 +29,7 @@ TestSuite(xml_stream, .init = setup, .fini = teardown);
 
 static struct zip_guard *open_parts(const struct xlsx_part *parts, bool deflate)
 {
-    char *path = test_path(dir, "z.zip");
+    char *path = test_suite_path("z.zip");
     cr_assert(xlsx_fixture_write(path, parts, deflate));
     struct zip_guard *zg;
     struct sd_error err = SD_ERROR_INIT;
@@ -141,7 +139,7 @@ Test(zip_guard, sizes_are_counted_as_read)
 Test(zip_guard, entry_count_and_broken_files)
 {
     struct xlsx_part parts[] = {{"a", "1"}, {"b", "2"}, {"c", "3"}, {NULL, NULL}};
-    char *path = test_path(dir, "n.zip");
+    char *path = test_suite_path("n.zip");
     cr_assert(xlsx_fixture_write(path, parts, true));
     limits.max_zip_entries = 2;
     struct zip_guard *zg;
@@ -149,7 +147,7 @@ Test(zip_guard, entry_count_and_broken_files)
     cr_assert_eq(zip_guard_open(&zg, path, &limits, "n.zip", &err), SD_ELIMIT);
     cr_assert_str_eq(err.message, "n.zip holds 3 zip entries, more than the limit of 2");
     cr_assert_null(zg);
-    char *junk = test_path(dir, "junk.zip");
+    char *junk = test_suite_path("junk.zip");
     cr_assert(test_write_file(junk, "PK\x03\x04 not really", 15));
     cr_assert_eq(zip_guard_open(&zg, junk, &limits, "junk.zip", &err), SD_EINVALID);
     cr_assert_str_eq(

@@ -10,14 +10,12 @@
 #include "store/db.h"
 #include "test_support.h"
 
-static char *tmpdir;
 static struct db *db;
 
 static void setup(void)
 {
-    tmpdir = test_make_tmpdir();
-    cr_assert_not_null(tmpdir);
-    char *path = test_path(tmpdir, "bulk.db");
+    test_suite_tmpdir_setup();
+    char *path = test_suite_path("bulk.db");
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(db_open(&db, path, &err), 0, "%s", sd_error_message(&err));
     free(path);
@@ -32,8 +30,7 @@ static void setup(void)
 static void teardown(void)
 {
     db_close(db);
-    test_rmtree(tmpdir);
-    free(tmpdir);
+    test_suite_tmpdir_teardown();
 }
 
 TestSuite(bulk, .init = setup, .fini = teardown);

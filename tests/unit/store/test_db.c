@@ -9,13 +9,11 @@
 #include "store/db.h"
 #include "test_support.h"
 
-static char *tmpdir;
 static struct db *db;
 
 static char *url_for(const char *name, const char *suffix)
 {
-    char *path = test_path(tmpdir, name);
-    cr_assert_not_null(path);
+    char *path = test_suite_path(name);
     size_t len = strlen(path) + strlen(suffix) + 16;
     char *url = malloc(len);
     cr_assert_not_null(url);
@@ -37,8 +35,7 @@ static struct db *open_db(const char *name, const char *suffix)
 
 static void setup(void)
 {
-    tmpdir = test_make_tmpdir();
-    cr_assert_not_null(tmpdir);
+    test_suite_tmpdir_setup();
     db = open_db("test.db", "");
 }
 
@@ -46,8 +43,7 @@ static void teardown(void)
 {
     db_close(db);
     db = NULL;
-    test_rmtree(tmpdir);
-    free(tmpdir);
+    test_suite_tmpdir_teardown();
 }
 
 static void exec_ok(struct db *d, const char *sql)
@@ -324,7 +320,7 @@ Test(db, urls_that_cannot_work_are_usage_errors)
 
 Test(db, a_bare_path_opens_sqlite)
 {
-    char *path = test_path(tmpdir, "bare.db");
+    char *path = test_suite_path("bare.db");
     struct sd_error err = SD_ERROR_INIT;
     struct db *d = NULL;
     cr_assert_eq(db_open(&d, path, &err), 0, "%s", sd_error_message(&err));
@@ -337,7 +333,7 @@ Test(db, a_bare_path_opens_sqlite)
 
 Test(db, a_file_that_is_not_a_database_is_reported_on_open)
 {
-    char *path = test_path(tmpdir, "notes.txt");
+    char *path = test_suite_path("notes.txt");
     const char text[] = "these are not the pages of a database, just some plain text......"
                         "................................................................";
     cr_assert(test_write_file(path, text, sizeof text - 1));

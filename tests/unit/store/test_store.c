@@ -9,21 +9,7 @@
 #include "store/store.h"
 #include "test_support.h"
 
-static char *tmpdir;
-
-static void setup(void)
-{
-    tmpdir = test_make_tmpdir();
-    cr_assert_not_null(tmpdir);
-}
-
-static void teardown(void)
-{
-    test_rmtree(tmpdir);
-    free(tmpdir);
-}
-
-TestSuite(store, .init = setup, .fini = teardown);
+TestSuite(store, .init = test_suite_tmpdir_setup, .fini = test_suite_tmpdir_teardown);
 
 static struct store *open_store(const char *data_dir)
 {
@@ -57,7 +43,7 @@ static bool is_file(const char *dir, const char *name)
 
 Test(store, open_creates_the_data_dir_and_both_databases)
 {
-    char *dir = test_path(tmpdir, "a/b/var");
+    char *dir = test_suite_path("a/b/var");
     struct store *store = open_store(dir);
     cr_assert_str_eq(store_data_dir(store), dir);
     cr_assert(is_file(dir, "sheetd.db"));
@@ -71,7 +57,7 @@ Test(store, open_creates_the_data_dir_and_both_databases)
 
 Test(store, a_data_dir_that_is_a_file_is_refused)
 {
-    char *path = test_path(tmpdir, "file");
+    char *path = test_suite_path("file");
     cr_assert(test_write_file(path, "x", 1));
     struct store_config config = STORE_CONFIG_INIT;
     config.data_dir = path;
@@ -86,7 +72,7 @@ Test(store, a_data_dir_that_is_a_file_is_refused)
 Test(store, postgres_url_is_not_supported_yet)
 {
     struct store_config config = STORE_CONFIG_INIT;
-    config.data_dir = tmpdir;
+    config.data_dir = test_suite_tmpdir();
     config.database_url = "postgres://localhost/sheetd";
     struct store *store = NULL;
     struct sd_error err = SD_ERROR_INIT;
@@ -97,17 +83,17 @@ Test(store, postgres_url_is_not_supported_yet)
 
 Test(store, database_url_names_the_main_file_and_queue_stays_in_the_data_dir)
 {
-    char *main_path = test_path(tmpdir, "elsewhere.db");
+    char *main_path = test_suite_path("elsewhere.db");
     char url[4096];
     snprintf(url, sizeof url, "sqlite:%s?busy_timeout=70", main_path);
-    char *dir = test_path(tmpdir, "var");
+    char *dir = test_suite_path("var");
     struct store_config config = STORE_CONFIG_INIT;
     config.data_dir = dir;
     config.database_url = url;
     struct store *store = NULL;
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(store_open(&store, &config, &err), 0, "%s", sd_error_message(&err));
-    cr_assert(is_file(tmpdir, "elsewhere.db"));
+    cr_assert(is_file(test_suite_tmpdir(), "elsewhere.db"));
     cr_assert(is_file(dir, "queue.db"));
     cr_assert(!is_file(dir, "sheetd.db"));
     struct db *q = NULL;
@@ -121,7 +107,7 @@ Test(store, database_url_names_the_main_file_and_queue_stays_in_the_data_dir)
 
 Test(store, migrate_is_idempotent)
 {
-    struct store *store = open_store(tmpdir);
+    struct store *store = open_store(test_suite_tmpdir());
     struct sd_error err = SD_ERROR_INIT;
     int applied = -1;
     cr_assert_eq(store_migrate(store, &applied, &err), 0, "%s", sd_error_message(&err));
@@ -158,7 +144,7 @@ Test(store, migrate_is_idempotent)
     store_close(store);
 
     /* A fresh store over the same files also finds nothing to do. */
-    store = open_store(tmpdir);
+    store = open_store(test_suite_tmpdir());
     applied = -1;
     cr_assert_eq(store_migrate(store, &applied, &err), 0);
     cr_assert_eq(applied, 0);
@@ -167,7 +153,7 @@ Test(store, migrate_is_idempotent)
 
 Test(store, a_database_from_a_newer_sheetd_is_refused)
 {
-    struct store *store = open_store(tmpdir);
+    struct store *store = open_store(test_suite_tmpdir());
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(store_migrate(store, NULL, &err), 0);
     struct db *db = NULL;
@@ -183,7 +169,7 @@ Test(store, a_database_from_a_newer_sheetd_is_refused)
 
 Test(store, a_released_connection_is_reused_and_its_transaction_rolled_back)
 {
-    struct store *store = open_store(tmpdir);
+    struct store *store = open_store(test_suite_tmpdir());
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(store_migrate(store, NULL, &err), 0);
     struct db *a = NULL, *b = NULL;
@@ -265,7 +251,7 @@ static void *worker_main(void *arg)
 
 Test(store, two_threads_share_the_pool)
 {
-    struct store *store = open_store(tmpdir);
+    struct store *store = open_store(test_suite_tmpdir());
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(store_migrate(store, NULL, &err), 0);
     struct worker w[2] = {{store, 1, 0, ""}, {store, 2, 0, ""}};

@@ -8,16 +8,14 @@
 #include "store/template_store.h"
 #include "test_support.h"
 
-static char *tmpdir;
 static struct store *store;
 static struct db *db;
 
 static void setup(void)
 {
-    tmpdir = test_make_tmpdir();
-    cr_assert_not_null(tmpdir);
+    test_suite_tmpdir_setup();
     struct store_config config = STORE_CONFIG_INIT;
-    config.data_dir = tmpdir;
+    config.data_dir = test_suite_tmpdir();
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(store_open(&store, &config, &err), 0, "%s", sd_error_message(&err));
     cr_assert_eq(store_migrate(store, NULL, &err), 0, "%s", sd_error_message(&err));
@@ -28,8 +26,7 @@ static void teardown(void)
 {
     store_release(store, db);
     store_close(store);
-    test_rmtree(tmpdir);
-    free(tmpdir);
+    test_suite_tmpdir_teardown();
 }
 
 TestSuite(template_store, .init = setup, .fini = teardown);
@@ -137,7 +134,7 @@ Test(template_store, an_insert_rolled_back_leaves_nothing)
 
 Test(template_store, without_migrations_the_error_says_so)
 {
-    char *dir = test_path(tmpdir, "fresh");
+    char *dir = test_suite_path("fresh");
     struct store_config config = STORE_CONFIG_INIT;
     config.data_dir = dir;
     struct store *s = NULL;
