@@ -34,3 +34,13 @@ char *sheet_dump(const char *path, const struct sheet_open_options *opts, const 
     cr_assert_not_null(text);
     return text;
 }
+
+void sheet_dump_expect(const char *path, const char *sheet, const char *expected)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    int rc;
+    char *got = sheet_dump(path, NULL, sheet, &rc, &err);
+    cr_assert_eq(rc, 0, "reading %s failed: %s", path, err.message);
+    cr_assert_str_eq(got, expected);
+    free(got);
+}

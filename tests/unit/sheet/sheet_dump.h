@@ -11,4 +11,8 @@
 char *sheet_dump(const char *path, const struct sheet_open_options *opts, const char *sheet,
                  int *rc, struct sd_error *err);
 
+/* Dumps the sheet as sheet_dump does (no options) and fails the test unless it reads
+ * cleanly and matches `expected` exactly. */
+void sheet_dump_expect(const char *path, const char *sheet, const char *expected);
+
 #endif

@@ -12,21 +12,6 @@
 
 TestSuite(xls, .init = test_suite_tmpdir_setup, .fini = test_suite_tmpdir_teardown);
 
-static void write_fixture(struct xls_fixture *fx, const char *path, const char *stream)
-{
-    cr_assert(xls_fixture_write(fx, path, stream), "cannot write %s", path);
-}
-
-static void expect_cells(const char *path, const char *sheet, const char *expected)
-{
-    struct sd_error err = SD_ERROR_INIT;
-    int rc;
-    char *got = sheet_dump(path, NULL, sheet, &rc, &err);
-    cr_assert_eq(rc, 0, "reading %s failed: %s", path, err.message);
-    cr_assert_str_eq(got, expected);
-    free(got);
-}
-
 /* XFs shared by the value tests: 0 General, 1 custom date, 2 built-in date (14), 3 built-in
  * time (20, h:mm), 4 built-in date-time (22). */
 static void standard_xfs(struct xls_fixture *fx)
@@ -76,16 +61,14 @@ Test(xls, every_cell_record_biff8)
     xls_fixture_formula(&fx, s, 4, 3, 0, 'e', 0x0F, NULL);
     xls_fixture_formula(&fx, s, 4, 4, 0, 'E', 0, NULL);
     xls_fixture_label(&fx, s, 5, 0, "inline ∑ label");
-    char *path = test_suite_path("all.xls");
-    write_fixture(&fx, path, "Workbook");
-    xls_fixture_free(&fx);
-    expect_cells(path, NULL,
-                 "A1\ts\tName\nB1\ts\tZoë €uro\nC1\ts\ttab\\there\nD1\ts\t😀 emoji\n"
-                 "A2\tn\t3.25\nB2\tn\t42\nC2\tn\t12.34\nD2\tn\t-5\nE2\tn\t0.5\n"
-                 "B3\tn\t7\nC3\tn\t8\nD3\tn\t9\n"
-                 "A4\tb\tTRUE\nB4\tb\tFALSE\nC4\te\t#DIV/0!\nD4\te\t#N/A\n"
-                 "A5\tn\t6.5\nB5\ts\tfrom a formula\nC5\tb\tTRUE\nD5\te\t#VALUE!\n"
-                 "A6\ts\tinline ∑ label\n");
+    char *path = xls_fixture_save(&fx, "all.xls", "Workbook");
+    sheet_dump_expect(path, NULL,
+                      "A1\ts\tName\nB1\ts\tZoë €uro\nC1\ts\ttab\\there\nD1\ts\t😀 emoji\n"
+                      "A2\tn\t3.25\nB2\tn\t42\nC2\tn\t12.34\nD2\tn\t-5\nE2\tn\t0.5\n"
+                      "B3\tn\t7\nC3\tn\t8\nD3\tn\t9\n"
+                      "A4\tb\tTRUE\nB4\tb\tFALSE\nC4\te\t#DIV/0!\nD4\te\t#N/A\n"
+                      "A5\tn\t6.5\nB5\ts\tfrom a formula\nC5\tb\tTRUE\nD5\te\t#VALUE!\n"
+                      "A6\ts\tinline ∑ label\n");
     free(path);
 }
 
@@ -105,13 +88,11 @@ Test(xls, dates_and_times_by_format)
     uint32_t rks[2] = {rk_int(42064), rk_int(42064)};
     xls_fixture_mulrk(&fx, s, 1, 0, xfs, rks, 2);      /* each MULRK entry has its XF */
     xls_fixture_formula(&fx, s, 2, 0, 2, 'n', 42064, NULL);
-    char *path = test_suite_path("dates.xls");
-    write_fixture(&fx, path, "Workbook");
-    xls_fixture_free(&fx);
-    expect_cells(path, NULL,
-                 "A1\td\t2015-03-01\nB1\td\t1900-03-01\nC1\td\t18:00:00\n"
-                 "D1\td\t2015-03-01T12:00:00\nE1\tn\t-1\nF1\tn\t42064\n"
-                 "A2\td\t2015-03-01\nB2\tn\t42064\nA3\td\t2015-03-01\n");
+    char *path = xls_fixture_save(&fx, "dates.xls", "Workbook");
+    sheet_dump_expect(path, NULL,
+                      "A1\td\t2015-03-01\nB1\td\t1900-03-01\nC1\td\t18:00:00\n"
+                      "D1\td\t2015-03-01T12:00:00\nE1\tn\t-1\nF1\tn\t42064\n"
+                      "A2\td\t2015-03-01\nB2\tn\t42064\nA3\td\t2015-03-01\n");
     free(path);
 }
 
@@ -124,10 +105,8 @@ Test(xls, date_system_1904)
     size_t s = xls_fixture_sheet(&fx, "D", 0, 0);
     xls_fixture_number(&fx, s, 0, 0, 1, 0);
     xls_fixture_number(&fx, s, 0, 1, 1, 40602);
-    char *path = test_suite_path("d1904.xls");
-    write_fixture(&fx, path, "Workbook");
-    xls_fixture_free(&fx);
-    expect_cells(path, NULL, "A1\td\t1904-01-01\nB1\td\t2015-03-01\n");
+    char *path = xls_fixture_save(&fx, "d1904.xls", "Workbook");
+    sheet_dump_expect(path, NULL, "A1\td\t1904-01-01\nB1\td\t2015-03-01\n");
     struct sheet_book *book;
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(sheet_open(&book, path, NULL, &err), 0);
@@ -147,9 +126,7 @@ Test(xls, sheet_list_visibility_and_kinds)
     xls_fixture_label(&fx, hidden, 0, 0, "in hidden");
     xls_fixture_label(&fx, veryhidden, 0, 0, "in very hidden");
     xls_fixture_label(&fx, visible, 4, 2, "in visible");
-    char *path = test_suite_path("sheets.xls");
-    write_fixture(&fx, path, "Workbook");
-    xls_fixture_free(&fx);
+    char *path = xls_fixture_save(&fx, "sheets.xls", "Workbook");
 
     struct sheet_book *book;
     struct sd_error err = SD_ERROR_INIT;
@@ -164,9 +141,9 @@ Test(xls, sheet_list_visibility_and_kinds)
     cr_assert(sheet_get_info(book, 2)->visible);
     sheet_close(book);
 
-    expect_cells(path, NULL, "C5\ts\tin visible\n"); /* the default: first visible */
-    expect_cells(path, "Secret", "A1\ts\tin very hidden\n");
-    expect_cells(path, "0", "A1\ts\tin hidden\n");
+    sheet_dump_expect(path, NULL, "C5\ts\tin visible\n"); /* the default: first visible */
+    sheet_dump_expect(path, "Secret", "A1\ts\tin very hidden\n");
+    sheet_dump_expect(path, "0", "A1\ts\tin hidden\n");
     free(path);
 }
 
@@ -183,11 +160,8 @@ Test(xls, rows_out_of_order_are_sorted)
     xls_fixture_number(&fx, s, 1, 0, 0, 21);
     xls_fixture_number(&fx, s, 0, 0, 0, 12);
     xls_fixture_formula(&fx, s, 0, 2, 0, 's', 0, "text");
-    char *path = test_suite_path("order.xls");
-    write_fixture(&fx, path, "Workbook");
-    xls_fixture_free(&fx);
-    expect_cells(path, NULL,
-                 "A1\tn\t12\nC1\ts\ttext\nA2\tn\t21\nA3\tn\t31\nB3\tn\t32\n");
+    char *path = xls_fixture_save(&fx, "order.xls", "Workbook");
+    sheet_dump_expect(path, NULL, "A1\tn\t12\nC1\ts\ttext\nA2\tn\t21\nA3\tn\t31\nB3\tn\t32\n");
     free(path);
 }
 
@@ -200,10 +174,8 @@ Test(xls, columns_out_of_order_in_streamed_rows)
     xls_fixture_number(&fx, s, 0, 1, 0, 2);
     xls_fixture_boolerr(&fx, s, 3, 1, 1, false);
     xls_fixture_number(&fx, s, 3, 0, 0, 1);
-    char *path = test_suite_path("cols.xls");
-    write_fixture(&fx, path, "Workbook");
-    xls_fixture_free(&fx);
-    expect_cells(path, NULL, "B1\tn\t2\nD1\tn\t4\nA4\tn\t1\nB4\tb\tTRUE\n");
+    char *path = xls_fixture_save(&fx, "cols.xls", "Workbook");
+    sheet_dump_expect(path, NULL, "B1\tn\t2\nD1\tn\t4\nA4\tn\t1\nB4\tb\tTRUE\n");
     struct sheet_book *book;
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(sheet_open(&book, path, NULL, &err), 0);
@@ -230,10 +202,8 @@ Test(xls, embedded_chart_substream_is_skipped)
     xls_fixture_number(&fx, s, 0, 5, 0, 99); /* inside the chart: not a cell */
     xls_fixture_record(&fx.sheets[s].records, 0x000A, NULL, 0);
     xls_fixture_number(&fx, s, 1, 0, 0, 2);
-    char *path = test_suite_path("chart.xls");
-    write_fixture(&fx, path, "Workbook");
-    xls_fixture_free(&fx);
-    expect_cells(path, NULL, "A1\tn\t1\nA2\tn\t2\n");
+    char *path = xls_fixture_save(&fx, "chart.xls", "Workbook");
+    sheet_dump_expect(path, NULL, "A1\tn\t1\nA2\tn\t2\n");
     free(path);
 }
 
@@ -250,10 +220,8 @@ Test(xls, biff5_book_stream_with_codepage)
     xls_fixture_label_bytes(&fx, s, 0, 0, "\xCF\xF0\xE8\xE2\xE5\xF2");
     xls_fixture_number(&fx, s, 0, 1, 1, 42064);
     xls_fixture_formula(&fx, s, 1, 0, 0, 's', 0, "\xE4\xE0");
-    char *path = test_suite_path("biff5.xls");
-    write_fixture(&fx, path, "Book");
-    xls_fixture_free(&fx);
-    expect_cells(path, "Лист1", "A1\ts\tПривет\nB1\td\t2015-03-01\nA2\ts\tда\n");
+    char *path = xls_fixture_save(&fx, "biff5.xls", "Book");
+    sheet_dump_expect(path, "Лист1", "A1\ts\tПривет\nB1\td\t2015-03-01\nA2\ts\tда\n");
     free(path);
 }
 
@@ -263,10 +231,8 @@ Test(xls, workbook_stream_name_is_case_insensitive)
     xls_fixture_init(&fx, true);
     size_t s = xls_fixture_sheet(&fx, "S", 0, 0);
     xls_fixture_label(&fx, s, 0, 0, "found");
-    char *path = test_suite_path("upper.xls");
-    write_fixture(&fx, path, "WORKBOOK");
-    xls_fixture_free(&fx);
-    expect_cells(path, NULL, "A1\ts\tfound\n");
+    char *path = xls_fixture_save(&fx, "upper.xls", "WORKBOOK");
+    sheet_dump_expect(path, NULL, "A1\ts\tfound\n");
     free(path);
 }
 
@@ -299,10 +265,8 @@ Test(xls, string_record_continued)
     xls_put_u16(&body, 0x00E9);
     xls_fixture_record(r, 0x003C, body.data, body.len);
     buf_free(&body);
-    char *path = test_suite_path("string.xls");
-    write_fixture(&fx, path, "Workbook");
-    xls_fixture_free(&fx);
-    expect_cells(path, NULL, "A1\ts\tabc€é\n");
+    char *path = xls_fixture_save(&fx, "string.xls", "Workbook");
+    sheet_dump_expect(path, NULL, "A1\ts\tabc€é\n");
     free(path);
 }
 
@@ -312,9 +276,7 @@ Test(xls, cell_text_limit)
     xls_fixture_init(&fx, true);
     size_t s = xls_fixture_sheet(&fx, "S", 0, 0);
     xls_fixture_label(&fx, s, 2, 1, "exactly ten");
-    char *path = test_suite_path("limit.xls");
-    write_fixture(&fx, path, "Workbook");
-    xls_fixture_free(&fx);
+    char *path = xls_fixture_save(&fx, "limit.xls", "Workbook");
     struct sheet_open_options opts = SHEET_OPEN_OPTIONS_INIT;
     opts.limits.max_cell_chars = 10;
     struct sd_error err = SD_ERROR_INIT;

@@ -2,10 +2,13 @@
  * is test code and a fixture that silently lost a record would make a test meaningless. */
 #include "xls_fixture.h"
 
+#include <criterion/criterion.h>
 #include <gsf/gsf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "test_support.h"
 
 static void must(int rc)
 {
@@ -407,4 +410,12 @@ bool xls_fixture_write(struct xls_fixture *fx, const char *path, const char *str
     bool ok = xls_fixture_write_raw(path, stream_name, stream.data, stream.len);
     buf_free(&stream);
     return ok;
+}
+
+char *xls_fixture_save(struct xls_fixture *fx, const char *name, const char *stream_name)
+{
+    char *path = test_suite_path(name);
+    cr_assert(xls_fixture_write(fx, path, stream_name), "cannot write %s", path);
+    xls_fixture_free(fx);
+    return path;
 }

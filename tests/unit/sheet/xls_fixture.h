@@ -98,6 +98,10 @@ void xls_fixture_formula(struct xls_fixture *fx, size_t s, uint16_t row, uint16_
 void xls_fixture_stream(struct xls_fixture *fx, struct buf *out);
 /* Writes an OLE2 file holding the stream under `stream_name`. */
 bool xls_fixture_write(struct xls_fixture *fx, const char *path, const char *stream_name);
+/* The step every test ends its fixture with: writes it as `stream_name` of the file `name` in
+ * the suite's temporary directory (test_suite_tmpdir_setup), frees the fixture, and returns
+ * the file's path (the caller frees it). Fails the test when the file cannot be written. */
+char *xls_fixture_save(struct xls_fixture *fx, const char *name, const char *stream_name);
 /* Writes an OLE2 file holding `data` as stream `stream_name`. */
 bool xls_fixture_write_raw(const char *path, const char *stream_name, const void *data,
                            size_t len);
