@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <ftw.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,25 @@ char *test_suite_path(const char *name)
     char *p = test_path(suite_tmpdir, name);
     cr_assert_not_null(p);
     return p;
+}
+
+int test_cli_call(test_cli_command *command, const struct cli_config *config, int argc, char **argv)
+{
+    int rc = command(argc, argv, config);
+    fflush(stdout);
+    fflush(stderr);
+    return rc;
+}
+
+int test_cli_run(test_cli_command *command, const struct cli_config *config, int argc, ...)
+{
+    char *argv[8];
+    va_list ap;
+    va_start(ap, argc);
+    for (int i = 0; i < argc && i < 8; i++)
+        argv[i] = va_arg(ap, char *);
+    va_end(ap);
+    return test_cli_call(command, config, argc, argv);
 }
 
 char *test_read_file(const char *path, size_t *len)

@@ -32,6 +32,17 @@ void test_suite_tmpdir_teardown(void);
 const char *test_suite_tmpdir(void);
 char *test_suite_path(const char *name);
 
+/* The CLI suites run `sheetd` commands in-process with stdout and stderr redirected
+ * (cr_redirect_stdout). test_cli_call runs `command` on argv and then flushes both streams,
+ * so what the command printed is all there when the test compares it; it returns the
+ * command's exit code. test_cli_run does the same with the argc (at most 8) strings that
+ * follow as argv. The command's type is cli.h's, which this header does not include. */
+struct cli_config;
+typedef int test_cli_command(int argc, char **argv, const struct cli_config *config);
+int test_cli_call(test_cli_command *command, const struct cli_config *config, int argc,
+                  char **argv);
+int test_cli_run(test_cli_command *command, const struct cli_config *config, int argc, ...);
+
 /* Reads a whole file into a malloc'd NUL-terminated buffer; NULL on failure. */
 char *test_read_file(const char *path, size_t *len);
 /* Writes bytes to a file; false on failure. */

@@ -73,10 +73,7 @@ TestSuite(import_cli, .init = setup, .fini = teardown);
 
 static int import(char **argv, int argc)
 {
-    int rc = cmd_import(argc, argv, &config);
-    fflush(stdout);
-    fflush(stderr);
-    return rc;
+    return test_cli_call(cmd_import, &config, argc, argv);
 }
 
 Test(import_cli, success_prints_the_summary)
@@ -128,7 +125,6 @@ Test(import_cli, json_result)
     char *csv = file("ok.csv", "Email,Qty\na@example.com,1\n");
     char *argv[] = {"import", "people", csv, "--json"};
     cr_assert_eq(import(argv, 4), CLI_EXIT_OK);
-    fflush(stdout);
     FILE *out = cr_get_redirected_stdout();
     char text[4096] = {0};
     size_t n = fread(text, 1, sizeof text - 1, out);

@@ -2,7 +2,6 @@
  * codes of DESIGN.md (0 done, 1 the work failed, 2 usage or environment). */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,19 +30,7 @@ static void teardown(void)
 
 TestSuite(template_cli, .init = setup, .fini = teardown);
 
-static int run(int argc, ...)
-{
-    char *argv[8];
-    va_list ap;
-    va_start(ap, argc);
-    for (int i = 0; i < argc && i < 8; i++)
-        argv[i] = va_arg(ap, char *);
-    va_end(ap);
-    int rc = cmd_template(argc, argv, &config);
-    fflush(stdout);
-    fflush(stderr);
-    return rc;
-}
+#define run(...) test_cli_run(cmd_template, &config, __VA_ARGS__)
 
 static char *write_template(const char *name, const char *json)
 {

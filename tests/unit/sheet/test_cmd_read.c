@@ -2,7 +2,6 @@
  * and the exit codes (0 read, 1 the file could not be read, 2 usage). */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,19 +39,7 @@ static void teardown(void)
 
 TestSuite(cmd_read, .init = setup, .fini = teardown);
 
-static int run(int argc, ...)
-{
-    char *argv[8];
-    va_list ap;
-    va_start(ap, argc);
-    for (int i = 0; i < argc && i < 8; i++)
-        argv[i] = va_arg(ap, char *);
-    va_end(ap);
-    int rc = cmd_read(argc, argv, &config);
-    fflush(stdout);
-    fflush(stderr);
-    return rc;
-}
+#define run(...) test_cli_run(cmd_read, &config, __VA_ARGS__)
 
 Test(cmd_read, cells_layout)
 {
