@@ -3,10 +3,8 @@
  * stored first), so that most mutations land in the XML we interpret rather than in libzip.
  * Every sheet is selected and read to its end. */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zip.h>
 
 #include "fuzz_support.h"
@@ -17,13 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool write_input(const char *path, const uint8_t *data, size_t size)
 {
-    if (size >= 4 && !memcmp(data, "PK\x03\x04", 4)) {
-        FILE *f = fopen(path, "wb");
-        if (!f)
-            return false;
-        bool ok = fwrite(data, 1, size, f) == size;
-        return fclose(f) == 0 && ok;
-    }
+    if (size >= 4 && !memcmp(data, "PK\x03\x04", 4))
+        return fuzz_write_file(path, data, size);
     static const char mime[] = "application/vnd.oasis.opendocument.spreadsheet";
     int zerr = 0;
     zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
@@ -49,16 +42,6 @@ static bool write_input(const char *path, const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[] = "/tmp/fuzz_ods_XXXXXX";
-    if (!fuzz_make_temp_path(path))
-        return 0;
-    if (!write_input(path, data, size)) {
-        unlink(path);
-        return 0;
-    }
-    struct sheet_open_options opts = SHEET_OPEN_OPTIONS_INIT;
-    struct sd_error err = SD_ERROR_INIT;
-    struct sheet_book *book = NULL;
-    fuzz_check_open(ods_backend_ops.open(&book, path, &opts, &err), book, &err);
-    unlink(path);
+    fuzz_run_backend(path, write_input, &ods_backend_ops, data, size);
     return 0;
 }

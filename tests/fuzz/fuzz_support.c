@@ -66,3 +66,29 @@ void fuzz_check_open(int rc, struct sheet_book *book, struct sd_error *err)
     else if (!err->message[0])
         abort(); /* every refusal comes with a sentence */
 }
+
+bool fuzz_write_file(const char *path, const uint8_t *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return false;
+    bool ok = fwrite(data, 1, size, f) == size;
+    return fclose(f) == 0 && ok;
+}
+
+void fuzz_run_backend(char *path_template,
+                      bool (*write_input)(const char *path, const uint8_t *data, size_t size),
+                      const struct sheet_backend_ops *ops, const uint8_t *data, size_t size)
+{
+    if (!fuzz_make_temp_path(path_template))
+        return;
+    if (!write_input(path_template, data, size)) {
+        unlink(path_template);
+        return;
+    }
+    struct sheet_open_options opts = SHEET_OPEN_OPTIONS_INIT;
+    struct sd_error err = SD_ERROR_INIT;
+    struct sheet_book *book = NULL;
+    fuzz_check_open(ops->open(&book, path_template, &opts, &err), book, &err);
+    unlink(path_template);
+}

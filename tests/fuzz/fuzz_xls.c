@@ -4,10 +4,8 @@
  * than in libgsf's container code. Every sheet is selected and read to its end. */
 #include <gsf/gsf.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fuzz_support.h"
 #include "sheet/sheet.h"
@@ -18,13 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static bool write_input(const char *path, const uint8_t *data, size_t size)
 {
     static const uint8_t magic[8] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
-    if (size >= 8 && !memcmp(data, magic, 8)) {
-        FILE *f = fopen(path, "wb");
-        if (!f)
-            return false;
-        bool ok = fwrite(data, 1, size, f) == size;
-        return fclose(f) == 0 && ok;
-    }
+    if (size >= 8 && !memcmp(data, magic, 8))
+        return fuzz_write_file(path, data, size);
     GsfOutput *sink = gsf_output_stdio_new(path, NULL);
     if (!sink)
         return false;
@@ -44,16 +37,6 @@ static bool write_input(const char *path, const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[] = "/tmp/fuzz_xls_XXXXXX";
-    if (!fuzz_make_temp_path(path))
-        return 0;
-    if (!write_input(path, data, size)) {
-        unlink(path);
-        return 0;
-    }
-    struct sheet_open_options opts = SHEET_OPEN_OPTIONS_INIT;
-    struct sd_error err = SD_ERROR_INIT;
-    struct sheet_book *book = NULL;
-    fuzz_check_open(xls_backend_ops.open(&book, path, &opts, &err), book, &err);
-    unlink(path);
+    fuzz_run_backend(path, write_input, &xls_backend_ops, data, size);
     return 0;
 }
