@@ -23,6 +23,17 @@ static size_t skip_name(const char *b, size_t i, size_t end)
     return i;
 }
 
+/* An attribute name or an end tag's name (its first character already checked) and the
+ * space after it, the shape both share: *len is the name's length, the result the index
+ * after the space (end when the token may go on past the buffer). */
+static inline size_t name_and_space(const char *b, size_t i, size_t end, size_t *len)
+{
+    size_t start = i;
+    i = skip_name(b, i, end);
+    *len = i - start;
+    return skip_space(b, i, end);
+}
+
 /* The local part: after the first ':'. A loop, not memchr: names are a few bytes. */
 static inline void split_name(const char *name, size_t len, const char **local, size_t *local_len)
 {
@@ -162,10 +173,8 @@ static int start_tag(struct xlsx_scan *s, struct xlsx_token *tok)
             continue;
         if (!IS(c, C_START))
             return xlsx_scan_malformed(s, i, "a character that does not belong in a tag");
-        size_t an = i;
-        i = skip_name(b, i, end);
-        size_t an_len = i - an;
-        i = skip_space(b, i, end);
+        size_t an = i, an_len;
+        i = name_and_space(b, i, end, &an_len);
         if (i >= end)
             return NEED_MORE;
         if (b[i] != '=')
@@ -255,10 +264,8 @@ static int end_tag(struct xlsx_scan *s, struct xlsx_token *tok)
         return NEED_MORE;
     if (!IS(b[i], C_START))
         return xlsx_scan_malformed(s, i, "an end tag without a name");
-    size_t name = i;
-    i = skip_name(b, i, end);
-    size_t name_len = i - name;
-    i = skip_space(b, i, end);
+    size_t name = i, name_len;
+    i = name_and_space(b, i, end, &name_len);
     if (i >= end)
         return NEED_MORE;
     if (b[i] != '>')
