@@ -44,6 +44,21 @@ static void skip_currency(const char **p, const char *end)
     }
 }
 
+/* Appends the run of digits at *p to out at *o and adds how many there were to *count: the
+ * fraction and the exponent are copied alike. False when the run would reach `limit` bytes
+ * of out, the room the caller keeps for what may follow. */
+static bool copy_digits(const char **p, const char *end, char out[NUMBER_TEXT_MAX], size_t *o,
+                        size_t limit, size_t *count)
+{
+    for (; *p < end && is_digit(**p); (*p)++) {
+        if (*o >= limit)
+            return false;
+        out[(*o)++] = **p;
+        (*count)++;
+    }
+    return true;
+}
+
 /*
  * Writes the C-locale spelling of a number typed by a person into out, or returns false.
  * *plain is set when the result is an optionally signed run of digits (an exact integer).
@@ -93,12 +108,8 @@ static bool number_clean(const char *s, size_t len, char csv_delimiter, char out
         *plain = false;
         out[o++] = '.';
         p++;
-        for (; p < end && is_digit(*p); p++) {
-            if (o >= NUMBER_TEXT_MAX - 8)
-                return false;
-            out[o++] = *p;
-            digits++;
-        }
+        if (!copy_digits(&p, end, out, &o, NUMBER_TEXT_MAX - 8, &digits))
+            return false;
     }
     if (digits == 0)
         return false;
@@ -109,13 +120,7 @@ static bool number_clean(const char *s, size_t len, char csv_delimiter, char out
         if (p < end && (*p == '-' || *p == '+'))
             out[o++] = *p++;
         size_t exp_digits = 0;
-        for (; p < end && is_digit(*p); p++) {
-            if (o >= NUMBER_TEXT_MAX - 1)
-                return false;
-            out[o++] = *p;
-            exp_digits++;
-        }
-        if (exp_digits == 0)
+        if (!copy_digits(&p, end, out, &o, NUMBER_TEXT_MAX - 1, &exp_digits) || exp_digits == 0)
             return false;
     }
     if (p != end)
