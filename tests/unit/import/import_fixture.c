@@ -196,6 +196,13 @@ char *fx_dump(const char *sql)
     return buf_detach(&out);
 }
 
+void fx_expect_dump(const char *sql, const char *want)
+{
+    char *got = fx_dump(sql);
+    cr_assert_str_eq(got, want);
+    free(got);
+}
+
 long fx_count(const char *table)
 {
     char sql[128];
@@ -225,4 +232,11 @@ char *fx_errors(const struct import_result *res)
         buf_putc(&out, '\n');
     }
     return buf_detach(&out);
+}
+
+void fx_expect_errors(const struct import_result *res, const char *want)
+{
+    char *got = fx_errors(res);
+    cr_assert_str_eq(got, want);
+    free(got);
 }

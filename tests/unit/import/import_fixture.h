@@ -31,11 +31,15 @@ char *fx_ods(const char *name, const char *rows);
 /* Every row of a query as "a|b|c\n" lines (NULL as "-"); the caller frees. */
 char *fx_dump(const char *sql);
 long fx_count(const char *table);
+/* Fails the test unless fx_dump(sql) is exactly `want`. */
+void fx_expect_dump(const char *sql, const char *want);
 
 /* Runs an import and asserts it returned 0. */
 struct import_result *fx_import(const struct import_template *tmpl, const char *path,
                                 const struct import_options *opts);
 /* The result's errors as "Row N, ...\n" sentences; the caller frees. */
 char *fx_errors(const struct import_result *res);
+/* Fails the test unless fx_errors(res) is exactly `want`. */
+void fx_expect_errors(const struct import_result *res, const char *want);
 
 #endif

@@ -82,12 +82,9 @@ Test(import, partial_writes_exactly_the_valid_rows)
     cr_assert_str_eq(res->message, "Imported 2 rows; 4 rows failed");
     cr_assert_eq(res->failed, 4);
     cr_assert_eq(res->error_count, 6);
-    char *errors = fx_errors(res);
-    cr_assert_str_eq(errors, mixed_errors);
-    free(errors);
-    char *rows = fx_dump("SELECT email, _row, _job_id FROM people ORDER BY _row");
-    cr_assert_str_eq(rows, "ok1@example.com|2|0123456789abcdef\nok3@example.com|7|0123456789abcdef\n");
-    free(rows);
+    fx_expect_errors(res, mixed_errors);
+    fx_expect_dump("SELECT email, _row, _job_id FROM people ORDER BY _row",
+                   "ok1@example.com|2|0123456789abcdef\nok3@example.com|7|0123456789abcdef\n");
     import_result_free(res);
     free(path);
     template_free(t);
@@ -108,9 +105,7 @@ Test(import, all_or_nothing_leaves_the_table_untouched)
     cr_assert_str_eq(res->message, "Nothing was imported: 4 rows failed validation");
     cr_assert_eq(res->imported, 0);
     cr_assert_eq(res->failed, 4);
-    char *errors = fx_errors(res);
-    cr_assert_str_eq(errors, mixed_errors);
-    free(errors);
+    fx_expect_errors(res, mixed_errors);
     char *after = dump_people("strict");
     cr_assert_str_eq(after, before);
     free(before);
@@ -138,9 +133,9 @@ Test(import, upsert_updates_in_place)
     cr_assert_str_eq(res->message, "Imported 1 row; updated 1 row");
     char *ids_after = fx_dump("SELECT _id FROM people WHERE email = 'ada@example.com'");
     cr_assert_str_eq(ids_after, ids_before);
-    char *rows = fx_dump("SELECT email, name, qty FROM people ORDER BY _id");
-    cr_assert_str_eq(rows, "ada@example.com|Ada L.|9\ngrace@example.com|Grace|2\nlin@example.com|Linus|3\n");
-    free(rows);
+    fx_expect_dump(
+        "SELECT email, name, qty FROM people ORDER BY _id",
+        "ada@example.com|Ada L.|9\ngrace@example.com|Grace|2\nlin@example.com|Linus|3\n");
     free(ids_before);
     free(ids_after);
     import_result_free(res);
@@ -267,11 +262,9 @@ Test(import, overflowing_values_are_row_errors)
     struct import_template *t = fx_people("people", "partial");
     char *path = fx_file("o.csv", "Email,Qty,Amount,Name\na@example.com,99999999999999999999,1e999,A\n");
     struct import_result *res = fx_import(t, path, NULL);
-    char *errors = fx_errors(res);
-    cr_assert_str_eq(errors, "Row 2, Amount: \"1e999\" is too large for a number\n"
-                             "Row 2, Qty: \"99999999999999999999\" is too large for a whole number\n");
+    fx_expect_errors(res, "Row 2, Amount: \"1e999\" is too large for a number\n"
+                          "Row 2, Qty: \"99999999999999999999\" is too large for a whole number\n");
     cr_assert_eq(fx_count("people"), 0);
-    free(errors);
     import_result_free(res);
     free(path);
     template_free(t);
@@ -319,9 +312,7 @@ Test(import, semicolon_csv_reads_european_numbers)
                                   "y@example.com;Y;1234,5;3\n");
     struct import_result *res = fx_import(t, path, NULL);
     cr_assert(res->success, "%s", res->message);
-    char *rows = fx_dump("SELECT amount FROM people ORDER BY _row");
-    cr_assert_str_eq(rows, "1234.5\n1234.5\n");
-    free(rows);
+    fx_expect_dump("SELECT amount FROM people ORDER BY _row", "1234.5\n1234.5\n");
     import_result_free(res);
     free(path);
     template_free(t);
@@ -336,9 +327,8 @@ static void expect_born(const char *path)
     char *errors = fx_errors(res);
     cr_assert(res->success && res->imported == 1, "%s\n%s", res->message, errors);
     free(errors);
-    char *rows = fx_dump("SELECT email, born, seen, amount, active FROM people");
-    cr_assert_str_eq(rows, "a@example.com|2015-03-01|2015-03-01 12:00:00|2.5|1\n");
-    free(rows);
+    fx_expect_dump("SELECT email, born, seen, amount, active FROM people",
+                   "a@example.com|2015-03-01|2015-03-01 12:00:00|2.5|1\n");
     import_result_free(res);
     template_free(t);
 }
