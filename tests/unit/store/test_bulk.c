@@ -38,19 +38,27 @@ TestSuite(bulk, .init = setup, .fini = teardown);
 static const char *const columns[] = {"email", "name", "age", "score", "active"};
 static const char *const key[] = {"email"};
 
-static struct db_bulk *open_bulk(bool upsert)
+/* db_bulk_open on `table` for `cols`, upserting on `keys` when nkeys > 0: the options every
+ * test fills in. Returns the open's code; *out is the writer, or NULL when it failed. */
+static int try_open(struct db_bulk **out, const char *table, const char *const *cols, size_t ncols,
+                    const char *const *keys, size_t nkeys, struct sd_error *err)
 {
     struct db_bulk_options opts = DB_BULK_OPTIONS_INIT;
-    opts.table = "people";
-    opts.columns = columns;
-    opts.ncolumns = 5;
-    if (upsert) {
-        opts.key_columns = key;
-        opts.nkey_columns = 1;
-    }
-    struct db_bulk *bulk = NULL;
+    opts.table = table;
+    opts.columns = cols;
+    opts.ncolumns = ncols;
+    opts.key_columns = keys;
+    opts.nkey_columns = nkeys;
+    *out = NULL;
+    return db_bulk_open(out, db, &opts, err);
+}
+
+static struct db_bulk *open_bulk(bool upsert)
+{
+    struct db_bulk *bulk;
     struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(db_bulk_open(&bulk, db, &opts, &err), 0, "%s", sd_error_message(&err));
+    cr_assert_eq(try_open(&bulk, "people", columns, 5, upsert ? key : NULL, upsert ? 1 : 0, &err),
+                 0, "%s", sd_error_message(&err));
     return bulk;
 }
 
@@ -216,14 +224,9 @@ Test(bulk, a_not_null_refusal_names_the_row_on_an_upsert)
     cr_assert_eq(
         db_exec(db, "CREATE TABLE strict_people (email TEXT UNIQUE, name TEXT NOT NULL)", &err), 0);
     static const char *const cols[] = {"email", "name"};
-    struct db_bulk_options opts = DB_BULK_OPTIONS_INIT;
-    opts.table = "strict_people";
-    opts.columns = cols;
-    opts.ncolumns = 2;
-    opts.key_columns = key;
-    opts.nkey_columns = 1;
-    struct db_bulk *bulk = NULL;
-    cr_assert_eq(db_bulk_open(&bulk, db, &opts, &err), 0, "%s", sd_error_message(&err));
+    struct db_bulk *bulk;
+    cr_assert_eq(try_open(&bulk, "strict_people", cols, 2, key, 1, &err), 0, "%s",
+                 sd_error_message(&err));
     /* Rows 0..149 new, 150..179 update s0..s29, row 170 has no name: in the third batch
      * (rows 128..191), which holds both new keys and updates. */
     int rc = 0, i;
@@ -338,14 +341,8 @@ Test(bulk, a_key_repeated_inside_one_batch_is_inserted_then_updated_by_the_later
 Test(bulk, upsert_where_every_column_is_key)
 {
     struct sd_error err = SD_ERROR_INIT;
-    struct db_bulk_options opts = DB_BULK_OPTIONS_INIT;
-    opts.table = "people";
-    opts.columns = key;
-    opts.ncolumns = 1;
-    opts.key_columns = key;
-    opts.nkey_columns = 1;
-    struct db_bulk *bulk = NULL;
-    cr_assert_eq(db_bulk_open(&bulk, db, &opts, &err), 0, "%s", sd_error_message(&err));
+    struct db_bulk *bulk;
+    cr_assert_eq(try_open(&bulk, "people", key, 1, key, 1, &err), 0, "%s", sd_error_message(&err));
     struct db_value v = {.type = DB_VALUE_TEXT, .text = "k@example.com", .len = 13};
     cr_assert_eq(db_bulk_write_row(bulk, &v, 1, &err), 0);
     cr_assert_eq(db_bulk_flush(bulk, &err), 0);
@@ -362,14 +359,8 @@ Test(bulk, a_key_column_must_be_written)
 {
     struct sd_error err = SD_ERROR_INIT;
     static const char *const cols[] = {"name"};
-    struct db_bulk_options opts = DB_BULK_OPTIONS_INIT;
-    opts.table = "people";
-    opts.columns = cols;
-    opts.ncolumns = 1;
-    opts.key_columns = key;
-    opts.nkey_columns = 1;
-    struct db_bulk *bulk = NULL;
-    cr_assert_eq(db_bulk_open(&bulk, db, &opts, &err), SD_EUSAGE);
+    struct db_bulk *bulk;
+    cr_assert_eq(try_open(&bulk, "people", cols, 1, key, 1, &err), SD_EUSAGE);
     cr_assert(strstr(err.message, "email"), "%s", err.message);
     cr_assert_null(bulk);
 }
@@ -377,12 +368,8 @@ Test(bulk, a_key_column_must_be_written)
 Test(bulk, a_missing_table_is_reported_on_open)
 {
     struct sd_error err = SD_ERROR_INIT;
-    struct db_bulk_options opts = DB_BULK_OPTIONS_INIT;
-    opts.table = "nobody";
-    opts.columns = columns;
-    opts.ncolumns = 5;
-    struct db_bulk *bulk = NULL;
-    cr_assert_eq(db_bulk_open(&bulk, db, &opts, &err), SD_ERROR);
+    struct db_bulk *bulk;
+    cr_assert_eq(try_open(&bulk, "nobody", columns, 5, NULL, 0, &err), SD_ERROR);
     cr_assert(strstr(err.message, "nobody"), "%s", err.message);
     cr_assert_null(bulk);
 }
@@ -406,12 +393,9 @@ Test(bulk, a_wide_table_gets_smaller_batches_within_the_parameter_limit)
         snprintf(names[c], sizeof names[c], "c%d", c);
         cols[c] = names[c];
     }
-    struct db_bulk_options opts = DB_BULK_OPTIONS_INIT;
-    opts.table = "wide";
-    opts.columns = cols;
-    opts.ncolumns = NCOLS;
-    struct db_bulk *bulk = NULL;
-    cr_assert_eq(db_bulk_open(&bulk, db, &opts, &err), 0, "%s", sd_error_message(&err));
+    struct db_bulk *bulk;
+    cr_assert_eq(try_open(&bulk, "wide", cols, NCOLS, NULL, 0, &err), 0, "%s",
+                 sd_error_message(&err));
     for (int r = 0; r < NROWS; r++) {
         for (int c = 0; c < NCOLS; c++)
             v[c] = (struct db_value){.type = DB_VALUE_INT64, .i = r * NCOLS + c};
