@@ -76,14 +76,22 @@ static void load_people(struct import_template *t)
     free(path);
 }
 
+/* Exports the template's table to `name` in fx_dir, failing the test unless it works; the
+ * caller frees the returned path. */
+static char *export_to(const struct import_template *t, const char *name, struct export_result *er)
+{
+    char *out = test_path(fx_dir, name);
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(export_service_run(er, fx_db, t, out, NULL, &err), 0, "%s", err.message);
+    return out;
+}
+
 Test(export, round_trip_gives_back_the_same_rows)
 {
     struct import_template *t = fx_people("people", "partial");
     load_people(t);
-    char *out = test_path(fx_dir, "people.xlsx");
     struct export_result er;
-    struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(export_service_run(&er, fx_db, t, out, NULL, &err), 0, "%s", err.message);
+    char *out = export_to(t, "people.xlsx", &er);
     cr_assert_eq(er.rows, 4);
 
     struct import_template *copy = fx_people("people_copy", "all_or_nothing");
@@ -104,10 +112,9 @@ Test(export, typed_cells_bold_frozen_header_and_autofilter)
 {
     struct import_template *t = fx_people("people", "partial");
     load_people(t);
-    char *out = test_path(fx_dir, "people.xlsx");
     struct export_result er;
+    char *out = export_to(t, "people.xlsx", &er);
     struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(export_service_run(&er, fx_db, t, out, NULL, &err), 0, "%s", err.message);
 
     struct sheet_book *book;
     struct sheet_open_options o = SHEET_OPEN_OPTIONS_INIT;
@@ -199,10 +206,8 @@ Test(export, altered_table_is_an_error)
 Test(export, empty_table_gives_the_header_only)
 {
     struct import_template *t = fx_people("people", "partial");
-    char *out = test_path(fx_dir, "empty.xlsx");
     struct export_result er;
-    struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(export_service_run(&er, fx_db, t, out, NULL, &err), 0, "%s", err.message);
+    char *out = export_to(t, "empty.xlsx", &er);
     cr_assert_eq(er.rows, 0);
     struct import_result *res = fx_import(t, out, NULL);
     cr_assert(res->success);
