@@ -2,6 +2,11 @@
 
 #include <string.h>
 
+int cli_data_open_store(struct cli_data *d, const struct cli_config *config)
+{
+    return cli_data_open(d, config, NULL);
+}
+
 int cli_data_open(struct cli_data *d, const struct cli_config *config, const char *id_or_table)
 {
     memset(d, 0, sizeof *d);
@@ -11,7 +16,7 @@ int cli_data_open(struct cli_data *d, const struct cli_config *config, const cha
     sc.database_url = config->database_url;
     if (store_open(&d->store, &sc, &err) || store_migrate(d->store, NULL, &err) ||
         store_acquire_main(d->store, &d->db, &err) ||
-        template_load_arg(&d->tmpl, d->db, id_or_table, &err)) {
+        (id_or_table && template_load_arg(&d->tmpl, d->db, id_or_table, &err))) {
         cli_errorf("%s", sd_error_message(&err));
         cli_data_close(d);
         return CLI_EXIT_USAGE;

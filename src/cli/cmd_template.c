@@ -13,8 +13,7 @@
 #include "base/buf.h"
 #include "base/str.h"
 #include "cli/cli.h"
-#include "import/template.h"
-#include "store/store.h"
+#include "cli/cli_data.h"
 
 /* Bigger than any template template_parse accepts, so it can say how big the file is. */
 #define TEMPLATE_FILE_READ_MAX (4u * 1024 * 1024 + 1)
@@ -26,33 +25,6 @@ static void template_usage(FILE *out)
           "       sheetd template show ID|TABLE\n"
           "       sheetd template blank ID|TABLE OUT.xlsx\n",
           out);
-}
-
-/* Opens and migrates the store and takes a main-database connection. Failures here are the
- * environment's (a data directory that cannot be written, a database that is down): exit 2. */
-static int template_open(const struct cli_config *config, struct store **store, struct db **db)
-{
-    struct sd_error err = SD_ERROR_INIT;
-    struct store_config sc = STORE_CONFIG_INIT;
-    sc.data_dir = config->data_dir;
-    sc.database_url = config->database_url;
-    *store = NULL;
-    *db = NULL;
-    if (store_open(store, &sc, &err) || store_migrate(*store, NULL, &err) ||
-        store_acquire_main(*store, db, &err)) {
-        cli_errorf("%s", sd_error_message(&err));
-        store_close(*store);
-        *store = NULL;
-        return CLI_EXIT_USAGE;
-    }
-    return 0;
-}
-
-static void template_close(struct store *store, struct db *db)
-{
-    if (db)
-        store_release(store, db);
-    store_close(store);
 }
 
 /* Reads at most TEMPLATE_FILE_READ_MAX bytes of `path` ("-": standard input) into `out`. */
@@ -110,16 +82,15 @@ static int template_cmd_create(int argc, char **argv, const struct cli_config *c
         buf_free(&json);
         return rc;
     }
-    struct store *store;
-    struct db *db;
-    if ((rc = template_open(config, &store, &db))) {
+    struct cli_data d;
+    if ((rc = cli_data_open_store(&d, config))) {
         buf_free(&json);
         return rc;
     }
     struct import_template *tmpl = NULL;
     struct template_problems problems = TEMPLATE_PROBLEMS_INIT;
     struct sd_error err = SD_ERROR_INIT;
-    int code = template_create(&tmpl, db, buf_cstr(&json), json.len, &problems, &err);
+    int code = template_create(&tmpl, d.db, buf_cstr(&json), json.len, &problems, &err);
     const char *shown = strcmp(path, "-") ? path : "standard input";
     if (code == 0) {
         printf("created template %lld \"%s\" (table %s)\n", (long long)tmpl->id, tmpl->name,
@@ -135,7 +106,7 @@ static int template_cmd_create(int argc, char **argv, const struct cli_config *c
     }
     template_problems_free(&problems);
     template_free(tmpl);
-    template_close(store, db);
+    cli_data_close(&d);
     buf_free(&json);
     return rc;
 }
@@ -161,23 +132,22 @@ static int template_cmd_list(int argc, char **argv, const struct cli_config *con
         cli_errorf("template list takes only --count, not \"%s\"", argv[1]);
         return CLI_EXIT_USAGE;
     }
-    struct store *store;
-    struct db *db;
-    int rc = template_open(config, &store, &db);
+    struct cli_data d;
+    int rc = cli_data_open_store(&d, config);
     if (rc)
         return rc;
     struct import_template **tmpls = NULL;
     size_t count = 0;
     struct sd_error err = SD_ERROR_INIT;
-    if (template_load_all(&tmpls, &count, db, &err)) {
+    if (template_load_all(&tmpls, &count, d.db, &err)) {
         cli_errorf("%s", sd_error_message(&err));
-        template_close(store, db);
+        cli_data_close(&d);
         return CLI_EXIT_FAILED;
     }
     if (count_only) {
         printf("%zu\n", count);
         template_free_all(tmpls, count);
-        template_close(store, db);
+        cli_data_close(&d);
         return CLI_EXIT_OK;
     }
     size_t wid = 2, wname = 4, wtable = 5;
@@ -205,7 +175,7 @@ static int template_cmd_list(int argc, char **argv, const struct cli_config *con
         fprintf(stderr, "no templates yet; create one with: sheetd template create --file "
                         "T.json\n");
     template_free_all(tmpls, count);
-    template_close(store, db);
+    cli_data_close(&d);
     return CLI_EXIT_OK;
 }
 
@@ -215,15 +185,14 @@ static int template_cmd_show(int argc, char **argv, const struct cli_config *con
         cli_errorf("template show needs one template: its id or table name");
         return CLI_EXIT_USAGE;
     }
-    struct store *store;
-    struct db *db;
-    int rc = template_open(config, &store, &db);
+    struct cli_data d;
+    int rc = cli_data_open_store(&d, config);
     if (rc)
         return rc;
     struct import_template *tmpl = NULL;
     struct buf out = BUF_INIT;
     struct sd_error err = SD_ERROR_INIT;
-    if (template_load_arg(&tmpl, db, argv[1], &err) || template_to_json(tmpl, &out, &err)) {
+    if (template_load_arg(&tmpl, d.db, argv[1], &err) || template_to_json(tmpl, &out, &err)) {
         cli_errorf("%s", sd_error_message(&err));
         rc = CLI_EXIT_FAILED;
     } else {
@@ -232,7 +201,7 @@ static int template_cmd_show(int argc, char **argv, const struct cli_config *con
     }
     buf_free(&out);
     template_free(tmpl);
-    template_close(store, db);
+    cli_data_close(&d);
     return rc;
 }
 
