@@ -428,3 +428,38 @@ Test(xlsx_limits, missing_workbook_and_xlsb)
     cr_assert(strstr(err.message, "b.xlsb is an Excel binary workbook (.xlsb)"), "%s", err.message);
     free(path);
 }
+
+/* Each cell style's format is looked up among the custom formats: a styles part with very
+ * many of both must not cost their product (the reading used to scan every <numFmt> for
+ * every <xf>, minutes for this file). The last <numFmt> of an id still wins. */
+Test(xlsx_limits, many_styles_and_formats, .timeout = 20)
+{
+    enum { N = 200000 };
+    struct buf styles = BUF_INIT;
+    cr_assert_eq(buf_puts(&styles, "<styleSheet xmlns=\"" XLSX_NS "\"><numFmts>"), 0);
+    for (unsigned i = 0; i < N; i++)
+        cr_assert_eq(buf_printf(&styles, "<numFmt numFmtId=\"%u\" formatCode=\"0.0\"/>", 1000 + i),
+                     0);
+    cr_assert_eq(buf_puts(&styles, "<numFmt numFmtId=\"1005\" formatCode=\"yyyy-mm-dd\"/>"
+                                   "</numFmts><cellXfs>"),
+                 0);
+    for (unsigned i = 0; i < N; i++)
+        cr_assert_eq(buf_printf(&styles, "<xf numFmtId=\"%u\"/>", 1000 + (N - 1 - i)), 0);
+    cr_assert_eq(buf_puts(&styles, "</cellXfs></styleSheet>"), 0);
+    char *path = test_suite_path("styles.xlsx");
+    char body[256];
+    /* style N-6 is numFmtId 1005 (a date, redefined last); style 0 is 1000+N-1 (a number) */
+    snprintf(body, sizeof body,
+             "<sheetData><row r=\"1\"><c r=\"A1\" s=\"%u\"><v>42064</v></c>"
+             "<c r=\"B1\" s=\"0\"><v>42064</v></c></row></sheetData>",
+             (unsigned)(N - 6));
+    cr_assert(xlsx_fixture_minimal(path, body, NULL, buf_cstr(&styles)));
+    int rc;
+    struct sd_error err = SD_ERROR_INIT;
+    char *text = xlsx_fixture_dump(path, NULL, NULL, &rc, &err);
+    cr_assert_eq(rc, 0, "%s", err.message);
+    cr_assert_str_eq(text, "A1\td\t2015-03-01\nB1\tn\t42064\n");
+    free(text);
+    free(path);
+    buf_free(&styles);
+}
