@@ -256,15 +256,15 @@ int header_map_build(struct header_map **out, struct header_matcher *m,
         const struct sheet_cell *cell = &row->cells[c];
         const char *text;
         size_t len, idx;
-        if (matcher_cell_text(m, cell, &text, &len) < 0 || matcher_lookup(m, cell, &idx) < 0)
+        /* matcher_lookup uses m->text as scratch, so the text is taken after it. */
+        if (matcher_lookup(m, cell, &idx) < 0 || matcher_cell_text(m, cell, &text, &len) < 0)
             goto nomem;
         if (len == 0)
             continue;
         struct header_cell *hc = &map->cells[map->ncells];
         hc->column = cell->column;
         hc->tmpl_index = idx;
-        /* matcher_lookup reused m->text: take the text again. */
-        if (matcher_cell_text(m, cell, &text, &len) < 0 || !(hc->text = str_ndup(text, len)))
+        if (!(hc->text = str_ndup(text, len)))
             goto nomem;
         map->ncells++;
         map->last_column = cell->column;
