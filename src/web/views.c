@@ -6,14 +6,13 @@
  * after start.
  *
  * The mustache engine compiles a partial on first use and keeps it with the template that
- * used it, so a render can write to a template. Request threads therefore render under
- * one mutex; rendering a page takes microseconds, far below what the network costs.
+ * used it, behind that template's own lock (mustache.h), and nothing else here changes
+ * after start, so request threads render side by side without a lock of ours.
  */
 #include "web/views.h"
 
 #include <dirent.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +35,6 @@ struct view {
 struct views {
     struct view *items;
     size_t count;
-    pthread_mutex_t lock;
 };
 
 static struct view *find(const struct views *views, const char *name)
@@ -143,10 +141,6 @@ int views_load(struct views **out, const char *views_dir, struct sd_error *err)
     struct views *views = calloc(1, sizeof *views);
     if (!views)
         return sd_error_nomem(err);
-    if (pthread_mutex_init(&views->lock, NULL) != 0) {
-        free(views);
-        return sd_error_set(err, SD_ERROR, "cannot create the views lock");
-    }
     int rc = walk(views, views_dir, "", 0, err);
     if (!rc && !find(views, VIEWS_LAYOUT))
         rc = sd_error_set(err, SD_ENOTFOUND,
@@ -172,7 +166,6 @@ void views_free(struct views *views)
             mustache_free(views->items[i].tmpl);
     }
     free(views->items);
-    pthread_mutex_destroy(&views->lock);
     free(views);
 }
 
@@ -181,8 +174,8 @@ bool views_has(const struct views *views, const char *name)
     return find(views, name) != NULL;
 }
 
-static int render_locked(struct views *views, const char *name, const json_t *data, struct buf *out,
-                         struct sd_error *err)
+int views_render(struct views *views, const char *name, const json_t *data, struct buf *out,
+                 struct sd_error *err)
 {
     struct view *v = find(views, name);
     if (!v)
@@ -191,30 +184,19 @@ static int render_locked(struct views *views, const char *name, const json_t *da
     return mustache_render(v->tmpl, data, &partials, out, err);
 }
 
-int views_render(struct views *views, const char *name, const json_t *data, struct buf *out,
-                 struct sd_error *err)
-{
-    pthread_mutex_lock(&views->lock);
-    int rc = render_locked(views, name, data, out, err);
-    pthread_mutex_unlock(&views->lock);
-    return rc;
-}
-
 int views_render_page(struct views *views, const char *name, json_t *data, struct buf *out,
                       struct sd_error *err)
 {
     struct buf body = BUF_INIT;
-    pthread_mutex_lock(&views->lock);
-    int rc = render_locked(views, name, data, &body, err);
+    int rc = views_render(views, name, data, &body, err);
     if (!rc) {
         json_t *text = json_stringn_nocheck(buf_cstr(&body), body.len);
         if (!text || json_object_set_new(data, "body", text) != 0)
             rc = sd_error_nomem(err);
         else
-            rc = render_locked(views, VIEWS_LAYOUT, data, out, err);
+            rc = views_render(views, VIEWS_LAYOUT, data, out, err);
         json_object_del(data, "body");
     }
-    pthread_mutex_unlock(&views->lock);
     buf_free(&body);
     return rc;
 }
