@@ -43,8 +43,7 @@ const char *sheet_format_name(enum sheet_format format)
     return "unknown";
 }
 
-/* The one place that names the backends; each engineer adds their case when their backend
- * builds, so that the library links while the others are still being written. */
+/* The one place that names the backends. */
 static const struct sheet_backend_ops *backend_for_format(enum sheet_format format)
 {
     switch (format) {
@@ -52,13 +51,12 @@ static const struct sheet_backend_ops *backend_for_format(enum sheet_format form
         return &xlsx_backend_ops;
     case SHEET_FORMAT_XLS:
         return &xls_backend_ops;
-    case SHEET_FORMAT_CSV:
-        return &csv_backend_ops;
     case SHEET_FORMAT_ODS:
         return &ods_backend_ops;
-    default:
-        return NULL;
+    case SHEET_FORMAT_CSV:
+        break;
     }
+    return &csv_backend_ops;
 }
 
 static const char *base_name(const char *path)
@@ -284,16 +282,7 @@ int sheet_open(struct sheet_book **out, const char *path, const struct sheet_ope
     int rc = detect_format(path, name, &opts->limits, &format, err);
     if (rc < 0)
         return rc;
-    const struct sheet_backend_ops *ops = backend_for_format(format);
-    if (!ops) {
-        char upper[8] = {0};
-        const char *fmt = sheet_format_name(format);
-        for (size_t i = 0; fmt[i] && i < sizeof upper - 1; i++)
-            upper[i] = (char)(fmt[i] - 'a' + 'A');
-        return sd_error_set(err, SD_EINVALID, "%s: reading %s files is not available in this build",
-                            name, upper);
-    }
-    return ops->open(out, path, opts, err);
+    return backend_for_format(format)->open(out, path, opts, err);
 }
 
 void sheet_close(struct sheet_book *book)

@@ -89,11 +89,6 @@ static char **list_dir(const char *path, size_t *n)
     return names;
 }
 
-static bool not_in_build(const struct sd_error *err)
-{
-    return strstr(err->message, "files is not available in this build") != NULL;
-}
-
 Test(corpus, every_file_opens_or_is_refused_clearly, .timeout = 600)
 {
     const char *shared = test_shared_dir();
@@ -104,7 +99,7 @@ Test(corpus, every_file_opens_or_is_refused_clearly, .timeout = 600)
     char **names = list_dir(dir, &n);
     cr_assert_gt(n, 100, "the corpus should hold about 120 files");
     struct buf failures = BUF_INIT;
-    size_t opened = 0, refused = 0, unavailable = 0;
+    size_t opened = 0, refused = 0;
     for (size_t i = 0; i < n; i++) {
         char *path = test_path(dir, names[i]);
         struct sheet_book *book = NULL;
@@ -121,9 +116,6 @@ Test(corpus, every_file_opens_or_is_refused_clearly, .timeout = 600)
         }
         if (rc == 0 || rc == 1) {
             opened++;
-        } else if (not_in_build(&err)) {
-            unavailable++;
-            cr_log_info("corpus: %s not read: %s", names[i], err.message);
         } else {
             refused++;
             cr_log_info("corpus: %s refused: %s", names[i], err.message);
@@ -135,9 +127,7 @@ Test(corpus, every_file_opens_or_is_refused_clearly, .timeout = 600)
     }
     free(names);
     free(dir);
-    cr_log_info("corpus: %zu read, %zu refused with a sentence, %zu need a backend not in this "
-                "build",
-                opened, refused, unavailable);
+    cr_log_info("corpus: %zu read, %zu refused with a sentence", opened, refused);
     cr_assert_eq(failures.len, 0, "%s", buf_cstr(&failures));
     buf_free(&failures);
 }
@@ -178,7 +168,7 @@ Test(corpus, cells_match_expected_readings, .timeout = 600)
     size_t n;
     char **names = list_dir(exp_dir, &n);
     struct buf failures = BUF_INIT;
-    size_t matched = 0, unavailable = 0, excepted = 0;
+    size_t matched = 0, excepted = 0;
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(names[i]);
         if (len < 7 || strcmp(names[i] + len - 6, ".cells") != 0) {
@@ -198,10 +188,7 @@ Test(corpus, cells_match_expected_readings, .timeout = 600)
         struct sd_error err = SD_ERROR_INIT;
         int rc;
         char *got = xlsx_fixture_dump(path, NULL, NULL, &rc, &err);
-        if (rc < 0 && not_in_build(&err)) {
-            unavailable++;
-            cr_log_info("corpus: %s not compared: %s", file, err.message);
-        } else if (rc < 0) {
+        if (rc < 0) {
             buf_printf(&failures, "%s: %s\n", file, err.message);
         } else {
             char *want = apply_differences(file, expected);
@@ -222,9 +209,8 @@ Test(corpus, cells_match_expected_readings, .timeout = 600)
     free(names);
     free(dir);
     free(exp_dir);
-    cr_log_info("corpus: %zu expected readings matched, %zu need a backend not in this build, "
-                "%zu expected files hold no reading",
-                matched, unavailable, excepted);
+    cr_log_info("corpus: %zu expected readings matched, %zu expected files hold no reading",
+                matched, excepted);
     cr_assert_eq(failures.len, 0, "%s", buf_cstr(&failures));
     buf_free(&failures);
 }
