@@ -80,8 +80,8 @@ static void workbook_start(void *data, const char *local, const char **attrs)
     book->sheet_parts[book->base.nsheets - 1] = part;
 }
 
-/* The part a relationship of `type` points to, if the zip holds it; else `fallback` (a path
- * relative to the workbook's folder) if the zip holds that. NULL when neither. */
+/* The part a relationship of `type` points to, if the zip holds it (its index in *index);
+ * NULL otherwise. */
 static const char *find_part(struct xlsx_book *book, const struct xlsx_rels *rels, const char *type,
                              uint64_t *index)
 {
