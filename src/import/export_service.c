@@ -92,18 +92,15 @@ static int export_open(struct export_run *run, const char *out_path, struct sd_e
 {
     const struct import_template *tmpl = run->tmpl;
     size_t n = tmpl->ncolumns;
-    run->dcols = calloc(n ? n : 1, sizeof *run->dcols);
+    run->dcols = template_data_columns(tmpl);
     run->xcols = calloc(n ? n : 1, sizeof *run->xcols);
     char *copy = str_dup(out_path);
     run->tmpdir = copy ? str_dup(dirname(copy)) : NULL;
     free(copy);
     if (!run->dcols || !run->xcols || !run->tmpdir)
         return sd_error_nomem(err);
-    for (size_t i = 0; i < n; i++) {
-        run->dcols[i].name = tmpl->columns[i].key;
-        run->dcols[i].type = template_type_column(tmpl->columns[i].type);
+    for (size_t i = 0; i < n; i++)
         run->xcols[i].header = tmpl->columns[i].header;
-    }
     int rc;
     if ((rc = data_table_check(run->db, tmpl->table, run->dcols, n, err)) < 0 ||
         (rc = data_table_select_all(&run->stmt, run->db, tmpl->table, run->dcols, n, err)) < 0)

@@ -172,7 +172,7 @@ static int run_prepare(struct import_run *run, struct sd_error *err)
 {
     const struct import_template *tmpl = run->tmpl;
     size_t n = tmpl->ncolumns ? tmpl->ncolumns : 1;
-    run->dcols = calloc(n, sizeof *run->dcols);
+    run->dcols = template_data_columns(tmpl);
     run->mapped = calloc(n, sizeof *run->mapped);
     run->cells = calloc(n, sizeof *run->cells);
     run->values = calloc(n, sizeof *run->values);
@@ -183,8 +183,6 @@ static int run_prepare(struct import_run *run, struct sd_error *err)
         !run->bad_columns)
         return sd_error_nomem(err);
     for (size_t i = 0; i < tmpl->ncolumns; i++) {
-        run->dcols[i].name = tmpl->columns[i].key;
-        run->dcols[i].type = template_type_column(tmpl->columns[i].type);
         size_t h = run->map->by_tmpl[i];
         if (h != HEADER_UNMAPPED) {
             run->mapped[run->nmapped].file_column = run->map->cells[h].column;

@@ -195,6 +195,18 @@ enum data_column_type template_type_column(enum template_type type)
     return DATA_COLUMN_TEXT;
 }
 
+struct data_column *template_data_columns(const struct import_template *tmpl)
+{
+    struct data_column *cols = calloc(tmpl->ncolumns ? tmpl->ncolumns : 1, sizeof *cols);
+    if (!cols)
+        return NULL;
+    for (size_t i = 0; i < tmpl->ncolumns; i++) {
+        cols[i].name = tmpl->columns[i].key;
+        cols[i].type = template_type_column(tmpl->columns[i].type);
+    }
+    return cols;
+}
+
 const struct template_column *template_find_column(const struct import_template *tmpl,
                                                    const char *key)
 {

@@ -91,6 +91,10 @@ const char *template_type_name(enum template_type type);
 const char *template_mode_name(enum template_mode mode);
 /* The SQL storage type of a template type. */
 enum data_column_type template_type_column(enum template_type type);
+/* The template's columns as its data table sees them (key and storage type), in template
+ * order: a malloc'd array of at least one element that the caller frees; the names are
+ * borrowed from tmpl. NULL when out of memory. */
+struct data_column *template_data_columns(const struct import_template *tmpl);
 
 /*
  * The one rule for matching a sheet's header to a column's header or alias, shared by the

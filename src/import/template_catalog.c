@@ -12,19 +12,6 @@
 #include "import/template_internal.h"
 #include "store/template_store.h"
 
-/* The template's columns as the data table sees them; the names are borrowed from tmpl. */
-static struct data_column *table_columns(const struct import_template *tmpl)
-{
-    struct data_column *cols = calloc(tmpl->ncolumns, sizeof *cols);
-    if (!cols)
-        return NULL;
-    for (size_t i = 0; i < tmpl->ncolumns; i++) {
-        cols[i].name = tmpl->columns[i].key;
-        cols[i].type = template_type_column(tmpl->columns[i].type);
-    }
-    return cols;
-}
-
 /*
  * Parses, then stores the canonical JSON and creates the data table in one transaction, so
  * a failure at either step leaves nothing behind (on PostgreSQL DDL is transactional; on
@@ -45,7 +32,7 @@ int template_create(struct import_template **out, struct db *db, const char *jso
         return rc;
     if ((rc = template_to_json(tmpl, &canonical, err)))
         goto fail;
-    if (!(cols = table_columns(tmpl))) {
+    if (!(cols = template_data_columns(tmpl))) {
         rc = sd_error_nomem(err);
         goto fail;
     }
