@@ -169,11 +169,6 @@ void views_free(struct views *views)
     free(views);
 }
 
-bool views_has(const struct views *views, const char *name)
-{
-    return find(views, name) != NULL;
-}
-
 int views_render(struct views *views, const char *name, const json_t *data, struct buf *out,
                  struct sd_error *err)
 {

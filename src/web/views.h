@@ -13,7 +13,6 @@
 #define SHEETD_WEB_VIEWS_H
 
 #include <jansson.h>
-#include <stdbool.h>
 
 #include "base/buf.h"
 #include "base/error.h"
@@ -26,8 +25,6 @@ struct views;
  * Fails when the directory or the layout is missing or a view does not compile. */
 int views_load(struct views **out, const char *views_dir, struct sd_error *err);
 void views_free(struct views *views);
-
-bool views_has(const struct views *views, const char *name);
 
 /* Renders view `name` with `data`, appending to out. SD_ENOTFOUND for an unknown view. */
 int views_render(struct views *views, const char *name, const json_t *data, struct buf *out,
