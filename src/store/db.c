@@ -59,6 +59,12 @@ static int db_parse_sqlite_options(const char *opts, int *busy_timeout_ms, struc
     return 0;
 }
 
+const char *db_sqlite_url_options(const char *url)
+{
+    const char *q = strrchr(url, '?');
+    return q && strchr(q, '=') && !strchr(q, '/') ? q : NULL;
+}
+
 /*
  * Picks the backend from the URL:
  *   "postgres://..." / "postgresql://..."  PostgreSQL (not built yet: a usage error);
@@ -86,8 +92,8 @@ int db_open(struct db **out, const char *url, struct sd_error *err)
 
     int busy_timeout_ms = DB_DEFAULT_BUSY_TIMEOUT_MS;
     size_t path_len = strlen(path);
-    const char *q = strrchr(path, '?');
-    if (q && strchr(q, '=') && !strchr(q, '/')) {
+    const char *q = db_sqlite_url_options(path);
+    if (q) {
         int rc = db_parse_sqlite_options(q + 1, &busy_timeout_ms, err);
         if (rc)
             return rc;

@@ -109,6 +109,11 @@ struct db_bulk {
  * reporting SD_ERETRY. */
 int db_sqlite_open(struct db **out, const char *path, int busy_timeout_ms, struct sd_error *err);
 
+/* The options part of a SQLite URL or path: the last '?' when NAME=VALUE pairs follow it
+ * (an '=' and no '/' after it), else NULL, since such a '?' belongs to the file name. db_open
+ * reads the options there; the store gives queue.db the same ones. */
+const char *db_sqlite_url_options(const char *url);
+
 /* Helpers for the store's own files (data_table.c, ...). */
 const struct db_dialect *db_dialect_of(const struct db *db);
 int db_table_columns(char ***out, size_t *count, struct db *db, const char *table,

@@ -91,9 +91,7 @@ static int database_urls(char **main_url, char **queue_url, const struct store_c
         rc = buf_puts(&m, url);
         rc = rc ? rc : buf_puts(&q, url);
     } else {
-        const char *opts = strrchr(url, '?');
-        if (opts && (!strchr(opts, '=') || strchr(opts, '/')))
-            opts = NULL;
+        const char *opts = db_sqlite_url_options(url);
         rc = buf_puts(&m, url);
         rc = rc ? rc : buf_printf(&q, "sqlite:%s/queue.db%s", config->data_dir, opts ? opts : "");
     }
