@@ -15,17 +15,6 @@
 
 #define TEMPLATE_COLUMNS "id, name, table_name, definition, created_at"
 
-void template_record_free(struct template_record *record)
-{
-    if (!record)
-        return;
-    free(record->name);
-    free(record->table_name);
-    free(record->definition);
-    free(record->created_at);
-    free(record);
-}
-
 static void record_clear(struct template_record *r)
 {
     free(r->name);
@@ -33,6 +22,14 @@ static void record_clear(struct template_record *r)
     free(r->definition);
     free(r->created_at);
     memset(r, 0, sizeof *r);
+}
+
+void template_record_free(struct template_record *record)
+{
+    if (!record)
+        return;
+    record_clear(record);
+    free(record);
 }
 
 void template_record_list_free(struct template_record *records, size_t count)
