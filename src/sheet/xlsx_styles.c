@@ -67,7 +67,8 @@ static enum numfmt_kind kind_for_id(const struct styles_ctx *c, uint32_t id)
 /* Runs once the part is read: turns each xf's format id into its kind. */
 static void resolve_xf_kinds(struct styles_ctx *c)
 {
-    qsort(c->fmts, c->nfmts, sizeof *c->fmts, compare_fmts);
+    if (c->nfmts > 1) /* fmts is NULL when the part defines none */
+        qsort(c->fmts, c->nfmts, sizeof *c->fmts, compare_fmts);
     struct xlsx_styles *st = c->styles;
     for (size_t i = 0; i < st->nxf; i++)
         if (st->xf_kind[i] == KIND_BY_ID)
