@@ -113,7 +113,7 @@ int unique_set_add(struct unique_set *set, const char *value, size_t len, uint32
         rest >>= 7;
     } while (rest);
     size_t offset = set->arena.len;
-    if (offset > ARENA_MAX - n - len)
+    if (n + len > ARENA_MAX - offset) /* offset <= ARENA_MAX always; n + len cannot wrap */
         return SD_ENOMEM;
     if (buf_grow(&set->arena, n + len) < 0)
         return SD_ENOMEM;
