@@ -69,6 +69,25 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     return rc;
 }
 
+int buf_read_stream(struct buf *b, FILE *f, size_t max)
+{
+    char chunk[16384];
+    size_t total = 0;
+    while (total < max) {
+        size_t want = max - total < sizeof chunk ? max - total : sizeof chunk;
+        size_t n = fread(chunk, 1, want, f);
+        if (n > 0 && buf_append(b, chunk, n) < 0)
+            return SD_ENOMEM;
+        total += n;
+        if (n < want)
+            return ferror(f) ? SD_ERROR : 0;
+    }
+    /* Exactly `max` bytes so far: one more byte decides whether the stream held more. */
+    if (fgetc(f) != EOF)
+        return SD_ELIMIT;
+    return ferror(f) ? SD_ERROR : 0;
+}
+
 void buf_clear(struct buf *b)
 {
     buf_truncate(b, 0);

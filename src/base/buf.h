@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct buf {
     char *data; /* NULL until something is appended */
@@ -24,6 +25,11 @@ int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* Appends the rest of `f`, at most `max` bytes of it: 0 at end of file; SD_ELIMIT when the
+ * stream holds more than `max` bytes (the first `max` stay appended); SD_ERROR when reading
+ * fails (errno says why); SD_ENOMEM. The one loop behind every "read this file whole". */
+int buf_read_stream(struct buf *b, FILE *f, size_t max);
 
 /* Empties the buffer but keeps its memory for reuse. */
 void buf_clear(struct buf *b);

@@ -37,22 +37,14 @@ static int template_read_file(const char *path, struct buf *out)
         return CLI_EXIT_USAGE;
     }
     int rc = 0;
-    char chunk[65536];
-    while (out->len < TEMPLATE_FILE_READ_MAX) {
-        size_t want = TEMPLATE_FILE_READ_MAX - out->len;
-        size_t n = fread(chunk, 1, want < sizeof chunk ? want : sizeof chunk, f);
-        if (n > 0 && buf_append(out, chunk, n) != 0) {
-            cli_errorf("out of memory while reading %s", path);
-            rc = CLI_EXIT_FAILED;
-            break;
-        }
-        if (n == 0) {
-            if (ferror(f)) {
-                cli_errorf("cannot read %s: %s", path, strerror(errno));
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        }
+    /* SD_ELIMIT is no failure here: template_parse says how much too big the file is. */
+    int got = buf_read_stream(out, f, TEMPLATE_FILE_READ_MAX);
+    if (got == SD_ENOMEM) {
+        cli_errorf("out of memory while reading %s", path);
+        rc = CLI_EXIT_FAILED;
+    } else if (got == SD_ERROR) {
+        cli_errorf("cannot read %s: %s", path, strerror(errno));
+        rc = CLI_EXIT_USAGE;
     }
     if (!is_stdin)
         fclose(f);

@@ -60,22 +60,14 @@ static int read_file(char **out, size_t *len, const char *path, struct sd_error 
     if (!f)
         return sd_error_set(err, SD_ERROR, "cannot read the view %s", path);
     struct buf b = BUF_INIT;
-    char chunk[8192];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n > VIEWS_MAX_FILE) {
-            rc = sd_error_set(err, SD_ELIMIT, "the view %s is larger than 1 MB", path);
-            break;
-        }
-        if (buf_append(&b, chunk, n) != 0) {
-            rc = sd_error_nomem(err);
-            break;
-        }
-    }
-    if (!rc && ferror(f))
-        rc = sd_error_set(err, SD_ERROR, "cannot read the view %s", path);
+    int rc = buf_read_stream(&b, f, VIEWS_MAX_FILE);
     fclose(f);
+    if (rc == SD_ELIMIT)
+        rc = sd_error_set(err, SD_ELIMIT, "the view %s is larger than 1 MB", path);
+    else if (rc == SD_ENOMEM)
+        rc = sd_error_nomem(err);
+    else if (rc)
+        rc = sd_error_set(err, SD_ERROR, "cannot read the view %s", path);
     if (rc) {
         buf_free(&b);
         return rc;

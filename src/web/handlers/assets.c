@@ -52,22 +52,14 @@ static int slurp(struct asset *a, const char *path, const char *hint, struct sd_
     if (!f)
         return sd_error_set(err, SD_ENOTFOUND, "the asset %s is missing%s", path, hint);
     struct buf b = BUF_INIT;
-    char chunk[16384];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n > ASSET_MAX_BYTES) {
-            rc = sd_error_set(err, SD_ELIMIT, "the asset %s is larger than 8 MB", path);
-            break;
-        }
-        if (buf_append(&b, chunk, n) != 0) {
-            rc = sd_error_nomem(err);
-            break;
-        }
-    }
-    if (!rc && ferror(f))
-        rc = sd_error_set(err, SD_ERROR, "cannot read the asset %s", path);
+    int rc = buf_read_stream(&b, f, ASSET_MAX_BYTES);
     fclose(f);
+    if (rc == SD_ELIMIT)
+        rc = sd_error_set(err, SD_ELIMIT, "the asset %s is larger than 8 MB", path);
+    else if (rc == SD_ENOMEM)
+        rc = sd_error_nomem(err);
+    else if (rc)
+        rc = sd_error_set(err, SD_ERROR, "cannot read the asset %s", path);
     if (rc) {
         buf_free(&b);
         return rc;

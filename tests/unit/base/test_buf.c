@@ -1,7 +1,9 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/error.h"
 
 Test(buf, starts_empty_and_reads_as_empty_string)
 {
@@ -55,5 +57,55 @@ Test(buf, refuses_a_size_overflow)
     buf_puts(&b, "x");
     cr_assert_lt(buf_grow(&b, (size_t)-1), 0);
     cr_assert_str_eq(buf_cstr(&b), "x");
+    buf_free(&b);
+}
+
+static FILE *stream_of(size_t len)
+{
+    FILE *f = tmpfile();
+    cr_assert_not_null(f);
+    for (size_t i = 0; i < len; i++)
+        cr_assert_neq(fputc('a' + (int)(i % 26), f), EOF);
+    rewind(f);
+    return f;
+}
+
+Test(buf, read_stream_takes_a_file_up_to_the_limit)
+{
+    struct buf b = BUF_INIT;
+    cr_assert_eq(buf_puts(&b, ">"), 0);
+    FILE *f = stream_of(40000); /* more than one read's chunk */
+    cr_assert_eq(buf_read_stream(&b, f, 40000), 0);
+    cr_assert_eq(b.len, 40001);
+    cr_assert_eq(b.data[1], 'a');
+    cr_assert_eq(b.data[40000], 'a' + 39999 % 26);
+    cr_assert_eq(b.data[40001], '\0');
+    fclose(f);
+    buf_clear(&b);
+    f = stream_of(0);
+    cr_assert_eq(buf_read_stream(&b, f, 10), 0);
+    cr_assert_eq(b.len, 0);
+    fclose(f);
+    buf_free(&b);
+}
+
+Test(buf, read_stream_refuses_a_file_over_the_limit)
+{
+    struct buf b = BUF_INIT;
+    FILE *f = stream_of(11);
+    cr_assert_eq(buf_read_stream(&b, f, 10), SD_ELIMIT);
+    cr_assert_eq(b.len, 10);
+    cr_assert_str_eq(buf_cstr(&b), "abcdefghij");
+    fclose(f);
+    buf_free(&b);
+}
+
+Test(buf, read_stream_reports_a_read_error)
+{
+    struct buf b = BUF_INIT;
+    FILE *f = fopen("/dev/null", "w"); /* reading a write-only stream fails */
+    cr_assert_not_null(f);
+    cr_assert_eq(buf_read_stream(&b, f, 10), SD_ERROR);
+    fclose(f);
     buf_free(&b);
 }
