@@ -77,19 +77,6 @@ void template_column_where(const struct template_column *col, size_t index, char
         snprintf(out, size, "columns[%zu]: ", index);
 }
 
-bool template_identifier_shape_ok(const char *name)
-{
-    size_t len = strlen(name);
-    if (len == 0 || len > 63 || name[0] < 'a' || name[0] > 'z')
-        return false;
-    for (size_t i = 1; i < len; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-            return false;
-    }
-    return true;
-}
-
 void template_format_number(double value, char out[32])
 {
     for (int precision = 15; precision <= 17; precision++) {
@@ -245,7 +232,7 @@ static void parse_table(struct template_parse_ctx *ctx, struct import_template *
         return;
     }
     const char *name = json_string_value(v);
-    if (!template_identifier_shape_ok(name)) {
+    if (!data_table_identifier_shape_ok(name)) {
         template_problem(ctx,
                          "table \"%s\" is not a valid table name: use a lowercase letter, "
                          "then up to 62 lowercase letters, digits or underscores",

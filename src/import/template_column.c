@@ -69,7 +69,7 @@ static void parse_key(struct template_parse_ctx *ctx, struct template_column *co
         return;
     }
     const char *key = json_string_value(v);
-    if (!template_identifier_shape_ok(key)) {
+    if (!data_table_identifier_shape_ok(key)) {
         template_problem(ctx,
                          "%skey \"%s\" is not a valid column name: use a lowercase letter, "
                          "then up to 62 lowercase letters, digits or underscores",

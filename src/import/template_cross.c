@@ -173,7 +173,7 @@ static void parse_upsert_key(struct template_parse_ctx *ctx, struct import_templ
             index++;
         if (index == t->ncolumns) {
             /* Stay quiet when the column is there but its key was already reported bad. */
-            if (template_identifier_shape_ok(key) || t->ncolumns == 0)
+            if (data_table_identifier_shape_ok(key) || t->ncolumns == 0)
                 template_problem(ctx, "upsert_key[%zu] \"%s\" is not the key of any column", i,
                                  key);
             else

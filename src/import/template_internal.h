@@ -55,9 +55,6 @@ void template_problem(struct template_parse_ctx *ctx, const char *fmt, ...)
 void template_column_where(const struct template_column *col, size_t index, char *out, size_t size);
 #define TEMPLATE_WHERE_MAX 1024
 
-/* Checks the shape rule for table and column names ([a-z][a-z0-9_]{0,62}). */
-bool template_identifier_shape_ok(const char *name);
-
 /* Parses columns[index] into *col (zeroed by the caller), adding a problem for every
  * mistake. Cross-column rules (duplicate keys and headers) are template.c's. */
 void template_column_parse(struct template_parse_ctx *ctx, struct template_column *col, json_t *obj,

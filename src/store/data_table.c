@@ -71,7 +71,7 @@ bool data_table_is_keyword(const char *word)
                    compare_keyword) != NULL;
 }
 
-bool data_table_identifier_ok(const char *name)
+bool data_table_identifier_shape_ok(const char *name)
 {
     if (!name || !(name[0] >= 'a' && name[0] <= 'z'))
         return false;
@@ -81,7 +81,12 @@ bool data_table_identifier_ok(const char *name)
         if (!ok || len >= IDENT_MAX)
             return false;
     }
-    return !data_table_is_keyword(name);
+    return true;
+}
+
+bool data_table_identifier_ok(const char *name)
+{
+    return data_table_identifier_shape_ok(name) && !data_table_is_keyword(name);
 }
 
 static int put_ident(struct buf *b, const char *name)

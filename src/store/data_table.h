@@ -44,6 +44,9 @@ struct data_column {
 /* True for [a-z][a-z0-9_]{0,62} that is not an SQL keyword of SQLite or PostgreSQL, and
  * does not start with '_' (reserved for sheetd's own columns). */
 bool data_table_identifier_ok(const char *name);
+/* The shape half of that rule alone ([a-z][a-z0-9_]{0,62}), for callers that tell a person
+ * about a keyword in a sentence of its own. */
+bool data_table_identifier_shape_ok(const char *name);
 /* True when `word` (any case) is a reserved word of SQLite or PostgreSQL. */
 bool data_table_is_keyword(const char *word);
 
