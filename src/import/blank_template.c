@@ -3,8 +3,9 @@
  * Excel can enforce while people type (a dropdown for enums and booleans, dates, whole
  * numbers and numbers within the column's range, text length), with the column's rules
  * spelled out as the input message shown when a cell is selected. Rules Excel cannot check
- * (patterns, uniqueness, email addresses) still appear in that message, so people learn them
- * before the import does.
+ * (a pattern, uniqueness) still appear in that message, so people learn them before the
+ * import does. The message belongs to a validation, so a column with nothing Excel can enforce
+ * (an email column, text without max_length) gets neither.
  */
 #include "import/export_service.h"
 
