@@ -511,8 +511,6 @@ static enum convert_status convert_number(struct cell_value *out,
         out->d = cell->number;
         return CONVERT_OK;
     }
-    if (cell->type == SHEET_CELL_ERROR)
-        return CONVERT_ERROR_CELL;
     if (cell->type != SHEET_CELL_STRING)
         return CONVERT_NOT_NUMBER;
     if (integer)
