@@ -172,7 +172,8 @@ static void parse_upsert_key(struct template_parse_ctx *ctx, struct import_templ
                !(t->columns[index].key && !strcmp(t->columns[index].key, key)))
             index++;
         if (index == t->ncolumns) {
-            /* Stay quiet when the column is there but its key was already reported bad. */
+            /* A key of the wrong shape is named as such: no column can have it, and the
+             * column it was meant for has had its own key reported already. */
             if (data_table_identifier_shape_ok(key) || t->ncolumns == 0)
                 template_problem(ctx, "upsert_key[%zu] \"%s\" is not the key of any column", i,
                                  key);
