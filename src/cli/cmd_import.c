@@ -33,13 +33,16 @@ static int print_json(const struct import_result *res, const char *errors_out)
         cli_errorf("%s", sd_error_message(&err));
         return CLI_EXIT_USAGE;
     }
-    json_object_set_new(result, "errors", errors);
-    if (res->errors_written)
-        json_object_set_new(result, "errors_report", json_string(errors_out));
-    char *text = json_dumps(result, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    /* json_string fails for a path that is not UTF-8 as well as for want of memory. */
+    char *text = NULL;
+    if (json_object_set_new(result, "errors", errors) == 0 &&
+        (!res->errors_written ||
+         json_object_set_new(result, "errors_report", json_string(errors_out)) == 0))
+        text = json_dumps(result, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(result);
     if (!text) {
-        cli_errorf("out of memory");
+        cli_errorf("cannot write the result as JSON (out of memory, or an --errors-out path "
+                   "that is not UTF-8)");
         return CLI_EXIT_USAGE;
     }
     puts(text);
