@@ -240,3 +240,18 @@ void fx_expect_errors(const struct import_result *res, const char *want)
     cr_assert_str_eq(got, want);
     free(got);
 }
+
+char *fx_zip_entry(const char *path, const char *name)
+{
+    int zerr;
+    zip_t *z = zip_open(path, ZIP_RDONLY, &zerr);
+    cr_assert_not_null(z, "%s is not a zip", path);
+    zip_stat_t st;
+    cr_assert_eq(zip_stat(z, name, 0, &st), 0, "%s has no %s", path, name);
+    char *data = calloc(1, st.size + 1);
+    zip_file_t *f = zip_fopen(z, name, 0);
+    cr_assert_eq(zip_fread(f, data, st.size), (zip_int64_t)st.size);
+    zip_fclose(f);
+    zip_close(z);
+    return data;
+}

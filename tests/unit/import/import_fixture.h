@@ -28,6 +28,10 @@ char *fx_xlsx(const char *name, bool date1904, const char *rows);
 /* An ODS with one table whose <table:table-row> elements are `rows`. */
 char *fx_ods(const char *name, const char *rows);
 
+/* The whole of one member of a zip file (an XLSX part), NUL-terminated; the caller frees. Fails
+ * the test when the file is not a zip or has no such member. */
+char *fx_zip_entry(const char *path, const char *name);
+
 /* Every row of a query as "a|b|c\n" lines (NULL as "-"); the caller frees. */
 char *fx_dump(const char *sql);
 long fx_count(const char *table);

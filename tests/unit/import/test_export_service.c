@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zip.h>
 
 #include "import/export_service.h"
 #include "import_fixture.h"
@@ -34,21 +33,6 @@ static char *dump(const char *table)
     char sql[256];
     snprintf(sql, sizeof sql, DATA_SQL, table);
     return fx_dump(sql);
-}
-
-static char *zip_entry(const char *path, const char *name)
-{
-    int zerr;
-    zip_t *z = zip_open(path, ZIP_RDONLY, &zerr);
-    cr_assert_not_null(z, "%s is not a zip", path);
-    zip_stat_t st;
-    cr_assert_eq(zip_stat(z, name, 0, &st), 0, "%s has no %s", path, name);
-    char *data = calloc(1, st.size + 1);
-    zip_file_t *f = zip_fopen(z, name, 0);
-    cr_assert_eq(zip_fread(f, data, st.size), (zip_int64_t)st.size);
-    zip_fclose(f);
-    zip_close(z);
-    return data;
 }
 
 static const char *people_csv =
@@ -156,11 +140,11 @@ Test(export, typed_cells_bold_frozen_header_and_autofilter)
     cr_assert_eq(sheet_next_row(book, &row, &err), 0);
     sheet_close(book);
 
-    char *xml = zip_entry(out, "xl/worksheets/sheet1.xml");
+    char *xml = fx_zip_entry(out, "xl/worksheets/sheet1.xml");
     cr_assert(strstr(xml, "state=\"frozen\""), "header frozen");
     cr_assert(strstr(xml, "<autoFilter ref=\"A1:H5\""), "autofilter over the rows");
     free(xml);
-    char *styles = zip_entry(out, "xl/styles.xml");
+    char *styles = fx_zip_entry(out, "xl/styles.xml");
     cr_assert(strstr(styles, "<b/>"), "a bold font for the header");
     free(styles);
     free(out);
@@ -230,7 +214,7 @@ Test(export, blank_template_has_headers_dropdowns_and_rules)
     cr_assert_eq(res->nignored, 0);
     import_result_free(res);
 
-    char *xml = zip_entry(out, "xl/worksheets/sheet1.xml");
+    char *xml = fx_zip_entry(out, "xl/worksheets/sheet1.xml");
     cr_assert(strstr(xml, "type=\"list\""), "enum dropdown");
     cr_assert(strstr(xml, "\"Germany,France\""), "enum values in the list");
     cr_assert(strstr(xml, "type=\"date\""), "date validation");

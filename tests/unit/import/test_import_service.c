@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zip.h>
 
 #include "import/import_service.h"
 #include "import_fixture.h"
@@ -416,21 +415,6 @@ static char *read_sheet(const char *path)
     return buf_detach(&out);
 }
 
-static char *zip_entry(const char *path, const char *name)
-{
-    int zerr;
-    zip_t *z = zip_open(path, ZIP_RDONLY, &zerr);
-    cr_assert_not_null(z);
-    zip_stat_t st;
-    cr_assert_eq(zip_stat(z, name, 0, &st), 0);
-    char *data = calloc(1, st.size + 1);
-    zip_file_t *f = zip_fopen(z, name, 0);
-    cr_assert_eq(zip_fread(f, data, st.size), (zip_int64_t)st.size);
-    zip_fclose(f);
-    zip_close(z);
-    return data;
-}
-
 Test(import, error_report_holds_the_failed_rows)
 {
     struct import_template *t = fx_people("people", "partial");
@@ -453,7 +437,7 @@ Test(import, error_report_holds_the_failed_rows)
                      "in the file (first in row 2)\n");
     free(cells);
     /* Highlighted cells carry a style; the others in the same row do not. */
-    char *xml = zip_entry(report, "xl/worksheets/sheet1.xml");
+    char *xml = fx_zip_entry(report, "xl/worksheets/sheet1.xml");
     cr_assert(strstr(xml, "<c r=\"C3\" s=\""), "Amount of row 4 is highlighted");
     cr_assert(strstr(xml, "<c r=\"E3\" s=\""), "Country of row 4 is highlighted");
     cr_assert(strstr(xml, "<c r=\"A4\" s=\""), "the missing Email of row 5 is highlighted");
