@@ -87,12 +87,19 @@ int sheet_book_init(struct sheet_book *book, const struct sheet_backend_ops *ops
 int sheet_book_add_sheet(struct sheet_book *book, const char *name, size_t name_len, bool visible,
                          struct sd_error *err)
 {
-    if (book->nsheets == SIZE_MAX / (2 * sizeof *book->sheets))
-        return sd_error_nomem(err);
-    struct sheet_info *sheets = realloc(book->sheets, (book->nsheets + 1) * sizeof *sheets);
-    if (!sheets)
-        return sd_error_nomem(err);
-    book->sheets = sheets;
+    if (book->nsheets == book->sheets_cap) {
+        /* doubling: a workbook may list very many sheets, and growing one at a time would
+         * copy the list once per sheet */
+        if (book->sheets_cap > SIZE_MAX / (4 * sizeof *book->sheets))
+            return sd_error_nomem(err);
+        size_t cap = book->sheets_cap ? book->sheets_cap * 2 : 8;
+        struct sheet_info *grown = realloc(book->sheets, cap * sizeof *grown);
+        if (!grown)
+            return sd_error_nomem(err);
+        book->sheets = grown;
+        book->sheets_cap = cap;
+    }
+    struct sheet_info *sheets = book->sheets;
     char *copy = str_ndup(name, name_len);
     if (!copy)
         return sd_error_nomem(err);
@@ -108,7 +115,7 @@ void sheet_book_release(struct sheet_book *book)
         free((char *)book->sheets[i].name);
     free(book->sheets);
     book->sheets = NULL;
-    book->nsheets = 0;
+    book->nsheets = book->sheets_cap = 0;
     row_builder_free(&book->row);
     free(book->display_name);
     book->display_name = NULL;

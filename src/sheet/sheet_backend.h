@@ -45,6 +45,7 @@ struct sheet_book {
     struct sheet_limits limits;
     struct sheet_info *sheets; /* names are owned (malloc'd), freed by sheet_book_release */
     size_t nsheets;
+    size_t sheets_cap;
     size_t selected;
     bool has_selection;
     uint64_t row_count_hint;

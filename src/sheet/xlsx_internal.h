@@ -82,8 +82,11 @@ struct xlsx_rel {
 };
 
 struct xlsx_rels {
-    struct xlsx_rel *items;
+    struct xlsx_rel *items; /* in document order (xlsx_rels_by_type wants the first) */
     size_t n;
+    size_t cap;
+    size_t *by_id; /* indices into items sorted by id, then position: lookups by id stay
+                    * logarithmic however many <sheet> elements a hostile workbook has */
 };
 
 /* Reads the relationships of part `source` ("" for the package itself): its

@@ -96,11 +96,15 @@ static void rels_start(void *data, const char *local, const char **attrs)
         return;
     struct xlsx_rels *rels = c->rels;
     struct sd_error e = SD_ERROR_INIT;
-    struct xlsx_rel *items = realloc(rels->items, (rels->n + 1) * sizeof *items);
-    if (!items)
-        goto nomem;
-    rels->items = items;
-    struct xlsx_rel *r = &items[rels->n];
+    if (rels->n == rels->cap) {
+        size_t cap = rels->cap ? rels->cap * 2 : 8;
+        struct xlsx_rel *items = realloc(rels->items, cap * sizeof *items);
+        if (!items)
+            goto nomem;
+        rels->items = items;
+        rels->cap = cap;
+    }
+    struct xlsx_rel *r = &rels->items[rels->n];
     r->id = str_dup(id);
     r->type = str_dup(type);
     r->target = xlsx_resolve_target(c->source, target);
@@ -127,6 +131,29 @@ static char *rels_part_name(const char *source)
     return buf_detach(&b);
 }
 
+static int compare_rel_ids(const void *a, const void *b, void *items_arg)
+{
+    const struct xlsx_rel *items = items_arg;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(items[i].id, items[j].id);
+    return c ? c : (i > j) - (i < j);
+}
+
+/* Sorts an index of the relationships by id (ties by position, so the first of a repeated
+ * id is found, as a linear scan would). */
+static int index_by_id(struct xlsx_rels *rels, struct sd_error *err)
+{
+    if (rels->n == 0)
+        return 0;
+    rels->by_id = malloc(rels->n * sizeof *rels->by_id);
+    if (!rels->by_id)
+        return sd_error_nomem(err);
+    for (size_t i = 0; i < rels->n; i++)
+        rels->by_id[i] = i;
+    qsort_r(rels->by_id, rels->n, sizeof *rels->by_id, compare_rel_ids, rels->items);
+    return 0;
+}
+
 int xlsx_rels_load(struct xlsx_rels *rels, struct zip_guard *zg, const char *source,
                    struct sd_error *err)
 {
@@ -142,6 +169,8 @@ int xlsx_rels_load(struct xlsx_rels *rels, struct zip_guard *zg, const char *sou
         rc = xlsx_parse_part(zg, idx, &h, &ctx, &ctx.xs, err);
     }
     free(name);
+    if (rc >= 0)
+        rc = index_by_id(rels, err);
     if (rc < 0)
         xlsx_rels_free(rels);
     return rc;
@@ -155,8 +184,10 @@ void xlsx_rels_free(struct xlsx_rels *rels)
         free(rels->items[i].target);
     }
     free(rels->items);
+    free(rels->by_id);
     rels->items = NULL;
-    rels->n = 0;
+    rels->by_id = NULL;
+    rels->n = rels->cap = 0;
 }
 
 const struct xlsx_rel *xlsx_rels_by_type(const struct xlsx_rels *rels, const char *suffix)
@@ -173,8 +204,15 @@ const struct xlsx_rel *xlsx_rels_by_type(const struct xlsx_rels *rels, const cha
 
 const struct xlsx_rel *xlsx_rels_by_id(const struct xlsx_rels *rels, const char *id)
 {
-    for (size_t i = 0; i < rels->n; i++)
-        if (!strcmp(rels->items[i].id, id))
-            return &rels->items[i];
+    size_t lo = 0, hi = rels->n; /* the first index whose id is not less than `id` */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(rels->items[rels->by_id[mid]].id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < rels->n && !strcmp(rels->items[rels->by_id[lo]].id, id))
+        return &rels->items[rels->by_id[lo]];
     return NULL;
 }

@@ -129,7 +129,7 @@ static int find_workbook(struct xlsx_book *book, char **part, struct sd_error *e
 static int read_directory(struct xlsx_book *book, struct sd_error *err)
 {
     char *wb_part = NULL;
-    struct xlsx_rels rels = {NULL, 0};
+    struct xlsx_rels rels = {0};
     int rc = find_workbook(book, &wb_part, err);
     if (rc < 0)
         return rc;

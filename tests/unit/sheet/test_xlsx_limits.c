@@ -463,3 +463,54 @@ Test(xlsx_limits, many_styles_and_formats, .timeout = 20)
     free(path);
     buf_free(&styles);
 }
+
+/* Each <sheet> finds its part by relationship id: a workbook listing very many sheets, with as
+ * many relationships, must not cost their product (a linear scan per sheet took minutes for
+ * this file). The first relationship of a repeated id wins, and the last sheet still finds
+ * its own part. */
+Test(xlsx_limits, many_sheets_and_relationships, .timeout = 20)
+{
+    enum { N = 150000 };
+    struct buf wb = BUF_INIT, rels = BUF_INIT;
+    cr_assert_eq(buf_puts(&wb, "<workbook xmlns=\"" XLSX_NS "\" xmlns:r=\"" XLSX_REL_NS
+                               "\"><sheets>"),
+                 0);
+    cr_assert_eq(buf_puts(&rels, "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\">"), 0);
+    for (unsigned i = 0; i < N; i++) {
+        cr_assert_eq(buf_printf(&wb, "<sheet name=\"S%u\" sheetId=\"%u\" r:id=\"r%u\"/>", i,
+                                i + 1, N - 1 - i),
+                     0);
+        cr_assert_eq(buf_printf(&rels,
+                                "<Relationship Id=\"r%u\" Type=\"" XLSX_REL_NS
+                                "/worksheet\" Target=\"%s\"/>",
+                                i, i == 0 ? "last.xml" : "missing.xml"),
+                     0);
+    }
+    cr_assert_eq(buf_puts(&rels, "<Relationship Id=\"r0\" Type=\"" XLSX_REL_NS
+                                 "/worksheet\" Target=\"missing.xml\"/></Relationships>"),
+                 0);
+    cr_assert_eq(buf_puts(&wb, "</sheets></workbook>"), 0);
+    char *path = test_suite_path("sheets.xlsx");
+    struct xlsx_part parts[] = {
+        {"[Content_Types].xml", "<Types/>"},
+        {"_rels/.rels",
+         "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\"><Relationship Id=\"a\" Type=\"" XLSX_REL_NS
+         "/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>"},
+        {"xl/workbook.xml", buf_cstr(&wb)},
+        {"xl/_rels/workbook.xml.rels", buf_cstr(&rels)},
+        {"xl/last.xml", "<worksheet xmlns=\"" XLSX_NS "\"><sheetData><row r=\"1\"><c r=\"A1\" "
+                        "t=\"inlineStr\"><is><t>found</t></is></c></row></sheetData></worksheet>"},
+        {NULL, NULL}};
+    cr_assert(xlsx_fixture_write(path, parts, true));
+    char sheet[16];
+    snprintf(sheet, sizeof sheet, "S%u", (unsigned)(N - 1)); /* the sheet with r:id="r0" */
+    int rc;
+    struct sd_error err = SD_ERROR_INIT;
+    char *text = xlsx_fixture_dump(path, NULL, sheet, &rc, &err);
+    cr_assert_eq(rc, 0, "%s", err.message);
+    cr_assert_str_eq(text, "A1\ts\tfound\n");
+    free(text);
+    free(path);
+    buf_free(&wb);
+    buf_free(&rels);
+}
