@@ -40,7 +40,9 @@ struct ods_scan {
     unsigned depth;
     unsigned open_tables;
     char **hidden_styles; /* names of table styles with table:display="false" */
-    size_t nhidden;
+    size_t nhidden, hidden_cap;
+    bool styles_done; /* the first table was seen: hidden_styles is sorted and final */
+    size_t hints_cap;
     char *style_name; /* the table style being read, NULL otherwise */
     unsigned style_depth;
     bool in_row, in_cell;
@@ -56,22 +58,42 @@ static void scan_fail_nomem(struct ods_scan *s)
     xml_stream_fail(s->xs, &e);
 }
 
-static bool style_is_hidden(const struct ods_scan *s, const char *name)
+static int compare_names(const void *a, const void *b)
 {
-    for (size_t i = 0; name && i < s->nhidden; i++)
-        if (str_eq(s->hidden_styles[i], name))
-            return true;
-    return false;
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Table styles come in office:automatic-styles, before the body: they are sorted once when
+ * the first table starts and looked up by binary search, so a file with very many styles and
+ * tables costs n log n rather than their product. A style defined after a table (which a
+ * valid document never has) is ignored. */
+static bool style_is_hidden(struct ods_scan *s, const char *name)
+{
+    if (!s->styles_done) {
+        if (s->nhidden)
+            qsort(s->hidden_styles, s->nhidden, sizeof *s->hidden_styles, compare_names);
+        s->styles_done = true;
+    }
+    return name && s->nhidden &&
+           bsearch(&name, s->hidden_styles, s->nhidden, sizeof *s->hidden_styles, compare_names) !=
+               NULL;
 }
 
 static void scan_add_hidden_style(struct ods_scan *s)
 {
-    char **p = realloc(s->hidden_styles, (s->nhidden + 1) * sizeof *p);
-    if (!p) {
-        scan_fail_nomem(s);
+    if (s->styles_done)
         return;
+    if (s->nhidden == s->hidden_cap) {
+        size_t cap = s->hidden_cap ? s->hidden_cap * 2 : 8;
+        char **grown = realloc(s->hidden_styles, cap * sizeof *grown);
+        if (!grown) {
+            scan_fail_nomem(s);
+            return;
+        }
+        s->hidden_styles = grown;
+        s->hidden_cap = cap;
     }
-    s->hidden_styles = p;
+    char **p = s->hidden_styles;
     if (!(p[s->nhidden] = str_dup(s->style_name))) {
         scan_fail_nomem(s);
         return;
@@ -91,13 +113,17 @@ static void scan_add_sheet(struct ods_scan *s, const char **attrs)
         snprintf(fallback, sizeof fallback, "Sheet%zu", b->base.nsheets + 1);
         name = fallback;
     }
-    uint64_t *hints = realloc(b->row_hints, (b->base.nsheets + 1) * sizeof *hints);
-    if (!hints) {
-        scan_fail_nomem(s);
-        return;
+    if (b->base.nsheets == s->hints_cap) {
+        size_t cap = s->hints_cap ? s->hints_cap * 2 : 8;
+        uint64_t *grown = realloc(b->row_hints, cap * sizeof *grown);
+        if (!grown) {
+            scan_fail_nomem(s);
+            return;
+        }
+        b->row_hints = grown;
+        s->hints_cap = cap;
     }
-    b->row_hints = hints;
-    hints[b->base.nsheets] = 0;
+    b->row_hints[b->base.nsheets] = 0;
     struct sd_error e = SD_ERROR_INIT;
     if (sheet_book_add_sheet(&b->base, name, strlen(name), visible, &e) < 0) {
         xml_stream_fail(s->xs, &e);

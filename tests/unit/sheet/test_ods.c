@@ -233,38 +233,44 @@ Test(ods, repeats_and_covered_cells)
 
 Test(ods, hidden_sheets_and_names)
 {
-    char *content =
-        content_with(
-            "<table:table table:name=\"Gone\" table:display=\"false\"><table:table-row>" CELL(
-                "office:value-type=\"string\"",
-                "hidden by attribute") "</table:table-row></table:table>"
-                                       "<table:table table:name=\"Styled\" "
-                                       "table:style-name=\"ta2\"><table:table-row>" CELL(
-                                           "office:value-type=\"string\"",
-                                           "hidden by style") "</table:table-row></table:table>"
-                                                              "<table:table table:name=\"Shown\" "
-                                                              "table:style-name=\"ta1\"><table:"
-                                                              "table-row>" CELL(
-                                                                  "office:value-type=\"string\"",
-                                                                  "visible") "<table:table-cell><"
-                                                                             "table:table><table:"
-                                                                             "table-row>" CELL("off"
-                                                                                               "ice"
-                                                                                               ":va"
-                                                                                               "lue"
-                                                                                               "-ty"
-                                                                                               "pe="
-                                                                                               "\"s"
-                                                                                               "tri"
-                                                                                               "ng"
-                                                                                               "\"",
-                                                                                               "nes"
-                                                                                               "ted"
-                                                                                               " ta"
-                                                                                               "bl"
-                                                                                               "e") "</table:table-row></table:table>"
-                                                                                                    "</table:table-cell>"
-                                                                                                    "</table:table-row></table:table>");
+    char *content = content_with(
+        "<table:table table:name=\"Gone\" table:display=\"false\"><table:table-row>" CELL(
+            "office:value-type=\"string\"",
+            "hidden by attribute") "</table:table-row></table:table>"
+                                   "<table:table table:name=\"Styled\" "
+                                   "table:style-name=\"ta2\"><table:table-row>" CELL(
+                                       "office:value-type=\"string\"",
+                                       "hidden by style") "</table:table-row></table:table>"
+                                                          "<table:table table:name=\"Shown\" "
+                                                          "table:style-name=\"ta1\"><table:"
+                                                          "table-row>" CELL(
+                                                              "office:value-type=\"string\"",
+                                                              "visible") "<table:table-cell><"
+                                                                         "table:table><table:"
+                                                                         "table-row>" CELL(
+                                                                             "off"
+                                                                             "ice"
+                                                                             ":va"
+                                                                             "lue"
+                                                                             "-ty"
+                                                                             "pe="
+                                                                             "\"s"
+                                                                             "tri"
+                                                                             "ng"
+                                                                             "\"",
+                                                                             "nes"
+                                                                             "ted"
+                                                                             " ta"
+                                                                             "bl"
+                                                                             "e") "</"
+                                                                                  "table:table-row>"
+                                                                                  "</table:table>"
+                                                                                  "</"
+                                                                                  "table:table-"
+                                                                                  "cell>"
+                                                                                  "</"
+                                                                                  "table:table-row>"
+                                                                                  "</table:table>");
     /* styles come before the body */
     struct buf doc = BUF_INIT;
     const char *body = strstr(content, BODY_OPEN);
@@ -475,4 +481,43 @@ Test(ods, corpus_files)
     cr_assert_not_null(strstr(err.message, "password-protected"));
     free(path);
     buf_free(&out);
+}
+
+/* Each table looks its style up among the hidden table styles: very many of both must not
+ * cost their product (a linear scan per table took minutes under ASan for this file). */
+Test(ods, many_tables_and_hidden_styles, .timeout = 20)
+{
+    enum { N = 60000 };
+    struct buf tables = BUF_INIT, doc = BUF_INIT;
+    for (unsigned i = 0; i < N; i++)
+        cr_assert_eq(buf_printf(&tables,
+                                "<table:table table:name=\"T%u\" table:style-name=\"s%u\"/>", i,
+                                N - 1 - i),
+                     0);
+    char *content = content_with(buf_cstr(&tables));
+    const char *body = strstr(content, BODY_OPEN);
+    cr_assert_eq(buf_append(&doc, content, (size_t)(body - content)), 0);
+    cr_assert_eq(buf_puts(&doc, "<office:automatic-styles>"), 0);
+    for (unsigned i = 0; i < N; i++)
+        cr_assert_eq(buf_printf(&doc,
+                                "<style:style style:name=\"s%u\" style:family=\"table\">"
+                                "<style:table-properties table:display=\"%s\"/></style:style>",
+                                i, i % 2 ? "false" : "true"),
+                     0);
+    cr_assert_eq(buf_puts(&doc, "</office:automatic-styles>"), 0);
+    cr_assert_eq(buf_puts(&doc, body), 0);
+    char *path = make_ods("many.ods", doc.data, NULL);
+    struct sheet_book *book;
+    struct sd_error err = SD_ERROR_INIT;
+    struct sheet_open_options opts = SHEET_OPEN_OPTIONS_INIT;
+    cr_assert_eq(sheet_open(&book, path, &opts, &err), 0, "%s", err.message);
+    cr_assert_eq(sheet_count(book), N);
+    /* table i has style N-1-i, hidden when that number is odd */
+    for (unsigned i = 0; i < N; i += 7919)
+        cr_assert_eq(sheet_get_info(book, i)->visible, (N - 1 - i) % 2 == 0, "table %u", i);
+    sheet_close(book);
+    free(path);
+    free(content);
+    buf_free(&doc);
+    buf_free(&tables);
 }

@@ -472,13 +472,12 @@ Test(xlsx_limits, many_sheets_and_relationships, .timeout = 20)
 {
     enum { N = 150000 };
     struct buf wb = BUF_INIT, rels = BUF_INIT;
-    cr_assert_eq(buf_puts(&wb, "<workbook xmlns=\"" XLSX_NS "\" xmlns:r=\"" XLSX_REL_NS
-                               "\"><sheets>"),
-                 0);
+    cr_assert_eq(
+        buf_puts(&wb, "<workbook xmlns=\"" XLSX_NS "\" xmlns:r=\"" XLSX_REL_NS "\"><sheets>"), 0);
     cr_assert_eq(buf_puts(&rels, "<Relationships xmlns=\"" XLSX_PKG_REL_NS "\">"), 0);
     for (unsigned i = 0; i < N; i++) {
-        cr_assert_eq(buf_printf(&wb, "<sheet name=\"S%u\" sheetId=\"%u\" r:id=\"r%u\"/>", i,
-                                i + 1, N - 1 - i),
+        cr_assert_eq(buf_printf(&wb, "<sheet name=\"S%u\" sheetId=\"%u\" r:id=\"r%u\"/>", i, i + 1,
+                                N - 1 - i),
                      0);
         cr_assert_eq(buf_printf(&rels,
                                 "<Relationship Id=\"r%u\" Type=\"" XLSX_REL_NS
