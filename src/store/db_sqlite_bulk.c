@@ -48,6 +48,11 @@
  * the bad one and to say which row the database refused (the caller's `tag` for it, see
  * db_bulk_refused_row). The bad row and the rest of its batch are not written; the writer
  * stays usable for new rows.
+ *
+ * An upsert batch can also fail in one of its UPDATEs, after its INSERT has already written
+ * the new rows of the whole batch, including those after the refused row. So a batch of
+ * several rows that may need UPDATEs runs inside a savepoint: when an UPDATE fails, the
+ * batch is rolled back to it and replayed row by row like a failed INSERT.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -359,7 +364,8 @@ static int update_batch(struct sqlite_bulk *b, size_t n, int64_t inserted, struc
             int rc =
                 run(b, b->update, b->update_params, b->pending + r * b->ncolumns, 1, &changed, err);
             if (rc) {
-                b->base.refused = true;
+                /* A busy database or a lack of memory belongs to no row. */
+                b->base.refused = rc != SD_ERETRY && rc != SD_ENOMEM;
                 b->base.refused_tag = b->tags[r];
                 return rc;
             }
@@ -374,6 +380,15 @@ static int update_batch(struct sqlite_bulk *b, size_t n, int64_t inserted, struc
     }
     b->base.inserted += (uint64_t)inserted;
     b->base.updated += n - (uint64_t)inserted;
+    return 0;
+}
+
+/* Runs SAVEPOINT, ROLLBACK TO or RELEASE of the savepoint around an upsert batch. */
+static int savepoint_exec(struct sqlite_bulk *b, const char *sql, struct sd_error *err)
+{
+    sqlite3 *conn = bulk_conn(b);
+    if (sqlite3_exec(conn, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_sqlite_error(sqlite3_extended_errcode(conn), sqlite3_errmsg(conn), err);
     return 0;
 }
 
@@ -409,16 +424,29 @@ static int flush_batch(struct sqlite_bulk *b, struct sd_error *err)
     sqlite3_stmt *stmt = n == 1 ? b->insert : n == b->batch_rows ? b->insert_batch : NULL;
     int64_t changed = 0;
     int rc = stmt ? 0 : prepare_insert(&stmt, b, n, 0, err);
+    /* Only UPDATEs after a multi-row INSERT can fail with rows of the batch already written
+     * after the refused one (see the DESIGN note). */
+    bool fenced = rc == 0 && b->update && n > 1;
+    if (fenced && (rc = savepoint_exec(b, "SAVEPOINT sd_bulk", err)) != 0)
+        fenced = false;
     if (rc == 0)
         rc = run(b, stmt, NULL, b->pending, n, &changed, err);
     if (stmt != b->insert && stmt != b->insert_batch)
         sqlite3_finalize(stmt);
-    if (rc)
+    if (rc) {
         rc = replay_batch(b, n, rc, err);
-    else if (!b->upsert || changed == (int64_t)n)
+    } else if (!b->upsert || changed == (int64_t)n) {
         b->base.inserted += n;
-    else
-        rc = update_batch(b, n, changed, err);
+    } else if ((rc = update_batch(b, n, changed, err)) != 0 && fenced) {
+        /* update_batch's refusal is replaced by the replay's, which names the same row. */
+        b->base.refused = false;
+        savepoint_exec(b, "ROLLBACK TO sd_bulk", NULL);
+        rc = replay_batch(b, n, rc, err);
+    }
+    if (fenced) {
+        int released = savepoint_exec(b, "RELEASE sd_bulk", rc ? NULL : err);
+        rc = rc ? rc : released;
+    }
     b->npending = 0;
     buf_clear(&b->text);
     return rc;

@@ -251,6 +251,42 @@ Test(bulk, a_not_null_refusal_names_the_row_on_an_upsert)
     db_bulk_close(bulk);
 }
 
+/* A row whose key exists can pass the batch INSERT (skipped by DO NOTHING) and still be
+ * refused by its UPDATE. The rows after it in the batch, which that INSERT did write, must
+ * not stay written, just as when the INSERT itself refuses a row. */
+Test(bulk, a_refusal_by_the_update_of_an_upsert_batch_leaves_the_later_rows_unwritten)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(db_exec(db,
+                         "CREATE TABLE named (email TEXT UNIQUE, name TEXT UNIQUE);"
+                         "INSERT INTO named VALUES ('a@example.com', 'Ann'), "
+                         "('b@example.com', 'Bob')",
+                         &err),
+                 0, "%s", sd_error_message(&err));
+    static const char *const cols[] = {"email", "name"};
+    struct db_bulk *bulk;
+    cr_assert_eq(try_open(&bulk, "named", cols, 2, key, 1, &err), 0, "%s",
+                 sd_error_message(&err));
+    static const char *const rows[][2] = {
+        {"n1@example.com", "N1"}, {"a@example.com", "Bob"}, {"n2@example.com", "N2"}};
+    for (int i = 0; i < 3; i++) {
+        struct db_value v[2] = {
+            {.type = DB_VALUE_TEXT, .text = rows[i][0], .len = strlen(rows[i][0])},
+            {.type = DB_VALUE_TEXT, .text = rows[i][1], .len = strlen(rows[i][1])},
+        };
+        cr_assert_eq(db_bulk_write_row(bulk, v, i + 1, &err), 0, "%s", sd_error_message(&err));
+    }
+    cr_assert_eq(db_bulk_flush(bulk, &err), SD_EEXISTS, "%s", sd_error_message(&err));
+    int64_t tag = 0;
+    cr_assert(db_bulk_refused_row(bulk, &tag));
+    cr_assert_eq(tag, 2);
+    assert_counts(bulk, 1, 0);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM named WHERE email = 'n1@example.com'"), 1);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM named WHERE email = 'n2@example.com'"), 0);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM named WHERE name = 'Ann'"), 1);
+    db_bulk_close(bulk);
+}
+
 Test(bulk, upsert_counts_new_rows_and_updates_and_the_later_row_wins)
 {
     struct sd_error err = SD_ERROR_INIT;
