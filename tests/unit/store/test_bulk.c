@@ -265,8 +265,7 @@ Test(bulk, a_refusal_by_the_update_of_an_upsert_batch_leaves_the_later_rows_unwr
                  0, "%s", sd_error_message(&err));
     static const char *const cols[] = {"email", "name"};
     struct db_bulk *bulk;
-    cr_assert_eq(try_open(&bulk, "named", cols, 2, key, 1, &err), 0, "%s",
-                 sd_error_message(&err));
+    cr_assert_eq(try_open(&bulk, "named", cols, 2, key, 1, &err), 0, "%s", sd_error_message(&err));
     static const char *const rows[][2] = {
         {"n1@example.com", "N1"}, {"a@example.com", "Bob"}, {"n2@example.com", "N2"}};
     for (int i = 0; i < 3; i++) {
