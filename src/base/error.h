@@ -43,17 +43,19 @@ struct sd_error {
 /* Fills `err` (when not NULL) with `code` and the formatted sentence; evaluates to `code`
  * so that callers can write `return sd_error_set(err, SD_EINVALID, "...")`. These are (GNU statement-expression)
  * macros so the compiler sees the (negative, constant) code that comes back and can prove that an
- * out-parameter is set on every path that returns 0; `code` is evaluated twice, so pass a
- * constant or a plain variable. */
+ * out-parameter is set on every path that returns 0. `code` is evaluated once, before the
+ * message (so `errno == ENOENT ? ...` sees the errno of the failure). */
 #define sd_error_set(err, code, ...)                                                             \
     __extension__({                                                                            \
-        sd_error_fill((err), (code), __VA_ARGS__);                                             \
-        (code);                                                                                \
+        const int sd_error_code_ = (code);                                                     \
+        sd_error_fill((err), sd_error_code_, __VA_ARGS__);                                     \
+        sd_error_code_;                                                                        \
     })
 #define sd_error_setv(err, code, fmt, ap)                                                       \
     __extension__({                                                                            \
-        sd_error_fillv((err), (code), (fmt), (ap));                                            \
-        (code);                                                                                \
+        const int sd_error_code_ = (code);                                                     \
+        sd_error_fillv((err), sd_error_code_, (fmt), (ap));                                    \
+        sd_error_code_;                                                                        \
     })
 void sd_error_fill(struct sd_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -35,6 +35,23 @@ Test(error, carries_code_and_sentence)
     cr_assert_eq(sd_error_set(NULL, SD_ERETRY, "ignored"), SD_ERETRY);
 }
 
+/* The code is worked out once, before the message: callers pass `errno == ENOENT ? ...`
+ * next to strerror(errno), and the code returned must be the code stored. */
+static int next_code(int *calls)
+{
+    return ++*calls == 1 ? SD_ENOTFOUND : SD_ERROR;
+}
+
+Test(error, set_evaluates_the_code_once)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    int calls = 0;
+    int rc = sd_error_set(&err, next_code(&calls), "%s is missing", "a.csv");
+    cr_assert_eq(calls, 1);
+    cr_assert_eq(rc, SD_ENOTFOUND);
+    cr_assert_eq(err.code, SD_ENOTFOUND);
+}
+
 Test(clock, formats_iso8601_in_utc)
 {
     char out[40];
