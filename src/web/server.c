@@ -49,11 +49,14 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
     if (!req)
         return;
     if (req->method) {
-        char path[256], quoted[300];
+        /* Both come from the client: quoted, so a method like `X="level=error` cannot add
+         * fields of its own to the line. */
+        char path[256], quoted[300], method[80];
         web_request_path(req, path, sizeof path);
         log_quote(quoted, sizeof quoted, path);
+        log_quote(method, sizeof method, req->method);
         log_info("request", "method=%s path=%s status=%d bytes=%llu duration_ms=%lld%s",
-                 req->method, quoted, req->status, (unsigned long long)req->bytes,
+                 method, quoted, req->status, (unsigned long long)req->bytes,
                  (long long)(clock_monotonic_ms(app->clock) - req->started_ms),
                  code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " completed=false");
     }
