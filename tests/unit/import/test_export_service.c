@@ -51,6 +51,14 @@ static const struct sheet_cell *cell_at(const struct sheet_row *row, uint32_t co
     return NULL;
 }
 
+/* The cell that must be there (a failed assertion otherwise, never a NULL to follow). */
+static const struct sheet_cell *present(const struct sheet_row *row, uint32_t column)
+{
+    const struct sheet_cell *cell = cell_at(row, column);
+    cr_assert_not_null(cell, "row %u has no cell in column %u", row->number, column);
+    return cell;
+}
+
 static void load_people(struct import_template *t)
 {
     char *path = fx_file("people.csv", people_csv);
@@ -121,22 +129,22 @@ Test(export, typed_cells_bold_frozen_header_and_autofilter)
     cr_assert_str_eq(when, "1999-07-01T09:15:30");
     /* a whole number a double cannot hold stays exact as text; "=1+1" stays text */
     cr_assert_eq(sheet_next_row(book, &row, &err), 1);
-    cr_assert_str_eq(cell_at(row, 1)->text, "Hopper, Grace");
+    cr_assert_str_eq(present(row, 1)->text, "Hopper, Grace");
     cr_assert_null(cell_at(row, 2));
-    cr_assert_eq(cell_at(row, 6)->type, SHEET_CELL_STRING);
-    cr_assert_str_eq(cell_at(row, 6)->text, "9007199254740993");
-    cr_assert_eq(cell_at(row, 7)->type, SHEET_CELL_BOOL);
-    cr_assert_eq(cell_at(row, 7)->number, 0);
+    cr_assert_eq(present(row, 6)->type, SHEET_CELL_STRING);
+    cr_assert_str_eq(present(row, 6)->text, "9007199254740993");
+    cr_assert_eq(present(row, 7)->type, SHEET_CELL_BOOL);
+    cr_assert_eq(present(row, 7)->number, 0);
     cr_assert_eq(sheet_next_row(book, &row, &err), 1);
-    cr_assert_eq(cell_at(row, 1)->type, SHEET_CELL_STRING);
-    cr_assert_str_eq(cell_at(row, 1)->text, "=1+1");
-    cr_assert_eq(cell_at(row, 6)->type, SHEET_CELL_NUMBER);
-    cr_assert_eq(cell_at(row, 6)->number, -4);
+    cr_assert_eq(present(row, 1)->type, SHEET_CELL_STRING);
+    cr_assert_str_eq(present(row, 1)->text, "=1+1");
+    cr_assert_eq(present(row, 6)->type, SHEET_CELL_NUMBER);
+    cr_assert_eq(present(row, 6)->number, -4);
     /* dates Excel cannot show (before 1900) are exported as their ISO text */
     cr_assert_eq(sheet_next_row(book, &row, &err), 1);
-    cr_assert_eq(cell_at(row, 3)->type, SHEET_CELL_STRING);
-    cr_assert_str_eq(cell_at(row, 3)->text, "1815-12-10");
-    cr_assert_str_eq(cell_at(row, 4)->text, "1843-07-01 09:15:30");
+    cr_assert_eq(present(row, 3)->type, SHEET_CELL_STRING);
+    cr_assert_str_eq(present(row, 3)->text, "1815-12-10");
+    cr_assert_str_eq(present(row, 4)->text, "1843-07-01 09:15:30");
     cr_assert_eq(sheet_next_row(book, &row, &err), 0);
     sheet_close(book);
 

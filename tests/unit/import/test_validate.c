@@ -56,13 +56,14 @@ static struct sheet_cell text(const char *s)
 /* Checks a text cell: NULL want means valid. */
 static void expect(size_t col, const char *value, const char *want)
 {
+    const char *shown = value ? value : "(no cell)";
     struct sheet_cell c = text(value ? value : "");
     struct cell_value out;
     int rc = validator_check_cell(v, col, value ? &c : NULL, &out, &msg);
     if (!want) {
-        cr_assert_eq(rc, 0, "\"%s\" should pass, got: %s", value, buf_cstr(&msg));
+        cr_assert_eq(rc, 0, "\"%s\" should pass, got: %s", shown, buf_cstr(&msg));
     } else {
-        cr_assert_eq(rc, 1, "\"%s\" should fail with: %s", value, want);
+        cr_assert_eq(rc, 1, "\"%s\" should fail with: %s", shown, want);
         cr_assert_str_eq(buf_cstr(&msg), want);
     }
 }
