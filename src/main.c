@@ -18,10 +18,17 @@ struct command {
 
 static const struct command commands[] = {
     {"serve", cmd_serve, "serve [--listen HOST:PORT] [--workers N] [--no-workers]"},
+    {"work", cmd_work, "work [--threads N]"},
     {"read", cmd_read, "read FILE [--sheet NAME|INDEX] [--format cells|csv]"},
-    {"template", cmd_template, "template create --file T.json | list | show ID | blank ID OUT.xlsx"},
-    {"import", cmd_import, "import TEMPLATE FILE [--sheet S] [--dry-run] [--json] [--errors-out E.xlsx]"},
-    {"export", cmd_export, "export TEMPLATE OUT.xlsx"},
+    {"template", cmd_template,
+     "template create --file T.json | list | show ID | blank ID OUT.xlsx"},
+    {"import", cmd_import,
+     "import TEMPLATE FILE [--sheet S] [--dry-run] [--json] [--errors-out E.xlsx]\n"
+     "  sheetd import TEMPLATE FILE [--sheet S] --async [--wait]"},
+    {"export", cmd_export, "export TEMPLATE OUT.xlsx | export TEMPLATE --async [--wait]"},
+    {"jobs", cmd_jobs,
+     "jobs list [--status S] [--template T] [--kind K] [--limit N] [--json]\n"
+     "  sheetd jobs show ID [--json] | cancel ID | retry ID | prune"},
     {"migrate", cmd_migrate, "migrate"},
 };
 
@@ -45,7 +52,8 @@ static void print_usage(FILE *out)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  sheetd %s\n", commands[i].usage);
     fprintf(out, "\nenvironment: SHEETD_DATA_DIR SHEETD_DATABASE_URL SHEETD_LISTEN SHEETD_WORKERS\n"
-                 "             SHEETD_MAX_UPLOAD_MB SHEETD_API_TOKEN SHEETD_LOG_LEVEL\n");
+                 "             SHEETD_MAX_UPLOAD_MB SHEETD_API_TOKEN SHEETD_LOG_LEVEL\n"
+                 "             SHEETD_JOB_RETENTION_DAYS SHEETD_SHUTDOWN_TIMEOUT\n");
 }
 
 int main(int argc, char **argv)

@@ -71,6 +71,8 @@ const char *sd_error_message(const struct sd_error *err)
         return "cancelled";
     case SD_EUSAGE:
         return "wrong usage";
+    case SD_ENOSPC:
+        return "the disk is full";
     default:
         return "unknown error";
     }

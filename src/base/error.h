@@ -29,6 +29,7 @@ enum sd_error_code {
     SD_EEXISTS = -7,    /* a unique thing already exists */
     SD_ECANCELLED = -8, /* the caller asked to stop */
     SD_EUSAGE = -9,     /* the caller used an API or a command wrongly */
+    SD_ENOSPC = -10,    /* the disk is full: transient, worth retrying later */
 };
 
 #define SD_ERROR_MESSAGE_MAX 512

@@ -92,3 +92,25 @@ void log_write(enum log_level level, const char *msg, const char *fields_fmt, ..
     ssize_t w = write(STDERR_FILENO, line, len);
     (void)w;
 }
+
+void log_kv(enum log_level level, const char *msg, ...)
+{
+    if ((int)level < atomic_load(&log_threshold) || level >= LOG_OFF)
+        return;
+    char fields[1536];
+    char quoted[512];
+    size_t len = 0;
+    va_list ap;
+    va_start(ap, msg);
+    for (const char *key; (key = va_arg(ap, const char *)) != NULL;) {
+        const char *value = va_arg(ap, const char *);
+        log_quote(quoted, sizeof quoted, value ? value : "");
+        int n = snprintf(fields + len, sizeof fields - len, "%s%s=%s", len ? " " : "", key, quoted);
+        if (n < 0 || (size_t)n >= sizeof fields - len)
+            break;
+        len += (size_t)n;
+    }
+    va_end(ap);
+    fields[len] = '\0';
+    log_write(level, msg, "%s", fields);
+}

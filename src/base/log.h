@@ -27,6 +27,11 @@ void log_write(enum log_level level, const char *msg, const char *fields_fmt, ..
 #define log_warn(msg, ...) log_write(LOG_WARN, msg, __VA_ARGS__)
 #define log_error(msg, ...) log_write(LOG_ERROR, msg, __VA_ARGS__)
 
+/* Logs `msg` with fields given as key, value, key, value, ..., NULL (all const char *). Each
+ * value goes through log_quote, so text from a request or a file can never add a field or
+ * break the line; keys are the caller's literals. */
+void log_kv(enum log_level level, const char *msg, ...);
+
 /* Writes `value` into out as a logfmt value: bare when it is safe, else double-quoted with
  * `"` `\` and control characters escaped. Truncates to fit; returns out. */
 char *log_quote(char *out, size_t size, const char *value);

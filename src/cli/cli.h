@@ -26,6 +26,8 @@ struct cli_config {
     long max_upload_mb;       /* SHEETD_MAX_UPLOAD_MB, default 100 */
     const char *api_token;    /* SHEETD_API_TOKEN, default none */
     const char *log_level;    /* SHEETD_LOG_LEVEL, default "info" */
+    long job_retention_days;  /* SHEETD_JOB_RETENTION_DAYS, default 7 */
+    long shutdown_timeout_s;  /* SHEETD_SHUTDOWN_TIMEOUT, default 30 */
 };
 
 /* Reads the environment; returns 0, or prints one line and returns CLI_EXIT_USAGE when a
@@ -41,6 +43,8 @@ int cmd_template(int argc, char **argv, const struct cli_config *config);
 int cmd_import(int argc, char **argv, const struct cli_config *config);
 int cmd_export(int argc, char **argv, const struct cli_config *config);
 int cmd_migrate(int argc, char **argv, const struct cli_config *config);
+int cmd_jobs(int argc, char **argv, const struct cli_config *config);
+int cmd_work(int argc, char **argv, const struct cli_config *config);
 /* `sheetd template blank ID|TABLE OUT.xlsx`, reached through cmd_template: argv[0] is "blank". */
 int cmd_template_blank(int argc, char **argv, const struct cli_config *config);
 

@@ -1,19 +1,65 @@
 /*
  * sheetd export TEMPLATE OUT.xlsx — every row of the template's table, through the same
- * export service the workers run. Prints "Exported N rows to OUT.xlsx".
+ * export service the workers run. Prints "Exported N rows to OUT.xlsx", with a progress bar
+ * on a terminal.
+ * sheetd export TEMPLATE --async [--wait] — the same as a background job; prints its id, and
+ * with --wait follows it. The file is then downloaded from the job (GET /jobs/ID/download).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/cli_data.h"
+#include "cli/cli_jobs.h"
+#include "cli/progress_bar.h"
 #include "import/export_service.h"
 #include "import/import_service.h"
 
+static int enqueue_export(const struct cli_config *config, const char *template_arg, bool wait)
+{
+    struct cli_jobs cj;
+    int rc = cli_jobs_open(&cj, config);
+    if (rc)
+        return rc;
+    struct sd_error err = SD_ERROR_INIT;
+    struct db *db = NULL;
+    struct import_template *tmpl = NULL;
+    char id[JOB_ID_LEN + 1] = "";
+    json_t *payload = json_object();
+    rc = payload ? store_acquire_main(cj.store, &db, &err) : sd_error_nomem(&err);
+    if (rc == 0)
+        rc = template_load_arg(&tmpl, db, template_arg, &err);
+    store_release(cj.store, db);
+    if (rc == 0)
+        rc = queue_enqueue(jobs_queue(cj.jobs), id, "export", tmpl->id, payload, 0, &err);
+    json_decref(payload);
+    template_free(tmpl);
+    int out = CLI_EXIT_OK;
+    if (rc) {
+        cli_errorf("%s", sd_error_message(&err));
+        out = CLI_EXIT_USAGE;
+    } else {
+        printf("%s\n", id);
+        fflush(stdout);
+        if (wait)
+            out = cli_jobs_wait(&cj, id);
+    }
+    cli_jobs_close(&cj);
+    return out;
+}
+
+static void draw_progress(uint64_t done, uint64_t total, void *ctx)
+{
+    progress_bar_draw(ctx, "Exporting rows", done, total);
+}
+
 int cmd_export(int argc, char **argv, const struct cli_config *config)
 {
+    if (argc >= 3 && !strcmp(argv[2], "--async") &&
+        (argc == 3 || (argc == 4 && !strcmp(argv[3], "--wait"))) && argv[1][0] != '-')
+        return enqueue_export(config, argv[1], argc == 4);
     if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-') {
-        cli_errorf("usage: sheetd export TEMPLATE OUT.xlsx");
+        cli_errorf("usage: sheetd export TEMPLATE OUT.xlsx | export TEMPLATE --async [--wait]");
         return CLI_EXIT_USAGE;
     }
     struct cli_data d;
@@ -22,7 +68,15 @@ int cmd_export(int argc, char **argv, const struct cli_config *config)
         return rc;
     struct export_result res;
     struct sd_error err = SD_ERROR_INIT;
-    rc = export_service_run(&res, d.db, d.tmpl, argv[2], NULL, &err);
+    struct progress_bar bar;
+    progress_bar_init(&bar);
+    struct export_options opts = EXPORT_OPTIONS_INIT;
+    if (bar.enabled) {
+        opts.progress = draw_progress;
+        opts.ctx = &bar;
+    }
+    rc = export_service_run(&res, d.db, d.tmpl, argv[2], &opts, &err);
+    progress_bar_clear(&bar);
     cli_data_close(&d);
     if (rc < 0) {
         cli_errorf("%s", sd_error_message(&err));

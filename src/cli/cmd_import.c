@@ -1,9 +1,12 @@
 /*
  * sheetd import TEMPLATE FILE [--sheet S] [--dry-run] [--json] [--errors-out E.xlsx]
+ * sheetd import TEMPLATE FILE [--sheet S] --async [--wait]
  *
- * A synchronous import through the same service the workers run. Prints a human summary (the
- * result's sentence, then the first errors one per line) or, with --json, the result as one
- * JSON document. Exit codes per DESIGN.md: 0 imported, 1 the file did not pass (or the
+ * A synchronous import through the same service the workers run, with a progress bar on a
+ * terminal; or, with --async, a background job: the file is copied into the uploads
+ * directory, the job enqueued and its id printed; --wait then follows it to its end. Prints a human
+ * summary (the result's sentence, then the first errors one per line) or, with --json, the result
+ * as one JSON document. Exit codes per DESIGN.md: 0 imported, 1 the file did not pass (or the
  * template's table no longer fits it), 2 usage or environment.
  */
 #include <errno.h>
@@ -14,7 +17,10 @@
 #include "base/buf.h"
 #include "cli/cli.h"
 #include "cli/cli_data.h"
+#include "cli/cli_jobs.h"
+#include "cli/progress_bar.h"
 #include "import/import_service.h"
+#include "jobs/job_files.h"
 
 /* Errors printed by the human summary before "... and N more". */
 #define IMPORT_PRINT_ERRORS 10
@@ -22,7 +28,7 @@
 static void import_usage(void)
 {
     cli_errorf("usage: sheetd import TEMPLATE FILE [--sheet S] [--dry-run] [--json] "
-               "[--errors-out E.xlsx]");
+               "[--errors-out E.xlsx] | --async [--wait]");
 }
 
 static int print_json(const struct import_result *res, const char *errors_out)
@@ -81,15 +87,70 @@ static void print_human(const struct import_result *res, const char *errors_out)
         printf("Error report: %s\n", errors_out);
 }
 
+/* Copies the file into the uploads directory under a new job id and enqueues the job. */
+static int enqueue_import(const struct cli_config *config, const char *template_arg,
+                          const char *path, const char *sheet, bool wait)
+{
+    struct cli_jobs cj;
+    int rc = cli_jobs_open(&cj, config);
+    if (rc)
+        return rc;
+    struct sd_error err = SD_ERROR_INIT;
+    struct db *db = NULL;
+    struct import_template *tmpl = NULL;
+    char id[JOB_ID_LEN + 1] = "", ext[8];
+    const char *slash = strrchr(path, '/');
+    const char *filename = slash ? slash + 1 : path;
+    job_file_extension(ext, filename);
+    json_t *payload = NULL;
+    rc = store_acquire_main(cj.store, &db, &err);
+    if (rc == 0)
+        rc = template_load_arg(&tmpl, db, template_arg, &err);
+    store_release(cj.store, db);
+    if (rc == 0)
+        rc = job_id_generate(id, &err);
+    if (rc == 0)
+        rc = job_file_copy_upload(jobs_data_dir(cj.jobs), id, ext, path, &err);
+    if (rc == 0 && !(payload = json_pack("{s:s, s:s, s:s?}", "ext", ext, "filename", filename,
+                                         "sheet", sheet)))
+        rc = sd_error_set(&err, SD_EINVALID, "the file name %s is not valid UTF-8", filename);
+    if (rc == 0 &&
+        (rc = queue_enqueue(jobs_queue(cj.jobs), id, "import", tmpl->id, payload, 0, &err)) != 0)
+        job_files_remove_upload(jobs_data_dir(cj.jobs), id);
+    json_decref(payload);
+    template_free(tmpl);
+    int out = CLI_EXIT_OK;
+    if (rc) {
+        cli_errorf("%s", sd_error_message(&err));
+        out = CLI_EXIT_USAGE;
+    } else {
+        printf("%s\n", id);
+        fflush(stdout);
+        if (wait)
+            out = cli_jobs_wait(&cj, id);
+    }
+    cli_jobs_close(&cj);
+    return out;
+}
+
+static void draw_progress(uint64_t done, uint64_t total, void *ctx)
+{
+    progress_bar_draw(ctx, "Importing rows", done, total);
+}
+
 int cmd_import(int argc, char **argv, const struct cli_config *config)
 {
     const char *positional[2] = {NULL, NULL};
     size_t npositional = 0;
     struct import_options opts = IMPORT_OPTIONS_INIT;
-    bool json = false;
+    bool json = false, async = false, wait = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--dry-run")) {
+        if (!strcmp(a, "--async")) {
+            async = true;
+        } else if (!strcmp(a, "--wait")) {
+            wait = true;
+        } else if (!strcmp(a, "--dry-run")) {
             opts.dry_run = true;
         } else if (!strcmp(a, "--json")) {
             json = true;
@@ -114,19 +175,33 @@ int cmd_import(int argc, char **argv, const struct cli_config *config)
         import_usage();
         return CLI_EXIT_USAGE;
     }
+    if ((wait && !async) || (async && (opts.dry_run || json || opts.errors_out))) {
+        cli_errorf("--wait goes with --async, and --async with neither --dry-run, --json nor "
+                   "--errors-out (a background job's report is kept with the job)");
+        return CLI_EXIT_USAGE;
+    }
     const char *path = positional[1];
     if (access(path, R_OK) != 0) {
         cli_errorf("cannot read %s: %s", path, strerror(errno));
         return CLI_EXIT_USAGE;
     }
+    if (async)
+        return enqueue_import(config, positional[0], path, opts.sheet, wait);
     struct cli_data d;
     int rc = cli_data_open(&d, config, positional[0]);
     if (rc)
         return rc;
     opts.job_id = "cli";
+    struct progress_bar bar;
+    progress_bar_init(&bar);
+    if (bar.enabled) {
+        opts.progress = draw_progress;
+        opts.ctx = &bar;
+    }
     struct import_result *res = NULL;
     struct sd_error err = SD_ERROR_INIT;
     rc = import_service_run(&res, d.db, d.tmpl, path, &opts, &err);
+    progress_bar_clear(&bar);
     if (rc < 0) {
         cli_errorf("%s", sd_error_message(&err));
         cli_data_close(&d);

@@ -2,24 +2,23 @@
  * `sheetd serve [--listen HOST:PORT] [--workers N] [--no-workers]`: opens and migrates the
  * store, starts the web server and runs until SIGINT or SIGTERM.
  *
- * Signals: SIGINT and SIGTERM are blocked before any thread starts (every thread inherits
- * the mask), and the main thread waits for them with sigwait. So no code runs inside a
- * signal handler, and stopping is ordinary code: stop the server (open requests finish),
- * close the store, exit 0.
+ * It also runs the job layer: this process registers and heartbeats (so it recovers the jobs
+ * of workers that died) and runs --workers worker threads (SHEETD_WORKERS, default 2;
+ * --no-workers for a web process beside `sheetd work` processes).
  *
- * Background jobs arrive with a later change; --workers and --no-workers are accepted and
- * validated now so scripts can already pass them.
+ * Stopping (cli_signals.h): on SIGINT or SIGTERM the server stops (open requests finish),
+ * then the workers get SHEETD_SHUTDOWN_TIMEOUT seconds before their jobs are handed back;
+ * a second signal ends the process at once.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
 #include "cli/cli.h"
-#include "store/store.h"
+#include "cli/cli_jobs.h"
+#include "cli/cli_signals.h"
 #include "web/server.h"
 
 struct serve_options {
@@ -92,45 +91,39 @@ int cmd_serve(int argc, char **argv, const struct cli_config *config)
         return CLI_EXIT_USAGE;
 
     sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    if (pthread_sigmask(SIG_BLOCK, &stop_signals, NULL) != 0) {
+    if (cli_signals_block(&stop_signals) != 0) {
         cli_errorf("cannot block SIGINT and SIGTERM");
         return CLI_EXIT_FAILED;
     }
 
     struct sd_error err = SD_ERROR_INIT;
-    struct store_config store_config = STORE_CONFIG_INIT;
-    store_config.data_dir = config->data_dir;
-    store_config.database_url = config->database_url;
-    struct store *store = NULL;
+    struct cli_jobs cj;
     struct web_server *server = NULL;
-    int status = CLI_EXIT_USAGE;
-    if (store_open(&store, &store_config, &err) || store_migrate(store, NULL, &err))
+    if (cli_jobs_open(&cj, config) != 0)
+        return CLI_EXIT_USAGE;
+    if (jobs_run(cj.jobs, "serve", opts.workers, &err))
         goto fail;
 
     struct web_server_config web_config = WEB_SERVER_CONFIG_INIT;
     web_config.listen = opts.listen;
-    web_config.store = store;
+    web_config.store = cj.store;
     web_config.max_body_bytes = (size_t)config->max_upload_mb * 1024 * 1024;
     if (web_server_start(&server, &web_config, &err))
         goto fail;
 
     print_url(opts.listen, web_server_port(server));
-    log_info("server started", "port=%u workers=%d note=\"background jobs are not run yet\"",
-             web_server_port(server), opts.workers);
+    log_info("server started", "port=%u workers=%d", web_server_port(server), opts.workers);
 
-    int signal_number = 0;
-    if (sigwait(&stop_signals, &signal_number) != 0)
-        signal_number = 0;
-    log_info("stopping", "signal=%s", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    int signal_number = cli_signals_wait(&stop_signals);
+    log_info("stopping", "signal=%s running_jobs=%d", cli_signal_name(signal_number),
+             jobs_busy(cj.jobs));
     web_server_stop(server);
-    store_close(store);
+    cli_jobs_close(&cj);
+    log_kv(LOG_INFO, "stopped", NULL);
     return CLI_EXIT_OK;
 fail:
     cli_errorf("%s", sd_error_message(&err));
     web_server_stop(server);
-    store_close(store);
-    return status;
+    cli_jobs_close(&cj);
+    return CLI_EXIT_USAGE;
 }

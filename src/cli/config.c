@@ -41,15 +41,19 @@ static int env_long(const char *name, long fallback, long min, long max, long *o
 
 int cli_config_from_env(struct cli_config *config)
 {
-    long workers, upload;
+    long workers, upload, retention, shutdown;
     config->data_dir = env_or("SHEETD_DATA_DIR", "./var");
     config->database_url = env_or("SHEETD_DATABASE_URL", NULL);
     config->listen = env_or("SHEETD_LISTEN", "127.0.0.1:8080");
     config->api_token = env_or("SHEETD_API_TOKEN", NULL);
     config->log_level = env_or("SHEETD_LOG_LEVEL", "info");
     if (env_long("SHEETD_WORKERS", 2, 0, 256, &workers) ||
-        env_long("SHEETD_MAX_UPLOAD_MB", 100, 1, 1024 * 1024, &upload))
+        env_long("SHEETD_MAX_UPLOAD_MB", 100, 1, 1024 * 1024, &upload) ||
+        env_long("SHEETD_JOB_RETENTION_DAYS", 7, 1, 3650, &retention) ||
+        env_long("SHEETD_SHUTDOWN_TIMEOUT", 30, 0, 86400, &shutdown))
         return CLI_EXIT_USAGE;
+    config->job_retention_days = retention;
+    config->shutdown_timeout_s = shutdown;
     config->workers = (int)workers;
     config->max_upload_mb = upload;
     return 0;

@@ -467,16 +467,19 @@ static int run_import(struct import_run *run, struct sd_error *err)
     }
     db_bulk_close(run->bulk);
     run->bulk = NULL;
+    if (!res->success)
+        res->imported = res->updated = 0;
+    if (import_result_summarize(res) < 0)
+        return sd_error_nomem(err);
     if (res->success && !opts->dry_run) {
         run->in_transaction = false;
-        if ((rc = db_commit(run->db, err)) < 0) {
+        if ((opts->before_commit && (rc = opts->before_commit(run->db, res, opts->ctx, err)) < 0) ||
+            (rc = db_commit(run->db, err)) < 0) {
             db_rollback(run->db);
             return rc;
         }
     }
-    if (!res->success)
-        res->imported = res->updated = 0;
-    return import_result_summarize(res) < 0 ? sd_error_nomem(err) : 0;
+    return 0;
 }
 
 int import_service_run(struct import_result **out, struct db *db,

@@ -72,6 +72,11 @@ struct import_result {
 typedef void (*import_progress_fn)(uint64_t done, uint64_t total, void *ctx);
 /* True to stop the import; nothing is then written. */
 typedef bool (*import_cancelled_fn)(void *ctx);
+/* Called inside the import's transaction just before it commits, with the finished result
+ * (all but duration_ms): what the hook writes through `db` commits with the rows or not at
+ * all. A negative return rolls everything back and becomes import_service_run's. */
+typedef int (*import_before_commit_fn)(struct db *db, const struct import_result *res, void *ctx,
+                                       struct sd_error *err);
 
 struct import_options {
     unsigned version;
@@ -82,7 +87,8 @@ struct import_options {
     const char *errors_out;   /* where to write the error report XLSX; NULL: none */
     import_progress_fn progress;
     import_cancelled_fn cancelled;
-    void *ctx; /* handed to progress and cancelled */
+    import_before_commit_fn before_commit;
+    void *ctx; /* handed to progress, cancelled and before_commit */
     const struct sd_clock *clock; /* NULL: the system clock */
     int64_t progress_interval_ms; /* minimum time between progress calls */
     const struct sheet_limits *limits; /* NULL: SHEET_LIMITS_INIT */
@@ -90,7 +96,7 @@ struct import_options {
 
 #define IMPORT_OPTIONS_VERSION 1
 #define IMPORT_OPTIONS_INIT                                                                    \
-    {IMPORT_OPTIONS_VERSION, NULL, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 250, NULL}
+    {IMPORT_OPTIONS_VERSION, NULL, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 250, NULL}
 
 /*
  * Imports `path` into the template's table through `db` (a connection to the main

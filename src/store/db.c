@@ -167,6 +167,11 @@ int db_bind_text(struct db_stmt *stmt, int idx, const char *text, size_t len)
     return stmt->db->ops->bind_text(stmt, idx, text, len);
 }
 
+int db_bind_cstr(struct db_stmt *stmt, int idx, const char *text)
+{
+    return text ? db_bind_text(stmt, idx, text, strlen(text)) : db_bind_null(stmt, idx);
+}
+
 int db_step(struct db_stmt *stmt, struct sd_error *err)
 {
     assert(stmt);
@@ -219,6 +224,18 @@ void db_finalize(struct db_stmt *stmt)
 {
     if (stmt)
         stmt->db->ops->finalize(stmt);
+}
+
+int db_run(struct db_stmt *stmt, int64_t *changes, struct sd_error *err)
+{
+    assert(stmt);
+    int rc = db_step(stmt, err);
+    if (rc == DB_DONE && changes)
+        *changes = db_changes(stmt);
+    db_finalize(stmt);
+    if (rc == DB_ROW)
+        return sd_error_set(err, SD_EUSAGE, "a statement run for its effect returned a row");
+    return rc;
 }
 
 int db_begin(struct db *db, struct sd_error *err)

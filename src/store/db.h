@@ -54,6 +54,8 @@ int db_bind_int64(struct db_stmt *stmt, int idx, int64_t value);
 int db_bind_double(struct db_stmt *stmt, int idx, double value);
 int db_bind_bool(struct db_stmt *stmt, int idx, bool value);
 int db_bind_text(struct db_stmt *stmt, int idx, const char *text, size_t len);
+/* Binds a C string, or NULL for a NULL string. */
+int db_bind_cstr(struct db_stmt *stmt, int idx, const char *text);
 /* DB_ROW, DB_DONE or a negative error code. */
 int db_step(struct db_stmt *stmt, struct sd_error *err);
 /* Columns are 0-based. Text is borrowed until the next step/reset/finalize; NULL for NULL. */
@@ -67,6 +69,9 @@ int64_t db_changes(struct db_stmt *stmt);
 /* Makes the statement ready to bind and run again. */
 int db_reset(struct db_stmt *stmt);
 void db_finalize(struct db_stmt *stmt);
+/* Runs a statement that returns no row, then finalizes it (also on failure): 0 or an error.
+ * *changes (may be NULL) gets the rows it changed. */
+int db_run(struct db_stmt *stmt, int64_t *changes, struct sd_error *err);
 
 int db_begin(struct db *db, struct sd_error *err);
 int db_commit(struct db *db, struct sd_error *err);
@@ -93,12 +98,18 @@ int64_t db_last_insert_id(struct db *db);
  * database refused. The rows before it are written; it and the rows buffered after it are
  * not; the writer stays usable.
  */
-enum db_value_type { DB_VALUE_NULL = 0, DB_VALUE_INT64, DB_VALUE_DOUBLE, DB_VALUE_BOOL, DB_VALUE_TEXT };
+enum db_value_type {
+    DB_VALUE_NULL = 0,
+    DB_VALUE_INT64,
+    DB_VALUE_DOUBLE,
+    DB_VALUE_BOOL,
+    DB_VALUE_TEXT
+};
 
 struct db_value {
     enum db_value_type type;
-    int64_t i; /* INT64, BOOL */
-    double d;  /* DOUBLE */
+    int64_t i;        /* INT64, BOOL */
+    double d;         /* DOUBLE */
     const char *text; /* TEXT: borrowed for the call */
     size_t len;
 };
@@ -113,7 +124,10 @@ struct db_bulk_options {
 };
 
 #define DB_BULK_OPTIONS_VERSION 1
-#define DB_BULK_OPTIONS_INIT {DB_BULK_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0}
+#define DB_BULK_OPTIONS_INIT                                                                       \
+    {                                                                                              \
+        DB_BULK_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0                                            \
+    }
 
 struct db_bulk;
 

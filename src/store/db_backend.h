@@ -43,6 +43,10 @@ struct db_dialect {
     const char *date_type;     /* TEXT / DATE */
     const char *datetime_type; /* TEXT / TIMESTAMP */
     const char *bool_type;     /* INTEGER / BOOLEAN */
+    /* Appended to the sub-select that picks a job to claim: "" on SQLite, whose write lock
+     * already serializes claimers; " FOR UPDATE SKIP LOCKED" on PostgreSQL, so concurrent
+     * claimers take different rows instead of waiting on one. */
+    const char *skip_locked;
 };
 
 struct db_ops {

@@ -43,6 +43,7 @@ static const struct db_dialect sqlite_dialect = {
     .date_type = "TEXT",
     .datetime_type = "TEXT",
     .bool_type = "INTEGER",
+    .skip_locked = "",
 };
 
 static struct sqlite_db *as_db(struct db *db)
@@ -67,6 +68,8 @@ int db_sqlite_error(int rc, const char *message, struct sd_error *err)
                             "try again");
     case SQLITE_NOMEM:
         return sd_error_nomem(err);
+    case SQLITE_FULL:
+        return sd_error_set(err, SD_ENOSPC, "the disk holding the database is full: %s", message);
     case SQLITE_TOOBIG:
         return sd_error_set(err, SD_ELIMIT, "a value is too large for the database: %s", message);
     case SQLITE_CONSTRAINT:

@@ -42,6 +42,17 @@ static const struct migration main_migrations[] = {
      " definition TEXT NOT NULL,"        /* the template JSON as submitted */
      " created_at TEXT NOT NULL"         /* ISO 8601 UTC */
      ")"},
+    /* job_completions: the marker an import job writes in the same transaction as its rows
+     * (jobs/import_job.c), so "rows committed" and "job done" can never disagree: a worker
+     * that re-runs the job after a crash finds the marker and finishes without importing
+     * again. `document` is the result part of the status document. Times are milliseconds
+     * since the Unix epoch. */
+    {2, "create job_completions",
+     "CREATE TABLE job_completions ("
+     " job_id TEXT PRIMARY KEY,"
+     " document TEXT NOT NULL,"
+     " created_at BIGINT NOT NULL"
+     ")"},
 };
 
 /*
@@ -85,6 +96,64 @@ static const struct migration queue_migrations[] = {
      " expires_at INTEGER NOT NULL"
      ");"
      "CREATE INDEX cache_expires_at ON cache (expires_at);"},
+    /*
+     * The job layer as built (src/jobs/). jobs is recreated (nothing wrote to 1001's table:
+     * no code used it before this migration) with every time in milliseconds since the Unix
+     * epoch, which compare and sort as numbers, and with:
+     *   max_attempts      claims allowed before a crashed job fails for good
+     *   process_id        the processes row that holds a processing job (NULL otherwise)
+     *   cancel_requested  set by cancel on a processing job; the worker sees it at its next
+     *                     progress tick
+     *   message           the last sentence (why it failed, what it did)
+     *   document          the result part of the final status document (result, errors,
+     *                     error_count, files): the source of truth when the cache has lost
+     *                     the job
+     * processes: every serve/work process, heartbeating every 5 s; a row silent for 30 s
+     * is pruned by any live process and its jobs recovered.
+     * broadcasts: one row per status change, so processes that did not make the change can
+     * notice it (src/jobs/broadcast.c); pruned after a minute.
+     * cache.seq: the broadcast id of the change that wrote the entry, used as the SSE event
+     * id.
+     */
+    {1002, "jobs with workers, processes and broadcasts",
+     "DROP TABLE jobs;"
+     "CREATE TABLE jobs ("
+     " id TEXT PRIMARY KEY,"
+     " kind TEXT NOT NULL,"
+     " template_id BIGINT NOT NULL,"
+     " status TEXT NOT NULL,"
+     " payload TEXT NOT NULL,"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " max_attempts INTEGER NOT NULL,"
+     " run_at BIGINT NOT NULL,"
+     " process_id BIGINT,"
+     " cancel_requested INTEGER NOT NULL DEFAULT 0,"
+     " message TEXT,"
+     " document TEXT,"
+     " created_at BIGINT NOT NULL,"
+     " claimed_at BIGINT,"
+     " finished_at BIGINT,"
+     " updated_at BIGINT NOT NULL"
+     ");"
+     "CREATE INDEX jobs_status_run_at ON jobs (status, run_at);"
+     "CREATE INDEX jobs_created_at ON jobs (created_at);"
+     "CREATE INDEX jobs_template_created_at ON jobs (template_id, created_at);"
+     "CREATE INDEX jobs_process_id ON jobs (process_id);"
+     "CREATE TABLE processes ("
+     " id INTEGER PRIMARY KEY,"
+     " pid BIGINT NOT NULL,"
+     " hostname TEXT NOT NULL,"
+     " kind TEXT NOT NULL,"
+     " started_at BIGINT NOT NULL,"
+     " heartbeat_at BIGINT NOT NULL"
+     ");"
+     "CREATE TABLE broadcasts ("
+     " id INTEGER PRIMARY KEY,"
+     " channel TEXT NOT NULL,"
+     " created_at BIGINT NOT NULL"
+     ");"
+     "CREATE INDEX broadcasts_created_at ON broadcasts (created_at);"
+     "ALTER TABLE cache ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;"},
 };
 
 static const struct migration_set main_set = {

@@ -1,0 +1,30 @@
+/* What the job commands share (cmd_jobs.c, cmd_work.c, cmd_serve.c, import/export --async):
+ * the store opened and migrated, the job layer on top of it configured from the
+ * environment, and following a job until it ends. */
+#ifndef SHEETD_CLI_CLI_JOBS_H
+#define SHEETD_CLI_CLI_JOBS_H
+
+#include <stdbool.h>
+
+#include "cli/cli.h"
+#include "jobs/jobs.h"
+#include "store/store.h"
+
+struct cli_jobs {
+    struct store *store;
+    struct jobs *jobs;
+};
+
+/* 0, or prints one line and returns CLI_EXIT_USAGE. */
+int cli_jobs_open(struct cli_jobs *cj, const struct cli_config *config);
+void cli_jobs_close(struct cli_jobs *cj);
+
+/* The job layer's settings from the CLI configuration. */
+struct jobs_config cli_jobs_config(const struct cli_config *config);
+
+/* Follows job `id` until it ends, drawing a progress bar on stderr when it is a terminal.
+ * Prints the final message; returns CLI_EXIT_OK when it completed, CLI_EXIT_FAILED when it
+ * failed or was cancelled, CLI_EXIT_USAGE when it cannot be followed. */
+int cli_jobs_wait(struct cli_jobs *cj, const char *id);
+
+#endif

@@ -1,0 +1,37 @@
+/* What a running job is given (job_context.h). */
+#include "jobs/job_context.h"
+
+#include "base/log.h"
+
+bool job_context_should_stop(struct job_context *ctx)
+{
+    if (ctx->interrupt && atomic_load(ctx->interrupt))
+        return true;
+    if (ctx->cancel_requested)
+        return true;
+    int64_t now = clock_monotonic_ms(queue_clock(ctx->queue));
+    if (now - ctx->last_cancel_check_ms < JOB_CANCEL_CHECK_MS)
+        return false;
+    ctx->last_cancel_check_ms = now;
+    bool requested = false;
+    struct sd_error err = SD_ERROR_INIT;
+    if (queue_cancel_requested(ctx->queue, ctx->job->id, &requested, &err) == 0)
+        ctx->cancel_requested = requested;
+    return ctx->cancel_requested;
+}
+
+void job_context_progress(struct job_context *ctx, const char *message, uint64_t done,
+                          uint64_t total)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    job_status_update_progress(queue_status(ctx->queue), ctx->job, &ctx->progress, message, done,
+                               total, &err);
+}
+
+int job_context_finish(struct job_context *ctx, const char *status, const char *message,
+                       const json_t *result_part, struct sd_error *err)
+{
+    struct sd_error ignored = SD_ERROR_INIT;
+    job_status_flush_progress(queue_status(ctx->queue), ctx->job, &ctx->progress, &ignored);
+    return queue_finish(ctx->queue, ctx->job, status, message, result_part, err);
+}

@@ -1,0 +1,124 @@
+/* The job layer as one object (jobs.h). */
+#include "jobs/jobs.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+#include "base/str.h"
+#include "jobs/heartbeat.h"
+#include "jobs/job_files.h"
+#include "jobs/waker.h"
+#include "jobs/worker.h"
+
+struct jobs {
+    struct jobs_config config;
+    char *data_dir;
+    struct store *store;
+    struct waker *waker;
+    struct broadcaster *broadcaster;
+    struct job_status_service *status;
+    struct queue *queue;
+    struct heartbeat *heartbeat;
+    struct worker_pool *pool;
+};
+
+int jobs_open(struct jobs **out, struct store *store, const struct jobs_config *config,
+              struct sd_error *err)
+{
+    static const struct jobs_config defaults = JOBS_CONFIG_INIT;
+    assert(out && store);
+    *out = NULL;
+    struct jobs *j = calloc(1, sizeof *j);
+    if (!j)
+        return sd_error_nomem(err);
+    j->config = config ? *config : defaults;
+    j->store = store;
+    j->data_dir = str_dup(j->config.data_dir ? j->config.data_dir : store_data_dir(store));
+    if (!j->data_dir) {
+        free(j);
+        return sd_error_nomem(err);
+    }
+    j->config.data_dir = j->data_dir;
+    struct queue_options qopts = QUEUE_OPTIONS_INIT;
+    qopts.max_attempts = j->config.max_attempts;
+    qopts.clock = j->config.clock;
+    if (j->config.backoff_base_ms > 0)
+        qopts.backoff_base_ms = j->config.backoff_base_ms;
+    int rc = job_files_prepare(j->data_dir, err);
+    if (rc == 0)
+        rc = waker_start(&j->waker, store, 0, err);
+    if (rc == 0)
+        rc = broadcaster_new(&j->broadcaster, store, j->waker, j->config.clock, err);
+    if (rc == 0)
+        rc = job_status_service_new(&j->status, store, j->broadcaster, j->config.clock, err);
+    if (rc == 0)
+        rc = queue_new(&j->queue, store, j->waker, j->status, &qopts, err);
+    if (rc) {
+        jobs_close(j);
+        return rc;
+    }
+    *out = j;
+    return 0;
+}
+
+int jobs_run(struct jobs *j, const char *kind, int workers, struct sd_error *err)
+{
+    assert(j && kind && !j->heartbeat);
+    struct heartbeat_options hopts = HEARTBEAT_OPTIONS_INIT;
+    hopts.kind = kind;
+    hopts.data_dir = j->data_dir;
+    hopts.retention_ms = j->config.retention_ms;
+    if (j->config.heartbeat_interval_ms > 0)
+        hopts.interval_ms = j->config.heartbeat_interval_ms;
+    if (j->config.heartbeat_silence_ms > 0)
+        hopts.silence_ms = j->config.heartbeat_silence_ms;
+    int rc = heartbeat_start(&j->heartbeat, j->queue, &hopts, err);
+    if (rc || workers <= 0)
+        return rc;
+    struct worker_pool_options wopts = WORKER_POOL_OPTIONS_INIT;
+    wopts.threads = workers;
+    wopts.data_dir = j->data_dir;
+    wopts.heartbeat = j->heartbeat;
+    return worker_pool_start(&j->pool, j->queue, &wopts, err);
+}
+
+void jobs_close(struct jobs *j)
+{
+    if (!j)
+        return;
+    /* Workers first (they need the heartbeat's process row to hand jobs back), the
+     * watcher last (the broadcaster is one of its listeners). */
+    worker_pool_stop(j->pool, j->config.shutdown_timeout_ms);
+    heartbeat_stop(j->heartbeat);
+    waker_stop(j->waker);
+    queue_free(j->queue);
+    job_status_service_free(j->status);
+    broadcaster_free(j->broadcaster);
+    free(j->data_dir);
+    free(j);
+}
+
+struct queue *jobs_queue(struct jobs *j)
+{
+    return j->queue;
+}
+
+struct job_status_service *jobs_status(struct jobs *j)
+{
+    return j->status;
+}
+
+struct broadcaster *jobs_broadcaster(struct jobs *j)
+{
+    return j->broadcaster;
+}
+
+const char *jobs_data_dir(struct jobs *j)
+{
+    return j->data_dir;
+}
+
+int jobs_busy(struct jobs *j)
+{
+    return j->pool ? worker_pool_busy(j->pool) : 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * The job layer as one object, the way `serve`, `work` and the CLI use it:
+ *
+ *     jobs_open      the waker, the broadcaster, JobStatusService and the queue
+ *     jobs_run       registers this process (heartbeat.h) and starts N workers (worker.h);
+ *                    0 workers for a web process that only heartbeats and prunes
+ *     jobs_close     stops the workers (graceful, then interrupt), the heartbeat, the rest
+ *
+ * Everything is borrowed from the store, which must outlive it.
+ */
+#ifndef SHEETD_JOBS_JOBS_H
+#define SHEETD_JOBS_JOBS_H
+
+#include <stdint.h>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "jobs/broadcast.h"
+#include "jobs/job_status.h"
+#include "jobs/queue.h"
+#include "store/store.h"
+
+struct jobs_config {
+    const char *data_dir;
+    int max_attempts;
+    int64_t retention_ms;
+    int64_t shutdown_timeout_ms;
+    int64_t heartbeat_interval_ms; /* 0: HEARTBEAT_INTERVAL_MS (tests shorten these) */
+    int64_t heartbeat_silence_ms;  /* 0: HEARTBEAT_SILENCE_MS */
+    int64_t backoff_base_ms;       /* 0: QUEUE_BACKOFF_BASE_MS */
+    const struct sd_clock *clock;  /* NULL: the system clock */
+};
+
+#define JOBS_CONFIG_INIT                                                                           \
+    {                                                                                              \
+        .data_dir = "./var", .max_attempts = 3, .retention_ms = 7 * 24 * 3600 * 1000LL,            \
+        .shutdown_timeout_ms = 30000                                                               \
+    }
+
+struct jobs;
+
+int jobs_open(struct jobs **out, struct store *store, const struct jobs_config *config,
+              struct sd_error *err);
+
+/* Registers this process as `kind` ("serve", "work") and starts `workers` worker threads. */
+int jobs_run(struct jobs *jobs, const char *kind, int workers, struct sd_error *err);
+
+/* Stops workers (waiting up to the shutdown timeout, then interrupting), the heartbeat and
+ * everything else, and frees the object. */
+void jobs_close(struct jobs *jobs);
+
+struct queue *jobs_queue(struct jobs *jobs);
+struct job_status_service *jobs_status(struct jobs *jobs);
+struct broadcaster *jobs_broadcaster(struct jobs *jobs);
+const char *jobs_data_dir(struct jobs *jobs);
+/* Jobs running in this process right now. */
+int jobs_busy(struct jobs *jobs);
+
+#endif

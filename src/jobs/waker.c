@@ -1,0 +1,191 @@
+/* The wake-up seam (waker.h). */
+#include "jobs/waker.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "store/db.h"
+
+#define WAKER_MAX_LISTENERS 4
+
+struct waker {
+    struct store *store;
+    int poll_ms;
+    pthread_mutex_t lock;
+    pthread_cond_t changed; /* CLOCK_MONOTONIC */
+    uint64_t generation;
+    bool stopping;
+    pthread_t thread;
+    bool thread_started;
+    struct {
+        waker_listener_fn fn;
+        void *ctx;
+    } listeners[WAKER_MAX_LISTENERS];
+    int nlisteners;
+};
+
+static struct timespec deadline_after(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* Reads the data_version of the watcher's own connection: it changes whenever another
+ * connection (in this process or another) committed to the file. */
+static int read_data_version(struct db *db, int64_t *version, struct sd_error *err)
+{
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db, "PRAGMA data_version", err);
+    if (rc)
+        return rc;
+    rc = db_step(stmt, err);
+    if (rc == DB_ROW)
+        *version = db_column_int64(stmt, 0);
+    db_finalize(stmt);
+    return rc < 0 ? rc : 0;
+}
+
+static void notify_change(struct waker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    w->generation++;
+    int n = w->nlisteners;
+    pthread_cond_broadcast(&w->changed);
+    pthread_mutex_unlock(&w->lock);
+    for (int i = 0; i < n; i++)
+        w->listeners[i].fn(w->listeners[i].ctx);
+}
+
+/* The watcher: one connection of its own, polled until stop. A failed poll (the database
+ * busy or briefly unreachable) is logged once and retried; it never ends the thread. */
+static void *watch(void *arg)
+{
+    struct waker *w = arg;
+    struct db *db = NULL;
+    int64_t last = -1;
+    bool warned = false;
+    pthread_mutex_lock(&w->lock);
+    while (!w->stopping) {
+        pthread_mutex_unlock(&w->lock);
+        struct sd_error err = SD_ERROR_INIT;
+        int64_t version = 0;
+        int rc = db ? 0 : store_acquire_queue(w->store, &db, &err);
+        if (rc == 0)
+            rc = read_data_version(db, &version, &err);
+        if (rc == 0) {
+            warned = false;
+            if (last >= 0 && version != last)
+                notify_change(w);
+            last = version;
+        } else {
+            if (!warned)
+                log_kv(LOG_WARN, "queue watch failed", "error", sd_error_message(&err), NULL);
+            warned = true;
+            store_release(w->store, db);
+            db = NULL;
+        }
+        pthread_mutex_lock(&w->lock);
+        struct timespec until = deadline_after(w->poll_ms);
+        while (!w->stopping && pthread_cond_timedwait(&w->changed, &w->lock, &until) != ETIMEDOUT)
+            ;
+    }
+    pthread_mutex_unlock(&w->lock);
+    store_release(w->store, db);
+    return NULL;
+}
+
+int waker_start(struct waker **out, struct store *store, int poll_ms, struct sd_error *err)
+{
+    assert(out && store);
+    *out = NULL;
+    struct waker *w = calloc(1, sizeof *w);
+    if (!w)
+        return sd_error_nomem(err);
+    w->store = store;
+    w->poll_ms = poll_ms > 0 ? poll_ms : WAKER_POLL_MS;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->changed, &attr);
+    pthread_condattr_destroy(&attr);
+    int rc = pthread_create(&w->thread, NULL, watch, w);
+    if (rc != 0) {
+        waker_stop(w);
+        return sd_error_set(err, SD_ERROR, "could not start the queue watcher thread: %s",
+                            strerror(rc));
+    }
+    w->thread_started = true;
+    *out = w;
+    return 0;
+}
+
+void waker_stop(struct waker *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stopping = true;
+    pthread_cond_broadcast(&w->changed);
+    pthread_mutex_unlock(&w->lock);
+    if (w->thread_started)
+        pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->changed);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
+int waker_add_listener(struct waker *w, waker_listener_fn fn, void *ctx)
+{
+    assert(w && fn);
+    pthread_mutex_lock(&w->lock);
+    int rc = SD_ELIMIT;
+    if (w->nlisteners < WAKER_MAX_LISTENERS) {
+        w->listeners[w->nlisteners].fn = fn;
+        w->listeners[w->nlisteners].ctx = ctx;
+        w->nlisteners++;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return rc;
+}
+
+void waker_poke(struct waker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    w->generation++;
+    pthread_cond_broadcast(&w->changed);
+    pthread_mutex_unlock(&w->lock);
+}
+
+uint64_t waker_generation(struct waker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    uint64_t g = w->generation;
+    pthread_mutex_unlock(&w->lock);
+    return g;
+}
+
+uint64_t waker_wait(struct waker *w, uint64_t seen, int64_t timeout_ms)
+{
+    pthread_mutex_lock(&w->lock);
+    struct timespec until = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
+    while (w->generation == seen && !w->stopping &&
+           pthread_cond_timedwait(&w->changed, &w->lock, &until) != ETIMEDOUT)
+        ;
+    uint64_t g = w->generation;
+    pthread_mutex_unlock(&w->lock);
+    return g;
+}

@@ -1,0 +1,198 @@
+/* The worker pool (worker.h). */
+#include "jobs/worker.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "jobs/job_context.h"
+#include "jobs/job_files.h"
+
+struct job_kind {
+    const char *name;
+    job_run_fn run;
+};
+
+static const struct job_kind job_kinds[] = {
+    {"import", import_job_run},
+    {"export", export_job_run},
+};
+
+struct worker_pool {
+    struct queue *queue;
+    struct worker_pool_options opts;
+    pthread_t *threads;
+    int nthreads;
+    atomic_bool stopping;  /* no more claims */
+    atomic_bool interrupt; /* running jobs must stop and be handed back */
+    atomic_int busy;
+    pthread_mutex_t lock;
+    pthread_cond_t idle; /* signalled when a job ends, for the shutdown wait */
+};
+
+static job_run_fn find_kind(const char *name)
+{
+    for (size_t i = 0; i < sizeof job_kinds / sizeof job_kinds[0]; i++)
+        if (!strcmp(job_kinds[i].name, name))
+            return job_kinds[i].run;
+    return NULL;
+}
+
+static bool transient(int rc)
+{
+    return rc == SD_ERETRY || rc == SD_ENOMEM || rc == SD_ENOSPC;
+}
+
+/* Runs one claimed job to an end state, or hands it back. */
+static void run_job(struct worker_pool *pool, struct job_record *job)
+{
+    struct queue *q = pool->queue;
+    struct job_context ctx = {
+        .queue = q,
+        .job = job,
+        .data_dir = pool->opts.data_dir,
+        .interrupt = &pool->interrupt,
+    };
+    struct sd_error err = SD_ERROR_INIT;
+    log_info("job started", "job_id=%s kind=%s attempt=%d", job->id, job->kind, job->attempts);
+    job_run_fn run = find_kind(job->kind);
+    int rc = run ? run(&ctx, &err)
+                 : sd_error_set(&err, SD_EINVALID, "this sheetd does not know jobs of kind %s",
+                                job->kind);
+    struct sd_error end_err = SD_ERROR_INIT;
+    int end_rc = 0;
+    bool final = true;
+    if (rc == 0) {
+        /* The job ended itself. */
+    } else if (rc == SD_ECANCELLED && atomic_load(&pool->interrupt) && !ctx.cancel_requested) {
+        end_rc = queue_hand_back(q, job, &end_err);
+        final = false;
+        log_info("job handed back", "job_id=%s", job->id);
+    } else if (rc == SD_ECANCELLED) {
+        end_rc = job_context_finish(&ctx, JOB_STATUS_CANCELLED, "Cancelled; nothing was written",
+                                    NULL, &end_err);
+    } else if (transient(rc)) {
+        bool retried = false;
+        end_rc = queue_retry_later(q, job, sd_error_message(&err), &retried, &end_err);
+        final = !retried;
+    } else {
+        end_rc =
+            job_context_finish(&ctx, JOB_STATUS_FAILED, sd_error_message(&err), NULL, &end_err);
+    }
+    if (end_rc != 0)
+        log_kv(LOG_WARN, "could not record the end of a job", "job_id", job->id, "error",
+               sd_error_message(&end_err), NULL);
+    /* The upload goes after the final attempt only; a retry needs it again. */
+    if (final && end_rc == 0 && !strcmp(job->kind, "import"))
+        job_files_remove_upload(pool->opts.data_dir, job->id);
+}
+
+static void *work(void *arg)
+{
+    struct worker_pool *pool = arg;
+    struct queue *q = pool->queue;
+    struct waker *waker = queue_waker(q);
+    while (!atomic_load(&pool->stopping)) {
+        uint64_t seen = waker_generation(waker);
+        struct job_record *job = NULL;
+        struct sd_error err = SD_ERROR_INIT;
+        int64_t process_id = heartbeat_process_id(pool->opts.heartbeat);
+        int rc = queue_claim(&job, q, process_id, &err);
+        if (rc == 0) {
+            atomic_fetch_add(&pool->busy, 1);
+            run_job(pool, job);
+            job_record_free(job);
+            atomic_fetch_sub(&pool->busy, 1);
+            pthread_mutex_lock(&pool->lock);
+            pthread_cond_broadcast(&pool->idle);
+            pthread_mutex_unlock(&pool->lock);
+            continue;
+        }
+        int64_t wait_ms = pool->opts.idle_wait_ms;
+        if (rc == SD_ENOTFOUND) {
+            int64_t due_in = -1;
+            if (queue_next_due_in(q, &due_in, &err) == 0 && due_in >= 0 && due_in < wait_ms)
+                wait_ms = due_in > 0 ? due_in : 1;
+        } else {
+            log_kv(LOG_WARN, "claiming a job failed", "error", sd_error_message(&err), NULL);
+            wait_ms = 1000;
+        }
+        waker_wait(waker, seen, wait_ms);
+    }
+    return NULL;
+}
+
+int worker_pool_start(struct worker_pool **out, struct queue *queue,
+                      const struct worker_pool_options *opts, struct sd_error *err)
+{
+    assert(out && queue && opts && opts->threads > 0 && opts->heartbeat);
+    *out = NULL;
+    int rc = job_files_prepare(opts->data_dir, err);
+    if (rc)
+        return rc;
+    struct worker_pool *pool = calloc(1, sizeof *pool);
+    if (!pool || !(pool->threads = calloc((size_t)opts->threads, sizeof *pool->threads))) {
+        free(pool);
+        return sd_error_nomem(err);
+    }
+    pool->queue = queue;
+    pool->opts = *opts;
+    if (pool->opts.idle_wait_ms <= 0)
+        pool->opts.idle_wait_ms = 5000;
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->idle, NULL);
+    for (int i = 0; i < opts->threads; i++) {
+        if ((rc = pthread_create(&pool->threads[i], NULL, work, pool)) != 0) {
+            rc = sd_error_set(err, SD_ERROR, "could not start worker thread %d: %s", i + 1,
+                              strerror(rc));
+            worker_pool_stop(pool, 0);
+            return rc;
+        }
+        pool->nthreads++;
+    }
+    log_info("workers started", "threads=%d process_id=%lld", pool->nthreads,
+             (long long)heartbeat_process_id(opts->heartbeat));
+    *out = pool;
+    return 0;
+}
+
+void worker_pool_stop(struct worker_pool *pool, int64_t timeout_ms)
+{
+    if (!pool)
+        return;
+    atomic_store(&pool->stopping, true);
+    waker_poke(queue_waker(pool->queue));
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&pool->lock);
+    while (atomic_load(&pool->busy) > 0 &&
+           pthread_cond_timedwait(&pool->idle, &pool->lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&pool->lock);
+    if (atomic_load(&pool->busy) > 0) {
+        log_info("interrupting running jobs", "running=%d", atomic_load(&pool->busy));
+        atomic_store(&pool->interrupt, true);
+    }
+    for (int i = 0; i < pool->nthreads; i++)
+        pthread_join(pool->threads[i], NULL);
+    log_info("workers stopped", "threads=%d", pool->nthreads);
+    pthread_cond_destroy(&pool->idle);
+    pthread_mutex_destroy(&pool->lock);
+    free(pool->threads);
+    free(pool);
+}
+
+int worker_pool_busy(struct worker_pool *pool)
+{
+    return atomic_load(&pool->busy);
+}

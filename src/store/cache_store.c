@@ -1,0 +1,76 @@
+/*
+ * The cache table (queue_tables.h): a key-value store with expiry, like the Rails cache
+ * Solid Cache keeps in a database. An expired entry reads as missing before any sweep has
+ * deleted it, so expiry does not depend on the sweeper's timing.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/str.h"
+#include "store/queue_tables.h"
+
+int cache_store_get(char **value, int64_t *seq, struct db *db, const char *key, int64_t now_ms,
+                    struct sd_error *err)
+{
+    assert(value && db && key);
+    *value = NULL;
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db,
+                        "SELECT value, seq FROM cache WHERE key = $1 AND expires_at > $2", err);
+    if (rc)
+        return rc;
+    db_bind_cstr(stmt, 1, key);
+    db_bind_int64(stmt, 2, now_ms);
+    rc = db_step(stmt, err);
+    if (rc == DB_ROW) {
+        const char *text = db_column_text(stmt, 0);
+        if (seq)
+            *seq = db_column_int64(stmt, 1);
+        *value = str_dup(text ? text : "");
+        rc = *value ? 0 : sd_error_nomem(err);
+    } else if (rc == DB_DONE) {
+        rc = sd_error_set(err, SD_ENOTFOUND, "no cache entry for %.64s", key);
+    }
+    db_finalize(stmt);
+    return rc;
+}
+
+int cache_store_put(struct db *db, const char *key, const char *value, int64_t expires_at_ms,
+                    int64_t seq, struct sd_error *err)
+{
+    assert(db && key && value);
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db,
+                        "INSERT INTO cache (key, value, expires_at, seq) VALUES ($1, $2, $3, $4) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = "
+                        "excluded.expires_at, seq = excluded.seq",
+                        err);
+    if (rc)
+        return rc;
+    db_bind_cstr(stmt, 1, key);
+    db_bind_cstr(stmt, 2, value);
+    db_bind_int64(stmt, 3, expires_at_ms);
+    db_bind_int64(stmt, 4, seq);
+    return db_run(stmt, NULL, err);
+}
+
+int cache_store_delete(struct db *db, const char *key, struct sd_error *err)
+{
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db, "DELETE FROM cache WHERE key = $1", err);
+    if (rc)
+        return rc;
+    db_bind_cstr(stmt, 1, key);
+    return db_run(stmt, NULL, err);
+}
+
+int cache_store_sweep(struct db *db, int64_t now_ms, int64_t *removed, struct sd_error *err)
+{
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db, "DELETE FROM cache WHERE expires_at <= $1", err);
+    if (rc)
+        return rc;
+    db_bind_int64(stmt, 1, now_ms);
+    return db_run(stmt, removed, err);
+}

@@ -1,0 +1,548 @@
+/*
+ * The jobs table (job_store.h). Each function is one or two statements on the caller's
+ * queue connection; the claim is one UPDATE of the row a sub-select picks, which SQLite runs
+ * under its write lock and PostgreSQL with the dialect's SKIP LOCKED, so two claimers never
+ * get the same job.
+ */
+#include "store/job_store.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/str.h"
+#include "store/db_backend.h"
+
+#define JOB_COLUMNS                                                                                \
+    "j.id, j.kind, j.template_id, j.status, j.payload, j.attempts, j.max_attempts, j.run_at, "     \
+    "j.process_id, j.cancel_requested, j.message, j.document, j.created_at, j.claimed_at, "        \
+    "j.finished_at, j.updated_at, p.pid, p.hostname"
+#define JOB_FROM " FROM jobs j LEFT JOIN processes p ON p.id = j.process_id"
+
+static void record_clear(struct job_record *j)
+{
+    free(j->kind);
+    free(j->status);
+    free(j->payload);
+    free(j->message);
+    free(j->document);
+    free(j->worker_hostname);
+    memset(j, 0, sizeof *j);
+}
+
+void job_record_free(struct job_record *job)
+{
+    if (!job)
+        return;
+    record_clear(job);
+    free(job);
+}
+
+void job_record_list_free(struct job_record *jobs, size_t count)
+{
+    if (!jobs)
+        return;
+    for (size_t i = 0; i < count; i++)
+        record_clear(&jobs[i]);
+    free(jobs);
+}
+
+/* A copy of a nullable text column; *ok goes false when a copy could not be made. */
+static char *dup_nullable(struct db_stmt *stmt, int col, bool *ok)
+{
+    const char *text = db_column_text(stmt, col);
+    if (!text)
+        return NULL;
+    char *copy = str_dup(text);
+    if (!copy)
+        *ok = false;
+    return copy;
+}
+
+static int64_t int_or_zero(struct db_stmt *stmt, int col)
+{
+    return db_column_is_null(stmt, col) ? 0 : db_column_int64(stmt, col);
+}
+
+/* Copies the current row (JOB_COLUMNS order) into *j, which owns the copies. */
+static int record_from_row(struct job_record *j, struct db_stmt *stmt, struct sd_error *err)
+{
+    bool ok = true;
+    const char *id = db_column_text(stmt, 0);
+    snprintf(j->id, sizeof j->id, "%s", id ? id : "");
+    j->kind = dup_nullable(stmt, 1, &ok);
+    j->template_id = int_or_zero(stmt, 2);
+    j->status = dup_nullable(stmt, 3, &ok);
+    j->payload = dup_nullable(stmt, 4, &ok);
+    j->attempts = (int)int_or_zero(stmt, 5);
+    j->max_attempts = (int)int_or_zero(stmt, 6);
+    j->run_at = int_or_zero(stmt, 7);
+    j->process_id = int_or_zero(stmt, 8);
+    j->cancel_requested = int_or_zero(stmt, 9) != 0;
+    j->message = dup_nullable(stmt, 10, &ok);
+    j->document = dup_nullable(stmt, 11, &ok);
+    j->created_at = int_or_zero(stmt, 12);
+    j->claimed_at = int_or_zero(stmt, 13);
+    j->finished_at = int_or_zero(stmt, 14);
+    j->updated_at = int_or_zero(stmt, 15);
+    j->worker_pid = int_or_zero(stmt, 16);
+    j->worker_hostname = dup_nullable(stmt, 17, &ok);
+    if (!ok || !j->kind || !j->status || !j->payload) {
+        record_clear(j);
+        return sd_error_nomem(err);
+    }
+    return 0;
+}
+
+int job_store_insert(struct db *db, const struct job_record *job, struct sd_error *err)
+{
+    assert(db && job && job_id_valid(job->id) && job->kind && job->payload);
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db,
+                        "INSERT INTO jobs (id, kind, template_id, status, payload, max_attempts, "
+                        "run_at, created_at, updated_at) VALUES ($1, $2, $3, 'pending', $4, $5, "
+                        "$6, $7, $7)",
+                        err);
+    if (rc)
+        return rc;
+    db_bind_cstr(stmt, 1, job->id);
+    db_bind_cstr(stmt, 2, job->kind);
+    db_bind_int64(stmt, 3, job->template_id);
+    db_bind_cstr(stmt, 4, job->payload);
+    db_bind_int64(stmt, 5, job->max_attempts);
+    db_bind_int64(stmt, 6, job->run_at);
+    db_bind_int64(stmt, 7, job->created_at);
+    return db_run(stmt, NULL, err);
+}
+
+/* Reads the job with `id` through JOB_COLUMNS. */
+int job_store_get(struct job_record **out, struct db *db, const char *id, struct sd_error *err)
+{
+    assert(out && db && id);
+    *out = NULL;
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db, "SELECT " JOB_COLUMNS JOB_FROM " WHERE j.id = $1", err);
+    if (rc)
+        return rc;
+    db_bind_cstr(stmt, 1, id);
+    rc = db_step(stmt, err);
+    if (rc == DB_ROW) {
+        struct job_record *j = calloc(1, sizeof *j);
+        if (!j)
+            rc = sd_error_nomem(err);
+        else if ((rc = record_from_row(j, stmt, err)) < 0)
+            free(j);
+        else
+            *out = j;
+    } else if (rc == DB_DONE) {
+        rc = sd_error_set(err, SD_ENOTFOUND, "there is no job %.32s", id);
+    }
+    db_finalize(stmt);
+    return rc < 0 ? rc : 0;
+}
+
+/*
+ * One statement, so it is atomic on both backends: SQLite runs it under the write lock,
+ * PostgreSQL locks the row the sub-select found and lets a concurrent claimer skip it. The
+ * claimed row is read back by id afterwards (with its worker) rather than through RETURNING,
+ * which cannot join.
+ */
+int job_store_claim(struct job_record **out, struct db *db, int64_t process_id, int64_t now_ms,
+                    struct sd_error *err)
+{
+    assert(out && db);
+    *out = NULL;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "UPDATE jobs SET status = 'processing', attempts = attempts + 1, process_id = $1, "
+             "claimed_at = $2, updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE status = "
+             "'pending' AND run_at <= $2 ORDER BY run_at, created_at LIMIT 1%s) RETURNING id",
+             db_dialect_of(db)->skip_locked);
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db, sql, err);
+    if (rc)
+        return rc;
+    db_bind_int64(stmt, 1, process_id);
+    db_bind_int64(stmt, 2, now_ms);
+    char id[JOB_ID_LEN + 1] = "";
+    rc = db_step(stmt, err);
+    if (rc == DB_ROW) {
+        const char *text = db_column_text(stmt, 0);
+        snprintf(id, sizeof id, "%s", text ? text : "");
+        rc = db_step(stmt, err);
+    }
+    db_finalize(stmt);
+    if (rc < 0)
+        return rc;
+    if (!id[0])
+        return SD_ENOTFOUND;
+    return job_store_get(out, db, id, err);
+}
+
+int job_store_finish(struct db *db, const char *id, int64_t process_id, const char *status,
+                     const char *message, const char *document, int64_t now_ms,
+                     struct sd_error *err)
+{
+    assert(db && id && status);
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db,
+                        "UPDATE jobs SET status = $1, message = $2, document = $3, "
+                        "finished_at = $4, updated_at = $4, process_id = NULL WHERE id = $5 AND "
+                        "status = 'processing' AND process_id = $6",
+                        err);
+    if (rc)
+        return rc;
+    db_bind_cstr(stmt, 1, status);
+    db_bind_cstr(stmt, 2, message);
+    db_bind_cstr(stmt, 3, document);
+    db_bind_int64(stmt, 4, now_ms);
+    db_bind_cstr(stmt, 5, id);
+    db_bind_int64(stmt, 6, process_id);
+    int64_t changed = 0;
+    rc = db_run(stmt, &changed, err);
+    if (rc == 0 && changed == 0)
+        return sd_error_set(err, SD_ENOTFOUND,
+                            "job %s is no longer held by this process (it was recovered by "
+                            "another one)",
+                            id);
+    return rc;
+}
+
+int job_store_release(struct db *db, const char *id, int64_t process_id, int64_t run_at,
+                      bool refund_attempt, const char *message, int64_t now_ms,
+                      struct sd_error *err)
+{
+    assert(db && id);
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db,
+                        "UPDATE jobs SET status = 'pending', process_id = NULL, run_at = $1, "
+                        "attempts = attempts - $2, message = $3, updated_at = $4, "
+                        "cancel_requested = 0 WHERE id = $5 AND status = 'processing' AND "
+                        "process_id = $6",
+                        err);
+    if (rc)
+        return rc;
+    db_bind_int64(stmt, 1, run_at);
+    db_bind_int64(stmt, 2, refund_attempt ? 1 : 0);
+    db_bind_cstr(stmt, 3, message);
+    db_bind_int64(stmt, 4, now_ms);
+    db_bind_cstr(stmt, 5, id);
+    db_bind_int64(stmt, 6, process_id);
+    int64_t changed = 0;
+    rc = db_run(stmt, &changed, err);
+    if (rc == 0 && changed == 0)
+        return sd_error_set(err, SD_ENOTFOUND, "job %s is no longer held by this process", id);
+    return rc;
+}
+
+/* Runs `sql` (one parameter: the id, then now) and reports whether it changed the row. */
+static int update_by_id(struct db *db, const char *sql, const char *id, int64_t now_ms,
+                        bool *changed, struct sd_error *err)
+{
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db, sql, err);
+    if (rc)
+        return rc;
+    db_bind_cstr(stmt, 1, id);
+    db_bind_int64(stmt, 2, now_ms);
+    int64_t n = 0;
+    rc = db_run(stmt, &n, err);
+    *changed = n > 0;
+    return rc;
+}
+
+/* The sentence for a job that exists but is in the wrong state for `action`. */
+static int wrong_state(struct db *db, const char *id, const char *action, struct sd_error *err)
+{
+    struct job_record *job = NULL;
+    int rc = job_store_get(&job, db, id, err);
+    if (rc)
+        return rc;
+    rc = sd_error_set(err, SD_EINVALID, "job %s is %s and cannot be %s", id, job->status, action);
+    job_record_free(job);
+    return rc;
+}
+
+int job_store_cancel(struct db *db, const char *id, int64_t now_ms, const char **outcome,
+                     struct sd_error *err)
+{
+    assert(db && id && outcome);
+    bool changed = false;
+    int rc = update_by_id(db,
+                          "UPDATE jobs SET status = 'cancelled', finished_at = $2, updated_at = "
+                          "$2, message = 'Cancelled before it started' WHERE id = $1 AND status "
+                          "= 'pending'",
+                          id, now_ms, &changed, err);
+    if (rc || changed) {
+        *outcome = JOB_STATUS_CANCELLED;
+        return rc;
+    }
+    rc = update_by_id(db,
+                      "UPDATE jobs SET cancel_requested = 1, updated_at = $2 WHERE id = $1 AND "
+                      "status = 'processing'",
+                      id, now_ms, &changed, err);
+    if (rc || changed) {
+        *outcome = JOB_STATUS_PROCESSING;
+        return rc;
+    }
+    return wrong_state(db, id, "cancelled", err);
+}
+
+int job_store_cancel_requested(struct db *db, const char *id, bool *requested, struct sd_error *err)
+{
+    assert(db && id && requested);
+    *requested = false;
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db, "SELECT cancel_requested FROM jobs WHERE id = $1", err);
+    if (rc)
+        return rc;
+    db_bind_cstr(stmt, 1, id);
+    rc = db_step(stmt, err);
+    if (rc == DB_ROW)
+        *requested = db_column_int64(stmt, 0) != 0;
+    db_finalize(stmt);
+    return rc < 0 ? rc : 0;
+}
+
+int job_store_retry(struct db *db, const char *id, int64_t now_ms, struct sd_error *err)
+{
+    assert(db && id);
+    bool changed = false;
+    int rc = update_by_id(db,
+                          "UPDATE jobs SET status = 'pending', attempts = 0, run_at = $2, "
+                          "updated_at = $2, finished_at = NULL, cancel_requested = 0, message = "
+                          "NULL, document = NULL WHERE id = $1 AND status IN ('failed', "
+                          "'cancelled')",
+                          id, now_ms, &changed, err);
+    if (rc || changed)
+        return rc;
+    return wrong_state(db, id, "retried", err);
+}
+
+/* Appends the WHERE conditions of `f` from parameter $first on; returns the next index. */
+static int filter_sql(char *out, size_t size, const struct job_filter *f, bool with_status)
+{
+    int n = 1;
+    size_t len = 0;
+    out[0] = '\0';
+    const char *sep = " WHERE ";
+    if (with_status && f->status) {
+        len += (size_t)snprintf(out + len, size - len, "%sj.status = $%d", sep, n++);
+        sep = " AND ";
+    }
+    if (f->kind) {
+        len += (size_t)snprintf(out + len, size - len, "%sj.kind = $%d", sep, n++);
+        sep = " AND ";
+    }
+    if (f->template_id)
+        snprintf(out + len, size - len, "%sj.template_id = $%d", sep, n++);
+    return n;
+}
+
+static int filter_bind(struct db_stmt *stmt, const struct job_filter *f, bool with_status)
+{
+    int n = 1;
+    if (with_status && f->status)
+        db_bind_cstr(stmt, n++, f->status);
+    if (f->kind)
+        db_bind_cstr(stmt, n++, f->kind);
+    if (f->template_id)
+        db_bind_int64(stmt, n++, f->template_id);
+    return n;
+}
+
+int job_store_list(struct job_record **out, size_t *count, struct db *db,
+                   const struct job_filter *filter, struct sd_error *err)
+{
+    assert(out && count && db && filter);
+    *out = NULL;
+    *count = 0;
+    char where[256], sql[1024];
+    int next = filter_sql(where, sizeof where, filter, true);
+    snprintf(sql, sizeof sql,
+             "SELECT " JOB_COLUMNS JOB_FROM "%s ORDER BY j.created_at DESC, j.id LIMIT $%d "
+             "OFFSET $%d",
+             where, next, next + 1);
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db, sql, err);
+    if (rc)
+        return rc;
+    next = filter_bind(stmt, filter, true);
+    db_bind_int64(stmt, next, (int64_t)(filter->limit ? filter->limit : 50));
+    db_bind_int64(stmt, next + 1, (int64_t)filter->offset);
+    struct job_record *list = NULL;
+    size_t n = 0, cap = 0;
+    while ((rc = db_step(stmt, err)) == DB_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct job_record *grown = realloc(list, ncap * sizeof *grown);
+            if (!grown) {
+                rc = sd_error_nomem(err);
+                break;
+            }
+            list = grown;
+            cap = ncap;
+        }
+        memset(&list[n], 0, sizeof list[n]);
+        if ((rc = record_from_row(&list[n], stmt, err)) < 0)
+            break;
+        n++;
+    }
+    db_finalize(stmt);
+    if (rc < 0) {
+        job_record_list_free(list, n);
+        return rc;
+    }
+    *out = list;
+    *count = n;
+    return 0;
+}
+
+int job_store_count_by_status(struct db *db, const struct job_filter *filter, int64_t counts[5],
+                              struct sd_error *err)
+{
+    static const char *const order[5] = {JOB_STATUS_PENDING, JOB_STATUS_PROCESSING,
+                                         JOB_STATUS_COMPLETED, JOB_STATUS_FAILED,
+                                         JOB_STATUS_CANCELLED};
+    assert(db && filter && counts);
+    memset(counts, 0, 5 * sizeof counts[0]);
+    char where[256], sql[512];
+    filter_sql(where, sizeof where, filter, false);
+    snprintf(sql, sizeof sql, "SELECT j.status, COUNT(*) FROM jobs j%s GROUP BY j.status", where);
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db, sql, err);
+    if (rc)
+        return rc;
+    filter_bind(stmt, filter, false);
+    while ((rc = db_step(stmt, err)) == DB_ROW) {
+        const char *status = db_column_text(stmt, 0);
+        for (int i = 0; i < 5; i++)
+            if (status && !strcmp(status, order[i]))
+                counts[i] = db_column_int64(stmt, 1);
+    }
+    db_finalize(stmt);
+    return rc < 0 ? rc : 0;
+}
+
+/* Single-value query helper: binds `id` as $1 and reads column 0 of the first row. */
+static int query_int_by_id(struct db *db, const char *sql, const char *id, int64_t *value,
+                           struct sd_error *err)
+{
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db, sql, err);
+    if (rc)
+        return rc;
+    if (id)
+        db_bind_cstr(stmt, 1, id);
+    rc = db_step(stmt, err);
+    *value = rc == DB_ROW ? int_or_zero(stmt, 0) : 0;
+    db_finalize(stmt);
+    return rc < 0 ? rc : 0;
+}
+
+int job_store_queue_position(struct db *db, const char *id, int64_t *position, struct sd_error *err)
+{
+    assert(db && id && position);
+    return query_int_by_id(db,
+                           "SELECT COUNT(*) FROM jobs o, jobs j WHERE j.id = $1 AND o.status = "
+                           "'pending' AND (o.run_at < j.run_at OR (o.run_at = j.run_at AND "
+                           "o.created_at < j.created_at))",
+                           id, position, err);
+}
+
+int job_store_next_run_at(struct db *db, int64_t *run_at, struct sd_error *err)
+{
+    assert(db && run_at);
+    return query_int_by_id(db, "SELECT MIN(run_at) FROM jobs WHERE status = 'pending'", NULL,
+                           run_at, err);
+}
+
+/* Reads every id a statement returns into a malloc'd array. */
+static int collect_ids(char (**ids)[JOB_ID_LEN + 1], size_t *count, struct db_stmt *stmt,
+                       struct sd_error *err)
+{
+    char(*list)[JOB_ID_LEN + 1] = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = db_step(stmt, err)) == DB_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            void *grown = realloc(list, ncap * sizeof *list);
+            if (!grown) {
+                rc = sd_error_nomem(err);
+                break;
+            }
+            list = grown;
+            cap = ncap;
+        }
+        const char *text = db_column_text(stmt, 0);
+        snprintf(list[n++], JOB_ID_LEN + 1, "%s", text ? text : "");
+    }
+    if (rc < 0) {
+        free(list);
+        return rc;
+    }
+    *ids = list;
+    *count = n;
+    return 0;
+}
+
+int job_store_recover(char (**ids)[JOB_ID_LEN + 1], size_t *count, struct db *db,
+                      int64_t process_id, int64_t now_ms, const char *exhausted_message,
+                      struct sd_error *err)
+{
+    assert(ids && count && db && exhausted_message);
+    *ids = NULL;
+    *count = 0;
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db,
+                        "SELECT id FROM jobs WHERE status = 'processing' AND process_id = $1", err);
+    if (rc)
+        return rc;
+    db_bind_int64(stmt, 1, process_id);
+    rc = collect_ids(ids, count, stmt, err);
+    db_finalize(stmt);
+    if (rc)
+        return rc;
+    rc = db_prepare(&stmt, db,
+                    "UPDATE jobs SET status = CASE WHEN attempts < max_attempts THEN 'pending' "
+                    "ELSE 'failed' END, message = CASE WHEN attempts < max_attempts THEN "
+                    "message ELSE $1 END, finished_at = CASE WHEN attempts < max_attempts THEN "
+                    "NULL ELSE $2 END, run_at = $2, updated_at = $2, process_id = NULL "
+                    "WHERE status = 'processing' AND process_id = $3",
+                    err);
+    if (rc == 0) {
+        db_bind_cstr(stmt, 1, exhausted_message);
+        db_bind_int64(stmt, 2, now_ms);
+        db_bind_int64(stmt, 3, process_id);
+        rc = db_run(stmt, NULL, err);
+    }
+    if (rc) {
+        free(*ids);
+        *ids = NULL;
+        *count = 0;
+    }
+    return rc;
+}
+
+int job_store_prune(char (**ids)[JOB_ID_LEN + 1], size_t *count, struct db *db, int64_t before_ms,
+                    size_t limit, struct sd_error *err)
+{
+    assert(ids && count && db);
+    *ids = NULL;
+    *count = 0;
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db,
+                        "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE status IN "
+                        "('completed', 'failed', 'cancelled') AND finished_at < $1 LIMIT $2) "
+                        "RETURNING id",
+                        err);
+    if (rc)
+        return rc;
+    db_bind_int64(stmt, 1, before_ms);
+    db_bind_int64(stmt, 2, (int64_t)limit);
+    rc = collect_ids(ids, count, stmt, err);
+    db_finalize(stmt);
+    return rc;
+}
