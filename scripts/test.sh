@@ -10,8 +10,10 @@ logs="$asan/test-logs"
 
 if [ ! -f "$asan/build.ninja" ]; then
   CC=${CC:-gcc} meson setup "$asan" --buildtype=debug -Db_sanitize=address,undefined \
-    -Db_lundef=false >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+    -Db_lundef=false -Dfailpoints=true >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 fi
+# The process-model tests kill workers at chosen instants (base/failpoint.h).
+meson configure "$asan" -Dfailpoints=true >/dev/null
 if ! ninja -C "$asan" >"$asan/ninja.log" 2>&1; then
   cat "$asan/ninja.log"
   echo "build failed"

@@ -3,6 +3,8 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "base/str.h"
 #include "jobs/heartbeat.h"
@@ -96,6 +98,48 @@ void jobs_close(struct jobs *j)
     broadcaster_free(j->broadcaster);
     free(j->data_dir);
     free(j);
+}
+
+int jobs_cancel(struct jobs *j, const char *id, const char **outcome, struct sd_error *err)
+{
+    int rc = queue_cancel(j->queue, id, outcome, err);
+    if (rc == 0 && !strcmp(*outcome, JOB_STATUS_CANCELLED))
+        job_files_remove_upload(j->data_dir, id);
+    return rc;
+}
+
+/* True when an import job's upload is still in the uploads directory. */
+static bool upload_present(struct jobs *j, const struct job_record *job)
+{
+    json_error_t jerr;
+    json_t *payload = json_loads(job->payload, 0, &jerr);
+    const char *ext = json_string_value(json_object_get(payload, "ext"));
+    char path[4096];
+    bool present = ext &&
+                   job_file_path(path, sizeof path, j->data_dir, JOB_FILE_UPLOAD, job->id, ext,
+                                 NULL) == 0 &&
+                   access(path, R_OK) == 0;
+    json_decref(payload);
+    return present;
+}
+
+int jobs_retry(struct jobs *j, const char *id, struct sd_error *err)
+{
+    struct job_record *job = NULL;
+    int rc = queue_get(&job, j->queue, id, err);
+    if (rc)
+        return rc;
+    bool refused = !strcmp(job->kind, "import") &&
+                   (!strcmp(job->status, JOB_STATUS_FAILED) ||
+                    !strcmp(job->status, JOB_STATUS_CANCELLED)) &&
+                   !upload_present(j, job);
+    job_record_free(job);
+    if (refused)
+        return sd_error_set(err, SD_EINVALID,
+                            "the file of job %s was deleted when the job ended; upload it "
+                            "again to import it",
+                            id);
+    return queue_retry(j->queue, id, err);
 }
 
 struct queue *jobs_queue(struct jobs *j)
