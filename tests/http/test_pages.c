@@ -253,6 +253,41 @@ Test(pages, valid_post_redirects_and_the_template_is_listed_and_shown)
     http_reply_free(&r);
 }
 
+/* Issue 9: a page that only lists or shows templates compiles no pattern (each view of a
+ * template of a thousand patterns once cost seconds and a gigabyte that was never given
+ * back). The counter sees every regcomp sheetd makes, in this process. */
+Test(pages, listing_and_showing_templates_compiles_no_pattern)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    struct db *db = NULL;
+    struct import_template *t = NULL;
+    static const char codes[] =
+        "{\"name\":\"Codes\",\"table\":\"codes\",\"columns\":["
+        "{\"key\":\"a\",\"header\":\"A\",\"type\":\"string\",\"pattern\":\"^(ab|cd)+$\"},"
+        "{\"key\":\"b\",\"header\":\"B\",\"type\":\"string\",\"pattern\":\"([a-z]{99}){99}\"}]}";
+    cr_assert_eq(store_acquire_main(store, &db, &err), 0, "%s", err.message);
+    cr_assert_eq(template_create(&t, db, codes, strlen(codes), NULL, &err), 0, "%s", err.message);
+    store_release(store, db);
+    char location[64];
+    snprintf(location, sizeof location, "/import_templates/%lld", (long long)t->id);
+    template_free(t);
+
+    unsigned long before = template_patterns_compiled();
+    struct http_reply r;
+    for (int i = 0; i < 3; i++) {
+        get(&r, "/import_templates");
+        assert_html(&r, 200);
+        cr_assert(strstr(r.body, ">Codes</a>") && strstr(r.body, "<td class=\"num\">2</td>"),
+                  "%.2000s", r.body);
+        http_reply_free(&r);
+        get(&r, location);
+        assert_html(&r, 200);
+        cr_assert(strstr(r.body, "matches ([a-z]{99}){99}"), "%.3000s", r.body);
+        http_reply_free(&r);
+    }
+    cr_assert_eq(template_patterns_compiled(), before, "a page view compiled a pattern");
+}
+
 Test(pages, invalid_template_is_422_with_every_problem_and_writes_nothing)
 {
     char token[65];

@@ -151,31 +151,38 @@ void import_templates_root(struct web_request *req, struct web_response *res)
     web_response_redirect(res, "/import_templates");
 }
 
+/* The list shows name, table and column count only, so it reads summaries: no definition is
+ * parsed and no pattern compiled, whatever the templates hold. */
 void import_templates_index(struct web_request *req, struct web_response *res)
 {
     struct sd_error err = SD_ERROR_INIT;
     struct store *store = req->app->store;
-    struct import_template **tmpls = NULL;
+    struct template_summary *list = NULL;
     size_t count = 0;
     struct db *db = NULL;
     int rc = store_acquire_main(store, &db, &err);
     if (!rc) {
-        rc = template_load_all(&tmpls, &count, db, &err);
+        rc = template_list(&list, &count, db, &err);
         store_release(store, db);
     }
     if (rc) {
         fail_with(res, req, rc, &err);
         return;
     }
-    json_t *list = json_array();
-    for (size_t i = 0; list && i < count; i++) {
-        if (json_array_append_new(list, template_json(tmpls[i])) != 0) {
-            json_decref(list);
-            list = NULL;
+    json_t *rows = json_array();
+    for (size_t i = 0; rows && i < count; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "/import_templates/%lld", (long long)list[i].id);
+        json_t *row = json_pack("{s:I,s:s,s:s,s:s,s:I}", "id", (json_int_t)list[i].id, "name",
+                                list[i].name, "table", list[i].table, "url", url, "column_count",
+                                (json_int_t)list[i].ncolumns);
+        if (json_array_append_new(rows, row) != 0) {
+            json_decref(rows);
+            rows = NULL;
         }
     }
-    template_free_all(tmpls, count);
-    json_t *data = list ? json_pack("{s:o,s:b}", "templates", list, "any", count > 0) : NULL;
+    template_summaries_free(list, count);
+    json_t *data = rows ? json_pack("{s:o,s:b}", "templates", rows, "any", count > 0) : NULL;
     if (!data) {
         web_response_error(res, req, 500, "The server ran out of memory; try again.");
         return;
