@@ -3,6 +3,7 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/str.h"
 #include "web/url.h"
@@ -55,6 +56,62 @@ const char *web_request_cookie(const struct web_request *req, const char *name)
     if (!req->connection)
         return NULL;
     return MHD_lookup_connection_value(req->connection, MHD_COOKIE_KIND, name);
+}
+
+struct cookie_scan {
+    const char *name;
+    size_t name_len;
+    char *out;
+    size_t size;
+    size_t count;
+};
+
+/* Reads one Cookie header's "a=1; b=2" pairs (RFC 6265 section 4.2.1; the name is matched
+ * exactly, white space around pairs is dropped). */
+static void scan_cookie_header(struct cookie_scan *scan, const char *value)
+{
+    const char *p = value;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ';')
+            p++;
+        size_t pair_len = strcspn(p, ";");
+        const char *eq = memchr(p, '=', pair_len);
+        if (eq && (size_t)(eq - p) == scan->name_len && !memcmp(p, scan->name, scan->name_len)) {
+            const char *v = eq + 1;
+            size_t v_len = pair_len - (size_t)(v - p);
+            while (v_len > 0 && (v[v_len - 1] == ' ' || v[v_len - 1] == '\t'))
+                v_len--;
+            if (scan->count++ == 0 && scan->size > 0) {
+                if (v_len < scan->size) {
+                    memcpy(scan->out, v, v_len);
+                    scan->out[v_len] = '\0';
+                } else {
+                    scan->out[0] = '\0';
+                }
+            }
+        }
+        p += pair_len;
+    }
+}
+
+static enum MHD_Result cookie_header_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    (void)kind;
+    if (key && value && !strcasecmp(key, "Cookie"))
+        scan_cookie_header(cls, value);
+    return MHD_YES;
+}
+
+size_t web_request_cookie_count(const struct web_request *req, const char *name, char *out,
+                                size_t size)
+{
+    struct cookie_scan scan = {name, strlen(name), out, size, 0};
+    if (size > 0)
+        out[0] = '\0';
+    if (req->connection)
+        MHD_get_connection_values(req->connection, MHD_HEADER_KIND, cookie_header_cb, &scan);
+    return scan.count;
 }
 
 void web_request_path(const struct web_request *req, char *out, size_t size)
