@@ -81,8 +81,14 @@ void web_request_path(const struct web_request *req, char *out, size_t size);
 const char *web_request_param(const struct web_request *req, const char *name);
 
 /* True when the client wants a JSON answer: the path is under /api/ or the Accept header
- * asks for application/json and not for HTML. */
+ * prefers application/json to HTML (web_accept_prefers_json). */
 bool web_request_wants_json(const struct web_request *req);
+
+/* True when the Accept header value lists exactly application/json (type and subtype, any
+ * case, parameters allowed) with a quality above 0 and above that of text/html. Wildcards
+ * do not count (a browser accepting any type is not asking for JSON), and neither does
+ * application/jsonx. */
+bool web_accept_prefers_json(const char *accept);
 
 /* Appends a chunk of the body, keeping at most `cap` bytes; beyond that the rest is
  * dropped and body_too_large is set. Returns 0 or SD_ENOMEM. */

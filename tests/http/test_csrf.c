@@ -4,80 +4,38 @@
  * header saying it came from another origin. Every refusal is 422 and writes nothing.
  */
 #include <criterion/criterion.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/log.h"
 #include "http_client.h"
-#include "store/store.h"
-#include "store/template_store.h"
-#include "test_support.h"
-#include "web/server.h"
+#include "http_fixture.h"
 
-static char *tmp;
-static struct store *store;
-static struct web_server *server;
-static unsigned port;
+static struct http_fixture fx;
 
 #define FORM_TYPE "application/x-www-form-urlencoded"
-#define TOKEN_LEN 128
+#define TOKEN_LEN HTTP_FIXTURE_TOKEN_LEN
 
 static void setup(void)
 {
-    struct sd_error err = SD_ERROR_INIT;
-    log_set_level(LOG_WARN);
-    cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
-    tmp = test_make_tmpdir();
-    cr_assert_not_null(tmp);
-    struct store_config sc = STORE_CONFIG_INIT;
-    sc.data_dir = tmp;
-    cr_assert_eq(store_open(&store, &sc, &err), 0, "%s", err.message);
-    cr_assert_eq(store_migrate(store, NULL, &err), 0, "%s", err.message);
-    struct web_server_config wc = WEB_SERVER_CONFIG_INIT;
-    wc.listen = "127.0.0.1:0";
-    wc.store = store;
-    wc.root_dir = test_source_dir();
-    wc.threads = 2;
-    cr_assert_eq(web_server_start(&server, &wc, &err), 0, "%s", err.message);
-    port = web_server_port(server);
+    http_fixture_start(&fx, 0);
 }
 
 static void teardown(void)
 {
-    web_server_stop(server);
-    store_close(store);
-    test_rmtree(tmp);
-    free(tmp);
-    curl_global_cleanup();
+    http_fixture_stop(&fx, 0);
 }
 
 TestSuite(csrf, .init = setup, .fini = teardown, .timeout = 60);
 
-static int64_t templates_stored(void)
-{
-    struct sd_error err = SD_ERROR_INIT;
-    struct db *db = NULL;
-    int64_t n = -1;
-    cr_assert_eq(store_acquire_main(store, &db, &err), 0, "%s", err.message);
-    cr_assert_eq(template_store_count(db, &n, &err), 0, "%s", err.message);
-    store_release(store, db);
-    return n;
-}
-
-/* The token a browser gets from the form page. */
 static void fetch_token(char token[TOKEN_LEN + 1])
 {
-    struct http_reply r;
-    http_request(&r, port, "GET", "/import_templates/new", NULL, NULL, 0, NULL);
-    cr_assert_eq(r.status, 200);
-    char *cookie = http_header(&r, "Set-Cookie");
-    cr_assert_not_null(cookie);
-    cr_assert_eq(sscanf(cookie, "sheetd_csrf=%128[0-9a-f];", token), 1, "%s", cookie);
-    cr_assert_eq(strlen(token), TOKEN_LEN);
-    free(cookie);
-    http_reply_free(&r);
+    http_fixture_token(&fx, token);
+}
+
+static long long templates_stored(void)
+{
+    return http_fixture_templates(&fx);
 }
 
 static const char customers[] = "{\"name\":\"Customers\",\"table\":\"customers\",\"columns\":["
@@ -91,7 +49,7 @@ static long post(const char *field, const char *const *headers)
     http_form_append(&body, "authenticity_token", field);
     http_form_append(&body, "definition", customers);
     struct http_reply r;
-    http_request(&r, port, "POST", "/import_templates", FORM_TYPE, body, strlen(body), headers);
+    http_request(&r, fx.port, "POST", "/import_templates", FORM_TYPE, body, strlen(body), headers);
     long status = r.status;
     if (status == 422)
         cr_assert(strstr(r.body, "did not come from this site"), "%.300s", r.body);
@@ -150,13 +108,13 @@ Test(csrf, a_cross_site_origin_is_refused_even_with_a_valid_token)
     fetch_token(token);
     cookie_header(cookie, sizeof cookie, token);
     const char *headers[] = {cookie, origin, NULL};
-    snprintf(origin, sizeof origin, "Origin: http://127.0.0.1:%u", port + 1);
+    snprintf(origin, sizeof origin, "Origin: http://127.0.0.1:%u", fx.port + 1);
     cr_assert_eq(post(token, headers), 422, "another port is another origin");
     snprintf(origin, sizeof origin, "Origin: http://evil.example");
     cr_assert_eq(post(token, headers), 422);
     snprintf(origin, sizeof origin, "Origin: null");
     cr_assert_eq(post(token, headers), 422);
-    snprintf(origin, sizeof origin, "Origin: http://user@127.0.0.1:%u", port);
+    snprintf(origin, sizeof origin, "Origin: http://user@127.0.0.1:%u", fx.port);
     cr_assert_eq(post(token, headers), 422);
     cr_assert_eq(templates_stored(), 0);
 }
@@ -180,10 +138,10 @@ Test(csrf, without_origin_a_referer_of_another_origin_is_refused)
     cookie_header(cookie, sizeof cookie, token);
     const char *headers[] = {cookie, referer, NULL};
     snprintf(referer, sizeof referer, "Referer: http://127.0.0.1:%u/import_templates/new",
-             port + 1);
+             fx.port + 1);
     cr_assert_eq(post(token, headers), 422);
     snprintf(referer, sizeof referer, "Referer: https://evil.example/?u=http://127.0.0.1:%u/",
-             port);
+             fx.port);
     cr_assert_eq(post(token, headers), 422);
     cr_assert_eq(templates_stored(), 0);
 }
@@ -195,8 +153,8 @@ Test(csrf, a_same_origin_post_with_the_issued_token_passes)
     char token[TOKEN_LEN + 1], cookie[300], origin[80], referer[120];
     fetch_token(token);
     cookie_header(cookie, sizeof cookie, token);
-    snprintf(origin, sizeof origin, "Origin: http://127.0.0.1:%u", port);
-    snprintf(referer, sizeof referer, "Referer: http://127.0.0.1:%u/import_templates/new", port);
+    snprintf(origin, sizeof origin, "Origin: http://127.0.0.1:%u", fx.port);
+    snprintf(referer, sizeof referer, "Referer: http://127.0.0.1:%u/import_templates/new", fx.port);
     const char *headers[] = {cookie, origin, "Sec-Fetch-Site: same-origin", referer, NULL};
     cr_assert_eq(post(token, headers), 303);
     cr_assert_eq(templates_stored(), 1);
@@ -208,7 +166,7 @@ Test(csrf, a_same_origin_post_with_the_issued_token_passes)
     http_form_append(&body, "authenticity_token", token);
     http_form_append(&body, "definition", customers);
     struct http_reply r;
-    http_request(&r, port, "POST", "/import_templates", FORM_TYPE, body, strlen(body),
+    http_request(&r, fx.port, "POST", "/import_templates", FORM_TYPE, body, strlen(body),
                  referer_only);
     cr_assert_eq(r.status, 422);
     cr_assert(strstr(r.body, "already exists"), "%.300s", r.body);
@@ -216,26 +174,15 @@ Test(csrf, a_same_origin_post_with_the_issued_token_passes)
     free(body);
 
     /* the token survives a restart: the key is read back from the data directory */
-    web_server_stop(server);
-    store_close(store);
-    struct sd_error err = SD_ERROR_INIT;
-    struct store_config sc = STORE_CONFIG_INIT;
-    sc.data_dir = tmp;
-    cr_assert_eq(store_open(&store, &sc, &err), 0, "%s", err.message);
-    struct web_server_config wc = WEB_SERVER_CONFIG_INIT;
-    wc.listen = "127.0.0.1:0";
-    wc.store = store;
-    wc.root_dir = test_source_dir();
-    cr_assert_eq(web_server_start(&server, &wc, &err), 0, "%s", err.message);
-    port = web_server_port(server);
-    snprintf(origin, sizeof origin, "Origin: HTTP://127.0.0.1:%u", port);
+    http_fixture_restart(&fx);
+    snprintf(origin, sizeof origin, "Origin: HTTP://127.0.0.1:%u", fx.port);
     const char *after_restart[] = {cookie, origin, NULL};
     body = NULL;
     http_form_append(&body, "authenticity_token", token);
     http_form_append(&body, "definition",
                      "{\"name\":\"Orders\",\"table\":\"orders\",\"columns\":["
                      "{\"key\":\"ref\",\"header\":\"Ref\",\"type\":\"string\"}]}");
-    http_request(&r, port, "POST", "/import_templates", FORM_TYPE, body, strlen(body),
+    http_request(&r, fx.port, "POST", "/import_templates", FORM_TYPE, body, strlen(body),
                  after_restart);
     cr_assert_eq(r.status, 303, "%.300s", r.body);
     http_reply_free(&r);

@@ -139,3 +139,30 @@ Test(csrf, verify_needs_one_matching_cookie_token_and_field)
     cr_assert_not(csrf_verify(req), "a form without the field is refused");
     web_request_free(req);
 }
+
+/* Issue 9: "application/jsonx" counted as JSON because the header was searched for the
+ * substring. Media types are compared whole, with parameters and q-values. */
+Test(accept, json_is_chosen_by_exact_media_type_and_quality)
+{
+    cr_assert(web_accept_prefers_json("application/json"));
+    cr_assert(web_accept_prefers_json("Application/JSON"));
+    cr_assert(web_accept_prefers_json("application/json; charset=utf-8"));
+    cr_assert(web_accept_prefers_json("text/plain, application/json;q=0.9"));
+    cr_assert(web_accept_prefers_json("text/html;q=0.5, application/json"));
+    cr_assert(web_accept_prefers_json(" application/json ;q=1.000 "));
+
+    cr_assert_not(web_accept_prefers_json("application/jsonx"));
+    cr_assert_not(web_accept_prefers_json("application/json+x, text/plain"));
+    cr_assert_not(web_accept_prefers_json("xapplication/json"));
+    cr_assert_not(web_accept_prefers_json("application/json;q=0"));
+    cr_assert_not(web_accept_prefers_json("application/json;q=0.000"));
+    cr_assert_not(web_accept_prefers_json("application/json;q=2"), "an invalid q is no vote");
+    cr_assert_not(web_accept_prefers_json("text/html, application/json"), "a tie goes to HTML");
+    cr_assert_not(web_accept_prefers_json("application/json;q=0.5, text/html;q=0.9"));
+    cr_assert_not(web_accept_prefers_json("*/*"));
+    cr_assert_not(web_accept_prefers_json("application/*"));
+    cr_assert_not(
+        web_accept_prefers_json("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"));
+    cr_assert_not(web_accept_prefers_json(""));
+    cr_assert_not(web_accept_prefers_json(NULL));
+}
