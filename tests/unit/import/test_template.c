@@ -8,7 +8,6 @@
 
 #include "base/buf.h"
 #include "import/template.h"
-#include "import/template_internal.h"
 
 static const char *design_example =
     "{ \"name\": \"Customers\", \"table\": \"customers\", \"mode\": \"all_or_nothing\", "
@@ -566,98 +565,6 @@ Test(template, pattern_length_cap)
     strcpy(body + n + 1001, "\"");
     expect_column_problem(body, "columns[0] (\"A\"): pattern is 1001 bytes long; a pattern may "
                                 "be at most 1000");
-}
-
-/* A template of `n` string columns c0, c1, ... each with `pattern` (JSON-escaped already). */
-static char *patterned_columns(size_t n, const char *pattern)
-{
-    struct buf b = BUF_INIT;
-    cr_assert_eq(buf_puts(&b, "{\"name\": \"Costly\", \"table\": \"costly\", \"columns\": ["), 0);
-    for (size_t i = 0; i < n; i++)
-        cr_assert_eq(buf_printf(&b,
-                                "%s{\"key\": \"c%zu\", \"header\": \"C%zu\", \"type\": "
-                                "\"string\", \"pattern\": \"%s\"}",
-                                i ? "," : "", i, i, pattern),
-                     0);
-    cr_assert_eq(buf_puts(&b, "]}"), 0);
-    return buf_detach(&b);
-}
-
-/* The reproduction from issue 9: each pattern is just under the per-pattern limit, and a
- * thousand of them once took 2.5 s and ~1 GB to compile. The whole template is refused with a
- * sentence naming the limit, and nothing is compiled on the way. */
-Test(template, a_thousand_costly_patterns_are_refused_by_the_template_limit)
-{
-    char *json = patterned_columns(1000, "([a-z]{99}){99}");
-    cr_assert_lt(strlen(json), (size_t)100 * 1024);
-    unsigned long before = template_patterns_compiled();
-    expect_problems(json,
-                    "the patterns of all columns together expand to 10000000 elements; a "
-                    "template's patterns may expand to at most 100000 together (each at most "
-                    "10000): use fewer or simpler patterns",
-                    NULL);
-    cr_assert_eq(template_patterns_compiled(), before);
-    free(json);
-}
-
-Test(template, patterns_may_reach_the_template_limit_but_not_pass_it)
-{
-    /* ([a-z]{99}){99} weighs exactly 10000: ten of them are the limit, eleven are over */
-    char *json = patterned_columns(10, "([a-z]{99}){99}");
-    unsigned long before = template_patterns_compiled();
-    template_free(parse_ok(json));
-    cr_assert_eq(template_patterns_compiled(), before + 10, "a submitted pattern is checked once");
-    free(json);
-    json = patterned_columns(11, "([a-z]{99}){99}");
-    expect_problems(json,
-                    "the patterns of all columns together expand to 110000 elements; a "
-                    "template's patterns may expand to at most 100000 together (each at most "
-                    "10000): use fewer or simpler patterns",
-                    NULL);
-    free(json);
-    /* a thousand ordinary patterns fit easily */
-    json = patterned_columns(1000, "^C-[0-9]{6}-[A-Z]{2}$");
-    template_free(parse_ok(json));
-    free(json);
-}
-
-Test(template, a_stored_definition_is_read_without_compiling_its_patterns)
-{
-    char *json = patterned_columns(3, "^(ab|cd)+[0-9]{2}$");
-    struct import_template *t = parse_ok(json);
-    struct buf canonical = BUF_INIT;
-    struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(template_to_json(t, &canonical, &err), 0, "%s", err.message);
-    unsigned long before = template_patterns_compiled();
-    struct import_template *again = NULL;
-    cr_assert_eq(template_parse_sized(&again, canonical.data, canonical.len,
-                                      TEMPLATE_STORED_JSON_MAX, NULL, &err),
-                 0, "%s", err.message);
-    cr_assert_eq(template_patterns_compiled(), before);
-    cr_assert_str_eq(again->columns[2].pattern, "^(ab|cd)+[0-9]{2}$");
-    template_free(again);
-    template_free(t);
-    buf_free(&canonical);
-    free(json);
-}
-
-/* Each upsert_key entry is looked up among the columns: 350,000 of them against 1,000
- * columns once took 1.6 s. A list longer than any template's columns is refused whole. */
-Test(template, an_upsert_key_longer_than_any_template_is_refused_at_once)
-{
-    struct buf b = BUF_INIT;
-    cr_assert_eq(buf_puts(&b, "{\"name\": \"U\", \"table\": \"u\", \"columns\": ["
-                              "{\"key\": \"a\", \"header\": \"A\", \"type\": \"string\", "
-                              "\"required\": true},"
-                              "{\"key\": \"b\", \"header\": \"B\", \"type\": \"string\"}], "
-                              "\"upsert_key\": ["),
-                 0);
-    for (int i = 0; i < 100000; i++)
-        cr_assert_eq(buf_printf(&b, "%s\"k%d\"", i ? "," : "", i), 0);
-    cr_assert_eq(buf_puts(&b, "]}"), 0);
-    expect_problems(
-        b.data, "upsert_key has 100000 entries; it may name at most 1000 columns, each once", NULL);
-    buf_free(&b);
 }
 
 Test(template, format_rules)
