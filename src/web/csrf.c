@@ -33,16 +33,18 @@ int csrf_token_issue(char *out, const unsigned char key[CRYPTO_KEY_BYTES], struc
     return 0;
 }
 
+/* Recomputes the MAC of the token's nonce and compares it with the token's, in constant
+ * time. */
 bool csrf_token_issued(const unsigned char key[CRYPTO_KEY_BYTES], const char *token)
 {
-    unsigned char raw[CSRF_NONCE_BYTES + CRYPTO_HMAC_BYTES];
+    unsigned char raw[CSRF_NONCE_BYTES + CRYPTO_HMAC_BYTES], mac[CRYPTO_HMAC_BYTES];
     _Static_assert(2 * sizeof raw == CSRF_TOKEN_LEN, "CSRF_TOKEN_LEN is the hex of the token");
     if (!token || !crypto_unhex(raw, sizeof raw, token))
         return false;
-    unsigned char message[sizeof CSRF_LABEL - 1 + CSRF_NONCE_BYTES];
-    memcpy(message, CSRF_LABEL, sizeof CSRF_LABEL - 1);
-    memcpy(message + sizeof CSRF_LABEL - 1, raw, CSRF_NONCE_BYTES);
-    return crypto_hmac_verify(raw + CSRF_NONCE_BYTES, key, message, sizeof message);
+    token_mac(mac, key, raw);
+    bool issued = crypto_equal(mac, raw + CSRF_NONCE_BYTES, sizeof mac);
+    crypto_wipe(mac, sizeof mac);
+    return issued;
 }
 
 int csrf_prepare(struct web_request *req, struct sd_error *err)
