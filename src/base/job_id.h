@@ -1,11 +1,12 @@
-/* Job ids: 16 lowercase hex characters (64 bits) from the kernel's CSPRNG, so an id in a URL
- * can't be guessed from another one. */
+/* Job ids: 16 lowercase hex characters (64 bits) from base/random.h, so an id in a URL can't
+ * be guessed from another one. */
 #ifndef SHEETD_BASE_JOB_ID_H
 #define SHEETD_BASE_JOB_ID_H
 
 #include <stdbool.h>
 
 #include "base/error.h"
+#include "base/random.h"
 
 #define JOB_ID_LEN 16
 
@@ -14,8 +15,5 @@ int job_id_generate(char out[JOB_ID_LEN + 1], struct sd_error *err);
 
 /* True when s is exactly 16 lowercase hex characters. */
 bool job_id_valid(const char *s);
-
-/* Fills `out` with `len` random bytes from getrandom(2). */
-int random_bytes(void *out, unsigned long len, struct sd_error *err);
 
 #endif

@@ -29,22 +29,56 @@ int log_level_parse(const char *name)
     return -1;
 }
 
+/* Code points that change how the text around them is displayed without showing themselves:
+ * C1 controls, bidirectional overrides, embeddings and isolates (U+202A-U+202E,
+ * U+2066-U+2069: "Trojan Source"), marks (U+200E, U+200F, U+061C), zero-width characters,
+ * line and paragraph separators, the byte-order mark, interlinear annotations and tag
+ * characters. A log line shows them as escapes, so what a person reads is what was sent. */
+static bool invisible(unsigned long cp)
+{
+    return (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || (cp >= 0x200b && cp <= 0x200f) ||
+           (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
+           (cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
+/* The code point of the well-formed sequence s[0..n). */
+static unsigned long decode(const unsigned char *s, size_t n)
+{
+    static const unsigned char lead_mask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+    unsigned long cp = s[0] & lead_mask[n];
+    for (size_t k = 1; k < n; k++)
+        cp = (cp << 6) | (s[k] & 0x3f);
+    return cp;
+}
+
+/*
+ * Untrusted text (paths, methods, messages quoting what people sent) goes through here before
+ * it reaches a log line, so nothing in it can forge a field or a line, or make the line read
+ * differently from what it holds: quotes, backslashes and control characters are escaped,
+ * invisible and bidirectional characters are written as \uXXXX (\u{XXXXX} above U+FFFF), and
+ * bytes that are not UTF-8 as \xHH. Well-formed UTF-8 text is otherwise kept as it is.
+ */
 char *log_quote(char *out, size_t size, const char *value)
 {
     if (size == 0)
         return out;
     bool bare = *value != '\0';
     for (const char *p = value; *p; p++)
-        if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f)
+        if ((unsigned char)*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f ||
+            (unsigned char)*p >= 0x80)
             bare = false;
     size_t o = 0;
     if (bare) {
         snprintf(out, size, "%s", value);
         return out;
     }
+    const unsigned char *p = (const unsigned char *)value;
+    size_t left = strlen(value);
     out[o++] = '"';
-    for (const char *p = value; *p && o + 7 < size; p++) {
-        unsigned char c = (unsigned char)*p;
+    /* every step writes at most 10 bytes, and room stays for the closing quote and NUL */
+    while (left > 0 && o + 12 < size) {
+        unsigned char c = *p;
+        size_t n = 1;
         if (c == '"' || c == '\\') {
             out[o++] = '\\';
             out[o++] = (char)c;
@@ -53,9 +87,23 @@ char *log_quote(char *out, size_t size, const char *value)
             out[o++] = 'n';
         } else if (c < 0x20 || c == 0x7f) {
             o += (size_t)snprintf(out + o, size - o, "\\u%04x", c);
-        } else {
+        } else if (c < 0x80) {
             out[o++] = (char)c;
+        } else if ((n = str_utf8_sequence_length((const char *)p, left)) == 0) {
+            o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
+            n = 1;
+        } else {
+            unsigned long cp = decode(p, n);
+            if (invisible(cp) && cp > 0xffff)
+                o += (size_t)snprintf(out + o, size - o, "\\u{%lx}", cp);
+            else if (invisible(cp))
+                o += (size_t)snprintf(out + o, size - o, "\\u%04lx", cp);
+            else
+                for (size_t k = 0; k < n; k++)
+                    out[o++] = (char)p[k];
         }
+        p += n;
+        left -= n;
     }
     if (o + 1 < size)
         out[o++] = '"';

@@ -32,8 +32,10 @@ void log_write(enum log_level level, const char *msg, const char *fields_fmt, ..
  * break the line; keys are the caller's literals. */
 void log_kv(enum log_level level, const char *msg, ...);
 
-/* Writes `value` into out as a logfmt value: bare when it is safe, else double-quoted with
- * `"` `\` and control characters escaped. Truncates to fit; returns out. */
+/* Writes `value` into out as a logfmt value: bare when it is plain ASCII with nothing to
+ * escape, else double-quoted with `"` `\` and control characters escaped, invisible and
+ * bidirectional-control characters (U+202E...) written as \uXXXX, and bytes that are not
+ * UTF-8 as \xHH. Truncates to fit (never inside a character); returns out. */
 char *log_quote(char *out, size_t size, const char *value);
 
 #endif

@@ -128,45 +128,45 @@ static int template_cmd_list(int argc, char **argv, const struct cli_config *con
     int rc = cli_data_open_store(&d, config);
     if (rc)
         return rc;
-    struct import_template **tmpls = NULL;
+    struct template_summary *tmpls = NULL;
     size_t count = 0;
     struct sd_error err = SD_ERROR_INIT;
-    if (template_load_all(&tmpls, &count, d.db, &err)) {
+    if (template_list(&tmpls, &count, d.db, &err)) {
         cli_errorf("%s", sd_error_message(&err));
         cli_data_close(&d);
         return CLI_EXIT_FAILED;
     }
     if (count_only) {
         printf("%zu\n", count);
-        template_free_all(tmpls, count);
+        template_summaries_free(tmpls, count);
         cli_data_close(&d);
         return CLI_EXIT_OK;
     }
     size_t wid = 2, wname = 4, wtable = 5;
     char num[32];
     for (size_t i = 0; i < count; i++) {
-        size_t n = (size_t)snprintf(num, sizeof num, "%lld", (long long)tmpls[i]->id);
-        size_t name = str_utf8_length(tmpls[i]->name, strlen(tmpls[i]->name));
+        size_t n = (size_t)snprintf(num, sizeof num, "%lld", (long long)tmpls[i].id);
+        size_t name = str_utf8_length(tmpls[i].name, strlen(tmpls[i].name));
         wid = n > wid ? n : wid;
         wname = name > wname ? name : wname;
-        wtable = strlen(tmpls[i]->table) > wtable ? strlen(tmpls[i]->table) : wtable;
+        wtable = strlen(tmpls[i].table) > wtable ? strlen(tmpls[i].table) : wtable;
     }
     print_cell("ID", wid, false);
     print_cell("NAME", wname, false);
     print_cell("TABLE", wtable, false);
     print_cell("COLUMNS", 0, true);
     for (size_t i = 0; i < count; i++) {
-        snprintf(num, sizeof num, "%lld", (long long)tmpls[i]->id);
+        snprintf(num, sizeof num, "%lld", (long long)tmpls[i].id);
         print_cell(num, wid, false);
-        print_cell(tmpls[i]->name, wname, false);
-        print_cell(tmpls[i]->table, wtable, false);
-        snprintf(num, sizeof num, "%zu", tmpls[i]->ncolumns);
+        print_cell(tmpls[i].name, wname, false);
+        print_cell(tmpls[i].table, wtable, false);
+        snprintf(num, sizeof num, "%zu", tmpls[i].ncolumns);
         print_cell(num, 0, true);
     }
     if (count == 0)
         fprintf(stderr, "no templates yet; create one with: sheetd template create --file "
                         "T.json\n");
-    template_free_all(tmpls, count);
+    template_summaries_free(tmpls, count);
     cli_data_close(&d);
     return CLI_EXIT_OK;
 }

@@ -9,7 +9,10 @@
  *   2. each field is checked where it stands: the top-level fields here, each column in
  *      template_column.c (type, rules that fit the type, date format, pattern);
  *   3. rules that span columns (template_cross.c): no two columns share a key, no header or
- *      alias could match two columns, and upsert_key names required columns.
+ *      alias could match two columns, and upsert_key names required columns; and what the
+ *      whole template may cost: its patterns together stay under
+ *      TEMPLATE_PATTERNS_WEIGHT_MAX, so a thousand columns cannot multiply a per-column
+ *      limit into seconds and gigabytes.
  *
  * Every failed check adds one sentence that says where ("columns[2] (\"Amount\"): ...") and
  * what to do, so the CLI and the web form can show them all. A template is returned only
@@ -306,6 +309,17 @@ static void parse_columns(struct template_parse_ctx *ctx, struct import_template
         }
         template_column_parse(ctx, &t->columns[i], obj, i);
     }
+    if (ctx->pattern_weight > TEMPLATE_PATTERNS_WEIGHT_MAX) {
+        template_problem(ctx,
+                         "the patterns of all columns together expand to %zu elements; a "
+                         "template's patterns may expand to at most %d together (each at most "
+                         "%d): use fewer or simpler patterns",
+                         ctx->pattern_weight, TEMPLATE_PATTERNS_WEIGHT_MAX,
+                         TEMPLATE_PATTERN_WEIGHT_MAX);
+        return;
+    }
+    for (size_t i = 0; ctx->check_patterns && i < n && !ctx->nomem; i++)
+        template_column_check_pattern(ctx, &t->columns[i], i);
 }
 
 static void parse_top(struct template_parse_ctx *ctx, struct import_template *t, json_t *root)
@@ -382,20 +396,32 @@ static int finish_problems(struct template_parse_ctx *ctx, struct template_probl
     return SD_EINVALID;
 }
 
+static int parse_document(struct import_template **out, const char *json, size_t len,
+                          size_t max_bytes, bool check_patterns, struct template_problems *problems,
+                          struct sd_error *err);
+
 int template_parse(struct import_template **out, const char *json, size_t len,
                    struct template_problems *problems, struct sd_error *err)
 {
-    return template_parse_sized(out, json, len, TEMPLATE_JSON_MAX, problems, err);
+    return parse_document(out, json, len, TEMPLATE_JSON_MAX, true, problems, err);
 }
 
 int template_parse_sized(struct import_template **out, const char *json, size_t len,
                          size_t max_bytes, struct template_problems *problems, struct sd_error *err)
 {
+    return parse_document(out, json, len, max_bytes, false, problems, err);
+}
+
+static int parse_document(struct import_template **out, const char *json, size_t len,
+                          size_t max_bytes, bool check_patterns, struct template_problems *problems,
+                          struct sd_error *err)
+{
     assert(out && (json || len == 0));
     *out = NULL;
     if (problems)
         *problems = (struct template_problems)TEMPLATE_PROBLEMS_INIT;
-    struct template_parse_ctx ctx = {TEMPLATE_PROBLEMS_INIT, 0, false};
+    struct template_parse_ctx ctx = {.problems = TEMPLATE_PROBLEMS_INIT,
+                                     .check_patterns = check_patterns};
     struct import_template *t = NULL;
     json_t *root = NULL;
 

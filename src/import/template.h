@@ -45,13 +45,13 @@ struct template_column {
     bool required;
     bool unique;
     bool has_min, has_max;
-    double min, max;       /* integer/decimal */
-    long max_length;       /* string: -1 when unset; counted in characters */
-    char *pattern;         /* string: POSIX extended regex, NULL when unset */
-    regex_t pattern_regex; /* compiled once by template_parse when pattern is set */
-    char **values;         /* enum: canonical spellings */
+    double min, max; /* integer/decimal */
+    long max_length; /* string: -1 when unset; counted in characters */
+    char *pattern;   /* string: POSIX extended regex, NULL when unset; compiled only
+                        where rows are checked (template_pattern_compile) */
+    char **values;   /* enum: canonical spellings */
     size_t nvalues;
-    char *format;          /* date/datetime: e.g. "DD/MM/YYYY", NULL when unset */
+    char *format; /* date/datetime: e.g. "DD/MM/YYYY", NULL when unset */
 };
 
 struct import_template {
@@ -72,7 +72,10 @@ struct template_problems {
     size_t count;
 };
 
-#define TEMPLATE_PROBLEMS_INIT {NULL, 0}
+#define TEMPLATE_PROBLEMS_INIT                                                                     \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
 void template_problems_free(struct template_problems *problems);
 
 /*
@@ -125,7 +128,33 @@ int template_load(struct import_template **out, struct db *db, int64_t id, struc
 /* By a user's argument: an id when it is all digits, else a table name. */
 int template_load_arg(struct import_template **out, struct db *db, const char *id_or_table,
                       struct sd_error *err);
-/* Every stored template, ordered by id. */
+/*
+ * What a list of templates shows: id, name, table and column count, read without parsing
+ * any definition or compiling any pattern, so a list costs the same whatever the templates
+ * hold. Ordered by id; free with template_summaries_free.
+ */
+struct template_summary {
+    int64_t id;
+    char *name;
+    char *table;
+    size_t ncolumns;
+};
+int template_list(struct template_summary **out, size_t *count, struct db *db,
+                  struct sd_error *err);
+void template_summaries_free(struct template_summary *list, size_t count);
+
+/*
+ * Compiles a column's pattern for matching rows (REG_EXTENDED | REG_NOSUB). This is the one
+ * place sheetd calls regcomp, so the cost of patterns is paid where rows are checked (once
+ * per import or validation), never where a template is only listed or shown. 0, SD_EINVALID
+ * with regcomp's reason in `err`, or SD_ENOMEM. The caller regfree()s *out on success.
+ */
+int template_pattern_compile(regex_t *out, const char *pattern, struct sd_error *err);
+/* How many patterns template_pattern_compile has compiled in this process: a statistic for
+ * tests that check a page or command compiles none. */
+unsigned long template_patterns_compiled(void);
+
+/* Every stored template, fully parsed, ordered by id. */
 int template_load_all(struct import_template ***out, size_t *count, struct db *db,
                       struct sd_error *err);
 void template_free_all(struct import_template **tmpls, size_t count);

@@ -170,3 +170,45 @@ done:
     template_record_list_free(recs, n);
     return rc;
 }
+
+void template_summaries_free(struct template_summary *list, size_t count)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        free(list[i].name);
+        free(list[i].table);
+    }
+    free(list);
+}
+
+/* The list takes the names the store read and the column count the database counted; no
+ * definition is parsed, so a template of a thousand patterned columns lists as fast as a
+ * template of one. */
+int template_list(struct template_summary **out, size_t *count, struct db *db, struct sd_error *err)
+{
+    struct template_record *recs = NULL;
+    size_t n = 0;
+    *out = NULL;
+    *count = 0;
+    int rc = template_store_summaries(&recs, &n, db, err);
+    if (rc)
+        return rc;
+    struct template_summary *list = calloc(n ? n : 1, sizeof *list);
+    if (!list) {
+        rc = sd_error_nomem(err);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        list[i].id = recs[i].id;
+        list[i].name = recs[i].name;
+        list[i].table = recs[i].table_name;
+        list[i].ncolumns = recs[i].column_count > 0 ? (size_t)recs[i].column_count : 0;
+        recs[i].name = recs[i].table_name = NULL;
+    }
+    *out = list;
+    *count = n;
+done:
+    template_record_list_free(recs, n);
+    return rc;
+}

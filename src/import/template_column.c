@@ -4,7 +4,8 @@
  * One column of a template: its key (the SQL column), header and aliases (what people write),
  * type, and the rules that fit that type:
  *
- *   string            max_length, pattern (POSIX extended regex, compiled here once)
+ *   string            max_length, pattern (POSIX extended regex, checked with regcomp here
+ *                     when a template is submitted; compiled again only to check rows)
  *   integer, decimal  min, max
  *   date, datetime    format ("DD/MM/YYYY", "YYYY-MM-DD HH:mm:ss", ...)
  *   enum              values (required)
@@ -35,10 +36,7 @@ void template_column_clear(struct template_column *col)
     for (size_t i = 0; i < col->naliases; i++)
         free(col->aliases[i]);
     free(col->aliases);
-    if (col->pattern) {
-        regfree(&col->pattern_regex);
-        free(col->pattern);
-    }
+    free(col->pattern);
     for (size_t i = 0; i < col->nvalues; i++)
         free(col->values[i]);
     free(col->values);
@@ -243,28 +241,37 @@ static void parse_pattern(struct template_parse_ctx *ctx, struct template_column
         return;
     }
     char why[256];
-    if (!template_pattern_guard(pattern, len, why, sizeof why)) {
+    size_t weight = 0;
+    if (!template_pattern_guard(pattern, len, &weight, why, sizeof why)) {
         template_problem(ctx, "%spattern \"%s\" %s", where, pattern, why);
         return;
     }
-    int rc = regcomp(&col->pattern_regex, pattern, REG_EXTENDED | REG_NOSUB);
-    if (rc != 0) {
-        char reason[256];
-        regerror(rc, &col->pattern_regex, reason, sizeof reason);
-        regfree(&col->pattern_regex);
-        if (rc == REG_ESPACE) {
-            ctx->nomem = true;
-            return;
-        }
-        template_problem(ctx, "%spattern \"%s\" is not a valid regular expression: %s", where,
-                         pattern, reason);
+    ctx->pattern_weight += weight;
+    col->pattern = str_dup(pattern);
+    if (!col->pattern)
+        ctx->nomem = true;
+}
+
+void template_column_check_pattern(struct template_parse_ctx *ctx, struct template_column *col,
+                                   size_t index)
+{
+    if (!col->pattern)
+        return;
+    regex_t re;
+    struct sd_error err = SD_ERROR_INIT;
+    int rc = template_pattern_compile(&re, col->pattern, &err);
+    if (rc == SD_ENOMEM) {
+        ctx->nomem = true;
         return;
     }
-    col->pattern = str_dup(pattern);
-    if (!col->pattern) {
-        regfree(&col->pattern_regex);
-        ctx->nomem = true;
+    if (rc) {
+        char where[TEMPLATE_WHERE_MAX];
+        template_column_where(col, index, where, sizeof where);
+        template_problem(ctx, "%spattern \"%s\" is not a valid regular expression: %s", where,
+                         col->pattern, sd_error_message(&err));
+        return;
     }
+    regfree(&re);
 }
 
 enum {

@@ -148,6 +148,15 @@ static void parse_upsert_key(struct template_parse_ctx *ctx, struct import_templ
     size_t n = json_array_size(v);
     if (n == 0)
         return; /* the same as leaving it out: plain inserts */
+    /* Each entry is looked up among the columns, so an unbounded list would cost entries x
+     * columns (350,000 entries against 1,000 columns took 1.6 s): refused whole. */
+    if (n > TEMPLATE_COLUMNS_MAX) {
+        template_problem(ctx,
+                         "upsert_key has %zu entries; it may name at most %d columns, each "
+                         "once",
+                         n, TEMPLATE_COLUMNS_MAX);
+        return;
+    }
     t->upsert_key = calloc(n, sizeof *t->upsert_key);
     if (!t->upsert_key) {
         ctx->nomem = true;

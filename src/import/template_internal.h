@@ -24,8 +24,14 @@
 #define TEMPLATE_VALUE_MAX 1000         /* characters of one enum value */
 #define TEMPLATE_MAX_LENGTH_MAX 1000000 /* largest max_length */
 #define TEMPLATE_PATTERN_MAX 1000       /* bytes of a pattern */
-#define TEMPLATE_FORMAT_MAX 64          /* bytes of a date format */
-#define TEMPLATE_PROBLEMS_KEPT 200      /* sentences kept; the rest are counted */
+/* Elements a pattern expands to once regcomp has copied its bounded repetitions
+ * (template_pattern.c), for one pattern and for all the patterns of a template together:
+ * the second bounds what compiling a whole template costs (about 25 ms and 10 MB at the
+ * limit) however many columns share it. */
+#define TEMPLATE_PATTERN_WEIGHT_MAX 10000
+#define TEMPLATE_PATTERNS_WEIGHT_MAX 100000
+#define TEMPLATE_FORMAT_MAX 64     /* bytes of a date format */
+#define TEMPLATE_PROBLEMS_KEPT 200 /* sentences kept; the rest are counted */
 /* Integer bounds must be exact in a double. */
 #define TEMPLATE_INTEGER_LIMIT 9007199254740991.0
 
@@ -33,13 +39,18 @@ struct template_parse_ctx {
     struct template_problems problems;
     size_t total; /* problems found, including those past TEMPLATE_PROBLEMS_KEPT */
     bool nomem;
+    /* true for a template people submit: regcomp must accept each pattern. A stored
+     * definition was checked when it was created, so loading one compiles nothing. */
+    bool check_patterns;
+    size_t pattern_weight; /* summed over the columns read so far */
 };
 
 /*
  * template_parse with another size limit. The canonical JSON the store keeps can come out a
  * little longer than what the author wrote (spaces after colons, the default mode), so
  * reading a stored definition allows TEMPLATE_STORED_JSON_MAX: a template accepted once must
- * always load again.
+ * always load again. It is meant for stored definitions: patterns are weighed but not
+ * handed to regcomp (template_parse does that for what people submit).
  */
 #define TEMPLATE_STORED_JSON_MAX (2 * (size_t)TEMPLATE_JSON_MAX)
 int template_parse_sized(struct import_template **out, const char *json, size_t len,
@@ -59,6 +70,12 @@ void template_column_where(const struct template_column *col, size_t index, char
  * mistake. Cross-column rules (duplicate keys and headers) are template.c's. */
 void template_column_parse(struct template_parse_ctx *ctx, struct template_column *col, json_t *obj,
                            size_t index);
+/* Hands a column's pattern (when it has one) to regcomp, the judge of what is valid, and adds
+ * a problem when regcomp refuses it. The compiled form is not kept: the validator compiles
+ * its own where rows are checked. Called for a submitted template once every column has
+ * been weighed, so a template over TEMPLATE_PATTERNS_WEIGHT_MAX compiles nothing. */
+void template_column_check_pattern(struct template_parse_ctx *ctx, struct template_column *col,
+                                   size_t index);
 /* The rules across columns (template_cross.c): duplicate keys and headers, then upsert_key
  * (the JSON value, or NULL when absent), which it reads into t. */
 void template_check_columns(struct template_parse_ctx *ctx, struct import_template *t,
@@ -66,9 +83,11 @@ void template_check_columns(struct template_parse_ctx *ctx, struct import_templa
 /* Frees what a column owns (also a half-parsed one). */
 void template_column_clear(struct template_column *col);
 
-/* True when a pattern is safe to hand to regcomp (template_pattern.c); otherwise false with
- * the end of a sentence in `why` ("uses the back-reference \\1, ..."). */
-bool template_pattern_guard(const char *pattern, size_t len, char *why, size_t size);
+/* True when a pattern is safe to hand to regcomp (template_pattern.c), with *weight the
+ * number of elements it expands to; otherwise false with the end of a sentence in `why`
+ * ("uses the back-reference \\1, ..."). */
+bool template_pattern_guard(const char *pattern, size_t len, size_t *weight, char *why,
+                            size_t size);
 
 /* The shortest of %.15g, %.16g and %.17g that reads back to the same double. */
 void template_format_number(double value, char out[32]);

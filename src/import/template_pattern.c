@@ -17,10 +17,18 @@
  * too: matching them can take exponential time, and a cell-by-cell validator has no use for
  * them.
  *
+ * The weight of each pattern also counts towards the template's total
+ * (TEMPLATE_PATTERNS_WEIGHT_MAX, checked in template.c): a thousand columns each just under
+ * the per-pattern limit once cost seconds and gigabytes to compile.
+ *
  * The scan is a small recursive-descent over the ERE grammar done with an explicit stack of
  * groups. It does not validate the pattern (regcomp does that afterwards); on anything it
  * does not understand it counts one more node and moves on.
+ *
+ * template_pattern_compile is the only caller of regcomp in sheetd, and it counts what it
+ * compiles, so tests can check that listing or showing templates compiles nothing.
  */
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,8 +36,30 @@
 #include "import/template_internal.h"
 
 #define PATTERN_BOUND_MAX 255
-#define PATTERN_WEIGHT_MAX 10000
+#define PATTERN_WEIGHT_MAX TEMPLATE_PATTERN_WEIGHT_MAX
 #define PATTERN_DEPTH_MAX 64
+
+/* A statistic, not state: nothing reads it but template_patterns_compiled. */
+static atomic_ulong patterns_compiled;
+
+int template_pattern_compile(regex_t *out, const char *pattern, struct sd_error *err)
+{
+    int rc = regcomp(out, pattern, REG_EXTENDED | REG_NOSUB);
+    atomic_fetch_add_explicit(&patterns_compiled, 1, memory_order_relaxed);
+    if (rc == 0)
+        return 0;
+    char reason[256];
+    regerror(rc, out, reason, sizeof reason);
+    regfree(out);
+    if (rc == REG_ESPACE)
+        return sd_error_nomem(err);
+    return sd_error_set(err, SD_EINVALID, "%s", reason);
+}
+
+unsigned long template_patterns_compiled(void)
+{
+    return atomic_load_explicit(&patterns_compiled, memory_order_relaxed);
+}
 
 /* One level of grouping: the sequence being read at this depth. */
 struct pattern_level {
@@ -124,8 +154,9 @@ static bool repeat_atom(struct pattern_level *l, size_t copies, bool optional)
     return true;
 }
 
-bool template_pattern_guard(const char *p, size_t len, char *why, size_t size)
+bool template_pattern_guard(const char *p, size_t len, size_t *weight, char *why, size_t size)
 {
+    *weight = 0;
     struct pattern_level stack[PATTERN_DEPTH_MAX + 1];
     size_t depth = 0, outer = 0;
     struct pattern_level *l = &stack[0];
@@ -206,5 +237,7 @@ bool template_pattern_guard(const char *p, size_t len, char *why, size_t size)
         snprintf(why, size,
                  "repeats something that can already match empty text, as in (a*)* "
                  "or (a?){2,5}; drop the outer repetition");
+    else
+        *weight = outer + l->cur;
     return ok;
 }

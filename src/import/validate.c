@@ -15,11 +15,11 @@
 struct validator {
     const struct import_template *tmpl;
     struct convert_context ctx;
-    struct unique_set *sets;  /* per template column, used when the column is unique */
+    struct unique_set *sets; /* per template column, used when the column is unique */
     struct unique_set key_set;
-    size_t *key_cols;         /* the upsert key as template column indexes */
+    size_t *key_cols; /* the upsert key as template column indexes */
     size_t nkey;
-    bool check_key;           /* false when the key is one unique column (already checked) */
+    bool check_key; /* false when the key is one unique column (already checked) */
     /* Per template column, and one more for the upsert key: the current row's key text and
      * its hash, kept from the lookup to the insertion. */
     struct buf *keys;
@@ -28,7 +28,41 @@ struct validator {
      * only regexec understands), and the scratch space fastmatch_run needs. */
     struct fastmatch **fast;
     void *fast_scratch;
+    /* Per template column: its pattern compiled by regcomp, for the patterns fastmatch does
+     * not take (compiled[i] says whether regex[i] holds one). Compiled here, once per
+     * import, not when the template is loaded. */
+    regex_t *regex;
+    bool *compiled;
 };
+
+/* Compiles what each column's pattern needs: fastmatch when the pattern is in its subset,
+ * else regcomp. A stored pattern regcomp refuses (edited by hand in the database) fails the
+ * validator with a sentence naming the column. */
+static int compile_patterns(struct validator *v, struct sd_error *err)
+{
+    const struct import_template *tmpl = v->tmpl;
+    for (size_t i = 0; i < tmpl->ncolumns; i++) {
+        const struct template_column *col = &tmpl->columns[i];
+        if (!col->pattern)
+            continue;
+        if (fastmatch_compile(&v->fast[i], col->pattern) < 0 ||
+            (v->fast[i] && !v->fast_scratch &&
+             !(v->fast_scratch = malloc(FASTMATCH_SCRATCH_BYTES(VALIDATE_PATTERN_MAX_BYTES)))))
+            return sd_error_nomem(err);
+        if (v->fast[i])
+            continue;
+        int rc = template_pattern_compile(&v->regex[i], col->pattern, err);
+        if (rc == SD_EINVALID)
+            return sd_error_prefix(err,
+                                   "the pattern of column \"%s\" is not a valid regular "
+                                   "expression",
+                                   col->key);
+        if (rc)
+            return rc;
+        v->compiled[i] = true;
+    }
+    return 0;
+}
 
 int validator_new(struct validator **out, const struct import_template *tmpl,
                   const struct convert_context *ctx, struct sd_error *err)
@@ -44,19 +78,17 @@ int validator_new(struct validator **out, const struct import_template *tmpl,
     v->keys = calloc(tmpl->ncolumns + 1, sizeof *v->keys);
     v->hashes = calloc(tmpl->ncolumns + 1, sizeof *v->hashes);
     v->fast = calloc(tmpl->ncolumns ? tmpl->ncolumns : 1, sizeof *v->fast);
-    if (!v->sets || !v->key_cols || !v->keys || !v->hashes || !v->fast) {
+    v->regex = calloc(tmpl->ncolumns ? tmpl->ncolumns : 1, sizeof *v->regex);
+    v->compiled = calloc(tmpl->ncolumns ? tmpl->ncolumns : 1, sizeof *v->compiled);
+    if (!v->sets || !v->key_cols || !v->keys || !v->hashes || !v->fast || !v->regex ||
+        !v->compiled) {
         validator_free(v);
         return sd_error_nomem(err);
     }
-    for (size_t i = 0; i < tmpl->ncolumns; i++) {
-        if (!tmpl->columns[i].pattern)
-            continue;
-        if (fastmatch_compile(&v->fast[i], tmpl->columns[i].pattern) < 0 ||
-            (v->fast[i] && !v->fast_scratch &&
-             !(v->fast_scratch = malloc(FASTMATCH_SCRATCH_BYTES(VALIDATE_PATTERN_MAX_BYTES))))) {
-            validator_free(v);
-            return sd_error_nomem(err);
-        }
+    int rc = compile_patterns(v, err);
+    if (rc) {
+        validator_free(v);
+        return rc;
     }
     for (size_t k = 0; k < tmpl->nupsert_key; k++) {
         const struct template_column *col = template_find_column(tmpl, tmpl->upsert_key[k]);
@@ -94,6 +126,12 @@ void validator_free(struct validator *v)
             fastmatch_free(v->fast[i]);
     free(v->fast);
     free(v->fast_scratch);
+    if (v->compiled)
+        for (size_t i = 0; i < v->tmpl->ncolumns; i++)
+            if (v->compiled[i])
+                regfree(&v->regex[i]);
+    free(v->regex);
+    free(v->compiled);
     free(v);
 }
 
@@ -139,13 +177,13 @@ static int status_message(const struct template_column *col, enum convert_status
     case CONVERT_NOT_WHOLE:
         return buf_puts(msg, "is not a whole number");
     case CONVERT_OUT_OF_RANGE:
-        return buf_puts(msg, integer ? "is too large for a whole number"
-                                     : "is too large for a number");
+        return buf_puts(msg,
+                        integer ? "is too large for a whole number" : "is too large for a number");
     case CONVERT_NOT_DATE:
     case CONVERT_NOT_DATETIME:
         return buf_printf(msg, "is not a valid %s (expected %s)",
                           st == CONVERT_NOT_DATE ? "date" : "date and time",
-                          col->format ? col->format
+                          col->format              ? col->format
                           : st == CONVERT_NOT_DATE ? "YYYY-MM-DD"
                                                    : "YYYY-MM-DD HH:MM:SS");
     case CONVERT_NOT_BOOLEAN:
@@ -188,15 +226,14 @@ static bool span_ieq(const char *s, size_t len, const char *z)
 
 /* The column's pattern against a value of at most VALIDATE_PATTERN_MAX_BYTES: fastmatch when
  * the pattern is in its subset (same answer, a fraction of the time), else regexec. */
-static bool pattern_matches(const struct validator *v, size_t col_index, const char *s,
-                            size_t len)
+static bool pattern_matches(const struct validator *v, size_t col_index, const char *s, size_t len)
 {
     if (v->fast[col_index])
         return fastmatch_run(v->fast[col_index], s, len, v->fast_scratch);
     regmatch_t m[1];
     m[0].rm_so = 0;
     m[0].rm_eo = (regoff_t)len;
-    return regexec(&v->tmpl->columns[col_index].pattern_regex, s, 1, m, REG_STARTEND) == 0;
+    return regexec(&v->regex[col_index], s, 1, m, REG_STARTEND) == 0;
 }
 
 static int check_text(const struct validator *v, size_t col_index, struct cell_value *val,
@@ -221,9 +258,8 @@ static int check_text(const struct validator *v, size_t col_index, struct cell_v
         break;
     }
     if (col->max_length >= 0 && str_utf8_length(val->text, val->len) > (size_t)col->max_length)
-        return buf_printf(msg, "is longer than %ld characters", col->max_length) < 0
-                   ? SD_ENOMEM
-                   : 1;
+        return buf_printf(msg, "is longer than %ld characters", col->max_length) < 0 ? SD_ENOMEM
+                                                                                     : 1;
     if (col->pattern) {
         if (val->len > VALIDATE_PATTERN_MAX_BYTES)
             return buf_printf(msg, "is too long to check against the pattern (over %d bytes)",
@@ -361,14 +397,14 @@ int validator_check_row(struct validator *v, const struct cell_value *values, ui
     }
     if (dups)
         return dups;
-    if (key_complete && unique_set_add(&v->key_set, buf_cstr(&v->keys[n]), v->keys[n].len,
-                                       v->hashes[n], row) < 0)
+    if (key_complete &&
+        unique_set_add(&v->key_set, buf_cstr(&v->keys[n]), v->keys[n].len, v->hashes[n], row) < 0)
         return SD_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         if (!tmpl->columns[i].unique || values[i].null)
             continue;
-        if (unique_set_add(&v->sets[i], buf_cstr(&v->keys[i]), v->keys[i].len, v->hashes[i],
-                           row) < 0)
+        if (unique_set_add(&v->sets[i], buf_cstr(&v->keys[i]), v->keys[i].len, v->hashes[i], row) <
+            0)
             return SD_ENOMEM;
     }
     return 0;

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 
 #include "base/buf.h"
+#include "base/crypto.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "store/db_backend.h"
@@ -41,6 +42,7 @@ struct store_pool {
 
 struct store {
     char *data_dir;
+    unsigned char secret_key[CRYPTO_KEY_BYTES]; /* <data_dir>/secret_key */
     struct store_pool main;
     struct store_pool queue;
 };
@@ -203,6 +205,13 @@ int store_open(struct store **out, const struct store_config *config, struct sd_
     pool_init(&store->main, main_url);
     pool_init(&store->queue, queue_url);
 
+    struct buf key_path = BUF_INIT;
+    rc = buf_printf(&key_path, "%s/secret_key", cfg.data_dir) ? sd_error_nomem(err) : 0;
+    if (!rc)
+        rc = crypto_key_file_load(store->secret_key, buf_cstr(&key_path), err);
+    buf_free(&key_path);
+    if (rc)
+        goto fail;
     struct db *db;
     rc = store_acquire_main(store, &db, err);
     if (rc)
@@ -226,6 +235,7 @@ void store_close(struct store *store)
     pool_destroy(&store->main);
     pool_destroy(&store->queue);
     free(store->data_dir);
+    crypto_wipe(store->secret_key, sizeof store->secret_key);
     free(store);
 }
 
@@ -233,6 +243,12 @@ const char *store_data_dir(const struct store *store)
 {
     assert(store);
     return store->data_dir;
+}
+
+const unsigned char *store_secret_key(const struct store *store)
+{
+    assert(store);
+    return store->secret_key;
 }
 
 int store_acquire_main(struct store *store, struct db **out, struct sd_error *err)

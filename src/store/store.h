@@ -6,6 +6,7 @@
  *
  *   <data_dir>/sheetd.db   templates and the imported rows   (store_acquire_main)
  *   <data_dir>/queue.db    jobs, processes, cache, broadcasts (store_acquire_queue)
+ *   <data_dir>/secret_key  the server's secret for the tokens it signs (store_secret_key)
  *
  * so a long import transaction on sheetd.db never blocks a status write on queue.db. With
  * PostgreSQL (SHEETD_DATABASE_URL=postgres://...) both kinds of connection go to the same
@@ -28,7 +29,10 @@ struct store_config {
 };
 
 #define STORE_CONFIG_VERSION 1
-#define STORE_CONFIG_INIT {STORE_CONFIG_VERSION, "./var", NULL}
+#define STORE_CONFIG_INIT                                                                          \
+    {                                                                                              \
+        STORE_CONFIG_VERSION, "./var", NULL                                                        \
+    }
 
 struct store;
 
@@ -38,6 +42,11 @@ int store_open(struct store **out, const struct store_config *config, struct sd_
 void store_close(struct store *store);
 
 const char *store_data_dir(const struct store *store);
+
+/* The server's secret key (CRYPTO_KEY_BYTES bytes), kept in <data_dir>/secret_key: created
+ * with mode 0600 by the first store_open, read by every later one, so tokens the server
+ * signs (CSRF) stay valid across restarts and between processes sharing the data dir. */
+const unsigned char *store_secret_key(const struct store *store);
 
 /* Applies every pending migration to both databases, each in its own transaction;
  * idempotent. *applied (may be NULL) receives how many were applied. */

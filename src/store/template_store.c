@@ -181,7 +181,25 @@ int template_store_get_by_table(struct template_record **out, struct db *db, con
     return rc;
 }
 
-int template_store_list(struct template_record **out, size_t *count, struct db *db,
+/* The row of a summary query: id, name, table_name, created_at, column count. */
+static int summary_from_row(struct template_record *r, struct db_stmt *stmt, struct sd_error *err)
+{
+    r->id = db_column_int64(stmt, 0);
+    r->name = dup_column(stmt, 1);
+    r->table_name = dup_column(stmt, 2);
+    r->created_at = dup_column(stmt, 3);
+    r->column_count = db_column_is_null(stmt, 4) ? 0 : db_column_int64(stmt, 4);
+    if (!r->name || !r->table_name || !r->created_at) {
+        record_clear(r);
+        return sd_error_nomem(err);
+    }
+    return 0;
+}
+
+/* Runs a query that lists templates, one record per row read by `from_row`. */
+static int list_records(struct template_record **out, size_t *count, struct db *db, const char *sql,
+                        int (*from_row)(struct template_record *, struct db_stmt *,
+                                        struct sd_error *),
                         struct sd_error *err)
 {
     assert(out && count && db);
@@ -190,8 +208,7 @@ int template_store_list(struct template_record **out, size_t *count, struct db *
     struct db_stmt *stmt = NULL;
     struct template_record *list = NULL;
     size_t n = 0, cap = 0;
-    int rc =
-        db_prepare(&stmt, db, "SELECT " TEMPLATE_COLUMNS " FROM import_templates ORDER BY id", err);
+    int rc = db_prepare(&stmt, db, sql, err);
     if (rc)
         return rc;
     while ((rc = db_step(stmt, err)) == DB_ROW) {
@@ -206,7 +223,7 @@ int template_store_list(struct template_record **out, size_t *count, struct db *
             cap = ncap;
         }
         memset(&list[n], 0, sizeof list[n]);
-        rc = record_from_row(&list[n], stmt, err);
+        rc = from_row(&list[n], stmt, err);
         if (rc)
             goto fail;
         n++;
@@ -221,6 +238,26 @@ fail:
     db_finalize(stmt);
     template_record_list_free(list, n);
     return rc;
+}
+
+int template_store_list(struct template_record **out, size_t *count, struct db *db,
+                        struct sd_error *err)
+{
+    return list_records(out, count, db,
+                        "SELECT " TEMPLATE_COLUMNS " FROM import_templates ORDER BY id",
+                        record_from_row, err);
+}
+
+int template_store_summaries(struct template_record **out, size_t *count, struct db *db,
+                             struct sd_error *err)
+{
+    /* json_array_length is SQLite's (3.38+); PostgreSQL spells it
+     * json_array_length(definition::json -> 'columns'). */
+    return list_records(out, count, db,
+                        "SELECT id, name, table_name, created_at, "
+                        "json_array_length(definition, '$.columns') FROM import_templates "
+                        "ORDER BY id",
+                        summary_from_row, err);
 }
 
 int template_store_count(struct db *db, int64_t *count, struct sd_error *err)

@@ -3,6 +3,7 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/str.h"
 #include "web/url.h"
@@ -57,6 +58,62 @@ const char *web_request_cookie(const struct web_request *req, const char *name)
     return MHD_lookup_connection_value(req->connection, MHD_COOKIE_KIND, name);
 }
 
+struct cookie_scan {
+    const char *name;
+    size_t name_len;
+    char *out;
+    size_t size;
+    size_t count;
+};
+
+/* Reads one Cookie header's "a=1; b=2" pairs (RFC 6265 section 4.2.1; the name is matched
+ * exactly, white space around pairs is dropped). */
+static void scan_cookie_header(struct cookie_scan *scan, const char *value)
+{
+    const char *p = value;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ';')
+            p++;
+        size_t pair_len = strcspn(p, ";");
+        const char *eq = memchr(p, '=', pair_len);
+        if (eq && (size_t)(eq - p) == scan->name_len && !memcmp(p, scan->name, scan->name_len)) {
+            const char *v = eq + 1;
+            size_t v_len = pair_len - (size_t)(v - p);
+            while (v_len > 0 && (v[v_len - 1] == ' ' || v[v_len - 1] == '\t'))
+                v_len--;
+            if (scan->count++ == 0 && scan->size > 0) {
+                if (v_len < scan->size) {
+                    memcpy(scan->out, v, v_len);
+                    scan->out[v_len] = '\0';
+                } else {
+                    scan->out[0] = '\0';
+                }
+            }
+        }
+        p += pair_len;
+    }
+}
+
+static enum MHD_Result cookie_header_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    (void)kind;
+    if (key && value && !strcasecmp(key, "Cookie"))
+        scan_cookie_header(cls, value);
+    return MHD_YES;
+}
+
+size_t web_request_cookie_count(const struct web_request *req, const char *name, char *out,
+                                size_t size)
+{
+    struct cookie_scan scan = {name, strlen(name), out, size, 0};
+    if (size > 0)
+        out[0] = '\0';
+    if (req->connection)
+        MHD_get_connection_values(req->connection, MHD_HEADER_KIND, cookie_header_cb, &scan);
+    return scan.count;
+}
+
 void web_request_path(const struct web_request *req, char *out, size_t size)
 {
     size_t len = strcspn(req->target, "?#");
@@ -71,12 +128,82 @@ const char *web_request_param(const struct web_request *req, const char *name)
     return router_param(&req->match, name);
 }
 
+static void trim_ows(const char **s, size_t *len)
+{
+    while (*len > 0 && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len > 0 && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+        (*len)--;
+}
+
+/* A qvalue (RFC 9110 section 12.4.2: "0", "0.5", "1.000") in thousandths, or -1. */
+static int parse_qvalue(const char *s, size_t len)
+{
+    if (len == 0 || (s[0] != '0' && s[0] != '1') || len > 5 || (len > 1 && s[1] != '.'))
+        return -1;
+    int q = (s[0] - '0') * 1000, scale = 100;
+    for (size_t i = 2; i < len; i++, scale /= 10) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        q += (s[i] - '0') * scale;
+    }
+    return q <= 1000 ? q : -1;
+}
+
+/* The quality, in thousandths, that `accept` gives exactly `type` ("application/json",
+ * compared ignoring case; wildcards are not counted); -1 when it is not listed. */
+static int accept_quality(const char *accept, const char *type)
+{
+    int best = -1;
+    size_t type_len = strlen(type);
+    for (const char *p = accept; *p;) {
+        size_t item_len = strcspn(p, ",");
+        const char *item = p;
+        p += item_len + (p[item_len] == ',');
+        size_t range_len = strcspn(item, ";");
+        if (range_len > item_len)
+            range_len = item_len;
+        const char *range = item;
+        size_t rlen = range_len;
+        trim_ows(&range, &rlen);
+        if (rlen != type_len || strncasecmp(range, type, type_len))
+            continue;
+        int q = 1000;
+        const char *param = item + range_len;
+        const char *end = item + item_len;
+        while (param < end && *param == ';') {
+            param++;
+            size_t plen = strcspn(param, ";");
+            if (param + plen > end)
+                plen = (size_t)(end - param);
+            const char *ps = param;
+            size_t pl = plen;
+            trim_ows(&ps, &pl);
+            if (pl >= 2 && (ps[0] == 'q' || ps[0] == 'Q') && ps[1] == '=')
+                q = parse_qvalue(ps + 2, pl - 2);
+            param += plen;
+        }
+        if (q > best)
+            best = q;
+    }
+    return best;
+}
+
+bool web_accept_prefers_json(const char *accept)
+{
+    if (!accept)
+        return false;
+    int json = accept_quality(accept, "application/json");
+    return json > 0 && json > accept_quality(accept, "text/html");
+}
+
 bool web_request_wants_json(const struct web_request *req)
 {
     if (str_has_prefix(req->target, "/api/") || !strcmp(req->target, "/api"))
         return true;
-    const char *accept = web_request_header(req, "Accept");
-    return accept && strstr(accept, "application/json") && !strstr(accept, "text/html");
+    return web_accept_prefers_json(web_request_header(req, "Accept"));
 }
 
 int web_request_append_body(struct web_request *req, const char *data, size_t len, size_t cap)

@@ -20,7 +20,7 @@
 #include "web/app.h"
 #include "web/router.h"
 
-#define CSRF_TOKEN_LEN 64
+#define CSRF_TOKEN_LEN 128 /* hex of a 32-byte nonce and its 32-byte HMAC (csrf.h) */
 
 struct MHD_Connection;
 
@@ -49,6 +49,7 @@ struct web_request {
 
     char csrf_token[CSRF_TOKEN_LEN + 1]; /* this browser's token (from the cookie or new) */
     bool csrf_new;                       /* the response must set the cookie */
+    bool csrf_duplicate;                 /* more than one sheetd_csrf cookie came */
 
     int status;     /* what was sent, for the access log */
     uint64_t bytes; /* body bytes sent */
@@ -63,6 +64,15 @@ void web_request_free(struct web_request *req);
 const char *web_request_header(const struct web_request *req, const char *name);
 const char *web_request_cookie(const struct web_request *req, const char *name);
 
+/*
+ * How many cookies named `name` the request carries, across every Cookie header (libmicrohttpd
+ * keeps only the first of a name, and a cookie planted with a narrower Path arrives as a
+ * second one). The first one's value is copied into out (size bytes with the NUL); a value
+ * that does not fit is copied as "" so it can never pass for a shorter one.
+ */
+size_t web_request_cookie_count(const struct web_request *req, const char *name, char *out,
+                                size_t size);
+
 /* The path part of the target, without the query string, as a fresh string for logging:
  * writes at most size - 1 bytes into out. */
 void web_request_path(const struct web_request *req, char *out, size_t size);
@@ -71,8 +81,14 @@ void web_request_path(const struct web_request *req, char *out, size_t size);
 const char *web_request_param(const struct web_request *req, const char *name);
 
 /* True when the client wants a JSON answer: the path is under /api/ or the Accept header
- * asks for application/json and not for HTML. */
+ * prefers application/json to HTML (web_accept_prefers_json). */
 bool web_request_wants_json(const struct web_request *req);
+
+/* True when the Accept header value lists exactly application/json (type and subtype, any
+ * case, parameters allowed) with a quality above 0 and above that of text/html. Wildcards
+ * do not count (a browser accepting any type is not asking for JSON), and neither does
+ * application/jsonx. */
+bool web_accept_prefers_json(const char *accept);
 
 /* Appends a chunk of the body, keeping at most `cap` bytes; beyond that the rest is
  * dropped and body_too_large is set. Returns 0 or SD_ENOMEM. */

@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/job_id.h"
+#include "base/crypto.h"
 #include "base/log.h"
+#include "base/random.h"
 #include "base/str.h"
 #include "web/csrf.h"
 #include "web/handlers/assets.h"
 #include "web/request.h"
-#include "web/sha256.h"
 #include "web/views.h"
 
 void web_response_init(struct web_response *res)
@@ -64,7 +64,7 @@ void web_response_page(struct web_response *res, struct web_request *req, int st
     const char *importmap = assets_importmap(req->app->assets);
     if (random_bytes(raw, sizeof raw, &err) != 0)
         goto fail;
-    sha256_base64(res->style_nonce, raw, sizeof raw);
+    crypto_base64(res->style_nonce, raw, sizeof raw);
     if (json_object_set_new(data, "title", json_string(title)) ||
         json_object_set_new(data, "csrf_token", json_string(req->csrf_token)) ||
         json_object_set_new(data, "csrf_field", json_string(CSRF_FIELD_NAME)) ||
@@ -77,7 +77,7 @@ void web_response_page(struct web_response *res, struct web_request *req, int st
     if (views_render_page(req->app->views, view, data, &res->body, &err) != 0)
         goto fail;
     if (req->csrf_new) {
-        char cookie[160];
+        char cookie[CSRF_COOKIE_SIZE];
         csrf_cookie_value(cookie, sizeof cookie, req->csrf_token);
         if (web_response_header(res, "Set-Cookie", cookie) != 0) {
             sd_error_nomem(&err);

@@ -15,7 +15,7 @@
 #include "store/store.h"
 #include "test_support.h"
 #include "web/server.h"
-#include "web/sha256.h"
+#include "base/crypto.h"
 
 static char *tmp;
 static struct store *store;
@@ -106,7 +106,7 @@ static void assert_html(const struct http_reply *r, long status)
 
 /* Opens the form page and returns the CSRF token the browser would hold (from Set-Cookie)
  * after checking the hidden field carries the same token. */
-static void fetch_token(char token[65])
+static void fetch_token(char token[129])
 {
     struct http_reply r;
     get(&r, "/import_templates/new");
@@ -116,9 +116,9 @@ static void fetch_token(char token[65])
     cr_assert(strstr(cookie, "HttpOnly") && strstr(cookie, "SameSite=Lax") &&
                   strstr(cookie, "Path=/"),
               "%s", cookie);
-    cr_assert_eq(sscanf(cookie, "sheetd_csrf=%64[0-9a-f];", token), 1, "%s", cookie);
-    cr_assert_eq(strlen(token), 64);
-    char field[160];
+    cr_assert_eq(sscanf(cookie, "sheetd_csrf=%128[0-9a-f];", token), 1, "%s", cookie);
+    cr_assert_eq(strlen(token), 128);
+    char field[256];
     snprintf(field, sizeof field, "name=\"authenticity_token\" value=\"%s\"", token);
     cr_assert(strstr(r.body, field), "the form lacks the token field");
     free(cookie);
@@ -129,7 +129,7 @@ static void post_form(struct http_reply *r, const char *token, const char *cooki
                       const char *definition)
 {
     char *body = NULL;
-    char cookie[128];
+    char cookie[256];
     const char *headers[] = {cookie, NULL};
     snprintf(cookie, sizeof cookie, "Cookie: sheetd_csrf=%s", cookie_token ? cookie_token : "");
     if (token)
@@ -164,10 +164,10 @@ Test(pages, index_renders_with_security_headers_and_a_hashed_import_map)
     const char *end = strstr(start, "</script>");
     cr_assert_not_null(end);
     cr_assert(memmem(start, (size_t)(end - start), "\"@hotwired/turbo\":\"/assets/turbo.js\"", 36));
-    unsigned char digest[SHA256_DIGEST_LEN];
-    char b64[SHA256_BASE64_SIZE], expected[80];
-    sha256_digest(start, (size_t)(end - start), digest);
-    sha256_base64(b64, digest, sizeof digest);
+    unsigned char digest[CRYPTO_SHA256_BYTES];
+    char b64[CRYPTO_SHA256_BASE64_SIZE], expected[80];
+    crypto_sha256(digest, start, (size_t)(end - start));
+    crypto_base64(b64, digest, sizeof digest);
     snprintf(expected, sizeof expected, "script-src 'self' 'sha256-%s';", b64);
     char *csp = http_header(&r, "Content-Security-Policy");
     cr_assert(strstr(csp, expected), "CSP %s lacks %s", csp, expected);
@@ -196,7 +196,7 @@ Test(pages, root_redirects_to_the_list)
 
 Test(pages, post_without_csrf_token_is_refused_and_writes_nothing)
 {
-    char token[65];
+    char token[129];
     fetch_token(token);
     struct http_reply r;
     post_form(&r, NULL, NULL, customers); /* neither cookie nor field */
@@ -211,7 +211,7 @@ Test(pages, post_without_csrf_token_is_refused_and_writes_nothing)
     post_form(&r, token, NULL, customers); /* the field but no cookie */
     cr_assert_eq(r.status, 422);
     http_reply_free(&r);
-    char wrong[65];
+    char wrong[129];
     memcpy(wrong, token, sizeof wrong);
     wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
     post_form(&r, wrong, token, customers); /* a field that does not match */
@@ -222,7 +222,7 @@ Test(pages, post_without_csrf_token_is_refused_and_writes_nothing)
 
 Test(pages, valid_post_redirects_and_the_template_is_listed_and_shown)
 {
-    char token[65];
+    char token[129];
     fetch_token(token);
     struct http_reply r;
     post_form(&r, token, token, customers);
@@ -253,9 +253,44 @@ Test(pages, valid_post_redirects_and_the_template_is_listed_and_shown)
     http_reply_free(&r);
 }
 
+/* Issue 9: a page that only lists or shows templates compiles no pattern (each view of a
+ * template of a thousand patterns once cost seconds and a gigabyte that was never given
+ * back). The counter sees every regcomp sheetd makes, in this process. */
+Test(pages, listing_and_showing_templates_compiles_no_pattern)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    struct db *db = NULL;
+    struct import_template *t = NULL;
+    static const char codes[] =
+        "{\"name\":\"Codes\",\"table\":\"codes\",\"columns\":["
+        "{\"key\":\"a\",\"header\":\"A\",\"type\":\"string\",\"pattern\":\"^(ab|cd)+$\"},"
+        "{\"key\":\"b\",\"header\":\"B\",\"type\":\"string\",\"pattern\":\"([a-z]{99}){99}\"}]}";
+    cr_assert_eq(store_acquire_main(store, &db, &err), 0, "%s", err.message);
+    cr_assert_eq(template_create(&t, db, codes, strlen(codes), NULL, &err), 0, "%s", err.message);
+    store_release(store, db);
+    char location[64];
+    snprintf(location, sizeof location, "/import_templates/%lld", (long long)t->id);
+    template_free(t);
+
+    unsigned long before = template_patterns_compiled();
+    struct http_reply r;
+    for (int i = 0; i < 3; i++) {
+        get(&r, "/import_templates");
+        assert_html(&r, 200);
+        cr_assert(strstr(r.body, ">Codes</a>") && strstr(r.body, "<td class=\"num\">2</td>"),
+                  "%.2000s", r.body);
+        http_reply_free(&r);
+        get(&r, location);
+        assert_html(&r, 200);
+        cr_assert(strstr(r.body, "matches ([a-z]{99}){99}"), "%.3000s", r.body);
+        http_reply_free(&r);
+    }
+    cr_assert_eq(template_patterns_compiled(), before, "a page view compiled a pattern");
+}
+
 Test(pages, invalid_template_is_422_with_every_problem_and_writes_nothing)
 {
-    char token[65];
+    char token[129];
     fetch_token(token);
     struct http_reply r;
     const char *broken = "{\"name\":\"\",\"table\":\"9 bad\",\"columns\":["
@@ -288,7 +323,7 @@ Test(pages, invalid_template_is_422_with_every_problem_and_writes_nothing)
 
 Test(pages, duplicate_template_is_422_not_a_crash)
 {
-    char token[65];
+    char token[129];
     fetch_token(token);
     struct http_reply r;
     post_form(&r, token, token, customers);
@@ -367,7 +402,7 @@ Test(pages, wrong_method_is_405_with_allow)
 
 Test(pages, oversized_body_is_413_and_writes_nothing)
 {
-    char token[65];
+    char token[129];
     fetch_token(token);
     size_t big = FORM_CAP + 1000;
     char *definition = malloc(big + 1);
@@ -381,7 +416,7 @@ Test(pages, oversized_body_is_413_and_writes_nothing)
 
     /* chunked: no length up front, so the body is read, capped and dropped */
     char *body = NULL;
-    char cookie[128];
+    char cookie[256];
     snprintf(cookie, sizeof cookie, "Cookie: sheetd_csrf=%s", token);
     const char *headers[] = {cookie, "Transfer-Encoding: chunked", NULL};
     http_form_append(&body, "authenticity_token", token);
@@ -402,9 +437,9 @@ Test(pages, malformed_percent_encoding_is_400)
     cr_assert(strstr(r.body, "malformed"));
     http_reply_free(&r);
 
-    char token[65];
+    char token[129];
     fetch_token(token);
-    char body[200], cookie[128];
+    char body[400], cookie[256];
     const char *headers[] = {cookie, NULL};
     snprintf(cookie, sizeof cookie, "Cookie: sheetd_csrf=%s", token);
     snprintf(body, sizeof body, "authenticity_token=%s&definition=%%7B%%zz", token);
@@ -456,6 +491,13 @@ Test(pages, assets_are_served_with_types_and_etags)
     cr_assert(strstr(r.body, "export {"), "the ES module build");
     char *etag = http_header(&r, "ETag");
     cr_assert_not_null(etag);
+    /* the ETag is the first 128 bits of the body's SHA-256, in hex and quotes */
+    unsigned char digest[CRYPTO_SHA256_BYTES];
+    char hex[33], want[40];
+    crypto_sha256(digest, r.body, r.body_len);
+    crypto_hex(hex, digest, 16);
+    snprintf(want, sizeof want, "\"%s\"", hex);
+    cr_assert_str_eq(etag, want);
     assert_security_headers(&r);
     http_reply_free(&r);
 

@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/crypto.h"
 #include "base/str.h"
 #include "web/handlers/handlers.h"
 #include "web/request.h"
 #include "web/response.h"
-#include "web/sha256.h"
 
 #define ASSET_MAX_BYTES (8 * 1024 * 1024)
 #define ASSET_MAX_COUNT 64
@@ -64,10 +64,11 @@ static int slurp(struct asset *a, const char *path, const char *hint, struct sd_
         buf_free(&b);
         return rc;
     }
-    unsigned char digest[SHA256_DIGEST_LEN];
+    /* the ETag is the first 128 bits of the SHA-256 of the content, in hex */
+    unsigned char digest[CRYPTO_SHA256_BYTES];
     char hex[33];
-    sha256_digest(b.data ? b.data : "", b.len, digest);
-    sha256_hex(hex, digest, 16);
+    crypto_sha256(digest, b.data ? b.data : "", b.len);
+    crypto_hex(hex, digest, 16);
     snprintf(a->etag, sizeof a->etag, "\"%s\"", hex);
     a->len = b.len;
     a->data = buf_detach(&b);

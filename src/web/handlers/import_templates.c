@@ -151,31 +151,38 @@ void import_templates_root(struct web_request *req, struct web_response *res)
     web_response_redirect(res, "/import_templates");
 }
 
+/* The list shows name, table and column count only, so it reads summaries: no definition is
+ * parsed and no pattern compiled, whatever the templates hold. */
 void import_templates_index(struct web_request *req, struct web_response *res)
 {
     struct sd_error err = SD_ERROR_INIT;
     struct store *store = req->app->store;
-    struct import_template **tmpls = NULL;
+    struct template_summary *list = NULL;
     size_t count = 0;
     struct db *db = NULL;
     int rc = store_acquire_main(store, &db, &err);
     if (!rc) {
-        rc = template_load_all(&tmpls, &count, db, &err);
+        rc = template_list(&list, &count, db, &err);
         store_release(store, db);
     }
     if (rc) {
         fail_with(res, req, rc, &err);
         return;
     }
-    json_t *list = json_array();
-    for (size_t i = 0; list && i < count; i++) {
-        if (json_array_append_new(list, template_json(tmpls[i])) != 0) {
-            json_decref(list);
-            list = NULL;
+    json_t *rows = json_array();
+    for (size_t i = 0; rows && i < count; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "/import_templates/%lld", (long long)list[i].id);
+        json_t *row = json_pack("{s:I,s:s,s:s,s:s,s:I}", "id", (json_int_t)list[i].id, "name",
+                                list[i].name, "table", list[i].table, "url", url, "column_count",
+                                (json_int_t)list[i].ncolumns);
+        if (json_array_append_new(rows, row) != 0) {
+            json_decref(rows);
+            rows = NULL;
         }
     }
-    template_free_all(tmpls, count);
-    json_t *data = list ? json_pack("{s:o,s:b}", "templates", list, "any", count > 0) : NULL;
+    template_summaries_free(list, count);
+    json_t *data = rows ? json_pack("{s:o,s:b}", "templates", rows, "any", count > 0) : NULL;
     if (!data) {
         web_response_error(res, req, 500, "The server ran out of memory; try again.");
         return;
@@ -223,7 +230,13 @@ void import_templates_show(struct web_request *req, struct web_response *res)
     json_decref(data);
 }
 
-/* The form, with `definition` in the box and `problems` (may be NULL) listed above it. */
+/* The 422 form shows at most this much of what was submitted (cut at a character boundary),
+ * and says so: echoing a whole definition back made a 1 MiB post of quotes answer with
+ * 2.1 MB of escaped HTML. */
+#define DEFINITION_ECHO_MAX (64 * 1024)
+
+/* The form, with `definition` in the box (its first DEFINITION_ECHO_MAX bytes) and
+ * `problems` (may be NULL) listed above it. */
 static void render_form(struct web_response *res, struct web_request *req, int status,
                         const char *definition, size_t len, char **problems, size_t count)
 {
@@ -234,10 +247,22 @@ static void render_form(struct web_response *res, struct web_request *req, int s
             list = NULL;
         }
     }
-    char heading[64];
+    size_t shown = len;
+    if (shown > DEFINITION_ECHO_MAX) {
+        shown = DEFINITION_ECHO_MAX;
+        while (shown > 0 && ((unsigned char)definition[shown] & 0xc0) == 0x80)
+            shown--; /* not inside a UTF-8 sequence (the form parser checked the text) */
+    }
+    char heading[64], cut[160] = "";
     snprintf(heading, sizeof heading, "%zu %s to fix", count, count == 1 ? "problem" : "problems");
-    json_t *data = list ? json_pack("{s:s%,s:o,s:b,s:s}", "definition", definition, len, "problems",
-                                    list, "any_problems", count > 0, "problem_heading", heading)
+    if (shown < len)
+        snprintf(cut, sizeof cut,
+                 "The definition you sent is %zu bytes long; only its first %zu bytes are "
+                 "shown below.",
+                 len, shown);
+    json_t *data = list ? json_pack("{s:s%,s:o,s:b,s:s,s:s}", "definition", definition, shown,
+                                    "problems", list, "any_problems", count > 0, "problem_heading",
+                                    heading, "definition_cut", cut)
                         : NULL;
     if (!data) {
         web_response_error(res, req, 500, "The server ran out of memory; try again.");
@@ -245,6 +270,31 @@ static void render_form(struct web_response *res, struct web_request *req, int s
     }
     web_response_page(res, req, status, "import_templates/new", "New import template", data);
     json_decref(data);
+}
+
+/* A template that was not created: JSON clients get 422 {"error": "...", "problems": [...]}
+ * (the README's promise), browsers the form again with every problem listed. */
+static void refuse(struct web_response *res, struct web_request *req, const char *error,
+                   const char *definition, size_t len, char **problems, size_t count)
+{
+    if (!web_request_wants_json(req)) {
+        render_form(res, req, 422, definition, len, problems, count);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < count; i++) {
+        if (json_array_append_new(list, json_string(problems[i])) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    json_t *doc = list ? json_pack("{s:s,s:o}", "error", error, "problems", list) : NULL;
+    if (!doc) {
+        web_response_error(res, req, 500, "The server ran out of memory; try again.");
+        return;
+    }
+    web_response_json(res, 422, doc);
+    json_decref(doc);
 }
 
 void import_templates_new(struct web_request *req, struct web_response *res)
@@ -265,7 +315,7 @@ void import_templates_create(struct web_request *req, struct web_response *res)
         str_trim_span(&trimmed, &trimmed_len);
     if (!definition || trimmed_len == 0) {
         char *only[] = {"Paste the template's JSON into the box."};
-        render_form(res, req, 422, "", 0, only, 1);
+        refuse(res, req, only[0], "", 0, only, 1);
         return;
     }
     struct import_template *t = NULL;
@@ -278,9 +328,9 @@ void import_templates_create(struct web_request *req, struct web_response *res)
     if (rc == SD_EINVALID || rc == SD_EEXISTS) {
         char *single[1] = {err.message};
         if (problems.count)
-            render_form(res, req, 422, definition, len, problems.messages, problems.count);
+            refuse(res, req, err.message, definition, len, problems.messages, problems.count);
         else
-            render_form(res, req, 422, definition, len, single, 1);
+            refuse(res, req, err.message, definition, len, single, 1);
         template_problems_free(&problems);
         return;
     }

@@ -76,6 +76,37 @@ Test(log, quotes_values_the_logfmt_way)
     cr_assert_str_eq(log_quote(out, sizeof out, "two words"), "\"two words\"");
     cr_assert_str_eq(log_quote(out, sizeof out, "say \"hi\""), "\"say \\\"hi\\\"\"");
     cr_assert_str_eq(log_quote(out, sizeof out, ""), "\"\"");
+    cr_assert_str_eq(log_quote(out, sizeof out, "caf\xc3\xa9"), "\"caf\xc3\xa9\"",
+                     "UTF-8 text is kept");
     cr_assert_eq(log_level_parse("WARN"), LOG_WARN);
     cr_assert_eq(log_level_parse("loud"), -1);
+}
+
+/* Issue 9: a request path with U+202E (RIGHT-TO-LEFT OVERRIDE) made the access log read
+ * backwards, and bytes that are not UTF-8 went to the log raw. */
+Test(log, bidi_controls_and_invalid_utf8_never_reach_the_log_raw)
+{
+    char out[256];
+    cr_assert_str_eq(log_quote(out, sizeof out, "/a\xe2\x80\xaegnp.exe"), "\"/a\\u202egnp.exe\"");
+    cr_assert_str_eq(log_quote(out, sizeof out,
+                               "\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad\xe2\x81\xa6"
+                               "\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9\xe2\x80\x8e\xe2\x80\x8f"),
+                     "\"\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069\\u200e\\u200f\"");
+    cr_assert_str_eq(log_quote(out, sizeof out, "zw\xe2\x80\x8bsp \xef\xbb\xbf \xc2\x85 \xd8\x9c"),
+                     "\"zw\\u200bsp \\ufeff \\u0085 \\u061c\"");
+    cr_assert_str_eq(log_quote(out, sizeof out, "tag\xf3\xa0\x81\x81"), "\"tag\\u{e0041}\"");
+    /* stray, overlong, truncated and surrogate sequences: each byte as \xHH */
+    cr_assert_str_eq(log_quote(out, sizeof out,
+                               "a\xff"
+                               "b\xc0\xaf"
+                               "c\xe2\x80"),
+                     "\"a\\xffb\\xc0\\xafc\\xe2\\x80\"");
+    cr_assert_str_eq(log_quote(out, sizeof out, "\xed\xa0\x80"), "\"\\xed\\xa0\\x80\"");
+    /* truncation never splits a character or an escape */
+    char small[12];
+    log_quote(small, sizeof small, "\xe2\x80\xae\xe2\x80\xae\xe2\x80\xae");
+    cr_assert_str_eq(small, "\"\"");
+    char fits[20];
+    log_quote(fits, sizeof fits, "\xe2\x80\xae\xe2\x80\xae\xe2\x80\xae");
+    cr_assert_str_eq(fits, "\"\\u202e\\u202e\"");
 }

@@ -478,15 +478,19 @@ Test(template, max_length_rules)
     free(json);
 }
 
-Test(template, pattern_is_compiled_once)
+Test(template, pattern_is_kept_and_compiles)
 {
     char *json = with_column("\"key\": \"code\", \"header\": \"Code\", \"type\": \"string\", "
                              "\"pattern\": \"^C-[0-9]{6}-[A-Z]{2}$\"");
     struct import_template *t = parse_ok(json);
     const struct template_column *c = &t->columns[0];
     cr_assert_str_eq(c->pattern, "^C-[0-9]{6}-[A-Z]{2}$");
-    cr_assert_eq(regexec(&c->pattern_regex, "C-000042-QX", 0, NULL, 0), 0);
-    cr_assert_eq(regexec(&c->pattern_regex, "C-42-QX", 0, NULL, 0), REG_NOMATCH);
+    regex_t re;
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(template_pattern_compile(&re, c->pattern, &err), 0, "%s", err.message);
+    cr_assert_eq(regexec(&re, "C-000042-QX", 0, NULL, 0), 0);
+    cr_assert_eq(regexec(&re, "C-42-QX", 0, NULL, 0), REG_NOMATCH);
+    regfree(&re);
     template_free(t);
     free(json);
 }

@@ -282,3 +282,38 @@ Test(catalog, the_shipped_example_is_valid)
     free(json);
     free(path);
 }
+
+/* Listing shows id, name, table and column count, and reads them without parsing a
+ * definition: a template whose patterns are costly lists as cheaply as any other. Loading
+ * one to show it parses it, but compiles no pattern either. */
+Test(catalog, listing_and_loading_compile_no_pattern)
+{
+    struct template_summary *list = NULL;
+    size_t n = 99;
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(template_list(&list, &n, db, &err), 0, "%s", err.message);
+    cr_assert_eq(n, 0);
+    template_summaries_free(list, n);
+
+    template_free(create_ok(customers));
+    template_free(create_ok("{\"name\": \"Codes\", \"table\": \"codes\", \"columns\": ["
+                            "{\"key\": \"a\", \"header\": \"A\", \"type\": \"string\", "
+                            "\"pattern\": \"^(ab|cd)+$\"},"
+                            "{\"key\": \"b\", \"header\": \"B\", \"type\": \"string\", "
+                            "\"pattern\": \"([a-z]{99}){99}\"}]}"));
+    unsigned long before = template_patterns_compiled();
+    cr_assert_eq(template_list(&list, &n, db, &err), 0, "%s", err.message);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(list[0].name, "Customers");
+    cr_assert_str_eq(list[0].table, "customers");
+    cr_assert_eq(list[0].ncolumns, 3);
+    cr_assert_str_eq(list[1].name, "Codes");
+    cr_assert_eq(list[1].ncolumns, 2);
+    cr_assert_lt(list[0].id, list[1].id);
+    struct import_template *t = NULL;
+    cr_assert_eq(template_load(&t, db, list[1].id, &err), 0, "%s", err.message);
+    cr_assert_str_eq(t->columns[1].pattern, "([a-z]{99}){99}");
+    template_summaries_free(list, n);
+    cr_assert_eq(template_patterns_compiled(), before, "listing and loading compiled a pattern");
+    template_free(t);
+}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "import/template.h"
 #include "test_support.h"
 
 static struct cli_config config;
@@ -55,10 +56,13 @@ Test(template_cli, create_then_list_then_show)
     char *example = example_path();
     cr_assert_eq(run(4, "template", "create", "--file", path), CLI_EXIT_OK);
     cr_assert_eq(run(4, "template", "create", "--file", example), CLI_EXIT_OK);
+    /* listing and showing compile no pattern (creating checked them with regcomp) */
+    unsigned long compiled = template_patterns_compiled();
     cr_assert_eq(run(2, "template", "list"), CLI_EXIT_OK);
     cr_assert_eq(run(3, "template", "list", "--count"), CLI_EXIT_OK);
     cr_assert_eq(run(3, "template", "show", "orders"), CLI_EXIT_OK);
     cr_assert_eq(run(3, "template", "show", "1"), CLI_EXIT_OK);
+    cr_assert_eq(template_patterns_compiled(), compiled);
     const char *shown = "{\n"
                         "  \"id\": 1,\n"
                         "  \"name\": \"Bestellungen \xc3\xbc"

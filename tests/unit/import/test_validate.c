@@ -170,8 +170,8 @@ static int row_check(struct cell_value *vals, const char *email, const char *a, 
 {
     for (size_t i = 0; i < NCOLS; i++)
         vals[i].null = true;
-    vals[EMAIL] = (struct cell_value){.type = DATA_COLUMN_TEXT, .text = email,
-                                      .len = strlen(email)};
+    vals[EMAIL] =
+        (struct cell_value){.type = DATA_COLUMN_TEXT, .text = email, .len = strlen(email)};
     vals[A] = (struct cell_value){.type = DATA_COLUMN_TEXT, .text = a, .len = strlen(a)};
     vals[B] = (struct cell_value){.type = DATA_COLUMN_INTEGER, .i = b};
     memset(r, 0, sizeof *r);
@@ -196,4 +196,40 @@ Test(validate, unique_within_file_and_upsert_key)
     cr_assert_eq(row_check(vals, "c@x.io", "z", 9, 6, &r), 0);
     /* both at once */
     cr_assert_eq(row_check(vals, "c@x.io", "z", 9, 7, &r), 2);
+}
+
+/* Patterns are compiled when a validator is made (once per import), only those fastmatch
+ * does not take, and never again while cells are checked. */
+Test(validate, patterns_compile_once_per_validator)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    struct convert_context ctx = {',', false};
+    struct validator *other = NULL;
+    unsigned long before = template_patterns_compiled();
+    cr_assert_eq(validator_new(&other, tmpl, &ctx, &err), 0, "%s", err.message);
+    cr_assert_eq(template_patterns_compiled(), before + 1, "^(A|B)+$ needs regcomp; ^[A-Z]+$ not");
+    struct cell_value val;
+    for (int i = 0; i < 100; i++) {
+        struct sheet_cell c = text(i % 2 ? "ABBA" : "ABC");
+        cr_assert_geq(validator_check_cell(other, TAG, &c, &val, &msg), 0);
+    }
+    cr_assert_eq(template_patterns_compiled(), before + 1);
+    validator_free(other);
+}
+
+/* A stored pattern regcomp refuses (edited by hand in the database) fails the validator with
+ * a sentence naming the column, rather than matching nothing. */
+Test(validate, a_pattern_regcomp_refuses_fails_the_validator)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    struct convert_context ctx = {',', false};
+    struct validator *other = (struct validator *)0x1;
+    char *saved = tmpl->columns[TAG].pattern;
+    tmpl->columns[TAG].pattern = "(a|[b-";
+    int rc = validator_new(&other, tmpl, &ctx, &err);
+    tmpl->columns[TAG].pattern = saved;
+    cr_assert_eq(rc, SD_EINVALID);
+    cr_assert_null(other);
+    cr_assert_str_eq(err.message, "the pattern of column \"tag\" is not a valid regular "
+                                  "expression: Unmatched [, [^, [:, [., or [=");
 }

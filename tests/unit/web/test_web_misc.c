@@ -1,5 +1,5 @@
-/* The small pieces under the web layer: SHA-256 and base64 (FIPS 180-4 and RFC 4648 test
- * vectors), percent-decoding, the CSRF token checks and the form parser. */
+/* The small pieces under the web layer: percent-decoding, the CSRF tokens and checks, and the
+ * form parser. (SHA-256 and base64 are base/crypto.h's, tested in tests/unit/base.) */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,55 +7,7 @@
 
 #include "web/csrf.h"
 #include "web/request.h"
-#include "web/sha256.h"
 #include "web/url.h"
-
-static void hex_of(const char *text, size_t len, char out[65])
-{
-    unsigned char digest[SHA256_DIGEST_LEN];
-    sha256_digest(text, len, digest);
-    sha256_hex(out, digest, SHA256_DIGEST_LEN);
-}
-
-Test(sha256, known_vectors)
-{
-    char hex[65];
-    hex_of("", 0, hex);
-    cr_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    hex_of("abc", 3, hex);
-    cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    const char *two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-    hex_of(two_blocks, strlen(two_blocks), hex);
-    cr_assert_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-}
-
-Test(sha256, incremental_updates_match_one_shot)
-{
-    struct sha256 ctx;
-    unsigned char digest[SHA256_DIGEST_LEN];
-    char hex[65];
-    char chunk[1000];
-    memset(chunk, 'a', sizeof chunk);
-    sha256_init(&ctx);
-    for (int i = 0; i < 1000; i++)
-        sha256_update(&ctx, chunk, sizeof chunk);
-    sha256_final(&ctx, digest);
-    sha256_hex(hex, digest, SHA256_DIGEST_LEN);
-    cr_assert_str_eq(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-}
-
-Test(sha256, base64_padding)
-{
-    char out[16];
-    sha256_base64(out, (const unsigned char *)"f", 1);
-    cr_assert_str_eq(out, "Zg==");
-    sha256_base64(out, (const unsigned char *)"fo", 2);
-    cr_assert_str_eq(out, "Zm8=");
-    sha256_base64(out, (const unsigned char *)"foobar", 6);
-    cr_assert_str_eq(out, "Zm9vYmFy");
-    sha256_base64(out, (const unsigned char *)"\xfb\xff", 2);
-    cr_assert_str_eq(out, "+/8=");
-}
 
 Test(url, decodes_and_refuses_bad_escapes)
 {
@@ -73,20 +25,41 @@ Test(url, decodes_and_refuses_bad_escapes)
     cr_assert_eq(url_decode(out, "ab%41", 4, false), -1, "the escape is cut by the length");
 }
 
-Test(csrf, constant_time_compare_and_token_shape)
+static const unsigned char key[CRYPTO_KEY_BYTES] = "0123456789abcdef0123456789abcdef";
+
+/* Tokens are the server's own: a nonce and its HMAC under the secret key. Anything else, a
+ * well-shaped hex string of the right length included, is not a token. */
+Test(csrf, only_tokens_the_server_issued_pass)
 {
-    cr_assert(csrf_equal("abcdef", "abcdef", 6));
-    cr_assert_not(csrf_equal("abcdef", "abcdeF", 6));
-    cr_assert_not(csrf_equal("xbcdef", "abcdef", 6));
-    char token[CSRF_TOKEN_LEN + 1];
-    memset(token, 'a', CSRF_TOKEN_LEN);
-    token[CSRF_TOKEN_LEN] = '\0';
-    cr_assert(csrf_token_valid(token));
-    token[3] = 'G';
-    cr_assert_not(csrf_token_valid(token));
-    cr_assert_not(csrf_token_valid("abc"));
-    cr_assert_not(csrf_token_valid(NULL));
-    char cookie[160];
+    char token[CSRF_TOKEN_LEN + 1], other[CSRF_TOKEN_LEN + 1];
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(csrf_token_issue(token, key, &err), 0, "%s", err.message);
+    cr_assert_eq(strlen(token), CSRF_TOKEN_LEN);
+    cr_assert_eq(strspn(token, "0123456789abcdef"), CSRF_TOKEN_LEN);
+    cr_assert(csrf_token_issued(key, token));
+    cr_assert_eq(csrf_token_issue(other, key, &err), 0);
+    cr_assert_str_neq(token, other, "each token has its own nonce");
+
+    unsigned char other_key[CRYPTO_KEY_BYTES];
+    memcpy(other_key, key, sizeof other_key);
+    other_key[5] ^= 1;
+    cr_assert_not(csrf_token_issued(other_key, token), "another server's token");
+    char forged[CSRF_TOKEN_LEN + 1];
+    memset(forged, 'a', CSRF_TOKEN_LEN);
+    forged[CSRF_TOKEN_LEN] = '\0';
+    cr_assert_not(csrf_token_issued(key, forged), "an attacker's value of the right shape");
+    memcpy(forged, token, sizeof forged);
+    forged[3] = forged[3] == '0' ? '1' : '0';
+    cr_assert_not(csrf_token_issued(key, forged), "a changed nonce");
+    memcpy(forged, token, sizeof forged);
+    forged[CSRF_TOKEN_LEN - 1] = forged[CSRF_TOKEN_LEN - 1] == '0' ? '1' : '0';
+    cr_assert_not(csrf_token_issued(key, forged), "a changed MAC");
+    cr_assert_not(csrf_token_issued(key, "abc"));
+    cr_assert_not(csrf_token_issued(key, NULL));
+    token[10] = 'G';
+    cr_assert_not(csrf_token_issued(key, token));
+
+    char cookie[200];
     csrf_cookie_value(cookie, sizeof cookie, "00ff");
     cr_assert_str_eq(cookie, "sheetd_csrf=00ff; Path=/; HttpOnly; SameSite=Lax");
 }
@@ -139,12 +112,11 @@ Test(form, body_cap_drops_the_rest)
     web_request_free(req);
 }
 
-Test(csrf, verify_needs_matching_cookie_token_and_field)
+Test(csrf, verify_needs_one_matching_cookie_token_and_field)
 {
     char token[CSRF_TOKEN_LEN + 1];
-    memset(token, 'b', CSRF_TOKEN_LEN);
-    token[CSRF_TOKEN_LEN] = '\0';
-    char body[200];
+    cr_assert_eq(csrf_token_issue(token, key, NULL), 0);
+    char body[300];
     snprintf(body, sizeof body, "authenticity_token=%s&x=1", token);
 
     struct web_request *req = form_request(body);
@@ -154,7 +126,10 @@ Test(csrf, verify_needs_matching_cookie_token_and_field)
     req->csrf_new = true; /* a token the browser never had */
     cr_assert_not(csrf_verify(req));
     req->csrf_new = false;
-    req->csrf_token[10] = 'c';
+    req->csrf_duplicate = true; /* two sheetd_csrf cookies came */
+    cr_assert_not(csrf_verify(req));
+    req->csrf_duplicate = false;
+    req->csrf_token[10] = req->csrf_token[10] == 'c' ? 'd' : 'c';
     cr_assert_not(csrf_verify(req));
     web_request_free(req);
 
@@ -163,4 +138,31 @@ Test(csrf, verify_needs_matching_cookie_token_and_field)
     memcpy(req->csrf_token, token, sizeof token);
     cr_assert_not(csrf_verify(req), "a form without the field is refused");
     web_request_free(req);
+}
+
+/* Issue 9: "application/jsonx" counted as JSON because the header was searched for the
+ * substring. Media types are compared whole, with parameters and q-values. */
+Test(accept, json_is_chosen_by_exact_media_type_and_quality)
+{
+    cr_assert(web_accept_prefers_json("application/json"));
+    cr_assert(web_accept_prefers_json("Application/JSON"));
+    cr_assert(web_accept_prefers_json("application/json; charset=utf-8"));
+    cr_assert(web_accept_prefers_json("text/plain, application/json;q=0.9"));
+    cr_assert(web_accept_prefers_json("text/html;q=0.5, application/json"));
+    cr_assert(web_accept_prefers_json(" application/json ;q=1.000 "));
+
+    cr_assert_not(web_accept_prefers_json("application/jsonx"));
+    cr_assert_not(web_accept_prefers_json("application/json+x, text/plain"));
+    cr_assert_not(web_accept_prefers_json("xapplication/json"));
+    cr_assert_not(web_accept_prefers_json("application/json;q=0"));
+    cr_assert_not(web_accept_prefers_json("application/json;q=0.000"));
+    cr_assert_not(web_accept_prefers_json("application/json;q=2"), "an invalid q is no vote");
+    cr_assert_not(web_accept_prefers_json("text/html, application/json"), "a tie goes to HTML");
+    cr_assert_not(web_accept_prefers_json("application/json;q=0.5, text/html;q=0.9"));
+    cr_assert_not(web_accept_prefers_json("*/*"));
+    cr_assert_not(web_accept_prefers_json("application/*"));
+    cr_assert_not(
+        web_accept_prefers_json("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"));
+    cr_assert_not(web_accept_prefers_json(""));
+    cr_assert_not(web_accept_prefers_json(NULL));
 }
