@@ -50,6 +50,15 @@ int job_context_finish(struct job_context *ctx, const char *status, const char *
 
 typedef int (*job_run_fn)(struct job_context *ctx, struct sd_error *err);
 
+/* A kind of job and the function that runs it. */
+struct job_kind {
+    const char *name;
+    job_run_fn run;
+};
+
+/* The kinds sheetd runs ("import", "export"), ending with {NULL, NULL}. */
+extern const struct job_kind job_kinds_default[];
+
 /* The two job kinds. */
 int import_job_run(struct job_context *ctx, struct sd_error *err);
 int export_job_run(struct job_context *ctx, struct sd_error *err);

@@ -81,6 +81,7 @@ int jobs_run(struct jobs *j, const char *kind, int workers, struct sd_error *err
     wopts.threads = workers;
     wopts.data_dir = j->data_dir;
     wopts.heartbeat = j->heartbeat;
+    wopts.kinds = j->config.kinds;
     return worker_pool_start(&j->pool, j->queue, &wopts, err);
 }
 
@@ -115,10 +116,10 @@ static bool upload_present(struct jobs *j, const struct job_record *job)
     json_t *payload = json_loads(job->payload, 0, &jerr);
     const char *ext = json_string_value(json_object_get(payload, "ext"));
     char path[4096];
-    bool present = ext &&
-                   job_file_path(path, sizeof path, j->data_dir, JOB_FILE_UPLOAD, job->id, ext,
-                                 NULL) == 0 &&
-                   access(path, R_OK) == 0;
+    bool present =
+        ext &&
+        job_file_path(path, sizeof path, j->data_dir, JOB_FILE_UPLOAD, job->id, ext, NULL) == 0 &&
+        access(path, R_OK) == 0;
     json_decref(payload);
     return present;
 }
@@ -129,10 +130,10 @@ int jobs_retry(struct jobs *j, const char *id, struct sd_error *err)
     int rc = queue_get(&job, j->queue, id, err);
     if (rc)
         return rc;
-    bool refused = !strcmp(job->kind, "import") &&
-                   (!strcmp(job->status, JOB_STATUS_FAILED) ||
-                    !strcmp(job->status, JOB_STATUS_CANCELLED)) &&
-                   !upload_present(j, job);
+    bool refused =
+        !strcmp(job->kind, "import") &&
+        (!strcmp(job->status, JOB_STATUS_FAILED) || !strcmp(job->status, JOB_STATUS_CANCELLED)) &&
+        !upload_present(j, job);
     job_record_free(job);
     if (refused)
         return sd_error_set(err, SD_EINVALID,

@@ -16,6 +16,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "jobs/broadcast.h"
+#include "jobs/job_context.h"
 #include "jobs/job_status.h"
 #include "jobs/queue.h"
 #include "store/store.h"
@@ -29,6 +30,7 @@ struct jobs_config {
     int64_t heartbeat_silence_ms;  /* 0: HEARTBEAT_SILENCE_MS */
     int64_t backoff_base_ms;       /* 0: QUEUE_BACKOFF_BASE_MS */
     const struct sd_clock *clock;  /* NULL: the system clock */
+    const struct job_kind *kinds;  /* NULL: job_kinds_default (job_context.h) */
 };
 
 #define JOBS_CONFIG_INIT                                                                           \

@@ -12,14 +12,10 @@
 #include "jobs/job_context.h"
 #include "jobs/job_files.h"
 
-struct job_kind {
-    const char *name;
-    job_run_fn run;
-};
-
-static const struct job_kind job_kinds[] = {
+const struct job_kind job_kinds_default[] = {
     {"import", import_job_run},
     {"export", export_job_run},
+    {NULL, NULL},
 };
 
 struct worker_pool {
@@ -34,11 +30,11 @@ struct worker_pool {
     pthread_cond_t idle; /* signalled when a job ends, for the shutdown wait */
 };
 
-static job_run_fn find_kind(const char *name)
+static job_run_fn find_kind(const struct job_kind *kinds, const char *name)
 {
-    for (size_t i = 0; i < sizeof job_kinds / sizeof job_kinds[0]; i++)
-        if (!strcmp(job_kinds[i].name, name))
-            return job_kinds[i].run;
+    for (const struct job_kind *k = kinds; k->name; k++)
+        if (!strcmp(k->name, name))
+            return k->run;
     return NULL;
 }
 
@@ -59,7 +55,7 @@ static void run_job(struct worker_pool *pool, struct job_record *job)
     };
     struct sd_error err = SD_ERROR_INIT;
     log_info("job started", "job_id=%s kind=%s attempt=%d", job->id, job->kind, job->attempts);
-    job_run_fn run = find_kind(job->kind);
+    job_run_fn run = find_kind(pool->opts.kinds, job->kind);
     int rc = run ? run(&ctx, &err)
                  : sd_error_set(&err, SD_EINVALID, "this sheetd does not know jobs of kind %s",
                                 job->kind);
@@ -141,6 +137,8 @@ int worker_pool_start(struct worker_pool **out, struct queue *queue,
     }
     pool->queue = queue;
     pool->opts = *opts;
+    if (!pool->opts.kinds)
+        pool->opts.kinds = job_kinds_default;
     if (pool->opts.idle_wait_ms <= 0)
         pool->opts.idle_wait_ms = 5000;
     pthread_mutex_init(&pool->lock, NULL);

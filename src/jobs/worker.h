@@ -22,13 +22,16 @@
 
 #include "base/error.h"
 #include "jobs/heartbeat.h"
+#include "jobs/job_context.h"
+#include "jobs/job_context.h"
 #include "jobs/queue.h"
 
 struct worker_pool_options {
-    int threads;                 /* 1 or more */
-    const char *data_dir;        /* where job files live (job_files.h) */
-    struct heartbeat *heartbeat; /* this process's registration (heartbeat.h) */
-    int64_t idle_wait_ms;        /* longest sleep without a wake-up: a safety net only */
+    int threads;                  /* 1 or more */
+    const char *data_dir;         /* where job files live (job_files.h) */
+    struct heartbeat *heartbeat;  /* this process's registration (heartbeat.h) */
+    int64_t idle_wait_ms;         /* longest sleep without a wake-up: a safety net only */
+    const struct job_kind *kinds; /* NULL: job_kinds_default (benchmarks add a no-op kind) */
 };
 
 #define WORKER_POOL_OPTIONS_INIT                                                                   \
