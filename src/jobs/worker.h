@@ -23,7 +23,6 @@
 #include "base/error.h"
 #include "jobs/heartbeat.h"
 #include "jobs/job_context.h"
-#include "jobs/job_context.h"
 #include "jobs/queue.h"
 
 struct worker_pool_options {
