@@ -406,3 +406,29 @@ Test(job_view, an_empty_dashboard_says_how_to_start)
     buf_free(&out);
     json_decref(v);
 }
+
+Test(job_view, the_template_page_has_the_upload_form_and_file_links)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    json_t *data = doc_of("{\"template\":{\"id\":7,\"name\":\"<Customers>\",\"columns\":[]},"
+                          "\"csrf_field\":\"authenticity_token\",\"csrf_token\":\"tok\","
+                          "\"max_upload_bytes\":104857600,\"upload_error\":\"<b>empty</b>\"}");
+    struct buf out = BUF_INIT;
+    cr_assert_eq(views_render(views, "import_templates/show", data, &out, &err), 0, "%s",
+                 err.message);
+    const char *html = buf_cstr(&out);
+    assert_has(html, "action=\"/import_templates/7/import_file\" method=\"post\"\n"
+                     "        enctype=\"multipart/form-data\" data-controller=\"upload\"");
+    assert_has(html, "data-upload-max-bytes-value=\"104857600\"");
+    assert_has(html, "<input type=\"file\" id=\"upload_file\" name=\"file\" required");
+    assert_has(html, "<input type=\"hidden\" name=\"authenticity_token\" value=\"tok\">");
+    assert_has(html, "action=\"/import_templates/7/exports\" method=\"post\"");
+    assert_has(html, "href=\"/import_templates/7/blank.xlsx\"");
+    assert_has(html, "href=\"/import_templates/7/sample.xlsx\"");
+    assert_has(html, "id=\"upload_error\">&lt;b&gt;empty&lt;/b&gt;</div>");
+    const char *first = strstr(html, "name=\"authenticity_token\"");
+    cr_assert(first && strstr(first + 1, "name=\"authenticity_token\""),
+              "both forms carry the token");
+    buf_free(&out);
+    json_decref(data);
+}
