@@ -284,8 +284,8 @@ int job_view_build(json_t **out, const json_t *doc, int64_t now_ms,
               json_object_set_new(v, "is_failed", json_boolean(idx == 3)) |
               json_object_set_new(v, "is_cancelled", json_boolean(idx == 4)) |
               json_object_set_new(v, "is_terminal", json_boolean(states[idx].terminal)) |
-              json_object_set_new(v, "can_cancel", json_boolean(csrf && !states[idx].terminal)) |
-              json_object_set_new(v, "can_retry", json_boolean(csrf && (idx == 3 || idx == 4))) |
+              json_object_set_new(v, "can_cancel", json_boolean(!states[idx].terminal)) |
+              json_object_set_new(v, "can_retry", json_boolean(idx == 3 || idx == 4)) |
               set_str(v, "message", string_of(doc, "message")) |
               set_str(v, "download_url", download) | set_str(v, "report_url", report) |
               json_object_set_new(v, "has_downloads", json_boolean(*download || *report)) |

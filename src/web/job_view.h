@@ -7,7 +7,7 @@
  *     struct job_view_extra extra = JOB_VIEW_EXTRA_INIT;
  *     extra.template_name = tmpl->name;
  *     extra.queue_position = 3;            // pending jobs ahead of it + 1; 0 when unknown
- *     extra.csrf_token = req->csrf_token;  // NULL: no cancel or retry buttons
+ *     extra.csrf_token = req->csrf_token;  // NULL when broadcast to many browsers
  *     json_t *view;
  *     if (job_view_build(&view, status_doc, clock_now_ms(clock), &extra, &err) < 0) ...
  *     views_render(views, "shared/_job_status", view, &out, &err);   // or "jobs/_row"
@@ -45,7 +45,11 @@ struct job_view_extra {
     unsigned version;
     const char *template_name; /* NULL: "Template <id>" */
     int64_t queue_position;    /* a pending job's place in the queue, 1 = next; 0 = unknown */
-    const char *csrf_token;    /* the request's token for the cancel/retry forms; NULL: none */
+    /* The request's token for the cancel/retry forms. NULL for a partial rendered once for
+     * many browsers (a stream broadcast): the forms then carry an empty token field, which
+     * the page fills in from its <meta name="csrf-token"> before submitting
+     * (assets/application.js), since each browser has its own token. */
+    const char *csrf_token;
 };
 
 #define JOB_VIEW_EXTRA_VERSION 1
@@ -74,7 +78,7 @@ struct job_view_dashboard_input {
     int64_t template_id;     /* the template filter; 0 for every template */
     int64_t page;            /* 1-based; below 1 reads as 1 */
     bool has_more;           /* there is a next page */
-    const char *csrf_token;  /* for the rows' cancel/retry forms; NULL: no buttons */
+    const char *csrf_token;  /* for the rows' cancel/retry forms (see job_view_extra) */
 };
 
 #define JOB_VIEW_DASHBOARD_INPUT_VERSION 1

@@ -19,6 +19,7 @@ import { chromium } from "playwright-core"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const JOB = "3f9a0c1d2e4b5a69"
+const PAGE_TOKEN = "a".repeat(64)
 
 // --- a minimal mustache: variables (escaped), sections, inverted sections, partials ----
 const escapes = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }
@@ -89,7 +90,8 @@ function render(template, stack) {
 }
 
 // --- the job's view data, as job_view_build makes it (src/web/job_view.h) --------------
-function jobView(status, processed, total) {
+// `token` is the request's CSRF token for a page; partials sent to many browsers have none.
+function jobView(status, processed, total, token = "") {
   const terminal = ["completed", "failed", "cancelled"].includes(status)
   const percent = total ? Math.floor((processed * 100) / total) : 0
   const labels = { pending: "Queued", processing: "Processing", completed: "Completed", failed: "Failed", cancelled: "Cancelled" }
@@ -108,7 +110,7 @@ function jobView(status, processed, total) {
     total_text: String(total), percent, rate_text: "", elapsed_text: "",
     has_result: terminal, imported_text: String(processed), failed_text: "0", any_failed: false,
     errors: [], has_errors: false, has_downloads: false, has_csrf: true,
-    csrf_field: "authenticity_token", csrf_token: "t0k",
+    csrf_field: "authenticity_token", csrf_token: token,
   }
 }
 
@@ -135,7 +137,9 @@ let scenario
 const steps = [["processing", 10, 100], ["processing", 60, 100], ["completed", 100, 100]]
 
 function page(body, nonce) {
-  return render(view("layouts/application"), [{ title: "Job", csp_nonce: nonce, importmap, body }])
+  return render(view("layouts/application"), [{
+    title: "Job", csp_nonce: nonce, importmap, body, csrf_field: "authenticity_token", csrf_token: PAGE_TOKEN,
+  }])
 }
 
 function handle(req, res) {
@@ -153,7 +157,7 @@ function handle(req, res) {
   }
   if (url.pathname === "/job") {
     scenario.step = 0
-    const body = render(view("job_status/show"), [jobView(...steps[0])])
+    const body = render(view("job_status/show"), [jobView(...steps[0], PAGE_TOKEN)])
     res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" })
     res.end(page(body, nonce))
     return
@@ -162,6 +166,16 @@ function handle(req, res) {
     scenario.step = Math.min(scenario.step + 1, steps.length - 1)
     res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" })
     res.end(render(view("shared/_job_status"), [jobView(...steps[scenario.step])]))
+    return
+  }
+  if (req.method === "POST" && url.pathname === `/jobs/${JOB}/cancel`) {
+    let body = ""
+    req.on("data", (chunk) => { body += chunk })
+    req.on("end", () => {
+      scenario.posts.push(body)
+      res.writeHead(303, { Location: "/job" })
+      res.end()
+    })
     return
   }
   if (url.pathname === `/jobs/${JOB}/stream`) {
@@ -179,7 +193,7 @@ function handle(req, res) {
       res.write(`id: ${seq + 1}\n${message.split("\n").map((l) => `data: ${l}`).join("\n")}\n\n`)
       seq++
       if (seq === steps.length) res.end()
-      else scenario.timer = setTimeout(send, scenario.streamDelay)
+      else if (!scenario.holdAfterFirst) scenario.timer = setTimeout(send, scenario.streamDelay)
     }
     // the first event comes only once the test has seen "Live"
     scenario.timer = setTimeout(send, scenario.streamDelay)
@@ -212,8 +226,8 @@ after(async () => {
   await new Promise((resolve) => server.close(resolve))
 })
 
-async function openJobPage({ stream, streamDelay = 1500, withoutEventSource = false }) {
-  scenario = { stream, streamDelay, requests: [], step: 0 }
+async function openJobPage({ stream, streamDelay = 1500, withoutEventSource = false, holdAfterFirst = false }) {
+  scenario = { stream, streamDelay, holdAfterFirst, requests: [], posts: [], step: 0 }
   const context = await browser.newContext()
   if (withoutEventSource) await context.addInitScript(() => { delete window.EventSource })
   const page = await context.newPage()
@@ -271,4 +285,16 @@ test("a stream that fails falls back to polling and reaches completed", async ()
   await context.close()
   // Chromium reports the failed stream request itself; nothing else may appear.
   assert.deepEqual(problems.filter((p) => !/status of 500|EventSource/.test(p)), [])
+})
+
+test("a partial from the stream carries no token; Cancel sends the page's own", async () => {
+  const { context, page, problems } = await openJobPage({ stream: "ok", streamDelay: 300, holdAfterFirst: true })
+  await page.waitForFunction(() => document.querySelector("#job_live").dataset.state === "live")
+  // the streamed partial replaced the page's: its token field is empty
+  await page.waitForFunction((id) => document.querySelector(`#job_status_${id} input[name=authenticity_token]`)?.value === "", JOB)
+  await page.locator(`#job_cancel_${JOB}`).click()
+  for (let i = 0; i < 50 && scenario.posts.length === 0; i++) await page.waitForTimeout(100)
+  assert.deepEqual(scenario.posts, [`authenticity_token=${PAGE_TOKEN}`])
+  await context.close()
+  assert.deepEqual(problems, [])
 })
