@@ -4,7 +4,8 @@
 // <turbo-stream-source> and falling back to polling when it cannot work.
 //
 // A page marks its live region with `data-job-page` and shows the state in the element
-// `[data-job-live]` (outside anything a stream message replaces): "connecting", "live",
+// `[data-job-live]` (outside anything a stream message replaces; on the dashboard it is
+// data-turbo-permanent, so a morphing refresh keeps it): "connecting", "live",
 // "reconnecting", "polling" or "done". Turbo replaces the job's partial on every stream
 // message, which disconnects and reconnects its Stimulus controller each time, so the state
 // (error count, poll timer, the EventSource seen) lives here in a WeakMap keyed by the page
@@ -50,6 +51,7 @@ class Watcher {
     this.mode = "connecting"
     this.finished = false
     this.waits = 0
+    this.setMode("connecting")
   }
 
   setMode(mode) {

@@ -68,7 +68,17 @@ struct job_view_extra {
 int job_view_build(json_t **out, const json_t *status_doc, int64_t now_ms,
                    const struct job_view_extra *extra, struct sd_error *err);
 
-/* The dashboard (views/jobs/index): one page of jobs, the counts and the filters. */
+/*
+ * The dashboard (views/jobs/index): one page of jobs, the counts and the filters. It
+ * subscribes to `/jobs/stream`, whose events are turbo-stream messages for every job:
+ *   - on progress, `<turbo-stream action="replace" target="job_row_<id>"><template>` + the
+ *     row (views/jobs/_row rendered with job_view_build, csrf_token NULL) + `</template>`;
+ *     a job not on a viewer's page has no such element and Turbo ignores the message;
+ *   - on a change of state or a new job, `<turbo-stream action="refresh" method="morph"
+ *     scroll="preserve"></turbo-stream>`: each browser reloads ITS OWN /jobs URL (its filters,
+ *     its page) and Turbo morphs the difference in, counts included.
+ * Without a stream, controllers/jobs_dashboard_controller.js polls the page instead.
+ */
 struct job_view_dashboard_input {
     unsigned version;
     const json_t *jobs;      /* array of status documents, newest first (this page only) */

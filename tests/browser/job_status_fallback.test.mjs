@@ -114,6 +114,22 @@ function jobView(status, processed, total, token = "") {
   }
 }
 
+// --- the dashboard's view data, as job_view_dashboard makes it --------------------------
+function dashboardView(jobs) {
+  const states = [["pending", "Queued"], ["processing", "Processing"], ["completed", "Completed"], ["failed", "Failed"], ["cancelled", "Cancelled"]]
+  const counts = states.map(([state, label]) => ({
+    state, label, url: `/jobs?status=${state}`, current: false,
+    count_text: String(jobs.filter((j) => j.status === state).length),
+  }))
+  return {
+    jobs, any_jobs: jobs.length > 0, counts, total_text: String(jobs.length),
+    status_options: [{ value: "", label: "Every state", selected: true }, ...states.map(([value, label]) => ({ value, label, selected: false }))],
+    template_options: [{ value: "", label: "Every template", selected: true }],
+    page: 1, has_prev: false, has_next: false, filtered: false, clear_url: "/jobs",
+    stream_url: "/jobs/stream", csrf_field: "authenticity_token", csrf_token: PAGE_TOKEN,
+  }
+}
+
 // --- the fake sheetd --------------------------------------------------------------------
 const controllers = readdirSync(path.join(root, "assets/controllers")).filter((f) => f.endsWith(".js"))
 const importmap = JSON.stringify({
@@ -160,6 +176,24 @@ function handle(req, res) {
     const body = render(view("job_status/show"), [jobView(...steps[0], PAGE_TOKEN)])
     res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" })
     res.end(page(body, nonce))
+    return
+  }
+  if (url.pathname === "/jobs") {
+    const body = render(view("jobs/index"), [dashboardView(scenario.dashboardJobs())])
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" })
+    res.end(page(body, nonce))
+    return
+  }
+  if (url.pathname === "/jobs/stream") {
+    if (scenario.stream === "broken") {
+      res.writeHead(500, { "Content-Type": "text/plain" })
+      res.end("no stream today\n")
+      return
+    }
+    res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" })
+    res.write(": connected\n\n")
+    scenario.dashboardStream = res
+    req.on("close", () => { scenario.dashboardStream = null })
     return
   }
   if (url.pathname === `/jobs/${JOB}/partial`) {
@@ -295,6 +329,56 @@ test("a partial from the stream carries no token; Cancel sends the page's own", 
   await page.locator(`#job_cancel_${JOB}`).click()
   for (let i = 0; i < 50 && scenario.posts.length === 0; i++) await page.waitForTimeout(100)
   assert.deepEqual(scenario.posts, [`authenticity_token=${PAGE_TOKEN}`])
+  await context.close()
+  assert.deepEqual(problems, [])
+})
+
+// The dashboard: one job row that the stream replaces, and a refresh that reloads the page.
+function sendEvent(res, message) {
+  res.write(`${message.split("\n").map((l) => `data: ${l}`).join("\n")}\n\n`)
+}
+
+async function openDashboard({ stream, withoutEventSource = false }) {
+  const context = await browser.newContext()
+  if (withoutEventSource) await context.addInitScript(() => { delete window.EventSource })
+  const page = await context.newPage()
+  const problems = []
+  page.on("console", (msg) => { if (msg.type() === "error") problems.push(`console: ${msg.text()}`) })
+  page.on("pageerror", (error) => problems.push(`exception: ${error.message}`))
+  await page.goto(`${baseUrl}/jobs`)
+  await page.waitForFunction(() => window.Turbo && window.Stimulus)
+  return { context, page, problems }
+}
+
+test("the dashboard: a streamed row replaces its row, a refresh morphs in the new counts", async () => {
+  let jobs = [jobView("processing", 10, 100)]
+  scenario = { stream: "ok", requests: [], posts: [], dashboardJobs: () => jobs }
+  const { context, page, problems } = await openDashboard({ stream: "ok" })
+  await page.waitForFunction(() => document.querySelector("#jobs_live").dataset.state === "live")
+  for (let i = 0; i < 50 && !scenario.dashboardStream; i++) await page.waitForTimeout(100)
+  const row = render(view("jobs/_row"), [jobView("processing", 60, 100)])
+  sendEvent(scenario.dashboardStream, `<turbo-stream action="replace" target="job_row_${JOB}"><template>${row}</template></turbo-stream>`)
+  await page.waitForFunction((id) => document.querySelector(`#job_row_${id} progress`)?.value === 60, JOB)
+  jobs = [jobView("completed", 100, 100)]
+  sendEvent(scenario.dashboardStream, '<turbo-stream action="refresh" method="morph" scroll="preserve"></turbo-stream>')
+  await page.waitForFunction((id) => document.querySelector(`#job_row_${id}`)?.dataset.status === "completed", JOB)
+  const completed = page.locator("#job_counts li", { hasText: "Completed" }).locator(".job-counts__n")
+  assert.equal(await completed.textContent(), "1")
+  assert.equal(await page.locator("#jobs_live").getAttribute("data-state"), "live", "the morph keeps the indicator")
+  await context.close()
+  assert.deepEqual(problems, [])
+})
+
+test("the dashboard without EventSource polls its own URL and shows the change", async () => {
+  let jobs = [jobView("processing", 10, 100)]
+  scenario = { stream: "ok", requests: [], posts: [], dashboardJobs: () => jobs }
+  const { context, page, problems } = await openDashboard({ stream: "ok", withoutEventSource: true })
+  await page.waitForFunction(() => document.querySelector("#jobs_live").dataset.state === "polling")
+  jobs = [jobView("failed", 10, 100)]
+  await page.waitForFunction((id) => document.querySelector(`#job_row_${id}`)?.dataset.status === "failed", JOB, { timeout: 15000 })
+  const failed = page.locator("#job_counts li", { hasText: "Failed" }).locator(".job-counts__n")
+  assert.equal(await failed.textContent(), "1")
+  assert.equal(scenario.requests.filter((p) => p === "/jobs/stream").length, 0)
   await context.close()
   assert.deepEqual(problems, [])
 })
