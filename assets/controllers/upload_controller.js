@@ -3,7 +3,8 @@
 // drop zone, sends the file with XMLHttpRequest so a progress bar can show the bytes going
 // up, follows the server's redirect (XHR follows the 303 itself; responseURL is where it
 // landed) with Turbo.visit, and shows a refusal (413, not a spreadsheet...) inline, in the
-// error page's own sentence.
+// sentence of the page that came back (#error-message on an error page, #upload_error on
+// the template page).
 import { Controller } from "@hotwired/stimulus"
 import { visit } from "@hotwired/turbo"
 
@@ -95,9 +96,17 @@ export default class extends Controller {
 
   finished(xhr) {
     if (xhr.status >= 200 && xhr.status < 300 && xhr.responseURL) {
-      // The 303 was followed: go where it pointed (the job page, or back to this page with
-      // the server's message), through Turbo so the page does not reload its assets.
-      visit(xhr.responseURL)
+      // The 303 was followed and the page it pointed to is already here: back on this page
+      // means the server refused the file (its message is in the page); anywhere else (the
+      // job page) is shown through Turbo from the HTML in hand, without fetching it again.
+      if (new URL(xhr.responseURL).pathname === window.location.pathname) {
+        this.failed(messageOf(xhr.responseText) || "The server did not accept the file.")
+        return
+      }
+      visit(xhr.responseURL, {
+        action: "advance",
+        response: { statusCode: xhr.status, redirected: true, responseHTML: xhr.responseText },
+      })
       return
     }
     this.failed(messageOf(xhr.responseText) || `The server refused the upload (HTTP ${xhr.status}).`)
