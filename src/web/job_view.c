@@ -14,6 +14,7 @@
 #include "base/job_id.h"
 #include "import/import_service.h"
 #include "web/csrf.h"
+#include "web/views.h"
 
 static const struct {
     const char *status;
@@ -434,4 +435,32 @@ int job_view_dashboard(json_t **out, const struct job_view_dashboard_input *in, 
     }
     *out = v;
     return 0;
+}
+
+int job_view_stream_message(struct buf *out, struct views *views, const json_t *status_doc,
+                            int64_t now_ms, const struct job_view_extra *extra,
+                            enum job_view_target target, struct sd_error *err)
+{
+    struct job_view_extra shared = JOB_VIEW_EXTRA_INIT;
+    if (extra)
+        shared = *extra;
+    shared.csrf_token = NULL;
+    json_t *v;
+    int rc = job_view_build(&v, status_doc, now_ms, &shared, err);
+    if (rc < 0)
+        return rc;
+    bool row = target == JOB_VIEW_TARGET_ROW;
+    size_t mark = out->len;
+    const char *job_id = json_string_value(json_object_get(v, "job_id"));
+    if (buf_printf(out, "<turbo-stream action=\"replace\" target=\"%s%s\"><template>",
+                   row ? "job_row_" : "job_status_", job_id) < 0)
+        rc = sd_error_nomem(err);
+    if (!rc)
+        rc = views_render(views, row ? "jobs/_row" : "shared/_job_status", v, out, err);
+    if (!rc && buf_puts(out, "</template></turbo-stream>") < 0)
+        rc = sd_error_nomem(err);
+    if (rc)
+        buf_truncate(out, mark);
+    json_decref(v);
+    return rc;
 }

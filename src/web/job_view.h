@@ -35,7 +35,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/error.h"
+
+struct views;
 
 /* Row errors shown on a page; the rest are in the error report. */
 #define JOB_VIEW_MAX_ERRORS 100
@@ -67,6 +70,24 @@ struct job_view_extra {
  */
 int job_view_build(json_t **out, const json_t *status_doc, int64_t now_ms,
                    const struct job_view_extra *extra, struct sd_error *err);
+
+/* What a stream message replaces: the job page's partial or the job's dashboard row. */
+enum job_view_target {
+    JOB_VIEW_TARGET_PARTIAL = 1, /* views/shared/_job_status, target job_status_<id> */
+    JOB_VIEW_TARGET_ROW,         /* views/jobs/_row, target job_row_<id> */
+};
+
+/*
+ * Appends one Turbo Stream message for a status document to `out`:
+ *   <turbo-stream action="replace" target="job_status_<id>"><template>...</template></turbo-stream>
+ * (DESIGN.md, "Job page"), the body of one SSE event before it is cut into `data:` lines.
+ * The message goes to every browser watching, so it is rendered WITHOUT a CSRF token
+ * whatever extra->csrf_token says (the page fills its own in; see job_view_extra). On
+ * failure nothing is appended.
+ */
+int job_view_stream_message(struct buf *out, struct views *views, const json_t *status_doc,
+                            int64_t now_ms, const struct job_view_extra *extra,
+                            enum job_view_target target, struct sd_error *err);
 
 /*
  * The dashboard (views/jobs/index): one page of jobs, the counts and the filters. It

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/str.h"
 #include "test_support.h"
 #include "web/job_view.h"
 #include "web/views.h"
@@ -431,4 +432,46 @@ Test(job_view, the_template_page_has_the_upload_form_and_file_links)
               "both forms carry the token");
     buf_free(&out);
     json_decref(data);
+}
+
+Test(job_view, stream_messages_replace_the_partial_or_the_row_without_a_token)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    struct job_view_extra extra;
+    with_csrf(&extra);
+    json_t *doc = doc_of("{\"job_id\":\"" ID "\",\"kind\":\"import\",\"status\":\"processing\","
+                         "\"message\":\"</template><script>x()</script>\"}");
+    struct buf out = BUF_INIT;
+    cr_assert_eq(buf_puts(&out, "kept|"), 0);
+    cr_assert_eq(
+        job_view_stream_message(&out, views, doc, NOW, &extra, JOB_VIEW_TARGET_PARTIAL, &err), 0,
+        "%s", err.message);
+    const char *s = buf_cstr(&out);
+    cr_assert(strncmp(s,
+                      "kept|<turbo-stream action=\"replace\" target=\"job_status_" ID
+                      "\"><template><div id=\"job_status_" ID "\"",
+                      strlen("kept|<turbo-stream action=\"replace\" target=\"job_status_" ID
+                             "\"><template><div id=\"job_status_" ID "\"")) == 0,
+              "%s", s);
+    cr_assert(str_has_suffix(s, "</div>\n</template></turbo-stream>"), "%s", s);
+    assert_has(s, "&lt;/template&gt;&lt;script&gt;");
+    assert_has(s, "name=\"authenticity_token\" value=\"\"");
+    assert_lacks(s, "tok123");
+
+    buf_clear(&out);
+    cr_assert_eq(job_view_stream_message(&out, views, doc, NOW, &extra, JOB_VIEW_TARGET_ROW, &err),
+                 0, "%s", err.message);
+    assert_has(buf_cstr(&out), "<turbo-stream action=\"replace\" target=\"job_row_" ID
+                               "\"><template><tr id=\"job_row_" ID "\"");
+    assert_lacks(buf_cstr(&out), "tok123");
+    json_decref(doc);
+
+    doc = doc_of("{\"job_id\":\"nope\",\"kind\":\"import\",\"status\":\"processing\"}");
+    buf_clear(&out);
+    cr_assert_eq(buf_puts(&out, "kept"), 0);
+    cr_assert_eq(job_view_stream_message(&out, views, doc, NOW, NULL, JOB_VIEW_TARGET_ROW, &err),
+                 SD_EINVALID);
+    cr_assert_str_eq(buf_cstr(&out), "kept", "nothing appended on failure");
+    json_decref(doc);
+    buf_free(&out);
 }
