@@ -100,7 +100,7 @@ static int add_progress(json_t *v, const json_t *doc, int idx, int64_t now_ms)
     int64_t total = count_of(progress, "total");
     int64_t percent = count_of(progress, "percent");
     if (percent < 0 && processed >= 0 && total > 0)
-        percent = processed >= total ? 100 : processed * 100 / total;
+        percent = processed >= total ? 100 : (int64_t)((double)processed * 100 / (double)total);
     if (percent > 100)
         percent = 100;
     int64_t start = 0, end = now_ms;
@@ -113,7 +113,7 @@ static int add_progress(json_t *v, const json_t *doc, int idx, int64_t now_ms)
         clock_format_duration(elapsed, end - start);
     if (timed && end - start >= 1000 && processed > 0) {
         char n[32];
-        import_format_count(n, (uint64_t)(processed * 1000 / (end - start)));
+        import_format_count(n, (uint64_t)((double)processed * 1000 / (double)(end - start)));
         snprintf(rate, sizeof rate, "%s rows/s", n);
     }
     return json_object_set_new(v, "has_progress", json_boolean(processed > 0 || total > 0)) |

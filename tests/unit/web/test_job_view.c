@@ -475,3 +475,29 @@ Test(job_view, stream_messages_replace_the_partial_or_the_row_without_a_token)
     json_decref(doc);
     buf_free(&out);
 }
+
+Test(job_view, percent_is_computed_when_the_document_has_none_and_capped_at_100)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    const char *cases[][2] = {
+        {"{\"processed\":1,\"total\":3}", "33"},
+        {"{\"processed\":5,\"total\":3}", "100"},
+        {"{\"processed\":5,\"total\":10,\"percent\":250}", "100"},
+        {"{\"processed\":9000000000000000000,\"total\":9200000000000000000}", "97"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"job_id\":\"" ID "\",\"kind\":\"import\",\"status\":\"processing\","
+                 "\"progress\":%s}",
+                 cases[i][0]);
+        json_t *doc = doc_of(json), *v;
+        cr_assert_eq(job_view_build(&v, doc, NOW, NULL, &err), 0, "%s", err.message);
+        char got[32];
+        snprintf(got, sizeof got, "%lld",
+                 (long long)json_integer_value(json_object_get(v, "percent")));
+        cr_assert_str_eq(got, cases[i][1], "%s", cases[i][0]);
+        json_decref(v);
+        json_decref(doc);
+    }
+}
