@@ -146,6 +146,7 @@ Test(job_view, processing_without_a_total_computes_no_percent)
                              NULL, &v);
     assert_has(html, "<dd>1,234,567</dd>");
     assert_has(html, "data-indeterminate");
+    assert_lacks(html, "max=\"100\" value=");
     cr_assert_eq(json_integer_value(json_object_get(v, "percent")), 0);
     json_decref(v);
     free(html);
