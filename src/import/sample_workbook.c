@@ -5,7 +5,8 @@
  * column, per row index r, so columns that must be distinct (unique, or part of the upsert
  * key) get distinct values:
  *
- *   integer   lo + r within [ceil(min), floor(max)] (lo = 1 without a min)
+ *   integer   lo + r within [ceil(min), floor(max)]; without a min, lo is 1 or low enough
+ *             below a small max to leave room for every row
  *   decimal   evenly spaced inside [min, max], two decimals
  *   date      2024-01-01 + r days, written as a date cell; datetime adds 09:30
  *   boolean   TRUE/FALSE alternating; email person<r+1>@example.com; enum values[r mod n]
@@ -243,7 +244,9 @@ static void string_value(const struct template_column *col, uint32_t r, char *ou
 /* The integer range a column allows; false when it holds no integer. */
 static bool integer_range(const struct template_column *col, double *lo, double *hi)
 {
-    *lo = col->has_min ? ceil(col->min) : (col->has_max && col->max < 1 ? floor(col->max) : 1);
+    /* Without a min: from 1, or low enough below a small max to leave room for every row. */
+    double below = col->has_max ? floor(col->max) - (SAMPLE_WORKBOOK_VALID_ROWS - 1) : 1;
+    *lo = col->has_min ? ceil(col->min) : (below < 1 ? below : 1);
     *hi = col->has_max ? floor(col->max) : *lo + 1e6;
     return *lo <= *hi;
 }

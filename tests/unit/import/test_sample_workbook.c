@@ -171,3 +171,19 @@ Test(sample_workbook, a_pattern_with_alternation_gets_a_common_shape_that_matche
     import_result_free(res);
     template_free(t);
 }
+
+Test(sample_workbook, a_unique_integer_with_only_a_small_max_still_gets_distinct_values)
+{
+    struct import_template *t = fx_template_json(
+        "{\"name\":\"Debts\",\"table\":\"debts\",\"mode\":\"partial\",\"columns\":["
+        "{\"key\":\"n\",\"header\":\"N\",\"type\":\"integer\",\"max\":0,\"unique\":true},"
+        "{\"key\":\"who\",\"header\":\"Who\",\"type\":\"email\",\"required\":true}]}");
+    struct sample_workbook_info info = {0, 0};
+    struct import_result *res = sample_import(t, &info);
+    cr_assert_eq(info.valid_rows, 5);
+    cr_assert_eq(res->imported, 5, "%s", res->message);
+    cr_assert_eq(res->failed, info.invalid_rows, "%s", res->message);
+    fx_expect_dump("SELECT n FROM debts ORDER BY _row", "-4\n-3\n-2\n-1\n0\n");
+    import_result_free(res);
+    template_free(t);
+}
