@@ -268,6 +268,17 @@ static uint32_t capacity(const struct template_column *col)
     case TEMPLATE_TYPE_DECIMAL:
         return col->has_min && col->has_max && col->min == col->max ? 1
                                                                     : SAMPLE_WORKBOOK_VALID_ROWS;
+    case TEMPLATE_TYPE_STRING: {
+        /* A pattern may allow few strings ("^ABC$" one): count until the first repeat. */
+        char seen[SAMPLE_WORKBOOK_VALID_ROWS][160];
+        for (uint32_t r = 0; r < SAMPLE_WORKBOOK_VALID_ROWS; r++) {
+            string_value(col, r, seen[r], sizeof seen[r]);
+            for (uint32_t k = 0; k < r; k++)
+                if (strcmp(seen[k], seen[r]) == 0)
+                    return r;
+        }
+        return SAMPLE_WORKBOOK_VALID_ROWS;
+    }
     default:
         return SAMPLE_WORKBOOK_VALID_ROWS;
     }

@@ -187,3 +187,18 @@ Test(sample_workbook, a_unique_integer_with_only_a_small_max_still_gets_distinct
     import_result_free(res);
     template_free(t);
 }
+
+Test(sample_workbook, a_unique_column_whose_pattern_allows_one_value_gets_one_valid_row)
+{
+    struct import_template *t = fx_template_json(
+        "{\"name\":\"One\",\"table\":\"one\",\"mode\":\"partial\",\"columns\":["
+        "{\"key\":\"k\",\"header\":\"K\",\"type\":\"string\",\"pattern\":\"^ABC$\","
+        "\"unique\":true},{\"key\":\"n\",\"header\":\"N\",\"type\":\"integer\"}]}");
+    struct sample_workbook_info info = {0, 0};
+    struct import_result *res = sample_import(t, &info);
+    cr_assert_eq(info.valid_rows, 1);
+    cr_assert_eq(res->imported, 1, "%s", res->message);
+    cr_assert_eq(res->failed, info.invalid_rows, "%s", res->message);
+    import_result_free(res);
+    template_free(t);
+}
