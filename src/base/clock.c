@@ -1,6 +1,7 @@
 #include "base/clock.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static int64_t timespec_ms(clockid_t id)
@@ -82,4 +83,72 @@ void clock_fixed_init(struct clock_fixed *fixed, int64_t start_ms)
     fixed->clock.now_ms = fixed_now_ms;
     fixed->clock.monotonic_ms = fixed_now_ms;
     fixed->clock.ctx = fixed;
+}
+
+bool clock_parse_iso8601(const char *text, int64_t *epoch_ms)
+{
+    int year, month, day, hour, minute, second, used = 0;
+    char sep;
+    if (!text ||
+        sscanf(text, "%4d-%2d-%2d%c%2d:%2d:%2d%n", &year, &month, &day, &sep, &hour, &minute,
+               &second, &used) != 7 ||
+        used != 19 || (sep != 'T' && sep != ' '))
+        return false;
+    const char *p = text + used;
+    int millis = 0;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+            if (digits < 3)
+                millis = millis * 10 + (*p - '0');
+        }
+        if (digits == 0 || digits > 6)
+            return false;
+        for (; digits < 3; digits++)
+            millis *= 10;
+    }
+    if (!(strcmp(p, "Z") == 0 || strcmp(p, "+00:00") == 0))
+        return false;
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59 ||
+        year < 1970)
+        return false;
+    struct tm tm = {.tm_year = year - 1900,
+                    .tm_mon = month - 1,
+                    .tm_mday = day,
+                    .tm_hour = hour,
+                    .tm_min = minute,
+                    .tm_sec = second};
+    time_t secs = timegm(&tm);
+    /* timegm normalizes 31 February into March: refuse a date that moved. */
+    if (secs == (time_t)-1 || tm.tm_mday != day || tm.tm_mon != month - 1)
+        return false;
+    *epoch_ms = (int64_t)secs * 1000 + millis;
+    return true;
+}
+
+char *clock_format_duration(char out[CLOCK_DURATION_SIZE], int64_t ms)
+{
+    if (ms < 0)
+        ms = 0;
+    if (ms < 1000) {
+        snprintf(out, CLOCK_DURATION_SIZE, "%d ms", (int)ms);
+        return out;
+    }
+    int64_t s = ms / 1000;
+    if (s < 60)
+        snprintf(out, CLOCK_DURATION_SIZE, "%d s", (int)s);
+    else if (s < 3600 && s % 60)
+        snprintf(out, CLOCK_DURATION_SIZE, "%d min %d s", (int)(s / 60), (int)(s % 60));
+    else if (s < 3600)
+        snprintf(out, CLOCK_DURATION_SIZE, "%d min", (int)(s / 60));
+    else if (s < 86400 && s / 60 % 60)
+        snprintf(out, CLOCK_DURATION_SIZE, "%d h %d min", (int)(s / 3600), (int)(s / 60 % 60));
+    else if (s < 86400)
+        snprintf(out, CLOCK_DURATION_SIZE, "%d h", (int)(s / 3600));
+    else if (s / 3600 % 24)
+        snprintf(out, CLOCK_DURATION_SIZE, "%lld d %d h", (long long)(s / 86400),
+                 (int)(s / 3600 % 24));
+    else
+        snprintf(out, CLOCK_DURATION_SIZE, "%lld d", (long long)(s / 86400));
+    return out;
 }

@@ -6,6 +6,7 @@
 #ifndef SHEETD_BASE_CLOCK_H
 #define SHEETD_BASE_CLOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,16 @@ int64_t clock_monotonic_ms(const struct sd_clock *clock);
 /* "2026-11-28T20:34:00Z" and "2026-11-28T20:34:00.123Z" (UTC); return out. */
 char *clock_format_iso8601(char *out, size_t size, int64_t epoch_ms);
 char *clock_format_iso8601_ms(char *out, size_t size, int64_t epoch_ms);
+
+/* The inverse of both: "YYYY-MM-DDTHH:MM:SS" with an optional fraction (".1" to ".999999",
+ * read to the millisecond) and "Z" or "+00:00" (a space may stand for the "T"). False, with
+ * *epoch_ms untouched, for anything else, including other offsets and impossible dates. */
+bool clock_parse_iso8601(const char *text, int64_t *epoch_ms);
+
+/* A duration the way people say it: "850 ms", "12 s", "1 min 5 s", "2 h 3 min", "3 d 4 h"
+ * (negative durations read as 0 ms); returns out. out needs CLOCK_DURATION_SIZE bytes. */
+#define CLOCK_DURATION_SIZE 32
+char *clock_format_duration(char out[CLOCK_DURATION_SIZE], int64_t ms);
 
 /* A test clock: a counter the test moves by hand. */
 struct clock_fixed {

@@ -60,6 +60,49 @@ Test(clock, formats_iso8601_in_utc)
                      "2025-11-28T20:34:00.123Z");
 }
 
+Test(clock, parses_what_it_formats_and_refuses_the_rest)
+{
+    int64_t ms = -1;
+    cr_assert(clock_parse_iso8601("2025-11-28T20:34:00.123Z", &ms));
+    cr_assert_eq(ms, 1764362040123LL);
+    cr_assert(clock_parse_iso8601("1970-01-01T00:00:00Z", &ms));
+    cr_assert_eq(ms, 0);
+    cr_assert(clock_parse_iso8601("2025-11-28 20:34:00.5+00:00", &ms));
+    cr_assert_eq(ms, 1764362040500LL);
+    cr_assert(clock_parse_iso8601("2024-02-29T00:00:00.123456Z", &ms));
+    cr_assert_eq(ms, 1709164800123LL);
+    ms = 42;
+    const char *bad[] = {"",
+                         "2025-11-28",
+                         "2025-11-28T20:34:00",
+                         "2025-11-28T20:34:00+01:00",
+                         "2025-02-30T00:00:00Z",
+                         "2025-13-01T00:00:00Z",
+                         "2025-11-28T24:00:00Z",
+                         "2025-11-28T20:34:00.Z",
+                         "2025-11-28T20:34:00Zjunk",
+                         "1969-12-31T23:59:59Z",
+                         "2025-11-28T20:34:00.1234567Z"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_not(clock_parse_iso8601(bad[i], &ms), "accepted \"%s\"", bad[i]);
+    cr_assert_not(clock_parse_iso8601(NULL, &ms));
+    cr_assert_eq(ms, 42, "a refused text leaves the output alone");
+}
+
+Test(clock, formats_durations_the_way_people_say_them)
+{
+    char out[CLOCK_DURATION_SIZE];
+    cr_assert_str_eq(clock_format_duration(out, -5), "0 ms");
+    cr_assert_str_eq(clock_format_duration(out, 850), "850 ms");
+    cr_assert_str_eq(clock_format_duration(out, 12999), "12 s");
+    cr_assert_str_eq(clock_format_duration(out, 65000), "1 min 5 s");
+    cr_assert_str_eq(clock_format_duration(out, 120000), "2 min");
+    cr_assert_str_eq(clock_format_duration(out, 3600000 + 180000 + 7000), "1 h 3 min");
+    cr_assert_str_eq(clock_format_duration(out, 7200000), "2 h");
+    cr_assert_str_eq(clock_format_duration(out, 3LL * 86400000 + 4 * 3600000), "3 d 4 h");
+    cr_assert_str_eq(clock_format_duration(out, 86400000), "1 d");
+}
+
 Test(clock, fixed_clock_is_injectable)
 {
     struct clock_fixed fixed;
