@@ -205,11 +205,24 @@ static bool parse_pattern(const char *p, struct gen_atom *atoms, size_t *natoms)
     return true;
 }
 
+/* True when the column's pattern matches s. The sample is a handful of rows, so the
+ * pattern is compiled per question rather than kept; one that does not compile matches
+ * nothing. */
+static bool pattern_matches(const struct template_column *col, const char *s)
+{
+    regex_t re;
+    if (template_pattern_compile(&re, col->pattern, NULL) != 0)
+        return false;
+    bool match = regexec(&re, s, 0, NULL, 0) == 0;
+    regfree(&re);
+    return match;
+}
+
 static bool fits(const struct template_column *col, const char *s)
 {
     if (col->max_length >= 0 && (long)str_utf8_length(s, strlen(s)) > col->max_length)
         return false;
-    return !col->pattern || regexec(&col->pattern_regex, s, 0, NULL, 0) == 0;
+    return !col->pattern || pattern_matches(col, s);
 }
 
 /* Text for row r of a string column, in out (at least 80 bytes). */
@@ -356,7 +369,7 @@ static const char *const not_matching[] = {"??", "not valid!", "0", "a", "Z", "-
 static const char *pattern_breaker(const struct template_column *col)
 {
     for (size_t i = 0; i < sizeof not_matching / sizeof not_matching[0]; i++)
-        if (regexec(&col->pattern_regex, not_matching[i], 0, NULL, 0) != 0)
+        if (!pattern_matches(col, not_matching[i]))
             return not_matching[i];
     return NULL;
 }
