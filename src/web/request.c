@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/str.h"
+#include "web/upload.h"
 #include "web/url.h"
 
 #define MAX_FORM_FIELDS 256
@@ -39,6 +40,7 @@ void web_request_free(struct web_request *req)
         return;
     free(req->target);
     buf_free(&req->body);
+    web_multipart_free(req->multipart);
     free_fields(req->fields, req->nfields);
     free(req);
 }

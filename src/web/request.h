@@ -23,6 +23,8 @@
 #define CSRF_TOKEN_LEN 64
 
 struct MHD_Connection;
+struct web_multipart;
+struct web_upload;
 
 struct web_form_field {
     char *name;
@@ -46,6 +48,10 @@ struct web_request {
     bool body_too_large;
     struct web_form_field *fields;
     size_t nfields;
+
+    struct web_multipart *multipart; /* an upload route's body parser (upload.h) */
+    struct web_upload *upload;       /* the uploaded file once the body is complete; NULL when the
+                                        form had none. Deleted with the request unless taken. */
 
     char csrf_token[CSRF_TOKEN_LEN + 1]; /* this browser's token (from the cookie or new) */
     bool csrf_new;                       /* the response must set the cookie */

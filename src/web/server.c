@@ -1,6 +1,7 @@
 /* The libmicrohttpd callbacks and the request life cycle (see server.h). */
 #include "web/server.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "base/log.h"
 #include "base/str.h"
@@ -18,6 +20,7 @@
 #include "web/request.h"
 #include "web/response.h"
 #include "web/sha256.h"
+#include "web/upload.h"
 #include "web/views.h"
 
 #define CONNECTION_MEMORY_LIMIT (64 * 1024)
@@ -55,8 +58,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
         web_request_path(req, path, sizeof path);
         log_quote(quoted, sizeof quoted, path);
         log_quote(method, sizeof method, req->method);
-        log_info("request", "method=%s path=%s status=%d bytes=%llu duration_ms=%lld%s",
-                 method, quoted, req->status, (unsigned long long)req->bytes,
+        log_info("request", "method=%s path=%s status=%d bytes=%llu duration_ms=%lld%s", method,
+                 quoted, req->status, (unsigned long long)req->bytes,
                  (long long)(clock_monotonic_ms(app->clock) - req->started_ms),
                  code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " completed=false");
     }
@@ -129,6 +132,16 @@ static enum MHD_Result route_failed(struct web_request *req)
     }
 }
 
+/* The built-in table first; a test's extra routes only where it has no page at all. */
+static int match_route(const struct web_app *app, struct route_match *match, const char *method,
+                       const char *target)
+{
+    int status = router_match(match, method, target);
+    if (status == 404 && app->nextra_routes > 0)
+        status = router_match_table(match, app->extra_routes, app->nextra_routes, method, target);
+    return status;
+}
+
 static bool is_form_type(const char *type)
 {
     const char *form = "application/x-www-form-urlencoded";
@@ -162,6 +175,61 @@ static int check_body_headers(struct web_request *req, enum MHD_Result *result)
     return status;
 }
 
+/* An upload route, before its body: refuse what is not multipart or declares more than
+ * max_body_bytes, else start the streaming parser. Returns 0, or the status it answered. */
+static int begin_upload(struct web_request *req, enum MHD_Result *result)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    const char *type = web_request_header(req, "Content-Type");
+    const char *length = web_request_header(req, "Content-Length");
+    long long declared = -1;
+    char message[300];
+    int status = 0;
+    if (length && !str_to_int64(length, &declared)) {
+        status = 400;
+        snprintf(message, sizeof message, "The Content-Length header is not a number.");
+    } else if (!web_multipart_is_multipart(type)) {
+        status = 415;
+        snprintf(message, sizeof message,
+                 "This address accepts a file upload (multipart/form-data) only.");
+    } else if (declared > 0 && (unsigned long long)declared > req->app->max_body_bytes) {
+        status = 413;
+        web_upload_too_large_message(message, sizeof message, req->app->max_body_bytes);
+    } else {
+        struct web_multipart_options opts = WEB_MULTIPART_OPTIONS_INIT;
+        opts.dir = req->app->upload_dir;
+        opts.max_body_bytes = req->app->max_body_bytes;
+        req->multipart = web_multipart_new(req->connection, &opts, &status, &err);
+        if (!req->multipart)
+            snprintf(message, sizeof message, "%s", sd_error_message(&err));
+    }
+    if (status)
+        *result = send_error(req, status, message, NULL);
+    return status;
+}
+
+/* The CSRF rule for every state-changing request with a body, form or upload. */
+static bool csrf_ok(const struct web_request *req)
+{
+    /* the JSON API (later) authenticates with a bearer token instead of a cookie */
+    return str_has_prefix(req->target, "/api/") || csrf_verify(req);
+}
+
+/* The upload's body is complete: the file is on disk, the text fields are the request's form
+ * fields; CSRF is checked exactly as for a urlencoded form. */
+static enum MHD_Result upload_complete(struct web_request *req)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    int status = 0;
+    if (web_multipart_finish(req->multipart, &status, &err) != 0)
+        return send_error(req, status, sd_error_message(&err), NULL);
+    web_multipart_take_fields(req->multipart, &req->fields, &req->nfields);
+    req->upload = web_multipart_upload(req->multipart);
+    if (!csrf_ok(req))
+        return send_error(req, 422, CSRF_MESSAGE, NULL);
+    return dispatch(req);
+}
+
 static enum MHD_Result body_complete(struct web_request *req)
 {
     struct sd_error err = SD_ERROR_INIT;
@@ -169,8 +237,7 @@ static enum MHD_Result body_complete(struct web_request *req)
         return send_error(req, 413, "The form is too large to accept.", NULL);
     if (web_request_parse_form(req, &err) != 0)
         return send_error(req, err.code == SD_ENOMEM ? 500 : 400, sd_error_message(&err), NULL);
-    /* the JSON API (later) authenticates with a bearer token instead of a cookie */
-    if (!str_has_prefix(req->target, "/api/") && !csrf_verify(req))
+    if (!csrf_ok(req))
         return send_error(req, 422, CSRF_MESSAGE, NULL);
     return dispatch(req);
 }
@@ -197,9 +264,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         req->head = !strcmp(method, "HEAD");
         if (csrf_prepare(req, &err) != 0)
             return send_error(req, 500, sd_error_message(&err), NULL);
-        req->route_status = router_match(&req->match, method, req->target);
+        req->route_status = match_route(req->app, &req->match, method, req->target);
         if (req->route_status == 200 && req->match.route->method != WEB_METHOD_GET &&
-            check_body_headers(req, &result) != 0)
+            (req->match.route->upload ? begin_upload(req, &result)
+                                      : check_body_headers(req, &result)) != 0)
             return result;
         return MHD_YES;
     }
@@ -208,6 +276,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         *upload_data_size = 0;
         if (req->route_status != 200 || req->match.route->method == WEB_METHOD_GET)
             return MHD_YES; /* a body nobody will read is dropped */
+        if (req->multipart) {
+            web_multipart_feed(req->multipart, upload_data, len);
+            return MHD_YES;
+        }
         if (web_request_append_body(req, upload_data, len, req->app->max_form_bytes) != 0)
             return send_error(req, 500, "The server ran out of memory; try again.", NULL);
         return MHD_YES;
@@ -216,6 +288,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         return route_failed(req);
     if (req->match.route->method == WEB_METHOD_GET)
         return dispatch(req);
+    if (req->multipart)
+        return upload_complete(req);
     return body_complete(req);
 }
 
@@ -309,6 +383,15 @@ int web_server_start(struct web_server **out, const struct web_server_config *co
     app->clock = config->clock ? config->clock : clock_system();
     app->max_body_bytes = config->max_body_bytes;
     app->max_form_bytes = config->max_form_bytes ? config->max_form_bytes : 1024 * 1024;
+    app->upload_dir = config->upload_dir;
+    app->extra_routes = config->extra_routes;
+    app->nextra_routes = config->nextra_routes;
+    if (app->upload_dir && mkdir(app->upload_dir, 0700) != 0 && errno != EEXIST) {
+        int rc = sd_error_set(err, SD_ERROR, "cannot create the upload directory %s: %s",
+                              app->upload_dir, strerror(errno));
+        free(server);
+        return rc;
+    }
     const char *root = config->root_dir;
     if (!root || !*root)
         root = getenv("SHEETD_ROOT");

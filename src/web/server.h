@@ -29,25 +29,33 @@
 
 struct web_server_config {
     unsigned version;
-    const char *listen;            /* "HOST:PORT"; port 0 picks a free port (tests) */
-    struct store *store;           /* required; borrowed, must outlive the server */
-    const char *root_dir;          /* holds views/ assets/ node_modules/; NULL: $SHEETD_ROOT
-                                      or the current directory */
-    size_t max_body_bytes;         /* uploads; SHEETD_MAX_UPLOAD_MB turned into bytes */
-    size_t max_form_bytes;         /* urlencoded form bodies, held in memory */
-    unsigned threads;              /* request threads in the pool */
-    unsigned connection_timeout_s; /* idle connections are closed after this */
-    const struct sd_clock *clock;  /* NULL: the system clock */
+    const char *listen;               /* "HOST:PORT"; port 0 picks a free port (tests) */
+    struct store *store;              /* required; borrowed, must outlive the server */
+    const char *root_dir;             /* holds views/ assets/ node_modules/; NULL: $SHEETD_ROOT
+                                         or the current directory */
+    size_t max_body_bytes;            /* uploads; SHEETD_MAX_UPLOAD_MB turned into bytes */
+    size_t max_form_bytes;            /* urlencoded form bodies, held in memory */
+    unsigned threads;                 /* request threads in the pool */
+    unsigned connection_timeout_s;    /* idle connections are closed after this */
+    const struct sd_clock *clock;     /* NULL: the system clock */
+    const char *upload_dir;           /* upload routes stream their file here (created 0700 when
+                                         missing); NULL: upload routes answer 500 */
+    const struct route *extra_routes; /* tried when the built-in table has no match: lets
+                                         tests mount routes of their own; NULL in production */
+    size_t nextra_routes;
 };
 
 #define WEB_SERVER_CONFIG_VERSION 1
 #define WEB_SERVER_CONFIG_INIT                                                                     \
     {                                                                                              \
-        WEB_SERVER_CONFIG_VERSION, "127.0.0.1:8080", NULL, NULL, 100u * 1024 * 1024, 1024 * 1024,  \
-            4, 30, NULL                                                                            \
+        .version = WEB_SERVER_CONFIG_VERSION, .listen = "127.0.0.1:8080", .store = NULL,           \
+        .root_dir = NULL, .max_body_bytes = 100u * 1024 * 1024, .max_form_bytes = 1024 * 1024,     \
+        .threads = 4, .connection_timeout_s = 30, .clock = NULL, .upload_dir = NULL,               \
+        .extra_routes = NULL, .nextra_routes = 0,                                                  \
     }
 
 struct web_server;
+struct route;
 
 /* Loads the views and assets, binds the address and starts serving. SD_EUSAGE for a bad
  * listen address, SD_ERROR when the port cannot be bound or a view does not compile. The
