@@ -12,6 +12,7 @@
 #include "store/store.h"
 
 struct route;
+struct sse_hub;
 struct views;
 struct assets;
 
@@ -22,6 +23,7 @@ struct web_app {
     const struct sd_clock *clock;     /* borrowed */
     size_t max_form_bytes;            /* urlencoded bodies are held in memory: small cap */
     size_t max_body_bytes;            /* uploads (SHEETD_MAX_UPLOAD_MB) */
+    struct sse_hub *sse_hub;          /* owned by the server: event streams (sse.h) */
     const char *upload_dir;           /* borrowed from the config; NULL: no uploads */
     const struct route *extra_routes; /* borrowed from the config (tests) */
     size_t nextra_routes;

@@ -20,6 +20,7 @@
 #include "web/request.h"
 #include "web/response.h"
 #include "web/sha256.h"
+#include "web/sse.h"
 #include "web/upload.h"
 #include "web/views.h"
 
@@ -399,7 +400,12 @@ int web_server_start(struct web_server **out, const struct web_server_config *co
         root = ".";
     char views_dir[PATH_MAX];
     snprintf(views_dir, sizeof views_dir, "%s/views", root);
-    int rc = views_load(&app->views, views_dir, err);
+    struct sse_hub_options hub_opts = SSE_HUB_OPTIONS_INIT;
+    if (config->sse_keepalive_ms)
+        hub_opts.keepalive_ms = config->sse_keepalive_ms;
+    int rc = sse_hub_new(&app->sse_hub, &hub_opts, err);
+    if (!rc)
+        rc = views_load(&app->views, views_dir, err);
     if (!rc)
         rc = assets_load(&app->assets, root, err);
     if (!rc) {
@@ -414,6 +420,11 @@ int web_server_start(struct web_server **out, const struct web_server_config *co
     return 0;
 }
 
+struct sse_hub *web_server_sse_hub(struct web_server *server)
+{
+    return server->app.sse_hub;
+}
+
 unsigned web_server_port(const struct web_server *server)
 {
     return server->port;
@@ -423,8 +434,11 @@ void web_server_stop(struct web_server *server)
 {
     if (!server)
         return;
+    /* libmicrohttpd must not be stopped with suspended connections: end the streams first */
+    sse_hub_shutdown(server->app.sse_hub);
     if (server->daemon)
         MHD_stop_daemon(server->daemon);
+    sse_hub_free(server->app.sse_hub);
     views_free(server->app.views);
     assets_free(server->app.assets);
     free(server);

@@ -15,8 +15,11 @@
  *   completed      one logfmt access line (method, path, status, bytes, duration_ms), then
  *                  the request state is freed
  *
- * The daemon is started with MHD_ALLOW_SUSPEND_RESUME so server-sent events can later park a
- * connection until a job's status changes; nothing suspends yet.
+ * Two kinds of routes differ: upload routes (`.upload = true`) stream a multipart body to
+ * a temporary file (upload.h) instead of collecting a form; a handler may answer with an
+ * event stream (web_response_sse, sse.h) whose connection is suspended while it has
+ * nothing to send and resumed by sse_hub_publish (hence MHD_ALLOW_SUSPEND_RESUME). The
+ * server owns the hub and ends every stream before stopping libmicrohttpd.
  */
 #ifndef SHEETD_WEB_SERVER_H
 #define SHEETD_WEB_SERVER_H
@@ -43,6 +46,7 @@ struct web_server_config {
     const struct route *extra_routes; /* tried when the built-in table has no match: lets
                                          tests mount routes of their own; NULL in production */
     size_t nextra_routes;
+    unsigned sse_keepalive_ms; /* a comment line on event streams idle this long */
 };
 
 #define WEB_SERVER_CONFIG_VERSION 1
@@ -51,11 +55,12 @@ struct web_server_config {
         .version = WEB_SERVER_CONFIG_VERSION, .listen = "127.0.0.1:8080", .store = NULL,           \
         .root_dir = NULL, .max_body_bytes = 100u * 1024 * 1024, .max_form_bytes = 1024 * 1024,     \
         .threads = 4, .connection_timeout_s = 30, .clock = NULL, .upload_dir = NULL,               \
-        .extra_routes = NULL, .nextra_routes = 0,                                                  \
+        .extra_routes = NULL, .nextra_routes = 0, .sse_keepalive_ms = 15000,                       \
     }
 
 struct web_server;
 struct route;
+struct sse_hub;
 
 /* Loads the views and assets, binds the address and starts serving. SD_EUSAGE for a bad
  * listen address, SD_ERROR when the port cannot be bound or a view does not compile. The
@@ -65,6 +70,11 @@ int web_server_start(struct web_server **out, const struct web_server_config *co
 
 /* The port actually bound (the answer to "port 0"). */
 unsigned web_server_port(const struct web_server *server);
+
+/* The hub of the server's event streams: the job layer calls sse_hub_publish on it when a
+ * topic changes, /metrics reads sse_hub_open_streams. Borrowed; lives until
+ * web_server_stop. */
+struct sse_hub *web_server_sse_hub(struct web_server *server);
 
 /* Stops accepting, finishes or closes the open connections, frees everything. */
 void web_server_stop(struct web_server *server);
