@@ -45,7 +45,8 @@ static void print_usage(FILE *out)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  sheetd %s\n", commands[i].usage);
     fprintf(out, "\nenvironment: SHEETD_DATA_DIR SHEETD_DATABASE_URL SHEETD_LISTEN SHEETD_WORKERS\n"
-                 "             SHEETD_MAX_UPLOAD_MB SHEETD_API_TOKEN SHEETD_LOG_LEVEL\n");
+                 "             SHEETD_MAX_UPLOAD_MB SHEETD_API_TOKEN SHEETD_LOG_LEVEL\n"
+                 "             SHEETD_MAX_CONNECTIONS_PER_IP\n");
 }
 
 int main(int argc, char **argv)

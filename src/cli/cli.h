@@ -19,13 +19,14 @@
 /* Configuration from the environment (SHEETD_*), which flags may override. The strings are
  * borrowed from the environment or from static defaults. */
 struct cli_config {
-    const char *data_dir;     /* SHEETD_DATA_DIR, default "./var" */
-    const char *database_url; /* SHEETD_DATABASE_URL, default: SQLite files in data_dir */
-    const char *listen;       /* SHEETD_LISTEN, default "127.0.0.1:8080" */
-    int workers;              /* SHEETD_WORKERS, default 2 */
-    long max_upload_mb;       /* SHEETD_MAX_UPLOAD_MB, default 100 */
-    const char *api_token;    /* SHEETD_API_TOKEN, default none */
-    const char *log_level;    /* SHEETD_LOG_LEVEL, default "info" */
+    const char *data_dir;            /* SHEETD_DATA_DIR, default "./var" */
+    const char *database_url;        /* SHEETD_DATABASE_URL, default: SQLite files in data_dir */
+    const char *listen;              /* SHEETD_LISTEN, default "127.0.0.1:8080" */
+    int workers;                     /* SHEETD_WORKERS, default 2 */
+    long max_upload_mb;              /* SHEETD_MAX_UPLOAD_MB, default 100 */
+    const char *api_token;           /* SHEETD_API_TOKEN, default none */
+    const char *log_level;           /* SHEETD_LOG_LEVEL, default "info" */
+    unsigned max_connections_per_ip; /* SHEETD_MAX_CONNECTIONS_PER_IP, default 64; 0 = none */
 };
 
 /* Reads the environment; returns 0, or prints one line and returns CLI_EXIT_USAGE when a

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "web/server.h"
+
 void cli_errorf(const char *fmt, ...)
 {
     va_list ap;
@@ -41,15 +43,18 @@ static int env_long(const char *name, long fallback, long min, long max, long *o
 
 int cli_config_from_env(struct cli_config *config)
 {
-    long workers, upload;
+    long workers, upload, per_ip;
     config->data_dir = env_or("SHEETD_DATA_DIR", "./var");
     config->database_url = env_or("SHEETD_DATABASE_URL", NULL);
     config->listen = env_or("SHEETD_LISTEN", "127.0.0.1:8080");
     config->api_token = env_or("SHEETD_API_TOKEN", NULL);
     config->log_level = env_or("SHEETD_LOG_LEVEL", "info");
     if (env_long("SHEETD_WORKERS", 2, 0, 256, &workers) ||
-        env_long("SHEETD_MAX_UPLOAD_MB", 100, 1, 1024 * 1024, &upload))
+        env_long("SHEETD_MAX_UPLOAD_MB", 100, 1, 1024 * 1024, &upload) ||
+        env_long("SHEETD_MAX_CONNECTIONS_PER_IP", WEB_DEFAULT_MAX_CONNECTIONS_PER_IP, 0, 1000000,
+                 &per_ip))
         return CLI_EXIT_USAGE;
+    config->max_connections_per_ip = (unsigned)per_ip;
     config->workers = (int)workers;
     config->max_upload_mb = upload;
     return 0;

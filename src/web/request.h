@@ -80,6 +80,17 @@ const char *web_request_param(const struct web_request *req, const char *name);
  * asks for application/json and not for HTML. */
 bool web_request_wants_json(const struct web_request *req);
 
+/*
+ * Refuses what a proxy in front of us could frame differently (request smuggling) or what
+ * HTTP/1.1 forbids: a Content-Length given twice, Content-Length together with
+ * Transfer-Encoding, a Transfer-Encoding other than chunked, a bare CR in a header name or
+ * value, an HTTP/1.1 request without Host. Returns 0, 400 with *problem (a static
+ * sentence), or -1 when the Content-Length is not a number: libmicrohttpd has then queued
+ * its own 400 already, and the only clean answer left is to close the connection.
+ */
+int web_request_check_framing(const struct web_request *req, const char *version,
+                              const char **problem);
+
 /* Appends a chunk of the body, keeping at most `cap` bytes; beyond that the rest is
  * dropped and body_too_large is set. Returns 0 or SD_ENOMEM. */
 int web_request_append_body(struct web_request *req, const char *data, size_t len, size_t cap);

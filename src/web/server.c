@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "web/app.h"
+#include "web/conn_guard.h"
 #include "web/csrf.h"
 #include "web/handlers/assets.h"
 #include "web/request.h"
@@ -25,10 +26,10 @@
 #include "web/views.h"
 
 #define CONNECTION_MEMORY_LIMIT (64 * 1024)
-#define CONNECTION_LIMIT 1000
 
 struct web_server {
     struct MHD_Daemon *daemon;
+    struct conn_guard *guard;
     struct web_app app;
     unsigned port;
 };
@@ -49,7 +50,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
 {
     struct web_app *app = cls;
     struct web_request *req = *req_cls;
-    (void)connection;
+    conn_guard_request_done(connection);
     if (!req)
         return;
     if (req->method) {
@@ -68,14 +69,10 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
     *req_cls = NULL;
 }
 
+/* libmicrohttpd writes a line per dropped connection; the guard throttles them. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    char text[512], quoted[600];
-    (void)cls;
-    vsnprintf(text, sizeof text, fmt, ap);
-    text[strcspn(text, "\r\n")] = '\0';
-    log_quote(quoted, sizeof quoted, text);
-    log_warn("libmicrohttpd", "detail=%s", quoted);
+    conn_guard_log_mhd(cls, fmt, ap);
 }
 
 /* Hands the response to libmicrohttpd, notes what was sent for the access log, and frees
@@ -95,17 +92,24 @@ static enum MHD_Result send_response(struct web_request *req, struct web_respons
     return ok;
 }
 
-static enum MHD_Result send_error(struct web_request *req, int status, const char *message,
-                                  const char *allow)
+/* An error page or JSON error, with one extra header when `header` is not NULL. */
+static enum MHD_Result send_error_with(struct web_request *req, int status, const char *message,
+                                       const char *header, const char *value)
 {
     struct web_response res;
     web_response_init(&res);
     web_response_error(&res, req, status, message);
-    if (allow && web_response_header(&res, "Allow", allow) != 0) {
+    if (header && web_response_header(&res, header, value) != 0) {
         web_response_free(&res);
         return MHD_NO;
     }
     return send_response(req, &res);
+}
+
+static enum MHD_Result send_error(struct web_request *req, int status, const char *message,
+                                  const char *allow)
+{
+    return send_error_with(req, status, message, allow ? "Allow" : NULL, allow);
 }
 
 static enum MHD_Result dispatch(struct web_request *req)
@@ -251,7 +255,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     struct sd_error err = SD_ERROR_INIT;
     (void)cls;
     (void)url; /* already decoded by libmicrohttpd; we route on the raw target instead */
-    (void)version;
     if (!req)
         return MHD_NO; /* the state could not be allocated: drop the connection */
     /* First call: only the headers are here. An answer queued now makes libmicrohttpd close
@@ -259,10 +262,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
      * other answer waits for the last call, which keeps the connection alive. */
     if (!req->started) {
         enum MHD_Result result = MHD_YES;
+        const char *problem = NULL;
         req->started = true;
         req->connection = connection;
         req->method = method;
         req->head = !strcmp(method, "HEAD");
+        conn_guard_header_received(connection);
+        int framing = web_request_check_framing(req, version, &problem);
+        if (framing < 0)
+            return MHD_NO; /* libmicrohttpd queued its own 400; a second head must not follow */
+        if (framing)
+            return send_error_with(req, framing, problem, "Connection", "close");
         if (csrf_prepare(req, &err) != 0)
             return send_error(req, 500, sd_error_message(&err), NULL);
         req->route_status = match_route(req->app, &req->match, method, req->target);
@@ -332,7 +342,14 @@ static int start_daemon(struct web_server *server, const struct web_server_confi
                         struct sd_error *err)
 {
     struct addrinfo *ai = NULL;
-    int rc = resolve_listen(&ai, config->listen, err);
+    struct conn_guard_options guard_opts = CONN_GUARD_OPTIONS_INIT;
+    guard_opts.max_connections = config->max_connections ? config->max_connections : 1000;
+    guard_opts.max_per_ip = config->max_connections_per_ip;
+    guard_opts.header_timeout_ms = config->header_timeout_ms;
+    int rc = conn_guard_new(&server->guard, &guard_opts, err);
+    if (rc)
+        return rc;
+    rc = resolve_listen(&ai, config->listen, err);
     if (rc)
         return rc;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
@@ -340,11 +357,12 @@ static int start_daemon(struct web_server *server, const struct web_server_confi
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     server->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, &server->app, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-        NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(config->threads ? config->threads : 4), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONNECTION_MEMORY_LIMIT, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
-        MHD_OPTION_CONNECTION_TIMEOUT,
+        flags, 0, conn_guard_accept, server->guard, on_request, &server->app,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server->guard, MHD_OPTION_NOTIFY_CONNECTION,
+        conn_guard_notify, server->guard, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(config->threads ? config->threads : 4),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
+        MHD_OPTION_CONNECTION_LIMIT, guard_opts.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(config->connection_timeout_s ? config->connection_timeout_s : 30),
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, &server->app, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, &server->app, MHD_OPTION_END);
@@ -439,6 +457,7 @@ void web_server_stop(struct web_server *server)
     if (server->daemon)
         MHD_stop_daemon(server->daemon);
     sse_hub_free(server->app.sse_hub);
+    conn_guard_free(server->guard);
     views_free(server->app.views);
     assets_free(server->app.assets);
     free(server);

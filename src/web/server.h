@@ -46,9 +46,15 @@ struct web_server_config {
     const struct route *extra_routes; /* tried when the built-in table has no match: lets
                                          tests mount routes of their own; NULL in production */
     size_t nextra_routes;
-    unsigned sse_keepalive_ms; /* a comment line on event streams idle this long */
+    unsigned sse_keepalive_ms;       /* a comment line on event streams idle this long */
+    unsigned max_connections;        /* all clients together */
+    unsigned max_connections_per_ip; /* one client address (SHEETD_MAX_CONNECTIONS_PER_IP);
+                                        0 = no limit */
+    unsigned header_timeout_ms;      /* a request's whole header must arrive within this,
+                                        however slowly it trickles; 0 = no deadline */
 };
 
+#define WEB_DEFAULT_MAX_CONNECTIONS_PER_IP 64
 #define WEB_SERVER_CONFIG_VERSION 1
 #define WEB_SERVER_CONFIG_INIT                                                                     \
     {                                                                                              \
@@ -56,6 +62,8 @@ struct web_server_config {
         .root_dir = NULL, .max_body_bytes = 100u * 1024 * 1024, .max_form_bytes = 1024 * 1024,     \
         .threads = 4, .connection_timeout_s = 30, .clock = NULL, .upload_dir = NULL,               \
         .extra_routes = NULL, .nextra_routes = 0, .sse_keepalive_ms = 15000,                       \
+        .max_connections = 1000, .max_connections_per_ip = WEB_DEFAULT_MAX_CONNECTIONS_PER_IP,     \
+        .header_timeout_ms = 20000,                                                                \
     }
 
 struct web_server;

@@ -79,6 +79,7 @@ static void start(unsigned keepalive_ms)
     wc.extra_routes = test_routes;
     wc.nextra_routes = 1;
     wc.sse_keepalive_ms = keepalive_ms;
+    wc.max_connections_per_ip = 0; /* 200 streams from one address */
     cr_assert_eq(web_server_start(&server, &wc, &err), 0, "%s", err.message);
     port = web_server_port(server);
     hub = web_server_sse_hub(server);
