@@ -5,11 +5,14 @@
  * there is no event loop to write here. Each request moves through the same steps
  * (server.c):
  *
+ *   accept         the connection guard (conn_guard.h) refuses an address over its share
+ *                  and starts the request-header deadline
  *   request line   the URI log callback allocates the request state (request.h) and keeps
  *                  the raw request-target for the router
- *   headers        router_match (404 / 405 + Allow / 414 / 400 answered at once); for a
- *                  form post: content type (415) and declared length (413) checked before
- *                  any body is read
+ *   headers        ambiguous framing refused (400, web_request_check_framing); router_match
+ *                  (404 / 405 + Allow / 414 / 400 answered at once); for a form post:
+ *                  content type (415) and declared length (413) checked before any body is
+ *                  read
  *   body chunks    collected up to the form cap; the rest is dropped and answered with 413
  *   body complete  form parsed strictly (400), CSRF token checked (422), handler runs
  *   completed      one logfmt access line (method, path, status, bytes, duration_ms), then

@@ -217,7 +217,7 @@ Test(conn_limits, the_rule)
     cr_assert(conn_guard_admits(&o, 500, 63));
     cr_assert_not(conn_guard_admits(&o, 500, 64));
     o.max_per_ip = 0;
-    cr_assert(conn_guard_admits(&o, 800, 500), "at 80% exactly nobody is refused yet");
+    cr_assert(conn_guard_admits(&o, 800, 500), "at 80%% exactly nobody is refused yet");
     cr_assert_not(conn_guard_admits(&o, 801, 100));
     cr_assert(conn_guard_admits(&o, 801, 99));
     cr_assert(conn_guard_admits(&o, 999, 0));
@@ -284,8 +284,8 @@ Test(conn_limits, an_invalid_content_length_is_refused_and_the_connection_closed
 {
     start(1000, 64, 20000);
     const char *requests[] = {
-        "POST /import_templates HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\n\r\n",
+        ("POST /import_templates HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n"
+         "Content-Type: application/x-www-form-urlencoded\r\n\r\n"),
         "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
         "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
     };
