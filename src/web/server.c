@@ -25,8 +25,6 @@
 #include "web/upload.h"
 #include "web/views.h"
 
-#define CONNECTION_MEMORY_LIMIT (64 * 1024)
-
 struct web_server {
     struct MHD_Daemon *daemon;
     struct conn_guard *guard;
@@ -343,7 +341,8 @@ static int start_daemon(struct web_server *server, const struct web_server_confi
 {
     struct addrinfo *ai = NULL;
     struct conn_guard_options guard_opts = CONN_GUARD_OPTIONS_INIT;
-    guard_opts.max_connections = config->max_connections ? config->max_connections : 1000;
+    guard_opts.max_connections =
+        config->max_connections ? config->max_connections : WEB_DEFAULT_MAX_CONNECTIONS;
     guard_opts.max_per_ip = config->max_connections_per_ip;
     guard_opts.header_timeout_ms = config->header_timeout_ms;
     int rc = conn_guard_new(&server->guard, &guard_opts, err);
@@ -361,7 +360,9 @@ static int start_daemon(struct web_server *server, const struct web_server_confi
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server->guard, MHD_OPTION_NOTIFY_CONNECTION,
         conn_guard_notify, server->guard, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(config->threads ? config->threads : 4),
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        config->connection_memory_bytes ? config->connection_memory_bytes
+                                        : (size_t)WEB_DEFAULT_CONNECTION_MEMORY,
         MHD_OPTION_CONNECTION_LIMIT, guard_opts.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(config->connection_timeout_s ? config->connection_timeout_s : 30),
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, &server->app, MHD_OPTION_NOTIFY_COMPLETED,
