@@ -20,6 +20,11 @@
  *                   notification waits for our lock, so the descriptor cannot be reused
  *                   under us). Streams and uploads are past their header and unaffected.
  *
+ * A connection is counted when libmicrohttpd reports it started, not when we admit it (it
+ * may still fail to set it up, and nothing would then uncount it), so when several request
+ * threads accept at the same instant a limit can be passed by up to one connection per
+ * thread.
+ *
  * Refusals and libmicrohttpd's own messages are logged throttled: at most one line per
  * kind every warn_interval_ms, carrying the count of the ones left out.
  */

@@ -167,7 +167,8 @@ Test(conn_limits,
     close(saved);
     close(log_fd);
     cr_assert_lt(worst, 1000, "/healthz took %ld ms while one address trickled", worst);
-    cr_assert_geq(refused_early, SLOW - PER_IP,
+    /* one more may slip in when both request threads accept at once (conn_guard.h) */
+    cr_assert_geq(refused_early, SLOW - PER_IP - 1,
                   "only %d of %d over the per-address limit were "
                   "refused",
                   refused_early, SLOW - PER_IP);
@@ -197,8 +198,9 @@ Test(conn_limits, room_is_kept_for_other_addresses_near_the_total_limit)
     int refused = 0;
     for (int i = 0; i < MAX; i++)
         refused += slow_closed(fds[i]);
-    /* above 80% (16) an address holding a tenth (2) or more gets no more */
-    cr_assert_eq(refused, MAX - 17, "%d refused", refused);
+    /* above 80% (16) an address holding a tenth (2) or more gets no more: 17 get in, or 18
+     * when the two request threads accept at the same instant (conn_guard.h) */
+    cr_assert(refused == MAX - 17 || refused == MAX - 18, "%d refused", refused);
     cr_assert_lt(healthz_ms(), 1000);
     int other = slow_open("127.0.0.3", "GET / HTTP/1.1\r\n");
     sleep_ms(200);
