@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "cli/cli.h"
 #include "http_client.h"
 #include "store/store.h"
 #include "test_support.h"
@@ -297,4 +298,23 @@ Test(conn_limits, an_invalid_content_length_is_refused_and_the_connection_closed
         free(reply);
     }
     cr_assert_lt(healthz_ms(), 1000, "the server is fine afterwards");
+}
+
+Test(conn_limits, the_per_address_limit_comes_from_the_environment)
+{
+    struct cli_config config;
+    unsetenv("SHEETD_MAX_CONNECTIONS_PER_IP");
+    cr_assert_eq(cli_config_from_env(&config), 0);
+    cr_assert_eq(config.max_connections_per_ip, WEB_DEFAULT_MAX_CONNECTIONS_PER_IP);
+    setenv("SHEETD_MAX_CONNECTIONS_PER_IP", "0", 1);
+    cr_assert_eq(cli_config_from_env(&config), 0);
+    cr_assert_eq(config.max_connections_per_ip, 0, "0 means no limit");
+    setenv("SHEETD_MAX_CONNECTIONS_PER_IP", "20000", 1);
+    cr_assert_eq(cli_config_from_env(&config), 0);
+    cr_assert_eq(config.max_connections_per_ip, 20000);
+    setenv("SHEETD_MAX_CONNECTIONS_PER_IP", "lots", 1);
+    cr_assert_eq(cli_config_from_env(&config), CLI_EXIT_USAGE);
+    setenv("SHEETD_MAX_CONNECTIONS_PER_IP", "-1", 1);
+    cr_assert_eq(cli_config_from_env(&config), CLI_EXIT_USAGE);
+    unsetenv("SHEETD_MAX_CONNECTIONS_PER_IP");
 }
