@@ -347,3 +347,23 @@ Test(sse, data_lines_never_end_an_event_early)
     cr_assert_eq(sse_append_event(&out, "1\n2", "x"), SD_EINVALID);
     buf_free(&out);
 }
+
+Test(sse, a_head_request_leaves_no_stream_behind)
+{
+    struct client h;
+    memset(&h, 0, sizeof h);
+    h.fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(h.fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    const char *req = "HEAD /test/stream/alpha HTTP/1.0\r\n\r\n";
+    cr_assert_eq(send(h.fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+    cr_assert(client_wait(&h, NULL, 5000), "a HEAD answer ends");
+    cr_assert(strstr(h.data, "Content-Type: text/event-stream"), "%s", h.data);
+    cr_assert_null(strstr(h.data, "id: "), "no body after HEAD: %s", h.data);
+    client_close(&h);
+    cr_assert(wait_open_streams(0, 5000), "%zu streams left", sse_hub_open_streams(hub));
+    cr_assert_eq(contexts_freed, 1);
+}
