@@ -28,6 +28,7 @@ struct cli_config {
     const char *log_level;    /* SHEETD_LOG_LEVEL, default "info" */
     long job_retention_days;  /* SHEETD_JOB_RETENTION_DAYS, default 7 */
     long shutdown_timeout_s;  /* SHEETD_SHUTDOWN_TIMEOUT, default 30 */
+    unsigned max_connections_per_ip; /* SHEETD_MAX_CONNECTIONS_PER_IP, default 64; 0 = none */
 };
 
 /* Reads the environment; returns 0, or prints one line and returns CLI_EXIT_USAGE when a

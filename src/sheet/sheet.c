@@ -274,6 +274,13 @@ static int detect_format(const char *path, const char *name, const struct sheet_
     return 0;
 }
 
+int sheet_sniff_file(const char *path, const char *display_name, enum sheet_format *format,
+                     struct sd_error *err)
+{
+    struct sheet_limits limits = SHEET_LIMITS_INIT;
+    return detect_format(path, display_name ? display_name : base_name(path), &limits, format, err);
+}
+
 int sheet_open(struct sheet_book **out, const char *path, const struct sheet_open_options *opts,
                struct sd_error *err)
 {

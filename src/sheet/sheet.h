@@ -80,11 +80,13 @@ struct sheet_limits {
     uint32_t max_rows;
 };
 
-#define SHEET_LIMITS_DEFAULT_TOTAL (4ULL << 30)  /* 4 GiB */
-#define SHEET_LIMITS_DEFAULT_ENTRY (2ULL << 30)  /* 2 GiB */
-#define SHEET_LIMITS_INIT                                                                      \
-    {SHEET_LIMITS_DEFAULT_TOTAL, SHEET_LIMITS_DEFAULT_ENTRY, 1000, 10000, 256, 32767, 16384,   \
-     1048576}
+#define SHEET_LIMITS_DEFAULT_TOTAL (4ULL << 30) /* 4 GiB */
+#define SHEET_LIMITS_DEFAULT_ENTRY (2ULL << 30) /* 2 GiB */
+#define SHEET_LIMITS_INIT                                                                          \
+    {                                                                                              \
+        SHEET_LIMITS_DEFAULT_TOTAL, SHEET_LIMITS_DEFAULT_ENTRY, 1000, 10000, 256, 32767, 16384,    \
+            1048576                                                                                \
+    }
 
 struct sheet_open_options {
     unsigned version;
@@ -95,7 +97,10 @@ struct sheet_open_options {
 };
 
 #define SHEET_OPEN_OPTIONS_VERSION 1
-#define SHEET_OPEN_OPTIONS_INIT {SHEET_OPEN_OPTIONS_VERSION, SHEET_LIMITS_INIT, NULL}
+#define SHEET_OPEN_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        SHEET_OPEN_OPTIONS_VERSION, SHEET_LIMITS_INIT, NULL                                        \
+    }
 
 struct sheet_book;
 
@@ -104,6 +109,15 @@ struct sheet_book;
 int sheet_open(struct sheet_book **out, const char *path, const struct sheet_open_options *opts,
                struct sd_error *err);
 void sheet_close(struct sheet_book *book);
+
+/* Decides from the file's first bytes (and, for a zip, its entry names) whether it is a
+ * spreadsheet sheet_open can read, without reading any cells: the same detector sheet_open
+ * uses. 0 and *format set, or SD_EINVALID with a sentence such as "x.pdf is not a
+ * spreadsheet: it looks like a PDF document" (or "x.xlsx is empty"), SD_ENOTFOUND/SD_ERROR
+ * when the file cannot be read. `display_name` names the file in the sentence (an upload's
+ * original name); NULL uses the path's basename. */
+int sheet_sniff_file(const char *path, const char *display_name, enum sheet_format *format,
+                     struct sd_error *err);
 
 enum sheet_format sheet_book_format(const struct sheet_book *book);
 const char *sheet_format_name(enum sheet_format format); /* "xlsx", "xls", "ods", "csv" */

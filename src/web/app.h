@@ -11,17 +11,23 @@
 #include "base/clock.h"
 #include "store/store.h"
 
+struct route;
+struct sse_hub;
 struct views;
 struct assets;
 
 struct web_app {
-    struct store *store;          /* borrowed from the caller of web_server_start */
-    struct views *views;          /* owned */
-    struct assets *assets;        /* owned */
-    const struct sd_clock *clock; /* borrowed */
-    size_t max_form_bytes;        /* urlencoded bodies are held in memory: small cap */
-    size_t max_body_bytes;        /* uploads (SHEETD_MAX_UPLOAD_MB) */
-    char script_hash[64];         /* "'sha256-…'" of the inline import map, for the CSP */
+    struct store *store;              /* borrowed from the caller of web_server_start */
+    struct views *views;              /* owned */
+    struct assets *assets;            /* owned */
+    const struct sd_clock *clock;     /* borrowed */
+    size_t max_form_bytes;            /* urlencoded bodies are held in memory: small cap */
+    size_t max_body_bytes;            /* uploads (SHEETD_MAX_UPLOAD_MB) */
+    struct sse_hub *sse_hub;          /* owned by the server: event streams (sse.h) */
+    const char *upload_dir;           /* borrowed from the config; NULL: no uploads */
+    const struct route *extra_routes; /* borrowed from the config (tests) */
+    size_t nextra_routes;
+    char script_hash[64]; /* "'sha256-…'" of the inline import map, for the CSP */
 };
 
 #endif

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "base/str.h"
+#include "web/upload.h"
 #include "web/url.h"
 
 #define MAX_FORM_FIELDS 256
@@ -40,6 +41,7 @@ void web_request_free(struct web_request *req)
         return;
     free(req->target);
     buf_free(&req->body);
+    web_multipart_free(req->multipart);
     free_fields(req->fields, req->nfields);
     free(req);
 }
@@ -204,6 +206,67 @@ bool web_request_wants_json(const struct web_request *req)
     if (str_has_prefix(req->target, "/api/") || !strcmp(req->target, "/api"))
         return true;
     return web_accept_prefers_json(web_request_header(req, "Accept"));
+}
+
+struct framing {
+    unsigned content_lengths;
+    bool content_length_bad;       /* any of them */
+    bool first_content_length_bad; /* the one libmicrohttpd reads */
+    bool transfer_encoding;
+    bool transfer_encoding_bad;
+    bool host;
+    bool bare_cr;
+};
+
+static enum MHD_Result note_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct framing *f = cls;
+    (void)kind;
+    if (!key || !value)
+        return MHD_YES;
+    if (strchr(key, '\r') || strchr(value, '\r'))
+        f->bare_cr = true;
+    if (!strcasecmp(key, "Content-Length")) {
+        bool bad = !*value || value[strspn(value, "0123456789")] != '\0' || strlen(value) > 18;
+        if (bad && f->content_lengths == 0)
+            f->first_content_length_bad = true;
+        f->content_length_bad |= bad;
+        f->content_lengths++;
+    } else if (!strcasecmp(key, "Transfer-Encoding")) {
+        f->transfer_encoding = true;
+        if (strcasecmp(value, "chunked") != 0)
+            f->transfer_encoding_bad = true;
+    } else if (!strcasecmp(key, "Host")) {
+        f->host = true;
+    }
+    return MHD_YES;
+}
+
+int web_request_check_framing(const struct web_request *req, const char *version,
+                              const char **problem)
+{
+    struct framing f = {0};
+    if (!req->connection)
+        return 0;
+    MHD_get_connection_values(req->connection, MHD_HEADER_KIND, note_header, &f);
+    if (f.first_content_length_bad && !f.transfer_encoding)
+        return -1;
+    if (f.content_lengths > 1)
+        *problem = "The request gives Content-Length more than once.";
+    else if (f.content_lengths && f.transfer_encoding)
+        *problem = "The request gives both Content-Length and Transfer-Encoding.";
+    else if (f.content_length_bad)
+        *problem = "The Content-Length header is not a number.";
+    else if (f.transfer_encoding_bad)
+        *problem = "This server accepts no Transfer-Encoding but chunked.";
+    else if (f.bare_cr)
+        *problem = "A request header holds a bare carriage return.";
+    else if (!f.host && version && !strcmp(version, "HTTP/1.1"))
+        *problem = "The request has no Host header, which HTTP/1.1 requires.";
+    else
+        return 0;
+    return 400;
 }
 
 int web_request_append_body(struct web_request *req, const char *data, size_t len, size_t cap)

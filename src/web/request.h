@@ -23,6 +23,8 @@
 #define CSRF_TOKEN_LEN 128 /* hex of a 32-byte nonce and its 32-byte HMAC (csrf.h) */
 
 struct MHD_Connection;
+struct web_multipart;
+struct web_upload;
 
 struct web_form_field {
     char *name;
@@ -46,6 +48,10 @@ struct web_request {
     bool body_too_large;
     struct web_form_field *fields;
     size_t nfields;
+
+    struct web_multipart *multipart; /* an upload route's body parser (upload.h) */
+    struct web_upload *upload;       /* the uploaded file once the body is complete; NULL when the
+                                        form had none. Deleted with the request unless taken. */
 
     char csrf_token[CSRF_TOKEN_LEN + 1]; /* this browser's token (from the cookie or new) */
     bool csrf_new;                       /* the response must set the cookie */
@@ -89,6 +95,17 @@ bool web_request_wants_json(const struct web_request *req);
  * do not count (a browser accepting any type is not asking for JSON), and neither does
  * application/jsonx. */
 bool web_accept_prefers_json(const char *accept);
+
+/*
+ * Refuses what a proxy in front of us could frame differently (request smuggling) or what
+ * HTTP/1.1 forbids: a Content-Length given twice, Content-Length together with
+ * Transfer-Encoding, a Transfer-Encoding other than chunked, a bare CR in a header name or
+ * value, an HTTP/1.1 request without Host. Returns 0, 400 with *problem (a static
+ * sentence), or -1 when the Content-Length is not a number: libmicrohttpd has then queued
+ * its own 400 already, and the only clean answer left is to close the connection.
+ */
+int web_request_check_framing(const struct web_request *req, const char *version,
+                              const char **problem);
 
 /* Appends a chunk of the body, keeping at most `cap` bytes; beyond that the rest is
  * dropped and body_too_large is set. Returns 0 or SD_ENOMEM. */

@@ -23,6 +23,8 @@ void web_response_init(struct web_response *res)
 
 void web_response_free(struct web_response *res)
 {
+    sse_stream_discard(res->sse);
+    res->sse = NULL;
     buf_free(&res->body);
     for (size_t i = 0; i < res->nheaders; i++)
         free(res->headers[i].value);
@@ -120,6 +122,32 @@ void web_response_redirect(struct web_response *res, const char *location)
         buf_free(&res->body);
 }
 
+void web_response_sse(struct web_response *res, struct web_request *req, const char *topic,
+                      sse_render_fn render, void *ctx, void (*ctx_free)(void *))
+{
+    struct sd_error err = SD_ERROR_INIT;
+    char quoted[600];
+    struct sse_stream *stream = NULL;
+    if (sse_stream_new(&stream, req->app->sse_hub, req->connection, topic,
+                       web_request_header(req, "Last-Event-ID"), render, ctx, ctx_free, &err) != 0)
+        goto fail;
+    if (web_response_header(res, "Cache-Control", "no-cache") != 0 ||
+        web_response_header(res, "X-Accel-Buffering", "no") != 0) {
+        sse_stream_discard(stream);
+        sd_error_nomem(&err);
+        goto fail;
+    }
+    buf_clear(&res->body);
+    res->sse = stream;
+    res->status = 200;
+    res->content_type = "text/event-stream";
+    return;
+fail:
+    log_quote(quoted, sizeof quoted, sd_error_message(&err));
+    log_error("event stream failed", "error=%s", quoted);
+    plain_failure(res, 500, "The live updates could not be started; reload the page.");
+}
+
 void web_response_error(struct web_response *res, struct web_request *req, int status,
                         const char *message)
 {
@@ -167,7 +195,10 @@ static int add_security_headers(struct MHD_Response *r, const struct web_respons
 struct MHD_Response *web_response_to_mhd(struct web_response *res, const char *script_hash)
 {
     struct MHD_Response *r;
-    if (res->static_body) {
+    if (res->sse) {
+        r = sse_stream_to_mhd(res->sse); /* the stream now belongs to the response */
+        res->sse = NULL;
+    } else if (res->static_body) {
         r = MHD_create_response_from_buffer(res->static_len, (void *)res->static_body,
                                             MHD_RESPMEM_PERSISTENT);
     } else {

@@ -28,12 +28,14 @@
 #include <stddef.h>
 
 #include "base/buf.h"
+#include "web/sse.h"
 
 #define WEB_RESPONSE_MAX_HEADERS 8
 #define WEB_NONCE_SIZE 25 /* base64 of 18 random bytes + NUL */
 
 struct web_request;
 struct MHD_Response;
+struct sse_stream;
 
 struct web_response_header {
     const char *name; /* static text */
@@ -49,6 +51,7 @@ struct web_response {
     struct web_response_header headers[WEB_RESPONSE_MAX_HEADERS];
     size_t nheaders;
     char style_nonce[WEB_NONCE_SIZE]; /* "" unless an HTML page was rendered */
+    struct sse_stream *sse;           /* an event stream instead of a body (web_response_sse) */
 };
 
 void web_response_init(struct web_response *res);
@@ -71,6 +74,16 @@ void web_response_json(struct web_response *res, int status, const json_t *doc);
 
 /* 303 See Other to `location` (a path on this server). */
 void web_response_redirect(struct web_response *res, const char *location);
+
+/*
+ * Answers with a text/event-stream (sse.h) following `topic` in the server's hub: `render`
+ * is called with `ctx` at once (the current state, with the request's Last-Event-ID) and
+ * after every sse_hub_publish of the topic, until it sets *finished. Sets status 200, the
+ * content type and Cache-Control: no-cache, X-Accel-Buffering: no. ctx_free (may be NULL)
+ * frees ctx when the stream ends, or at once when this fails (then a 500 is answered).
+ */
+void web_response_sse(struct web_response *res, struct web_request *req, const char *topic,
+                      sse_render_fn render, void *ctx, void (*ctx_free)(void *));
 
 /* An error page (HTML, inside the layout) or {"error": message} for JSON clients. The
  * message is one sentence a person can act on. */

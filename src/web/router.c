@@ -13,14 +13,14 @@
 
 /* Order matters only where two patterns could match the same path: the first wins. */
 static const struct route routes[] = {
-    {WEB_METHOD_GET, "/", import_templates_root},
-    {WEB_METHOD_GET, "/healthz", health_show},
-    {WEB_METHOD_GET, "/import_templates", import_templates_index},
-    {WEB_METHOD_POST, "/import_templates", import_templates_create},
-    {WEB_METHOD_GET, "/import_templates/new", import_templates_new},
-    {WEB_METHOD_GET, "/import_templates/:tid", import_templates_show},
-    {WEB_METHOD_GET, "/assets/:file", assets_show},
-    {WEB_METHOD_GET, "/assets/controllers/:file", assets_show_controller},
+    {WEB_METHOD_GET, "/", import_templates_root, false},
+    {WEB_METHOD_GET, "/healthz", health_show, false},
+    {WEB_METHOD_GET, "/import_templates", import_templates_index, false},
+    {WEB_METHOD_POST, "/import_templates", import_templates_create, false},
+    {WEB_METHOD_GET, "/import_templates/new", import_templates_new, false},
+    {WEB_METHOD_GET, "/import_templates/:tid", import_templates_show, false},
+    {WEB_METHOD_GET, "/assets/:file", assets_show, false},
+    {WEB_METHOD_GET, "/assets/controllers/:file", assets_show_controller, false},
 };
 
 struct segments {

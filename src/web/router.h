@@ -27,6 +27,7 @@
 #ifndef SHEETD_WEB_ROUTER_H
 #define SHEETD_WEB_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define ROUTER_MAX_TARGET 2048
@@ -52,6 +53,7 @@ struct route {
     unsigned method; /* one enum web_method */
     const char *pattern;
     web_handler_fn handler;
+    bool upload; /* a multipart/form-data upload route: the body is streamed (upload.h) */
 };
 
 struct route_param {

@@ -1,6 +1,7 @@
 /* The libmicrohttpd callbacks and the request life cycle (see server.h). */
 #include "web/server.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -9,22 +10,24 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
+#include "base/crypto.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "web/app.h"
+#include "web/conn_guard.h"
 #include "web/csrf.h"
 #include "web/handlers/assets.h"
 #include "web/request.h"
 #include "web/response.h"
-#include "web/sha256.h"
+#include "web/sse.h"
+#include "web/upload.h"
 #include "web/views.h"
-
-#define CONNECTION_MEMORY_LIMIT (64 * 1024)
-#define CONNECTION_LIMIT 1000
 
 struct web_server {
     struct MHD_Daemon *daemon;
+    struct conn_guard *guard;
     struct web_app app;
     unsigned port;
 };
@@ -45,7 +48,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
 {
     struct web_app *app = cls;
     struct web_request *req = *req_cls;
-    (void)connection;
+    conn_guard_request_done(connection);
     if (!req)
         return;
     if (req->method) {
@@ -55,8 +58,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
         web_request_path(req, path, sizeof path);
         log_quote(quoted, sizeof quoted, path);
         log_quote(method, sizeof method, req->method);
-        log_info("request", "method=%s path=%s status=%d bytes=%llu duration_ms=%lld%s",
-                 method, quoted, req->status, (unsigned long long)req->bytes,
+        log_info("request", "method=%s path=%s status=%d bytes=%llu duration_ms=%lld%s", method,
+                 quoted, req->status, (unsigned long long)req->bytes,
                  (long long)(clock_monotonic_ms(app->clock) - req->started_ms),
                  code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " completed=false");
     }
@@ -64,14 +67,10 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
     *req_cls = NULL;
 }
 
+/* libmicrohttpd writes a line per dropped connection; the guard throttles them. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    char text[512], quoted[600];
-    (void)cls;
-    vsnprintf(text, sizeof text, fmt, ap);
-    text[strcspn(text, "\r\n")] = '\0';
-    log_quote(quoted, sizeof quoted, text);
-    log_warn("libmicrohttpd", "detail=%s", quoted);
+    conn_guard_log_mhd(cls, fmt, ap);
 }
 
 /* Hands the response to libmicrohttpd, notes what was sent for the access log, and frees
@@ -91,17 +90,24 @@ static enum MHD_Result send_response(struct web_request *req, struct web_respons
     return ok;
 }
 
-static enum MHD_Result send_error(struct web_request *req, int status, const char *message,
-                                  const char *allow)
+/* An error page or JSON error, with one extra header when `header` is not NULL. */
+static enum MHD_Result send_error_with(struct web_request *req, int status, const char *message,
+                                       const char *header, const char *value)
 {
     struct web_response res;
     web_response_init(&res);
     web_response_error(&res, req, status, message);
-    if (allow && web_response_header(&res, "Allow", allow) != 0) {
+    if (header && web_response_header(&res, header, value) != 0) {
         web_response_free(&res);
         return MHD_NO;
     }
     return send_response(req, &res);
+}
+
+static enum MHD_Result send_error(struct web_request *req, int status, const char *message,
+                                  const char *allow)
+{
+    return send_error_with(req, status, message, allow ? "Allow" : NULL, allow);
 }
 
 static enum MHD_Result dispatch(struct web_request *req)
@@ -127,6 +133,16 @@ static enum MHD_Result route_failed(struct web_request *req)
                           req->match.problem ? req->match.problem : "The request is malformed.",
                           NULL);
     }
+}
+
+/* The built-in table first; a test's extra routes only where it has no page at all. */
+static int match_route(const struct web_app *app, struct route_match *match, const char *method,
+                       const char *target)
+{
+    int status = router_match(match, method, target);
+    if (status == 404 && app->nextra_routes > 0)
+        status = router_match_table(match, app->extra_routes, app->nextra_routes, method, target);
+    return status;
 }
 
 static bool is_form_type(const char *type)
@@ -162,6 +178,61 @@ static int check_body_headers(struct web_request *req, enum MHD_Result *result)
     return status;
 }
 
+/* An upload route, before its body: refuse what is not multipart or declares more than
+ * max_body_bytes, else start the streaming parser. Returns 0, or the status it answered. */
+static int begin_upload(struct web_request *req, enum MHD_Result *result)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    const char *type = web_request_header(req, "Content-Type");
+    const char *length = web_request_header(req, "Content-Length");
+    long long declared = -1;
+    char message[300];
+    int status = 0;
+    if (length && !str_to_int64(length, &declared)) {
+        status = 400;
+        snprintf(message, sizeof message, "The Content-Length header is not a number.");
+    } else if (!web_multipart_is_multipart(type)) {
+        status = 415;
+        snprintf(message, sizeof message,
+                 "This address accepts a file upload (multipart/form-data) only.");
+    } else if (declared > 0 && (unsigned long long)declared > req->app->max_body_bytes) {
+        status = 413;
+        web_upload_too_large_message(message, sizeof message, req->app->max_body_bytes);
+    } else {
+        struct web_multipart_options opts = WEB_MULTIPART_OPTIONS_INIT;
+        opts.dir = req->app->upload_dir;
+        opts.max_body_bytes = req->app->max_body_bytes;
+        req->multipart = web_multipart_new(req->connection, &opts, &status, &err);
+        if (!req->multipart)
+            snprintf(message, sizeof message, "%s", sd_error_message(&err));
+    }
+    if (status)
+        *result = send_error(req, status, message, NULL);
+    return status;
+}
+
+/* The CSRF rule for every state-changing request with a body, form or upload. */
+static bool csrf_ok(const struct web_request *req)
+{
+    /* the JSON API (later) authenticates with a bearer token instead of a cookie */
+    return str_has_prefix(req->target, "/api/") || csrf_verify(req);
+}
+
+/* The upload's body is complete: the file is on disk, the text fields are the request's form
+ * fields; CSRF is checked exactly as for a urlencoded form. */
+static enum MHD_Result upload_complete(struct web_request *req)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    int status = 0;
+    if (web_multipart_finish(req->multipart, &status, &err) != 0)
+        return send_error(req, status, sd_error_message(&err), NULL);
+    web_multipart_take_fields(req->multipart, &req->fields, &req->nfields);
+    req->upload = web_multipart_upload(req->multipart);
+    if (!csrf_ok(req))
+        return send_error(req, 422, CSRF_MESSAGE, NULL);
+    return dispatch(req);
+}
+
 static enum MHD_Result body_complete(struct web_request *req)
 {
     struct sd_error err = SD_ERROR_INIT;
@@ -169,8 +240,7 @@ static enum MHD_Result body_complete(struct web_request *req)
         return send_error(req, 413, "The form is too large to accept.", NULL);
     if (web_request_parse_form(req, &err) != 0)
         return send_error(req, err.code == SD_ENOMEM ? 500 : 400, sd_error_message(&err), NULL);
-    /* the JSON API (later) authenticates with a bearer token instead of a cookie */
-    if (!str_has_prefix(req->target, "/api/") && !csrf_verify(req))
+    if (!csrf_ok(req))
         return send_error(req, 422, CSRF_MESSAGE, NULL);
     return dispatch(req);
 }
@@ -183,7 +253,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     struct sd_error err = SD_ERROR_INIT;
     (void)cls;
     (void)url; /* already decoded by libmicrohttpd; we route on the raw target instead */
-    (void)version;
     if (!req)
         return MHD_NO; /* the state could not be allocated: drop the connection */
     /* First call: only the headers are here. An answer queued now makes libmicrohttpd close
@@ -191,15 +260,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
      * other answer waits for the last call, which keeps the connection alive. */
     if (!req->started) {
         enum MHD_Result result = MHD_YES;
+        const char *problem = NULL;
         req->started = true;
         req->connection = connection;
         req->method = method;
         req->head = !strcmp(method, "HEAD");
+        conn_guard_header_received(connection);
+        int framing = web_request_check_framing(req, version, &problem);
+        if (framing < 0)
+            return MHD_NO; /* libmicrohttpd queued its own 400; a second head must not follow */
+        if (framing)
+            return send_error_with(req, framing, problem, "Connection", "close");
         if (csrf_prepare(req, &err) != 0)
             return send_error(req, 500, sd_error_message(&err), NULL);
-        req->route_status = router_match(&req->match, method, req->target);
+        req->route_status = match_route(req->app, &req->match, method, req->target);
         if (req->route_status == 200 && req->match.route->method != WEB_METHOD_GET &&
-            check_body_headers(req, &result) != 0)
+            (req->match.route->upload ? begin_upload(req, &result)
+                                      : check_body_headers(req, &result)) != 0)
             return result;
         return MHD_YES;
     }
@@ -208,6 +285,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         *upload_data_size = 0;
         if (req->route_status != 200 || req->match.route->method == WEB_METHOD_GET)
             return MHD_YES; /* a body nobody will read is dropped */
+        if (req->multipart) {
+            web_multipart_feed(req->multipart, upload_data, len);
+            return MHD_YES;
+        }
         if (web_request_append_body(req, upload_data, len, req->app->max_form_bytes) != 0)
             return send_error(req, 500, "The server ran out of memory; try again.", NULL);
         return MHD_YES;
@@ -216,6 +297,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         return route_failed(req);
     if (req->match.route->method == WEB_METHOD_GET)
         return dispatch(req);
+    if (req->multipart)
+        return upload_complete(req);
     return body_complete(req);
 }
 
@@ -257,7 +340,15 @@ static int start_daemon(struct web_server *server, const struct web_server_confi
                         struct sd_error *err)
 {
     struct addrinfo *ai = NULL;
-    int rc = resolve_listen(&ai, config->listen, err);
+    struct conn_guard_options guard_opts = CONN_GUARD_OPTIONS_INIT;
+    guard_opts.max_connections =
+        config->max_connections ? config->max_connections : WEB_DEFAULT_MAX_CONNECTIONS;
+    guard_opts.max_per_ip = config->max_connections_per_ip;
+    guard_opts.header_timeout_ms = config->header_timeout_ms;
+    int rc = conn_guard_new(&server->guard, &guard_opts, err);
+    if (rc)
+        return rc;
+    rc = resolve_listen(&ai, config->listen, err);
     if (rc)
         return rc;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
@@ -265,11 +356,14 @@ static int start_daemon(struct web_server *server, const struct web_server_confi
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     server->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, &server->app, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-        NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(config->threads ? config->threads : 4), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONNECTION_MEMORY_LIMIT, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
-        MHD_OPTION_CONNECTION_TIMEOUT,
+        flags, 0, conn_guard_accept, server->guard, on_request, &server->app,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server->guard, MHD_OPTION_NOTIFY_CONNECTION,
+        conn_guard_notify, server->guard, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(config->threads ? config->threads : 4),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        config->connection_memory_bytes ? config->connection_memory_bytes
+                                        : (size_t)WEB_DEFAULT_CONNECTION_MEMORY,
+        MHD_OPTION_CONNECTION_LIMIT, guard_opts.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(config->connection_timeout_s ? config->connection_timeout_s : 30),
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, &server->app, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, &server->app, MHD_OPTION_END);
@@ -287,11 +381,11 @@ static int start_daemon(struct web_server *server, const struct web_server_confi
 /* The import map sits inline in every page; the CSP allows exactly this hash of it. */
 static void hash_importmap(struct web_app *app)
 {
-    unsigned char digest[SHA256_DIGEST_LEN];
-    char b64[SHA256_BASE64_SIZE];
+    unsigned char digest[CRYPTO_SHA256_BYTES];
+    char b64[CRYPTO_SHA256_BASE64_SIZE];
     const char *map = assets_importmap(app->assets);
-    sha256_digest(map, strlen(map), digest);
-    sha256_base64(b64, digest, sizeof digest);
+    crypto_sha256(digest, map, strlen(map));
+    crypto_base64(b64, digest, sizeof digest);
     snprintf(app->script_hash, sizeof app->script_hash, "'sha256-%s'", b64);
 }
 
@@ -309,6 +403,15 @@ int web_server_start(struct web_server **out, const struct web_server_config *co
     app->clock = config->clock ? config->clock : clock_system();
     app->max_body_bytes = config->max_body_bytes;
     app->max_form_bytes = config->max_form_bytes ? config->max_form_bytes : 1024 * 1024;
+    app->upload_dir = config->upload_dir;
+    app->extra_routes = config->extra_routes;
+    app->nextra_routes = config->nextra_routes;
+    if (app->upload_dir && mkdir(app->upload_dir, 0700) != 0 && errno != EEXIST) {
+        int rc = sd_error_set(err, SD_ERROR, "cannot create the upload directory %s: %s",
+                              app->upload_dir, strerror(errno));
+        free(server);
+        return rc;
+    }
     const char *root = config->root_dir;
     if (!root || !*root)
         root = getenv("SHEETD_ROOT");
@@ -316,7 +419,12 @@ int web_server_start(struct web_server **out, const struct web_server_config *co
         root = ".";
     char views_dir[PATH_MAX];
     snprintf(views_dir, sizeof views_dir, "%s/views", root);
-    int rc = views_load(&app->views, views_dir, err);
+    struct sse_hub_options hub_opts = SSE_HUB_OPTIONS_INIT;
+    if (config->sse_keepalive_ms)
+        hub_opts.keepalive_ms = config->sse_keepalive_ms;
+    int rc = sse_hub_new(&app->sse_hub, &hub_opts, err);
+    if (!rc)
+        rc = views_load(&app->views, views_dir, err);
     if (!rc)
         rc = assets_load(&app->assets, root, err);
     if (!rc) {
@@ -331,6 +439,11 @@ int web_server_start(struct web_server **out, const struct web_server_config *co
     return 0;
 }
 
+struct sse_hub *web_server_sse_hub(struct web_server *server)
+{
+    return server->app.sse_hub;
+}
+
 unsigned web_server_port(const struct web_server *server)
 {
     return server->port;
@@ -340,8 +453,12 @@ void web_server_stop(struct web_server *server)
 {
     if (!server)
         return;
+    /* libmicrohttpd must not be stopped with suspended connections: end the streams first */
+    sse_hub_shutdown(server->app.sse_hub);
     if (server->daemon)
         MHD_stop_daemon(server->daemon);
+    sse_hub_free(server->app.sse_hub);
+    conn_guard_free(server->guard);
     views_free(server->app.views);
     assets_free(server->app.assets);
     free(server);

@@ -18,15 +18,15 @@ static const char *const fuzz_methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH"
 
 /* Handlers are never called here, so the table needs none. */
 static const struct route fuzz_table[] = {
-    {WEB_METHOD_GET, "/", NULL},
-    {WEB_METHOD_GET, "/import_templates/:tid", NULL},
-    {WEB_METHOD_POST, "/import_templates/:tid/import_file", NULL},
-    {WEB_METHOD_GET, "/import_templates/:tid/jobs/:job_id", NULL},
-    {WEB_METHOD_DELETE, "/import_templates/:tid/jobs/:job_id", NULL},
-    {WEB_METHOD_GET, "/jobs/:job_id/status.json", NULL},
-    {WEB_METHOD_GET, "/assets/:file", NULL},
-    {WEB_METHOD_PUT, "/x/:a/:b/:c/:d", NULL},
-    {WEB_METHOD_PATCH, "/x/:a/:b/:c/:d", NULL},
+    {WEB_METHOD_GET, "/", NULL, false},
+    {WEB_METHOD_GET, "/import_templates/:tid", NULL, false},
+    {WEB_METHOD_POST, "/import_templates/:tid/import_file", NULL, false},
+    {WEB_METHOD_GET, "/import_templates/:tid/jobs/:job_id", NULL, false},
+    {WEB_METHOD_DELETE, "/import_templates/:tid/jobs/:job_id", NULL, false},
+    {WEB_METHOD_GET, "/jobs/:job_id/status.json", NULL, false},
+    {WEB_METHOD_GET, "/assets/:file", NULL, false},
+    {WEB_METHOD_PUT, "/x/:a/:b/:c/:d", NULL, false},
+    {WEB_METHOD_PATCH, "/x/:a/:b/:c/:d", NULL, false},
 };
 
 static unsigned fuzz_method_bit(const char *m)

@@ -513,3 +513,32 @@ Test(xlsx_limits, many_sheets_and_relationships, .timeout = 20)
     buf_free(&wb);
     buf_free(&rels);
 }
+
+/* sheet_sniff_file is the detector sheet_open uses, exposed for the upload path: it names
+ * the file by the name its owner gave it, not by the path on disk. */
+Test(xlsx_limits, sniff_names_the_format_or_says_what_the_file_looks_like)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    enum sheet_format format = 0;
+    char *path = test_suite_path("upload-1.part");
+    cr_assert(test_write_file(path, "%PDF-1.7\n", 9));
+    cr_assert_eq(sheet_sniff_file(path, "x.pdf", &format, &err), SD_EINVALID);
+    cr_assert_str_eq(err.message, "x.pdf is not a spreadsheet: it looks like a PDF document");
+    cr_assert(test_write_file(path, "", 0));
+    cr_assert_eq(sheet_sniff_file(path, "empty.xlsx", &format, &err), SD_EINVALID);
+    cr_assert_str_eq(err.message, "empty.xlsx is empty");
+    cr_assert(test_write_file(path, "a,b\n1,2\n", 8));
+    cr_assert_eq(sheet_sniff_file(path, "data.csv", &format, &err), 0, "%s", err.message);
+    cr_assert_eq(format, SHEET_FORMAT_CSV);
+    cr_assert(test_write_file(path, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8));
+    cr_assert_eq(sheet_sniff_file(path, NULL, &format, &err), 0, "%s", err.message);
+    cr_assert_eq(format, SHEET_FORMAT_XLS);
+    free(path);
+    path = test_suite_path("book.bin");
+    cr_assert(xlsx_fixture_minimal(path, "<sheetData/>", NULL, NULL));
+    cr_assert_eq(sheet_sniff_file(path, "Book 1.xlsx", &format, &err), 0, "%s", err.message);
+    cr_assert_eq(format, SHEET_FORMAT_XLSX);
+    unlink(path);
+    cr_assert_eq(sheet_sniff_file(path, "gone.xlsx", &format, &err), SD_ENOTFOUND);
+    free(path);
+}

@@ -153,9 +153,9 @@ static void handler_b(struct web_request *req, struct web_response *res)
 Test(router, custom_tables_first_match_wins_and_params_decode)
 {
     static const struct route table[] = {
-        {WEB_METHOD_GET, "/things/:name/parts/:job_id", handler_a},
-        {WEB_METHOD_PATCH, "/things/:name", handler_b},
-        {WEB_METHOD_DELETE, "/things/:name", handler_a},
+        {WEB_METHOD_GET, "/things/:name/parts/:job_id", handler_a, false},
+        {WEB_METHOD_PATCH, "/things/:name", handler_b, false},
+        {WEB_METHOD_DELETE, "/things/:name", handler_a, false},
     };
     struct route_match m;
     cr_assert_eq(
