@@ -101,8 +101,9 @@ bool web_accept_prefers_json(const char *accept);
  * HTTP/1.1 forbids: a Content-Length given twice, Content-Length together with
  * Transfer-Encoding, a Transfer-Encoding other than chunked, a bare CR in a header name or
  * value, an HTTP/1.1 request without Host. Returns 0, 400 with *problem (a static
- * sentence), or -1 when the Content-Length is not a number: libmicrohttpd has then queued
- * its own 400 already, and the only clean answer left is to close the connection.
+ * sentence), or -1 when the Content-Length libmicrohttpd reads is not a number: it answers
+ * that with its own 400 before calling us (0.9.75 even writes that head twice, with no hook
+ * in between), so should we be called anyway, the only clean answer is to close.
  */
 int web_request_check_framing(const struct web_request *req, const char *version,
                               const char **problem);

@@ -267,8 +267,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         req->head = !strcmp(method, "HEAD");
         conn_guard_header_received(connection);
         int framing = web_request_check_framing(req, version, &problem);
-        if (framing < 0)
-            return MHD_NO; /* libmicrohttpd queued its own 400; a second head must not follow */
+        if (framing < 0) /* libmicrohttpd answers this itself; never add a second head */
+            return MHD_NO;
         if (framing)
             return send_error_with(req, framing, problem, "Connection", "close");
         if (csrf_prepare(req, &err) != 0)
