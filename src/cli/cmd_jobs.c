@@ -212,13 +212,13 @@ static int change(struct cli_jobs *cj, const char *verb, const char *id)
     int rc;
     if (!strcmp(verb, "cancel")) {
         const char *outcome = NULL;
-        rc = jobs_cancel(cj->jobs, id, &outcome, &err);
+        rc = jobs_cancel_job(cj->jobs, id, &outcome, &err);
         if (rc == 0)
             printf("%s\n", !strcmp(outcome, JOB_STATUS_CANCELLED)
                                ? "cancelled"
                                : "cancel requested; the worker stops it at its next progress tick");
     } else {
-        rc = jobs_retry(cj->jobs, id, &err);
+        rc = jobs_retry_job(cj->jobs, id, &err);
         if (rc == 0)
             printf("queued again\n");
     }

@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "cli/cli_jobs.h"
 #include "cli/cli_signals.h"
+#include "jobs/job_files.h"
 #include "web/server.h"
 
 struct serve_options {
@@ -107,6 +108,12 @@ int cmd_serve(int argc, char **argv, const struct cli_config *config)
     struct web_server_config web_config = WEB_SERVER_CONFIG_INIT;
     web_config.listen = opts.listen;
     web_config.store = cj.store;
+    web_config.jobs = cj.jobs;
+    web_config.api_token = config->api_token;
+    char upload_dir[4096];
+    snprintf(upload_dir, sizeof upload_dir, "%s/%s", jobs_data_dir(cj.jobs),
+             job_file_dir(JOB_FILE_UPLOAD));
+    web_config.upload_dir = upload_dir;
     web_config.max_body_bytes = (size_t)config->max_upload_mb * 1024 * 1024;
     web_config.max_connections_per_ip = config->max_connections_per_ip;
     if (web_server_start(&server, &web_config, &err))

@@ -101,7 +101,7 @@ void jobs_close(struct jobs *j)
     free(j);
 }
 
-int jobs_cancel(struct jobs *j, const char *id, const char **outcome, struct sd_error *err)
+int jobs_cancel_job(struct jobs *j, const char *id, const char **outcome, struct sd_error *err)
 {
     int rc = queue_cancel(j->queue, id, outcome, err);
     if (rc == 0 && !strcmp(*outcome, JOB_STATUS_CANCELLED))
@@ -124,7 +124,7 @@ static bool upload_present(struct jobs *j, const struct job_record *job)
     return present;
 }
 
-int jobs_retry(struct jobs *j, const char *id, struct sd_error *err)
+int jobs_retry_job(struct jobs *j, const char *id, struct sd_error *err)
 {
     struct job_record *job = NULL;
     int rc = queue_get(&job, j->queue, id, err);

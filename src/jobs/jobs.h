@@ -53,11 +53,11 @@ void jobs_close(struct jobs *jobs);
 
 /* Cancels job `id` as queue_cancel does; a pending import's upload is deleted at once (a
  * cancelled job has had its final attempt). */
-int jobs_cancel(struct jobs *jobs, const char *id, const char **outcome, struct sd_error *err);
+int jobs_cancel_job(struct jobs *jobs, const char *id, const char **outcome, struct sd_error *err);
 /* Runs a failed or cancelled job again as queue_retry does. An import's upload is deleted
  * after its final attempt, so one whose file is gone is refused with a sentence saying to
  * upload the file again. */
-int jobs_retry(struct jobs *jobs, const char *id, struct sd_error *err);
+int jobs_retry_job(struct jobs *jobs, const char *id, struct sd_error *err);
 
 struct queue *jobs_queue(struct jobs *jobs);
 struct job_status_service *jobs_status(struct jobs *jobs);

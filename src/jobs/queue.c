@@ -134,11 +134,16 @@ int queue_finish(struct queue *q, const struct job_record *job, const char *stat
     char *document = NULL;
     if (result_part && !(document = json_dumps(result_part, JSON_COMPACT | JSON_PRESERVE_ORDER)))
         return sd_error_nomem(err);
+    /* The rows it moved, for /metrics: inserted and updated by an import, written by an export. */
+    json_t *result = json_object_get(result_part, "result");
+    int64_t rows = json_integer_value(json_object_get(result, "imported")) +
+                   json_integer_value(json_object_get(result, "updated")) +
+                   json_integer_value(json_object_get(result, "exported"));
     struct db *db = NULL;
     int rc = store_acquire_queue(q->store, &db, err);
     if (rc == 0)
-        rc = job_store_finish(db, job->id, job->process_id, status, message, document, now_ms(q),
-                              err);
+        rc = job_store_finish(db, job->id, job->process_id, status, message, document, rows,
+                              now_ms(q), err);
     store_release(q->store, db);
     free(document);
     if (rc == 0) {
@@ -281,6 +286,16 @@ int queue_position(struct queue *q, const char *id, int64_t *position, struct sd
     int rc = store_acquire_queue(q->store, &db, err);
     if (rc == 0)
         rc = job_store_queue_position(db, id, position, err);
+    store_release(q->store, db);
+    return rc;
+}
+
+int queue_stats(struct queue *q, struct job_stats stats[2], struct sd_error *err)
+{
+    struct db *db = NULL;
+    int rc = store_acquire_queue(q->store, &db, err);
+    if (rc == 0)
+        rc = job_store_stats(db, stats, err);
     store_release(q->store, db);
     return rc;
 }

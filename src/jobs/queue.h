@@ -93,6 +93,9 @@ int queue_counts(struct queue *q, const struct job_filter *filter, int64_t count
                  struct sd_error *err);
 int queue_position(struct queue *q, const char *id, int64_t *position, struct sd_error *err);
 
+/* Jobs by kind and state, run times and rows (job_store_stats), for /metrics. */
+int queue_stats(struct queue *q, struct job_stats stats[2], struct sd_error *err);
+
 /* Milliseconds until the next pending job is due (0: one is due now), or -1 when none is
  * pending. */
 int queue_next_due_in(struct queue *q, int64_t *ms, struct sd_error *err);

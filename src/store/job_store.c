@@ -181,15 +181,15 @@ int job_store_claim(struct job_record **out, struct db *db, int64_t process_id, 
 }
 
 int job_store_finish(struct db *db, const char *id, int64_t process_id, const char *status,
-                     const char *message, const char *document, int64_t now_ms,
+                     const char *message, const char *document, int64_t rows, int64_t now_ms,
                      struct sd_error *err)
 {
     assert(db && id && status);
     struct db_stmt *stmt = NULL;
     int rc = db_prepare(&stmt, db,
                         "UPDATE jobs SET status = $1, message = $2, document = $3, "
-                        "finished_at = $4, updated_at = $4, process_id = NULL WHERE id = $5 AND "
-                        "status = 'processing' AND process_id = $6",
+                        "finished_at = $4, updated_at = $4, process_id = NULL, rows = $7 WHERE "
+                        "id = $5 AND status = 'processing' AND process_id = $6",
                         err);
     if (rc)
         return rc;
@@ -199,6 +199,7 @@ int job_store_finish(struct db *db, const char *id, int64_t process_id, const ch
     db_bind_int64(stmt, 4, now_ms);
     db_bind_cstr(stmt, 5, id);
     db_bind_int64(stmt, 6, process_id);
+    db_bind_int64(stmt, 7, rows);
     int64_t changed = 0;
     rc = db_run(stmt, &changed, err);
     if (rc == 0 && changed == 0)
@@ -449,6 +450,40 @@ int job_store_queue_position(struct db *db, const char *id, int64_t *position, s
                            "'pending' AND (o.run_at < j.run_at OR (o.run_at = j.run_at AND "
                            "o.created_at < j.created_at))",
                            id, position, err);
+}
+
+int job_store_stats(struct db *db, struct job_stats stats[2], struct sd_error *err)
+{
+    static const char *const states[5] = {JOB_STATUS_PENDING, JOB_STATUS_PROCESSING,
+                                          JOB_STATUS_COMPLETED, JOB_STATUS_FAILED,
+                                          JOB_STATUS_CANCELLED};
+    memset(stats, 0, 2 * sizeof stats[0]);
+    stats[0].kind = "import";
+    stats[1].kind = "export";
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db,
+                        "SELECT kind, status, COUNT(*), SUM(CASE WHEN finished_at IS NOT NULL "
+                        "AND claimed_at IS NOT NULL THEN 1 ELSE 0 END), SUM(CASE WHEN "
+                        "finished_at IS NOT NULL AND claimed_at IS NOT NULL THEN finished_at - "
+                        "claimed_at ELSE 0 END), SUM(rows) FROM jobs GROUP BY kind, status",
+                        err);
+    if (rc)
+        return rc;
+    while ((rc = db_step(stmt, err)) == DB_ROW) {
+        const char *kind = db_column_text(stmt, 0), *status = db_column_text(stmt, 1);
+        for (int k = 0; k < 2; k++) {
+            if (!kind || strcmp(kind, stats[k].kind))
+                continue;
+            for (int i = 0; i < 5; i++)
+                if (status && !strcmp(status, states[i]))
+                    stats[k].by_status[i] = db_column_int64(stmt, 2);
+            stats[k].ended += int_or_zero(stmt, 3);
+            stats[k].duration_ms_sum += int_or_zero(stmt, 4);
+            stats[k].rows += int_or_zero(stmt, 5);
+        }
+    }
+    db_finalize(stmt);
+    return rc < 0 ? rc : 0;
 }
 
 int job_store_next_run_at(struct db *db, int64_t *run_at, struct sd_error *err)

@@ -64,10 +64,11 @@ int job_store_claim(struct job_record **out, struct db *db, int64_t process_id, 
 /* SD_ENOTFOUND when there is no such job. */
 int job_store_get(struct job_record **out, struct db *db, const char *id, struct sd_error *err);
 
-/* Ends a processing job held by `process_id` with `status` (completed, failed, cancelled).
- * `message` and `document` may be NULL. SD_ENOTFOUND when the job is not held by it. */
+/* Ends a processing job held by `process_id` with `status` (completed, failed, cancelled)
+ * and the rows it moved. `message` and `document` may be NULL. SD_ENOTFOUND when the job is
+ * not held by it. */
 int job_store_finish(struct db *db, const char *id, int64_t process_id, const char *status,
-                     const char *message, const char *document, int64_t now_ms,
+                     const char *message, const char *document, int64_t rows, int64_t now_ms,
                      struct sd_error *err);
 
 /* Hands a processing job held by `process_id` back to the queue, due at `run_at`. With
@@ -123,6 +124,17 @@ int job_store_recover(char (**ids)[JOB_ID_LEN + 1], size_t *count, struct db *db
  * so their files can go too. At most `limit` per call. */
 int job_store_prune(char (**ids)[JOB_ID_LEN + 1], size_t *count, struct db *db, int64_t before_ms,
                     size_t limit, struct sd_error *err);
+
+/* Per kind ("import", then "export"): jobs by status (pending, processing, completed,
+ * failed, cancelled), the ended ones, their summed run time (claim to end) and rows. */
+struct job_stats {
+    const char *kind;
+    int64_t by_status[5];
+    int64_t ended;
+    int64_t duration_ms_sum;
+    int64_t rows;
+};
+int job_store_stats(struct db *db, struct job_stats stats[2], struct sd_error *err);
 
 /* The earliest run_at among pending jobs, or 0 when none is pending. */
 int job_store_next_run_at(struct db *db, int64_t *run_at, struct sd_error *err);

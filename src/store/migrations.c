@@ -130,6 +130,7 @@ static const struct migration queue_migrations[] = {
      " cancel_requested INTEGER NOT NULL DEFAULT 0,"
      " message TEXT,"
      " document TEXT,"
+     " rows BIGINT NOT NULL DEFAULT 0,"
      " created_at BIGINT NOT NULL,"
      " claimed_at BIGINT,"
      " finished_at BIGINT,"

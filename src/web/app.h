@@ -11,8 +11,11 @@
 #include "base/clock.h"
 #include "store/store.h"
 
+struct jobs;
 struct route;
 struct sse_hub;
+struct web_metrics;
+struct status_feed;
 struct views;
 struct assets;
 
@@ -24,6 +27,10 @@ struct web_app {
     size_t max_form_bytes;            /* urlencoded bodies are held in memory: small cap */
     size_t max_body_bytes;            /* uploads (SHEETD_MAX_UPLOAD_MB) */
     struct sse_hub *sse_hub;          /* owned by the server: event streams (sse.h) */
+    struct jobs *jobs;                /* borrowed: the job layer (jobs/jobs.h) */
+    const char *api_token;            /* SHEETD_API_TOKEN; NULL: the API needs none */
+    struct web_metrics *metrics;      /* owned: request counters for /metrics */
+    struct status_feed *status_feed;  /* owned: job status changes -> streams (with jobs) */
     const char *upload_dir;           /* borrowed from the config; NULL: no uploads */
     const struct route *extra_routes; /* borrowed from the config (tests) */
     size_t nextra_routes;

@@ -60,7 +60,10 @@ struct mustache_render_options {
     size_t max_steps;  /* nodes visited; default MUSTACHE_DEFAULT_MAX_STEPS */
 };
 
-#define MUSTACHE_RENDER_OPTIONS_INIT {0, 0}
+#define MUSTACHE_RENDER_OPTIONS_INIT                                                               \
+    {                                                                                              \
+        0, 0                                                                                       \
+    }
 #define MUSTACHE_DEFAULT_MAX_OUTPUT ((size_t)64 << 20)
 #define MUSTACHE_DEFAULT_MAX_STEPS ((size_t)50000000)
 

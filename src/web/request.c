@@ -369,3 +369,31 @@ const char *web_request_form_value(const struct web_request *req, const char *na
     }
     return NULL;
 }
+
+int64_t web_request_id_param(const struct web_request *req, const char *name)
+{
+    const char *text = web_request_param(req, name);
+    long long id = 0;
+    if (!text || !str_to_int64(text, &id) || id <= 0)
+        return 0;
+    return (int64_t)id;
+}
+
+bool web_request_query(const struct web_request *req, const char *name, char *out, size_t size)
+{
+    const char *q = strchr(req->target, '?');
+    size_t name_len = strlen(name);
+    while (q && *q) {
+        q++;
+        const char *end = q + strcspn(q, "&#");
+        const char *eq = memchr(q, '=', (size_t)(end - q));
+        if (eq && (size_t)(eq - q) == name_len && !memcmp(q, name, name_len)) {
+            size_t len = (size_t)(end - eq - 1);
+            if (len >= size)
+                return false;
+            return url_decode(out, eq + 1, len, true) >= 0;
+        }
+        q = *end == '&' ? end : NULL;
+    }
+    return false;
+}

@@ -85,6 +85,12 @@ void web_request_path(const struct web_request *req, char *out, size_t size);
 
 /* A route parameter (already validated by the router), or NULL. */
 const char *web_request_param(const struct web_request *req, const char *name);
+/* The first value of query-string parameter `name`, decoded into out (size bytes with the
+ * NUL). False when absent, malformed or too long for out. */
+bool web_request_query(const struct web_request *req, const char *name, char *out, size_t size);
+
+/* A numeric route parameter (`:tid`); 0 when absent or out of range. */
+int64_t web_request_id_param(const struct web_request *req, const char *name);
 
 /* True when the client wants a JSON answer: the path is under /api/ or the Accept header
  * prefers application/json to HTML (web_accept_prefers_json). */

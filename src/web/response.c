@@ -3,6 +3,9 @@
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <string.h>
 
 #include "base/crypto.h"
@@ -17,6 +20,7 @@
 void web_response_init(struct web_response *res)
 {
     memset(res, 0, sizeof *res);
+    res->file_fd = -1;
     res->status = 200;
     res->content_type = "text/plain; charset=utf-8";
 }
@@ -25,6 +29,9 @@ void web_response_free(struct web_response *res)
 {
     sse_stream_discard(res->sse);
     res->sse = NULL;
+    if (res->file_fd >= 0)
+        close(res->file_fd);
+    res->file_fd = -1;
     buf_free(&res->body);
     for (size_t i = 0; i < res->nheaders; i++)
         free(res->headers[i].value);
@@ -192,12 +199,70 @@ static int add_security_headers(struct MHD_Response *r, const struct web_respons
     return 0;
 }
 
+void web_response_fail(struct web_response *res, struct web_request *req, int rc,
+                       const struct sd_error *err)
+{
+    switch (rc) {
+    case SD_ENOTFOUND:
+        web_response_error(res, req, 404, sd_error_message(err));
+        return;
+    case SD_EINVALID:
+    case SD_EEXISTS:
+        web_response_error(res, req, 422, sd_error_message(err));
+        return;
+    case SD_ELIMIT:
+        web_response_error(res, req, 413, sd_error_message(err));
+        return;
+    case SD_ERETRY:
+        web_response_error(res, req, 503, "The database is busy; try again in a moment.");
+        return;
+    default:
+        log_kv(LOG_ERROR, "request failed", "error", sd_error_message(err), NULL);
+        web_response_error(res, req, 500,
+                           "Something went wrong on the server; it has been logged. Try again.");
+    }
+}
+
+void web_response_file(struct web_response *res, struct web_request *req, const char *path,
+                       const char *content_type, const char *download_name,
+                       const char *missing_message)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        web_response_error(res, req, 404, missing_message);
+        return;
+    }
+    web_response_fd(res, req, fd, content_type, download_name);
+}
+
+void web_response_fd(struct web_response *res, struct web_request *req, int fd,
+                     const char *content_type, const char *download_name)
+{
+    struct stat st;
+    char disposition[300];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", download_name);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        web_response_header(res, "Content-Disposition", disposition) != 0) {
+        close(fd);
+        web_response_error(res, req, 500, "The file could not be sent; try again.");
+        return;
+    }
+    res->status = 200;
+    res->content_type = content_type;
+    res->file_fd = fd;
+    res->file_size = (uint64_t)st.st_size;
+}
+
 struct MHD_Response *web_response_to_mhd(struct web_response *res, const char *script_hash)
 {
     struct MHD_Response *r;
     if (res->sse) {
         r = sse_stream_to_mhd(res->sse); /* the stream now belongs to the response */
         res->sse = NULL;
+    } else if (res->file_fd >= 0) {
+        r = MHD_create_response_from_fd(res->file_size, res->file_fd);
+        if (r)
+            res->file_fd = -1; /* libmicrohttpd closes it with the response */
     } else if (res->static_body) {
         r = MHD_create_response_from_buffer(res->static_len, (void *)res->static_body,
                                             MHD_RESPMEM_PERSISTENT);

@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 #include "web/sse.h"
@@ -52,6 +53,8 @@ struct web_response {
     size_t nheaders;
     char style_nonce[WEB_NONCE_SIZE]; /* "" unless an HTML page was rendered */
     struct sse_stream *sse;           /* an event stream instead of a body (web_response_sse) */
+    int file_fd;                      /* a file sent from disk instead of a body, or -1 */
+    uint64_t file_size;
 };
 
 void web_response_init(struct web_response *res);
@@ -84,6 +87,25 @@ void web_response_redirect(struct web_response *res, const char *location);
  */
 void web_response_sse(struct web_response *res, struct web_request *req, const char *topic,
                       sse_render_fn render, void *ctx, void (*ctx_free)(void *));
+
+/*
+ * Sends the file at `path` as the body, read by libmicrohttpd straight from disk (a large
+ * export never passes through memory), with `download_name` in Content-Disposition. A file
+ * that cannot be opened answers 404 with `missing_message`.
+ */
+void web_response_file(struct web_response *res, struct web_request *req, const char *path,
+                       const char *content_type, const char *download_name,
+                       const char *missing_message);
+
+/* Sends the open regular file `fd` (taken: closed with the response, also on failure). A
+ * file already unlinked is fine: the descriptor keeps it until it is sent. */
+void web_response_fd(struct web_response *res, struct web_request *req, int fd,
+                     const char *content_type, const char *download_name);
+
+/* Answers a failed store, queue or template call: 404 (not found), 422 (invalid, exists),
+ * 413 (limit), 503 (busy), else 500 (logged; the page then says nothing internal). */
+void web_response_fail(struct web_response *res, struct web_request *req, int rc,
+                       const struct sd_error *err);
 
 /* An error page (HTML, inside the layout) or {"error": message} for JSON clients. The
  * message is one sentence a person can act on. */

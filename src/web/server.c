@@ -18,6 +18,8 @@
 #include "web/app.h"
 #include "web/conn_guard.h"
 #include "web/csrf.h"
+#include "web/metrics.h"
+#include "web/status_feed.h"
 #include "web/handlers/assets.h"
 #include "web/request.h"
 #include "web/response.h"
@@ -52,6 +54,10 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
     if (!req)
         return;
     if (req->method) {
+        web_metrics_count(app->metrics,
+                          req->route_status == 200 && req->match.route ? req->match.route->pattern
+                                                                       : NULL,
+                          req->method, req->status);
         /* Both come from the client: quoted, so a method like `X="level=error` cannot add
          * fields of its own to the line. */
         char path[256], quoted[300], method[80];
@@ -145,13 +151,17 @@ static int match_route(const struct web_app *app, struct route_match *match, con
     return status;
 }
 
-static bool is_form_type(const char *type)
+#define FORM_TYPE "application/x-www-form-urlencoded"
+
+/* True when a Content-Type header names `media` (parameters such as charset allowed). */
+static bool is_type(const char *type, const char *media)
 {
-    const char *form = "application/x-www-form-urlencoded";
-    size_t n = strlen(form);
-    return type && !strncasecmp(type, form, n) &&
+    size_t n = strlen(media);
+    return type && !strncasecmp(type, media, n) &&
            (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
 }
+
+static bool is_api(const struct web_request *req);
 
 /* Before the body arrives: refuse what we would refuse anyway once it had been read, so a
  * client is not made to send megabytes first. Returns 0, or the status it answered with
@@ -166,9 +176,12 @@ static int check_body_headers(struct web_request *req, enum MHD_Result *result)
     if (length && !str_to_int64(length, &declared)) {
         status = 400;
         message = "The Content-Length header is not a number.";
-    } else if (type ? !is_form_type(type) : declared > 0) {
+    } else if (is_api(req) ? type && !is_type(type, "application/json") && declared > 0
+                           : (type ? !is_type(type, FORM_TYPE) : declared > 0)) {
         status = 415;
-        message = "This address accepts form data (application/x-www-form-urlencoded) only.";
+        message = is_api(req)
+                      ? "This address accepts JSON (application/json) only."
+                      : "This address accepts form data (application/x-www-form-urlencoded) only.";
     } else if (declared > 0 && (unsigned long long)declared > req->app->max_form_bytes) {
         status = 413;
         message = "The form is too large to accept.";
@@ -211,11 +224,37 @@ static int begin_upload(struct web_request *req, enum MHD_Result *result)
     return status;
 }
 
-/* The CSRF rule for every state-changing request with a body, form or upload. */
+static bool is_api(const struct web_request *req)
+{
+    return str_has_prefix(req->target, "/api/");
+}
+
+/* The request's bearer token equals SHEETD_API_TOKEN (compared in constant time). */
+static bool bearer_ok(const struct web_request *req)
+{
+    const char *auth = web_request_header(req, "Authorization");
+    return req->app->api_token && auth && !strncasecmp(auth, "Bearer ", 7) &&
+           crypto_token_equal(auth + 7, req->app->api_token);
+}
+
+/*
+ * The CSRF rule for every state-changing request with a body, form or upload. The JSON API
+ * is for scripts: with SHEETD_API_TOKEN set every /api/ request carries the token (checked
+ * before this, api_refused), which no other site can, so no cookie check is needed; without
+ * a token a script's request carries no Origin, while a browser's post from another site
+ * does and is refused.
+ */
 static bool csrf_ok(const struct web_request *req)
 {
-    /* the JSON API (later) authenticates with a bearer token instead of a cookie */
-    return str_has_prefix(req->target, "/api/") || csrf_verify(req);
+    if (is_api(req))
+        return bearer_ok(req) || (!req->app->api_token && csrf_same_origin(req));
+    return csrf_verify(req);
+}
+
+/* With SHEETD_API_TOKEN set, an /api/ request without it is answered 401 at once. */
+static bool api_refused(const struct web_request *req)
+{
+    return is_api(req) && req->app->api_token && !bearer_ok(req);
 }
 
 /* The upload's body is complete: the file is on disk, the text fields are the request's form
@@ -238,7 +277,8 @@ static enum MHD_Result body_complete(struct web_request *req)
     struct sd_error err = SD_ERROR_INIT;
     if (req->body_too_large)
         return send_error(req, 413, "The form is too large to accept.", NULL);
-    if (web_request_parse_form(req, &err) != 0)
+    /* An API body is the handler's to read (JSON); a form is parsed here, strictly. */
+    if (!is_api(req) && web_request_parse_form(req, &err) != 0)
         return send_error(req, err.code == SD_ENOMEM ? 500 : 400, sd_error_message(&err), NULL);
     if (!csrf_ok(req))
         return send_error(req, 422, CSRF_MESSAGE, NULL);
@@ -273,6 +313,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             return send_error_with(req, framing, problem, "Connection", "close");
         if (csrf_prepare(req, &err) != 0)
             return send_error(req, 500, sd_error_message(&err), NULL);
+        if (api_refused(req))
+            return send_error_with(req, 401,
+                                   "This API needs the token the server was started with "
+                                   "(SHEETD_API_TOKEN), sent as Authorization: Bearer <token>.",
+                                   "WWW-Authenticate", "Bearer");
         req->route_status = match_route(req->app, &req->match, method, req->target);
         if (req->route_status == 200 && req->match.route->method != WEB_METHOD_GET &&
             (req->match.route->upload ? begin_upload(req, &result)
@@ -404,6 +449,8 @@ int web_server_start(struct web_server **out, const struct web_server_config *co
     app->max_body_bytes = config->max_body_bytes;
     app->max_form_bytes = config->max_form_bytes ? config->max_form_bytes : 1024 * 1024;
     app->upload_dir = config->upload_dir;
+    app->jobs = config->jobs;
+    app->api_token = config->api_token && *config->api_token ? config->api_token : NULL;
     app->extra_routes = config->extra_routes;
     app->nextra_routes = config->nextra_routes;
     if (app->upload_dir && mkdir(app->upload_dir, 0700) != 0 && errno != EEXIST) {
@@ -423,6 +470,10 @@ int web_server_start(struct web_server **out, const struct web_server_config *co
     if (config->sse_keepalive_ms)
         hub_opts.keepalive_ms = config->sse_keepalive_ms;
     int rc = sse_hub_new(&app->sse_hub, &hub_opts, err);
+    if (!rc)
+        rc = web_metrics_new(&app->metrics, err);
+    if (!rc && app->jobs)
+        rc = status_feed_new(&app->status_feed, app, err);
     if (!rc)
         rc = views_load(&app->views, views_dir, err);
     if (!rc)
@@ -453,12 +504,15 @@ void web_server_stop(struct web_server *server)
 {
     if (!server)
         return;
+    /* Nothing may publish into the hub once it is being shut down. */
+    status_feed_free(server->app.status_feed);
     /* libmicrohttpd must not be stopped with suspended connections: end the streams first */
     sse_hub_shutdown(server->app.sse_hub);
     if (server->daemon)
         MHD_stop_daemon(server->daemon);
     sse_hub_free(server->app.sse_hub);
     conn_guard_free(server->guard);
+    web_metrics_free(server->app.metrics);
     views_free(server->app.views);
     assets_free(server->app.assets);
     free(server);

@@ -37,6 +37,11 @@ struct web_server_config {
     unsigned version;
     const char *listen;               /* "HOST:PORT"; port 0 picks a free port (tests) */
     struct store *store;              /* required; borrowed, must outlive the server */
+    struct jobs *jobs;                /* borrowed, must outlive the server: uploads become its
+                                         jobs, its broadcasts feed the streams; NULL (tests of
+                                         the web layer alone): job routes answer 503 */
+    const char *api_token;            /* SHEETD_API_TOKEN: /api/ requests must carry it as a
+                                         bearer token; NULL or "": no token asked */
     const char *root_dir;             /* holds views/ assets/ node_modules/; NULL: $SHEETD_ROOT
                                          or the current directory */
     size_t max_body_bytes;            /* uploads; SHEETD_MAX_UPLOAD_MB turned into bytes */
@@ -67,9 +72,9 @@ struct web_server_config {
 #define WEB_SERVER_CONFIG_INIT                                                                     \
     {                                                                                              \
         .version = WEB_SERVER_CONFIG_VERSION, .listen = "127.0.0.1:8080", .store = NULL,           \
-        .root_dir = NULL, .max_body_bytes = 100u * 1024 * 1024, .max_form_bytes = 1024 * 1024,     \
-        .threads = 4, .connection_timeout_s = 30, .clock = NULL, .upload_dir = NULL,               \
-        .extra_routes = NULL, .nextra_routes = 0, .sse_keepalive_ms = 15000,                       \
+        .jobs = NULL, .api_token = NULL, .root_dir = NULL, .max_body_bytes = 100u * 1024 * 1024,   \
+        .max_form_bytes = 1024 * 1024, .threads = 4, .connection_timeout_s = 30, .clock = NULL,    \
+        .upload_dir = NULL, .extra_routes = NULL, .nextra_routes = 0, .sse_keepalive_ms = 15000,   \
         .max_connections = WEB_DEFAULT_MAX_CONNECTIONS,                                            \
         .max_connections_per_ip = WEB_DEFAULT_MAX_CONNECTIONS_PER_IP, .header_timeout_ms = 20000,  \
         .connection_memory_bytes = WEB_DEFAULT_CONNECTION_MEMORY,                                  \

@@ -49,6 +49,9 @@
 #include "base/error.h"
 
 #define SSE_MAX_TOPIC 128
+/* The topic of every job status change together (the jobs dashboard); a single job's topic
+ * is its status key, "job_status:<id>". */
+#define WEB_JOBS_TOPIC "jobs"
 #define SSE_MAX_EVENT_ID 64
 
 struct MHD_Connection;

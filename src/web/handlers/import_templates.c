@@ -34,39 +34,6 @@ static const char example_definition[] =
     "  ]\n"
     "}\n";
 
-/* The status a store or template error deserves. */
-static int status_for(int rc)
-{
-    switch (rc) {
-    case SD_ENOTFOUND:
-        return 404;
-    case SD_EINVALID:
-    case SD_EEXISTS:
-        return 422;
-    case SD_ERETRY:
-        return 503;
-    case SD_ELIMIT:
-        return 413;
-    default:
-        return 500;
-    }
-}
-
-static void fail_with(struct web_response *res, struct web_request *req, int rc,
-                      const struct sd_error *err)
-{
-    int status = status_for(rc);
-    if (status >= 500) {
-        char quoted[600];
-        log_quote(quoted, sizeof quoted, sd_error_message(err));
-        log_error("request failed", "error=%s", quoted);
-    }
-    if (status == 503)
-        web_response_error(res, req, 503, "The database is busy; try again in a moment.");
-    else
-        web_response_error(res, req, status, sd_error_message(err));
-}
-
 /* "required, unique, min 0, one of Germany, France": the rules in the words people use. */
 static int column_rules(struct buf *out, const struct template_column *c)
 {
@@ -166,7 +133,7 @@ void import_templates_index(struct web_request *req, struct web_response *res)
         store_release(store, db);
     }
     if (rc) {
-        fail_with(res, req, rc, &err);
+        web_response_fail(res, req, rc, &err);
         return;
     }
     json_t *rows = json_array();
@@ -193,14 +160,18 @@ void import_templates_index(struct web_request *req, struct web_response *res)
 
 void import_templates_show(struct web_request *req, struct web_response *res)
 {
+    import_templates_show_refusal(req, res, 200, NULL);
+}
+
+/* The template page; with `upload_error` the upload form says why the last file was sent
+ * back. The page offers uploads up to the server's limit (the upload controller checks the
+ * size before sending). */
+void import_templates_show_refusal(struct web_request *req, struct web_response *res, int status,
+                                   const char *upload_error)
+{
     struct sd_error err = SD_ERROR_INIT;
     struct store *store = req->app->store;
-    long long id = 0;
-    const char *tid = web_request_param(req, "tid");
-    if (!tid || !str_to_int64(tid, &id)) {
-        web_response_error(res, req, 404, "There is no template with that id.");
-        return;
-    }
+    int64_t id = web_request_id_param(req, "tid");
     struct import_template *t = NULL;
     struct db *db = NULL;
     int rc = store_acquire_main(store, &db, &err);
@@ -210,22 +181,25 @@ void import_templates_show(struct web_request *req, struct web_response *res)
     }
     if (rc == SD_ENOTFOUND) {
         char message[96];
-        snprintf(message, sizeof message, "There is no template with id %lld.", id);
+        snprintf(message, sizeof message, "There is no template with id %lld.", (long long)id);
         web_response_error(res, req, 404, message);
         return;
     }
     if (rc) {
-        fail_with(res, req, rc, &err);
+        web_response_fail(res, req, rc, &err);
         return;
     }
     json_t *tj = template_json(t);
-    json_t *data = tj ? json_pack("{s:o}", "template", tj) : NULL;
+    json_t *data =
+        tj ? json_pack("{s:o, s:I, s:s?}", "template", tj, "max_upload_bytes",
+                       (json_int_t)req->app->max_body_bytes, "upload_error", upload_error)
+           : NULL;
     if (!data) {
         template_free(t);
         web_response_error(res, req, 500, "The server ran out of memory; try again.");
         return;
     }
-    web_response_page(res, req, 200, "import_templates/show", t->name, data);
+    web_response_page(res, req, status, "import_templates/show", t->name, data);
     template_free(t);
     json_decref(data);
 }
@@ -336,7 +310,7 @@ void import_templates_create(struct web_request *req, struct web_response *res)
     }
     template_problems_free(&problems);
     if (rc) {
-        fail_with(res, req, rc, &err);
+        web_response_fail(res, req, rc, &err);
         return;
     }
     char location[64];

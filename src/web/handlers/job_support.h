@@ -1,0 +1,33 @@
+/* What the job handlers share (jobs.c, jobs_api.c, job_streams.c, imports.c, exports.c):
+ * the job layer being there, the job a route names, a template's name for the views, and
+ * query parameters. Each function that can fail answers the request itself. */
+#ifndef SHEETD_WEB_HANDLERS_JOB_SUPPORT_H
+#define SHEETD_WEB_HANDLERS_JOB_SUPPORT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct web_request;
+struct web_response;
+struct import_template;
+
+/* False (503 answered) when this server runs without the job layer. */
+bool job_support_ready(struct web_request *req, struct web_response *res);
+
+/* The status document of the route's :job_id; NULL with 404 answered when the job is
+ * unknown or was pruned. The caller decrefs. */
+json_t *job_support_document(struct web_request *req, struct web_response *res);
+
+/* The template of the route's :tid; NULL with 404 answered. Free with template_free. */
+struct import_template *job_support_template(struct web_request *req, struct web_response *res);
+
+/* The query-string parameter `name` into out; false when absent or malformed. */
+bool job_support_query(struct web_request *req, const char *name, char *out, size_t size);
+
+/* The status document of job `id` as the API answers with it, plus "status_url" and
+ * "job_url"; the caller decrefs. NULL when it cannot be read. */
+json_t *job_support_api_document(struct web_request *req, const char *id);
+
+#endif
