@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,20 +62,22 @@ static void run_job(struct worker_pool *pool, struct job_record *job)
                                 job->kind);
     struct sd_error end_err = SD_ERROR_INIT;
     int end_rc = 0;
-    bool final = true;
     if (rc == 0) {
-        /* The job ended itself. */
+        /* The job ended itself (job_context_finish). */
     } else if (rc == SD_ECANCELLED && atomic_load(&pool->interrupt) && !ctx.cancel_requested) {
         end_rc = queue_hand_back(q, job, &end_err);
-        final = false;
         log_info("job handed back", "job_id=%s", job->id);
     } else if (rc == SD_ECANCELLED) {
         end_rc = job_context_finish(&ctx, JOB_STATUS_CANCELLED, "Cancelled; nothing was written",
                                     NULL, &end_err);
-    } else if (transient(rc)) {
+    } else if (transient(rc) && job->attempts < job->max_attempts) {
         bool retried = false;
         end_rc = queue_retry_later(q, job, sd_error_message(&err), &retried, &end_err);
-        final = !retried;
+    } else if (transient(rc)) {
+        char message[SD_ERROR_MESSAGE_MAX + 64];
+        snprintf(message, sizeof message, "%s (gave up after %d attempts)", sd_error_message(&err),
+                 job->attempts);
+        end_rc = job_context_finish(&ctx, JOB_STATUS_FAILED, message, NULL, &end_err);
     } else {
         end_rc =
             job_context_finish(&ctx, JOB_STATUS_FAILED, sd_error_message(&err), NULL, &end_err);
@@ -82,9 +85,6 @@ static void run_job(struct worker_pool *pool, struct job_record *job)
     if (end_rc != 0)
         log_kv(LOG_WARN, "could not record the end of a job", "job_id", job->id, "error",
                sd_error_message(&end_err), NULL);
-    /* The upload goes after the final attempt only; a retry needs it again. */
-    if (final && end_rc == 0 && !strcmp(job->kind, "import"))
-        job_files_remove_upload(pool->opts.data_dir, job->id);
 }
 
 static void *work(void *arg)

@@ -7,11 +7,21 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "jobs/jobs.h"
 #include "http_client.h"
 #include "store/template_store.h"
 #include "test_support.h"
 
+static void start_server_with(struct http_fixture *f, size_t max_form_bytes,
+                              const struct http_fixture_options *o);
+
 static void start_server(struct http_fixture *f, size_t max_form_bytes)
+{
+    start_server_with(f, max_form_bytes, NULL);
+}
+
+static void start_server_with(struct http_fixture *f, size_t max_form_bytes,
+                              const struct http_fixture_options *o)
 {
     struct sd_error err = SD_ERROR_INIT;
     struct store_config sc = STORE_CONFIG_INIT;
@@ -25,6 +35,21 @@ static void start_server(struct http_fixture *f, size_t max_form_bytes)
     wc.threads = 2;
     if (max_form_bytes)
         wc.max_form_bytes = max_form_bytes;
+    /* The server borrows the path for its whole life. */
+    static char upload_dir[4096];
+    if (o) {
+        struct jobs_config jc = JOBS_CONFIG_INIT;
+        jc.data_dir = f->tmp;
+        jc.shutdown_timeout_ms = 2000;
+        cr_assert_eq(jobs_open(&f->jobs, f->store, &jc, &err), 0, "%s", err.message);
+        cr_assert_eq(jobs_run(f->jobs, "serve", o->workers, &err), 0, "%s", err.message);
+        snprintf(upload_dir, sizeof upload_dir, "%s/uploads", f->tmp);
+        wc.jobs = f->jobs;
+        wc.upload_dir = upload_dir;
+        wc.api_token = o->api_token;
+        if (o->max_body_bytes)
+            wc.max_body_bytes = o->max_body_bytes;
+    }
     cr_assert_eq(web_server_start(&f->server, &wc, &err), 0, "%s", err.message);
     f->port = web_server_port(f->server);
     cr_assert_gt(f->port, 0);
@@ -40,9 +65,21 @@ void http_fixture_start(struct http_fixture *f, size_t max_form_bytes)
     start_server(f, max_form_bytes);
 }
 
+void http_fixture_start_jobs(struct http_fixture *f, const struct http_fixture_options *o)
+{
+    memset(f, 0, sizeof *f);
+    log_set_level(LOG_WARN);
+    cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+    f->tmp = test_make_tmpdir();
+    cr_assert_not_null(f->tmp);
+    start_server_with(f, 0, o);
+}
+
 void http_fixture_stop(struct http_fixture *f, int keep_data)
 {
     web_server_stop(f->server);
+    jobs_close(f->jobs);
+    f->jobs = NULL;
     store_close(f->store);
     f->server = NULL;
     f->store = NULL;

@@ -10,12 +10,25 @@
 
 #define HTTP_FIXTURE_TOKEN_LEN 128
 
+struct jobs;
+
 struct http_fixture {
     char *tmp;
     struct store *store;
+    struct jobs *jobs; /* with http_fixture_start_jobs only */
     struct web_server *server;
     unsigned port;
 };
+
+/* What http_fixture_start_jobs sets up beyond the plain server. */
+struct http_fixture_options {
+    int workers;            /* worker threads in this process (0: jobs stay pending) */
+    const char *api_token;  /* SHEETD_API_TOKEN for the server, or NULL */
+    size_t max_body_bytes;  /* 0: the server's default */
+};
+
+/* The server with the job layer: uploads go to <tmp>/uploads and become jobs. */
+void http_fixture_start_jobs(struct http_fixture *f, const struct http_fixture_options *o);
 
 /* Starts everything; max_form_bytes 0 keeps the server's default. Fails the test on error. */
 void http_fixture_start(struct http_fixture *f, size_t max_form_bytes);

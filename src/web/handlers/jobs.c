@@ -64,12 +64,28 @@ void jobs_show(struct web_request *req, struct web_response *res)
     json_decref(doc);
 }
 
+/* Always JSON, also when the job is unknown: its callers are scripts and the polling
+ * fallback, whatever their Accept header says. */
 void jobs_status_json(struct web_request *req, struct web_response *res)
 {
-    json_t *doc = job_support_document(req, res);
-    if (!doc)
+    if (!job_support_ready(req, res))
         return;
-    web_response_json(res, 200, doc);
+    json_t *doc = NULL;
+    struct sd_error err = SD_ERROR_INIT;
+    int rc = status_feed_document(req->app->status_feed, web_request_param(req, "job_id"), &doc,
+                                  NULL, &err);
+    if (rc == 0) {
+        web_response_json(res, 200, doc);
+        web_response_header(res, "Cache-Control", "no-cache");
+    } else {
+        json_t *body = json_pack("{s:s}", "error",
+                                 rc == SD_ENOTFOUND ? "There is no such job: it never existed, or "
+                                                      "it ended long enough ago to have been "
+                                                      "deleted."
+                                                    : sd_error_message(&err));
+        web_response_json(res, rc == SD_ENOTFOUND ? 404 : 500, body);
+        json_decref(body);
+    }
     json_decref(doc);
 }
 

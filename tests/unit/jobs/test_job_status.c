@@ -103,7 +103,7 @@ Test(job_status, a_broken_cache_is_survived_and_the_row_answers)
     cr_assert_eq(job_status_update(jobs_status(jf_jobs), id, doc, NULL), 0);
     json_decref(doc);
     const char *outcome = NULL;
-    cr_assert_eq(jobs_cancel(jf_jobs, id, &outcome, NULL), 0, "the queue works without a cache");
+    cr_assert_eq(jobs_cancel_job(jf_jobs, id, &outcome, NULL), 0, "the queue works without a cache");
     cr_assert_eq(job_status_get(&doc, NULL, jobs_status(jf_jobs), id, NULL), 0);
     cr_assert_str_eq(json_string_value(json_object_get(doc, "status")), "cancelled");
     json_decref(doc);
@@ -186,7 +186,7 @@ Test(job_status, subscribers_in_this_process_hear_each_write_at_once)
     cr_assert_eq(
         broadcast_subscribe(&every, jobs_broadcaster(jf_jobs), NULL, on_broadcast, &all, NULL), 0);
     const char *outcome = NULL;
-    cr_assert_eq(jobs_cancel(jf_jobs, id, &outcome, NULL), 0);
+    cr_assert_eq(jobs_cancel_job(jf_jobs, id, &outcome, NULL), 0);
     /* Delivered before jobs_cancel returned, on this thread. */
     cr_assert_geq(atomic_load(&h.calls), 1);
     cr_assert_str_eq(h.channel, channel);
@@ -218,7 +218,7 @@ Test(job_status_fork, subscribers_hear_a_write_made_by_another_process)
         usleep(400000);
         const char *outcome = NULL;
         int rc = queue_enqueue(jobs_queue(jobs), id, "export", jf_template_id, payload, 0, NULL);
-        rc = rc ? rc : jobs_cancel(jobs, id, &outcome, NULL);
+        rc = rc ? rc : jobs_cancel_job(jobs, id, &outcome, NULL);
         json_decref(payload);
         jobs_close(jobs);
         _exit(rc ? 3 : 0);

@@ -191,12 +191,12 @@ Test(queue, cancel_a_pending_job_at_once_and_refuse_an_ended_one)
     enqueue_export(id);
     const char *outcome = NULL;
     struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(jobs_cancel(jf_jobs, id, &outcome, &err), 0);
+    cr_assert_eq(jobs_cancel_job(jf_jobs, id, &outcome, &err), 0);
     cr_assert_str_eq(outcome, "cancelled");
     cr_assert_str_eq(doc_status(id), "cancelled");
-    cr_assert_eq(jobs_cancel(jf_jobs, id, &outcome, &err), SD_EINVALID);
+    cr_assert_eq(jobs_cancel_job(jf_jobs, id, &outcome, &err), SD_EINVALID);
     cr_assert(strstr(sd_error_message(&err), "is cancelled and cannot be cancelled"));
-    cr_assert_eq(jobs_cancel(jf_jobs, "0123456789abcdef", &outcome, &err), SD_ENOTFOUND);
+    cr_assert_eq(jobs_cancel_job(jf_jobs, "0123456789abcdef", &outcome, &err), SD_ENOTFOUND);
 }
 
 Test(queue, cancel_a_processing_job_sets_the_flag_its_worker_reads)
@@ -210,7 +210,7 @@ Test(queue, cancel_a_processing_job_sets_the_flag_its_worker_reads)
     cr_assert_eq(queue_cancel_requested(jobs_queue(jf_jobs), id, &requested, &err), 0);
     cr_assert_not(requested);
     const char *outcome = NULL;
-    cr_assert_eq(jobs_cancel(jf_jobs, id, &outcome, &err), 0);
+    cr_assert_eq(jobs_cancel_job(jf_jobs, id, &outcome, &err), 0);
     cr_assert_str_eq(outcome, "processing");
     cr_assert_eq(queue_cancel_requested(jobs_queue(jf_jobs), id, &requested, &err), 0);
     cr_assert(requested);
@@ -223,10 +223,10 @@ Test(queue, retry_puts_a_failed_job_back_with_its_attempts_reset)
     enqueue_export(id);
     struct job_record *job = NULL;
     struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(jobs_retry(jf_jobs, id, &err), SD_EINVALID, "a pending job is not retried");
+    cr_assert_eq(jobs_retry_job(jf_jobs, id, &err), SD_EINVALID, "a pending job is not retried");
     cr_assert_eq(queue_claim(&job, jobs_queue(jf_jobs), 1, &err), 0);
     cr_assert_eq(queue_finish(jobs_queue(jf_jobs), job, "failed", "boom", NULL, &err), 0);
-    cr_assert_eq(jobs_retry(jf_jobs, id, &err), 0, "%s", sd_error_message(&err));
+    cr_assert_eq(jobs_retry_job(jf_jobs, id, &err), 0, "%s", sd_error_message(&err));
     cr_assert_str_eq(doc_status(id), "pending");
     cr_assert_eq(jf_query_long("SELECT attempts FROM jobs"), 0);
     job_record_free(job);
@@ -240,9 +240,9 @@ Test(queue, an_import_whose_upload_is_gone_is_not_retried)
     const char *outcome = NULL;
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(jf_count_files("uploads"), 1);
-    cr_assert_eq(jobs_cancel(jf_jobs, id, &outcome, &err), 0);
+    cr_assert_eq(jobs_cancel_job(jf_jobs, id, &outcome, &err), 0);
     cr_assert_eq(jf_count_files("uploads"), 0, "a cancelled job's upload goes");
-    cr_assert_eq(jobs_retry(jf_jobs, id, &err), SD_EINVALID);
+    cr_assert_eq(jobs_retry_job(jf_jobs, id, &err), SD_EINVALID);
     cr_assert(strstr(sd_error_message(&err), "upload it again"));
     free(csv);
 }

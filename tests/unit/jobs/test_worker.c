@@ -178,7 +178,7 @@ Test(worker, cancelling_a_running_import_writes_nothing)
     jf_enqueue_import(jf_jobs, id, csv);
     wait_running(id);
     const char *outcome = NULL;
-    cr_assert_eq(jobs_cancel(jf_jobs, id, &outcome, NULL), 0);
+    cr_assert_eq(jobs_cancel_job(jf_jobs, id, &outcome, NULL), 0);
     cr_assert_str_eq(outcome, "processing");
     json_t *doc = jf_wait_status(jf_jobs, id, "cancelled", 20000);
     cr_assert_eq(people(), 0, "rolled back");
