@@ -7,8 +7,10 @@
 #define SHEETD_BASE_CLOCK_H
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct sd_clock {
     /* Milliseconds since the Unix epoch (wall clock). */
@@ -37,6 +39,12 @@ bool clock_parse_iso8601(const char *text, int64_t *epoch_ms);
  * (negative durations read as 0 ms); returns out. out needs CLOCK_DURATION_SIZE bytes. */
 #define CLOCK_DURATION_SIZE 32
 char *clock_format_duration(char out[CLOCK_DURATION_SIZE], int64_t ms);
+
+/* Timed waits on condition variables all measure CLOCK_MONOTONIC, which a change of the wall
+ * clock cannot shorten or stretch: clock_cond_init makes such a condition (0 or an errno),
+ * clock_deadline_ms the instant `ms` from now to hand to pthread_cond_timedwait. */
+int clock_cond_init(pthread_cond_t *cond);
+struct timespec clock_deadline_ms(int64_t ms);
 
 /* A test clock: a counter the test moves by hand. */
 struct clock_fixed {

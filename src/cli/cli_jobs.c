@@ -80,7 +80,7 @@ int cli_jobs_wait(struct cli_jobs *cj, const char *id)
 {
     struct waiter w = {.seq = 0};
     pthread_mutex_init(&w.lock, NULL);
-    pthread_cond_init(&w.changed, NULL);
+    clock_cond_init(&w.changed);
     char channel[48];
     job_status_key(channel, sizeof channel, id);
     struct broadcast_subscription *sub = NULL;
@@ -107,9 +107,7 @@ int cli_jobs_wait(struct cli_jobs *cj, const char *id)
         json_decref(doc);
         pthread_mutex_lock(&w.lock);
         int64_t seen = w.seq;
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
+        struct timespec until = clock_deadline_ms(1000);
         while (w.seq == seen && pthread_cond_timedwait(&w.changed, &w.lock, &until) == 0)
             ;
         pthread_mutex_unlock(&w.lock);
@@ -121,5 +119,22 @@ done:
         cli_errorf("%s", sd_error_message(&err));
     pthread_cond_destroy(&w.changed);
     pthread_mutex_destroy(&w.lock);
+    return out;
+}
+
+int cli_jobs_finish_enqueue(struct cli_jobs *cj, int rc, const struct sd_error *err, const char *id,
+                            bool wait)
+{
+    int out = CLI_EXIT_OK;
+    if (rc) {
+        cli_errorf("%s", sd_error_message(err));
+        out = CLI_EXIT_USAGE;
+    } else {
+        printf("%s\n", id);
+        fflush(stdout);
+        if (wait)
+            out = cli_jobs_wait(cj, id);
+    }
+    cli_jobs_close(cj);
     return out;
 }

@@ -22,6 +22,11 @@ void cli_jobs_close(struct cli_jobs *cj);
 /* The job layer's settings from the CLI configuration. */
 struct jobs_config cli_jobs_config(const struct cli_config *config);
 
+/* The end of `import/export --async`: prints the job id (rc 0) and follows it with --wait,
+ * or prints err's sentence; closes cj. Returns the command's exit code. */
+int cli_jobs_finish_enqueue(struct cli_jobs *cj, int rc, const struct sd_error *err,
+                            const char *id, bool wait);
+
 /* Follows job `id` until it ends, drawing a progress bar on stderr when it is a terminal.
  * Prints the final message; returns CLI_EXIT_OK when it completed, CLI_EXIT_FAILED when it
  * failed or was cancelled, CLI_EXIT_USAGE when it cannot be followed. */

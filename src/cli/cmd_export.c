@@ -34,18 +34,7 @@ static int enqueue_export(const struct cli_config *config, const char *template_
         rc = queue_enqueue(jobs_queue(cj.jobs), id, "export", tmpl->id, payload, 0, &err);
     json_decref(payload);
     template_free(tmpl);
-    int out = CLI_EXIT_OK;
-    if (rc) {
-        cli_errorf("%s", sd_error_message(&err));
-        out = CLI_EXIT_USAGE;
-    } else {
-        printf("%s\n", id);
-        fflush(stdout);
-        if (wait)
-            out = cli_jobs_wait(&cj, id);
-    }
-    cli_jobs_close(&cj);
-    return out;
+    return cli_jobs_finish_enqueue(&cj, rc, &err, id, wait);
 }
 
 static void draw_progress(uint64_t done, uint64_t total, void *ctx)

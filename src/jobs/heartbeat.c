@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "jobs/job_files.h"
 #include "jobs/retention.h"
@@ -147,14 +148,7 @@ static void *run(void *arg)
                 log_kv(LOG_WARN, "retention sweep failed", "error", sd_error_message(&err), NULL);
         }
         pthread_mutex_lock(&hb->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += hb->opts.interval_ms / 1000;
-        until.tv_nsec += (hb->opts.interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = clock_deadline_ms(hb->opts.interval_ms);
         while (!hb->stopping && pthread_cond_timedwait(&hb->wake, &hb->lock, &until) != ETIMEDOUT)
             ;
     }
@@ -175,12 +169,8 @@ int heartbeat_start(struct heartbeat **out, struct queue *queue,
     hb->opts = opts ? *opts : defaults;
     if (gethostname(hb->hostname, sizeof hb->hostname - 1) != 0)
         strcpy(hb->hostname, "unknown");
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&hb->lock, NULL);
-    pthread_cond_init(&hb->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    clock_cond_init(&hb->wake);
     int rc = register_process(hb, err);
     if (rc == 0 && (rc = pthread_create(&hb->thread, NULL, run, hb)) != 0)
         rc = sd_error_set(err, SD_ERROR, "could not start the heartbeat thread: %s", strerror(rc));

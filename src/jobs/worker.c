@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "jobs/job_context.h"
 #include "jobs/job_files.h"
@@ -142,7 +143,7 @@ int worker_pool_start(struct worker_pool **out, struct queue *queue,
     if (pool->opts.idle_wait_ms <= 0)
         pool->opts.idle_wait_ms = 5000;
     pthread_mutex_init(&pool->lock, NULL);
-    pthread_cond_init(&pool->idle, NULL);
+    clock_cond_init(&pool->idle);
     for (int i = 0; i < opts->threads; i++) {
         if ((rc = pthread_create(&pool->threads[i], NULL, work, pool)) != 0) {
             rc = sd_error_set(err, SD_ERROR, "could not start worker thread %d: %s", i + 1,
@@ -164,14 +165,7 @@ void worker_pool_stop(struct worker_pool *pool, int64_t timeout_ms)
         return;
     atomic_store(&pool->stopping, true);
     waker_poke(queue_waker(pool->queue));
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = clock_deadline_ms(timeout_ms);
     pthread_mutex_lock(&pool->lock);
     while (atomic_load(&pool->busy) > 0 &&
            pthread_cond_timedwait(&pool->idle, &pool->lock, &until) == 0)

@@ -276,11 +276,7 @@ static void *reaper_main(void *arg)
         tick = 1000;
     pthread_mutex_lock(&g->lock);
     while (!g->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += (long)tick * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        struct timespec until = clock_deadline_ms(tick);
         int rc = 0;
         while (!g->stopping && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&g->wake, &g->lock, &until);
@@ -314,12 +310,8 @@ int conn_guard_new(struct conn_guard **out, const struct conn_guard_options *opt
     g->opts = *opts;
     if (!g->opts.max_connections)
         g->opts.max_connections = 1000;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&g->lock, NULL);
-    pthread_cond_init(&g->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    clock_cond_init(&g->wake);
     if (g->opts.header_timeout_ms) {
         if (pthread_create(&g->reaper, NULL, reaper_main, g) != 0) {
             conn_guard_free(g);

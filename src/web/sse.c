@@ -74,14 +74,7 @@ static void *keepalive_main(void *arg)
     unsigned tick = hub->keepalive_ms / 4 ? hub->keepalive_ms / 4 : 1;
     pthread_mutex_lock(&hub->lock);
     while (!hub->closed) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += tick / 1000;
-        until.tv_nsec += (long)(tick % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = clock_deadline_ms(tick);
         int rc = 0;
         while (!hub->closed && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&hub->wake, &hub->lock, &until);
@@ -111,12 +104,8 @@ int sse_hub_new(struct sse_hub **out, const struct sse_hub_options *opts, struct
     if (!hub)
         return sd_error_nomem(err);
     hub->keepalive_ms = opts->keepalive_ms ? opts->keepalive_ms : defaults.keepalive_ms;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&hub->lock, NULL);
-    pthread_cond_init(&hub->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    clock_cond_init(&hub->wake);
     if (pthread_create(&hub->keepalive_thread, NULL, keepalive_main, hub) != 0) {
         sse_hub_free(hub);
         return sd_error_set(err, SD_ERROR, "cannot start the event-stream keep-alive thread");

@@ -57,11 +57,5 @@ void api_exports_create(struct web_request *req, struct web_response *res)
     char id[JOB_ID_LEN + 1] = "";
     if (enqueue_export(req, res, &template_id, id) != 0)
         return;
-    json_t *doc = job_support_api_document(req, id);
-    if (!doc) {
-        web_response_error(res, req, 500, "The job was queued but its status cannot be read.");
-        return;
-    }
-    web_response_json(res, 202, doc);
-    json_decref(doc);
+    job_support_answer_queued(req, res, id);
 }

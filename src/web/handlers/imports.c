@@ -118,11 +118,5 @@ void api_imports_create(struct web_request *req, struct web_response *res)
     }
     if (outcome != UPLOAD_ENQUEUED)
         return;
-    json_t *doc = job_support_api_document(req, id);
-    if (!doc) {
-        web_response_error(res, req, 500, "The job was queued but its status cannot be read.");
-        return;
-    }
-    web_response_json(res, 202, doc);
-    json_decref(doc);
+    job_support_answer_queued(req, res, id);
 }

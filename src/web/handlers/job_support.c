@@ -75,3 +75,14 @@ json_t *job_support_api_document(struct web_request *req, const char *id)
     json_object_set_new(doc, "job_url", json_string(url));
     return doc;
 }
+
+void job_support_answer_queued(struct web_request *req, struct web_response *res, const char *id)
+{
+    json_t *doc = job_support_api_document(req, id);
+    if (!doc) {
+        web_response_error(res, req, 500, "The job was queued but its status cannot be read.");
+        return;
+    }
+    web_response_json(res, 202, doc);
+    json_decref(doc);
+}

@@ -30,4 +30,8 @@ bool job_support_query(struct web_request *req, const char *name, char *out, siz
  * "job_url"; the caller decrefs. NULL when it cannot be read. */
 json_t *job_support_api_document(struct web_request *req, const char *id);
 
+/* Answers 202 with job `id`'s API document: the reply to an API call that queued a job. */
+void job_support_answer_queued(struct web_request *req, struct web_response *res,
+                               const char *id);
+
 #endif
