@@ -259,17 +259,34 @@ static bool api_refused(const struct web_request *req)
 
 /* The upload's body is complete: the file is on disk, the text fields are the request's form
  * fields; CSRF is checked exactly as for a urlencoded form. */
+/* The whole body has arrived and the answer is decided: a file the handler did not take is
+ * deleted now, before the client hears back, so nobody who got the answer can still see it. */
+static void drop_upload(struct web_request *req)
+{
+    web_multipart_free(req->multipart);
+    req->multipart = NULL;
+    req->upload = NULL;
+}
+
 static enum MHD_Result upload_complete(struct web_request *req)
 {
     struct sd_error err = SD_ERROR_INIT;
     int status = 0;
-    if (web_multipart_finish(req->multipart, &status, &err) != 0)
+    if (web_multipart_finish(req->multipart, &status, &err) != 0) {
+        drop_upload(req);
         return send_error(req, status, sd_error_message(&err), NULL);
+    }
     web_multipart_take_fields(req->multipart, &req->fields, &req->nfields);
     req->upload = web_multipart_upload(req->multipart);
-    if (!csrf_ok(req))
+    if (!csrf_ok(req)) {
+        drop_upload(req);
         return send_error(req, 422, CSRF_MESSAGE, NULL);
-    return dispatch(req);
+    }
+    struct web_response res;
+    web_response_init(&res);
+    req->match.route->handler(req, &res);
+    drop_upload(req);
+    return send_response(req, &res);
 }
 
 static enum MHD_Result body_complete(struct web_request *req)
