@@ -494,3 +494,17 @@ Test(job_api, templates_imports_and_jobs_as_json)
     cr_assert_eq(r.status, 202, "%s", r.body);
     http_reply_free(&r);
 }
+
+Test(job_routes, an_upload_that_cannot_be_queued_is_503_and_its_file_removed)
+{
+    struct db *db = NULL;
+    cr_assert_eq(store_acquire_queue(fx.store, &db, NULL), 0);
+    cr_assert_eq(db_exec(db, "DROP TABLE jobs", NULL), 0);
+    store_release(fx.store, db);
+    struct http_reply r;
+    upload(&r, "/import_templates/1/import_file", token, "people.csv", good_csv, NULL);
+    cr_assert_eq(r.status, 503, "%s", r.body);
+    cr_assert(strstr(r.body, "could not be queued"));
+    http_reply_free(&r);
+    cr_assert_eq(files_in("uploads"), 0);
+}
