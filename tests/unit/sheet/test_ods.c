@@ -184,6 +184,38 @@ Test(ods, text_assembly)
     free(content);
 }
 
+/* LibreOffice 7.4 keeps every white space written as a character reference; literal runs
+ * follow the ODF rule (collapsed to one space, none at the start of a paragraph). */
+Test(ods, character_references_keep_their_white_space)
+{
+#define STR_CELL(text) CELL("office:value-type=\"string\"", text)
+    char *content = content_with(
+        "<table:table table:name=\"Refs\"><table:table-row>" STR_CELL("&#x0d; literal")
+            STR_CELL("&#x9;tab") STR_CELL("mid&#x9;&#x9;x") STR_CELL("&#xa;lf") STR_CELL("&#x20;sp")
+                STR_CELL("end&#x20;") STR_CELL("&#13;&#10;dec") STR_CELL("a &#x20; b")
+                    STR_CELL("&amp; x") "</table:table-row><table:table-row>" STR_CELL("  two")
+                        STR_CELL("a  \t\n b")
+                            STR_CELL("trail  ") "</table:table-row></table:table>");
+#undef STR_CELL
+    char *path = make_ods("refs.ods", content, NULL);
+    char *got = dump_ok(path, NULL);
+    cr_assert_str_eq(got, "A1\ts\t\\r literal\n"
+                          "B1\ts\t\\ttab\n"
+                          "C1\ts\tmid\\t\\tx\n"
+                          "D1\ts\t\\nlf\n"
+                          "E1\ts\t sp\n"
+                          "F1\ts\tend \n"
+                          "G1\ts\t\\r\\ndec\n"
+                          "H1\ts\ta   b\n"
+                          "I1\ts\t& x\n"
+                          "A2\ts\ttwo\n"
+                          "B2\ts\ta b\n"
+                          "C2\ts\ttrail \n");
+    free(got);
+    free(path);
+    free(content);
+}
+
 Test(ods, repeats_and_covered_cells)
 {
     char *content = content_with(
