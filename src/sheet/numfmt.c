@@ -22,7 +22,8 @@
  *     which is what openpyxl does, so the two readings agree; Excel would show a date that
  *     does not exist, and no real date can be returned for it. Serials 0 <= N < 1 are a
  *     time on Excel's day "1900-01-00", which we read as 1899-12-31 (again as openpyxl).
- *     The 1904 system (Mac Excel) has no quirk: serial 0 is 1904-01-01.
+ *     The 1904 system (Mac Excel) has no quirk: serial 0 is 1904-01-01, and negative serials
+ *     down to -1460 are the days before it, back to 1900-01-01.
  *
  * Civil-date arithmetic is Howard Hinnant's days_from_civil algorithm (public domain
  * description), written out here for the proleptic Gregorian calendar.
@@ -181,18 +182,21 @@ void numfmt_civil_from_days(long days, int *year, int *month, int *day)
 #define UNIX_DAYS_1899_12_31 (-25568L)
 #define UNIX_DAYS_1904_01_01 (-24107L)
 #define SERIAL_MAX_1900 2958466.0 /* 10000-01-01: the first serial Excel cannot show */
+#define SERIAL_MIN_1904 (-1460.0) /* 1900-01-01 in the 1904 system */
 
 bool numfmt_serial_to_unix_days(double serial, bool date1904, double *unix_days)
 {
-    if (!isfinite(serial) || serial < 0)
+    if (!isfinite(serial))
         return false;
     if (date1904) {
-        if (serial >= SERIAL_MAX_1900 - 1462.0)
+        /* Negative serials are dates before 1904-01-01 (openpyxl writes 1900-01-01 as -1460
+         * into a 1904 workbook, LibreOffice reads it back), down to 1900-01-01. */
+        if (serial < SERIAL_MIN_1904 || serial >= SERIAL_MAX_1900 - 1462.0)
             return false;
         *unix_days = serial + (double)UNIX_DAYS_1904_01_01;
         return true;
     }
-    if (serial >= SERIAL_MAX_1900)
+    if (serial < 0 || serial >= SERIAL_MAX_1900)
         return false;
     if (serial < 60.0)
         *unix_days = serial + (double)UNIX_DAYS_1899_12_31;

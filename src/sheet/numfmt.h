@@ -8,7 +8,8 @@
  * count as time). A format with time tokens and no date tokens is time-only.
  *
  * Serials: 1900 system as Excel reads it — serial 1 = 1900-01-01, serial 60 is Excel's
- * non-existent 1900-02-29 (numfmt.c says how it is read), serial 61 = 1900-03-01; 1904 system: serial 0 = 1904-01-01.
+ * non-existent 1900-02-29 (numfmt.c says how it is read), serial 61 = 1900-03-01; 1904 system:
+ * serial 0 = 1904-01-01.
  */
 #ifndef SHEETD_SHEET_NUMFMT_H
 #define SHEETD_SHEET_NUMFMT_H
@@ -26,8 +27,9 @@ enum numfmt_kind numfmt_classify_builtin(int id);
 enum numfmt_kind numfmt_classify_code(const char *code);
 
 /* Converts an Excel serial to days since 1970-01-01 in the workbook's date system. Returns
- * false for serials Excel cannot show as dates (negative, or past 9999-12-31): the caller
- * then keeps the cell a number. */
+ * false for serials that are no date (before 1900-01-01, i.e. negative in the 1900 system or
+ * below -1460 in the 1904 system, or past 9999-12-31): the caller then keeps the cell a
+ * number. */
 bool numfmt_serial_to_unix_days(double serial, bool date1904, double *unix_days);
 
 /* The inverse for the 1900 system, used by the writer and the importer ("2015-03-01" typed in

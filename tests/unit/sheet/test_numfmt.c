@@ -74,6 +74,11 @@ Test(numfmt, serials_1904)
     check_serial(0, true, 1904, 1, 1);
     check_serial(42735, true, 2021, 1, 1);
     check_serial(1, true, 1904, 1, 2);
+    check_serial(-1, true, 1903, 12, 31);
+    check_serial(-1460, true, 1900, 1, 1);
+    double days;
+    cr_assert_not(numfmt_serial_to_unix_days(-1460.5, true, &days));
+    cr_assert_not(numfmt_serial_to_unix_days(-1, false, &days));
 }
 
 Test(numfmt, civil_roundtrip)

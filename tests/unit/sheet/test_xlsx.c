@@ -193,7 +193,9 @@ Test(xlsx, date_1904_system)
          "/styles\" Target=\"st.xml\"/></Relationships>"},
         {"xl/s.xml", "<worksheet xmlns=\"" XLSX_NS
                      "\"><sheetData><row r=\"1\"><c r=\"A1\" s=\"1\"><v>42735</v></c><c r=\"B1\" "
-                     "s=\"1\"><v>0</v></c></row></sheetData></worksheet>"},
+                     "s=\"1\"><v>0</v></c><c s=\"1\"><v>-1460</v></c><c s=\"1\"><v>-1</v></c>"
+                     "<c s=\"1\"><v>-0.25</v></c><c s=\"1\"><v>-1460.5</v></c><c><v>-1</v></c>"
+                     "</row></sheetData></worksheet>"},
         {"xl/st.xml", STYLES("", "<xf numFmtId=\"0\"/><xf numFmtId=\"14\"/>")},
         {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, parts, true));
@@ -201,7 +203,11 @@ Test(xlsx, date_1904_system)
     int rc;
     char *got = xlsx_fixture_dump(path, NULL, NULL, &rc, &err);
     cr_assert_eq(rc, 0, "%s", err.message);
-    cr_assert_str_eq(got, "A1\td\t2021-01-01\nB1\td\t1904-01-01\n");
+    /* negative serials are the days before 1904-01-01 (as openpyxl writes them), down to
+     * 1900-01-01; below that, or without a date format, they stay numbers */
+    cr_assert_str_eq(got, "A1\td\t2021-01-01\nB1\td\t1904-01-01\nC1\td\t1900-01-01\n"
+                          "D1\td\t1903-12-31\nE1\td\t1903-12-31T18:00:00\nF1\tn\t-1460.5\n"
+                          "G1\tn\t-1\n");
     free(got);
     free(path);
 }
@@ -357,8 +363,7 @@ Test(xlsx, sheet_selection_and_listing)
          "<Relationship Id=\"rId2\" Type=\"" XLSX_REL_NS
          "/worksheet\" Target=\"b.xml\"/></Relationships>"},
         {"xl/a.xml", ONE_CELL("xmlns=\"" XLSX_NS "\"", "")},
-        {"xl/b.xml", "<worksheet xmlns=\"" XLSX_NS
-                     "\"><sheetData><row r=\"5\"><c r=\"E5\" "
+        {"xl/b.xml", "<worksheet xmlns=\"" XLSX_NS "\"><sheetData><row r=\"5\"><c r=\"E5\" "
                      "t=\"inlineStr\"><is><t>data</t></is></c></row></sheetData></worksheet>"},
         {NULL, NULL}};
     expect_package(parts, "Secret(hidden);Data;Broken;", "E5\ts\tdata\n");
