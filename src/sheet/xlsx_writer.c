@@ -23,8 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/civil.h"
 #include "base/str.h"
-#include "sheet/numfmt.h"
 #include "sheet/xlsx_writer_internal.h"
 
 /* Days since 1970-01-01 of 1900-01-01 and of 10000-01-01: Excel shows dates in between. */
@@ -488,7 +488,7 @@ int xlsx_writer_write_date(struct xlsx_writer *w, uint32_t column, double unix_d
                             "Excel can only show dates from 1900-01-01 to 9999-12-31");
     bool whole = unix_days == floor(unix_days);
     return put_value(w, column, whole ? XLSX_VALUE_DATE : XLSX_VALUE_DATETIME,
-                     numfmt_unix_days_to_serial(unix_days), whole ? 10 : 19, err);
+                     civil_days_to_serial(unix_days), whole ? 10 : 19, err);
 }
 
 int xlsx_writer_write_time(struct xlsx_writer *w, uint32_t column, double day_fraction,

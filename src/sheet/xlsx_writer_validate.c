@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/civil.h"
 #include "base/str.h"
-#include "sheet/numfmt.h"
 #include "sheet/xlsx_writer_internal.h"
 
 #define XLSX_FIRST_DAY (-25567.0) /* 1900-01-01 */
@@ -242,8 +242,8 @@ int xlsx_writer_add_validation(struct xlsx_writer *w, const struct xlsx_validati
         break;
     case XLSX_VALIDATE_DATE:
         dv.validate = LXW_VALIDATION_TYPE_DATE_NUMBER;
-        set_bounds(&dv, v, v->has_min ? numfmt_unix_days_to_serial(v->min) : 0,
-                   v->has_max ? numfmt_unix_days_to_serial(v->max) : 0, 1);
+        set_bounds(&dv, v, v->has_min ? civil_days_to_serial(v->min) : 0,
+                   v->has_max ? civil_days_to_serial(v->max) : 0, 1);
         break;
     case XLSX_VALIDATE_INTEGER:
         dv.validate = LXW_VALIDATION_TYPE_INTEGER;

@@ -8,8 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test_support.h"
+#include "../base/civil_cases.h"
+#include "base/buf.h"
+#include "base/civil.h"
+#include "sheet/cell_format.h"
 #include "sheet/xlsx_internal.h"
+#include "test_support.h"
 #include "xlsx_fixture.h"
 
 TestSuite(xlsx, .init = test_suite_tmpdir_setup, .fini = test_suite_tmpdir_teardown);
@@ -171,6 +175,27 @@ Test(xlsx, dates_from_styles)
                  "H1\tn\t42064\nI1\tn\t-5\n"
                  "A2\td\t1900-02-28\nB2\td\t1900-02-28\nC2\td\t1900-03-01\nD2\td\t1900-01-01\n"
                  "E2\td\t2021-01-02\n");
+}
+
+/* t="d" cells read the shared ISO table as base/civil.c does; text that is no date stays
+ * text. */
+Test(xlsx, iso_dates_follow_the_shared_table)
+{
+    struct buf body = BUF_INIT, want = BUF_INIT;
+    buf_puts(&body, "<sheetData>");
+    for (size_t i = 0; i < CIVIL_NCASES; i++) {
+        const struct civil_case *c = &civil_cases[i];
+        buf_printf(&body, "<row r=\"%zu\"><c r=\"A%zu\" t=\"d\"><v>%s</v></c></row>", i + 1, i + 1,
+                   c->text);
+        char text[32];
+        if (c->ok)
+            cell_format_date((double)civil_days_from_ymd(c->y, c->m, c->d) + c->secs / 86400, text);
+        buf_printf(&want, "A%zu\t%c\t%s\n", i + 1, c->ok ? 'd' : 's', c->ok ? text : c->text);
+    }
+    buf_puts(&body, "</sheetData>");
+    expect_sheet(buf_cstr(&body), NULL, NULL, buf_cstr(&want));
+    buf_free(&body);
+    buf_free(&want);
 }
 
 static const char *workbook_1904 =
