@@ -51,8 +51,26 @@
  *
  * An upsert batch can also fail in one of its UPDATEs, after its INSERT has already written
  * the new rows of the whole batch, including those after the refused row. So a batch of
- * several rows that may need UPDATEs runs inside a savepoint: when an UPDATE fails, the
- * batch is rolled back to it and replayed row by row like a failed INSERT.
+ * several rows that needs UPDATEs runs inside a savepoint: when an UPDATE fails, the batch is
+ * rolled back to it and replayed row by row like a failed INSERT.
+ *
+ * A savepoint is not free: until it is released, SQLite copies every page the batch changes
+ * into a sub-journal first, and the unique index of a random key (an email) has a different
+ * page for nearly every row, so an import into an empty table wrote 1.3 GB of sub-journal for
+ * 100k rows and took about twice as long as reading the file. Most batches need no UPDATE at
+ * all, so the savepoint is taken only when one does:
+ *
+ *   1. remember the table's largest rowid, and run the batch INSERT without a savepoint;
+ *   2. all rows inserted: done (a fresh import never goes further);
+ *   3. otherwise the INSERT's own rows are exactly those past the remembered rowid (a new
+ *      row gets the largest rowid + 1, and no column written is the rowid): they are deleted
+ *      again, which leaves the table as before the batch, and the batch runs once more inside
+ *      a savepoint as above.
+ *
+ * The first try is made only when its assumptions hold: the table has a rowid and none of the
+ * columns written is it (checked when the writer opens), and the largest rowid leaves room
+ * for the batch below the rowid limit (checked per batch). A DELETE that does not remove
+ * exactly the rows the INSERT wrote is reported as an error rather than left behind.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -67,11 +85,21 @@
  * noise; all are far from one row per statement. */
 #define BULK_BATCH_ROWS 64
 
+/* The page cache of the connection while a writer is open, in KiB (SQLite's default is
+ * 2 MiB). An index on a random key (an email) is changed all over for every batch: with the
+ * default cache its pages were written out to the WAL mid-import and read back again and
+ * again (the index of 100k emails is about 5 MB). The cache only grows as pages are used. */
+#define BULK_CACHE_KIB 8192
+
 struct sqlite_bulk {
     struct db_bulk base;        /* first */
     sqlite3_stmt *insert_batch; /* batch_rows rows; NULL when batch_rows is 1 */
     sqlite3_stmt *insert;       /* one row */
     sqlite3_stmt *update;       /* NULL without key columns, or when every column is a key */
+    /* For upserts whose first try may run without a savepoint (see the DESIGN note): the
+     * largest rowid, and the DELETE of the rows past it. NULL when that way is not safe. */
+    sqlite3_stmt *max_rowid;
+    sqlite3_stmt *undo_insert;
     /* For value i, the UPDATE's parameter index of "$<i+1>" (0: not used), looked up once
      * here instead of once per row. The INSERTs number their parameters row by row. */
     int *update_params;
@@ -84,6 +112,7 @@ struct sqlite_bulk {
     int64_t *tags;            /* the caller's tag of each waiting row */
     struct buf text;
     bool upsert;
+    int saved_cache_size; /* PRAGMA cache_size before the writer opened; 0: not changed */
 };
 
 static sqlite3 *bulk_conn(struct sqlite_bulk *b)
@@ -215,6 +244,84 @@ static size_t batch_rows_for(sqlite3 *conn, size_t ncolumns)
     return most ? most : 1;
 }
 
+/* True when `column` of the table is its rowid (an INTEGER PRIMARY KEY), whose values the
+ * INSERT would then choose instead of SQLite. */
+static bool is_rowid_alias(sqlite3 *conn, const char *table, const char *column)
+{
+    const char *type = NULL;
+    int pk = 0;
+    if (sqlite3_table_column_metadata(conn, NULL, table, column, &type, NULL, NULL, &pk, NULL) !=
+        SQLITE_OK)
+        return true; /* unknown: do not assume */
+    return pk && type && str_ieq(type, "INTEGER");
+}
+
+/* Prepares the two statements of the savepoint-free first try (DESIGN note), or leaves them
+ * NULL when the table has no rowid or a column written is the rowid. */
+static int prepare_undo(struct sqlite_bulk *b, const struct db_bulk_options *opts,
+                        struct sd_error *err)
+{
+    sqlite3 *conn = bulk_conn(b);
+    for (size_t i = 0; i < opts->ncolumns; i++)
+        if (is_rowid_alias(conn, opts->table, opts->columns[i]))
+            return 0;
+    struct buf max_sql = BUF_INIT, del_sql = BUF_INIT;
+    int rc = buf_puts(&max_sql, "SELECT max(rowid) FROM ");
+    rc = rc ? rc : db_sqlite_append_ident(&max_sql, opts->table);
+    rc = rc ? rc : buf_puts(&del_sql, "DELETE FROM ");
+    rc = rc ? rc : db_sqlite_append_ident(&del_sql, opts->table);
+    rc = rc ? rc : buf_puts(&del_sql, " WHERE rowid > ?");
+    if (rc) {
+        rc = sd_error_nomem(err);
+        goto done;
+    }
+    /* A table WITHOUT ROWID refuses both: the writer then always takes the savepoint. */
+    if (sqlite3_prepare_v3(conn, max_sql.data, -1, SQLITE_PREPARE_PERSISTENT, &b->max_rowid,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(conn, del_sql.data, -1, SQLITE_PREPARE_PERSISTENT, &b->undo_insert,
+                           NULL) != SQLITE_OK) {
+        if ((sqlite3_errcode(conn) & 0xff) == SQLITE_NOMEM)
+            rc = sd_error_nomem(err);
+        sqlite3_finalize(b->max_rowid);
+        sqlite3_finalize(b->undo_insert);
+        b->max_rowid = b->undo_insert = NULL;
+    }
+done:
+    buf_free(&max_sql);
+    buf_free(&del_sql);
+    return rc;
+}
+
+/* Reads an integer PRAGMA; 0 when it cannot be read. */
+static int pragma_int(sqlite3 *conn, const char *sql)
+{
+    sqlite3_stmt *stmt;
+    int v = 0;
+    if (sqlite3_prepare_v2(conn, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        v = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    return v;
+}
+
+/* Grows the page cache to BULK_CACHE_KIB for the writer's life (see there) and remembers the
+ * setting to put back; a cache already as large is left alone. A negative cache_size is in
+ * KiB, a positive one in pages. */
+static void grow_cache(struct sqlite_bulk *b)
+{
+    sqlite3 *conn = bulk_conn(b);
+    int was = pragma_int(conn, "PRAGMA cache_size");
+    long long was_kib =
+        was < 0 ? -(long long)was : (long long)was * pragma_int(conn, "PRAGMA page_size") / 1024;
+    if (was == 0 || was_kib >= BULK_CACHE_KIB)
+        return;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", BULK_CACHE_KIB);
+    if (sqlite3_exec(conn, sql, NULL, NULL, NULL) == SQLITE_OK)
+        b->saved_cache_size = was;
+}
+
 /* Prepares the INSERTs (and the UPDATE for upserts) once and allocates the batch. Every key
  * column must be one of the columns written, or the UPDATE could not find its row. The caller
  * owns *out and closes it with db_bulk_close. */
@@ -238,6 +345,7 @@ int db_sqlite_bulk_open(struct db_bulk **out, struct db *db, const struct db_bul
     b->ncolumns = opts->ncolumns;
     b->upsert = opts->nkey_columns > 0;
     b->batch_rows = batch_rows_for(bulk_conn(b), b->ncolumns);
+    grow_cache(b);
     struct buf sql = BUF_INIT;
     int rc;
     b->pending = calloc(b->batch_rows * b->ncolumns, sizeof *b->pending);
@@ -257,6 +365,8 @@ int db_sqlite_bulk_open(struct db_bulk **out, struct db *db, const struct db_bul
             goto fail;
         }
         if (sql.len && (rc = prepare_update(b, buf_cstr(&sql), err)))
+            goto fail;
+        if (b->update && b->batch_rows > 1 && (rc = prepare_undo(b, opts, err)))
             goto fail;
     }
     buf_free(&sql);
@@ -410,6 +520,50 @@ static int replay_batch(struct sqlite_bulk *b, size_t n, int code, struct sd_err
     return 0;
 }
 
+/* The savepoint-free first try of an upsert batch (DESIGN note): sets *all_new when the
+ * INSERT wrote every row. Otherwise the table is left as it was before the batch (the rows the
+ * INSERT wrote are deleted again) and the caller runs the batch inside a savepoint. A failed
+ * INSERT undid itself and is not reported here: the fenced run meets it again and replays the
+ * batch. Returns 0, or an error of the database (then the batch is not written). */
+static int try_unfenced(struct sqlite_bulk *b, sqlite3_stmt *stmt, size_t n, bool *all_new,
+                        struct sd_error *err)
+{
+    sqlite3 *conn = bulk_conn(b);
+    int rc = sqlite3_step(b->max_rowid);
+    sqlite3_int64 max = rc == SQLITE_ROW ? sqlite3_column_int64(b->max_rowid, 0) : 0;
+    int code = rc == SQLITE_ROW
+                   ? 0
+                   : db_sqlite_error(sqlite3_extended_errcode(conn), sqlite3_errmsg(conn), err);
+    sqlite3_reset(b->max_rowid);
+    if (code)
+        return code;
+    if (max > INT64_MAX - (sqlite3_int64)n)
+        return 0; /* SQLite would pick random rowids: take the savepoint */
+    int64_t changed = 0;
+    struct sd_error ignored = SD_ERROR_INIT;
+    if (run(b, stmt, NULL, b->pending, n, &changed, &ignored) != 0 || changed == 0)
+        return 0;
+    if (changed == (int64_t)n) {
+        *all_new = true;
+        return 0;
+    }
+    sqlite3_bind_int64(b->undo_insert, 1, max);
+    rc = sqlite3_step(b->undo_insert);
+    int64_t deleted = sqlite3_changes64(conn);
+    code = rc == SQLITE_DONE
+               ? 0
+               : db_sqlite_error(sqlite3_extended_errcode(conn), sqlite3_errmsg(conn), err);
+    sqlite3_reset(b->undo_insert);
+    if (code)
+        return code;
+    if (deleted != changed)
+        return sd_error_set(err, SD_ERROR,
+                            "%lld new rows of a batch could not be told apart from the table's "
+                            "other rows (%lld matched); import into a table sheetd created",
+                            (long long)changed, (long long)deleted);
+    return 0;
+}
+
 /* Writes the waiting rows (a full batch, or the last short one) and empties the batch
  * whatever happens. */
 static int flush_batch(struct sqlite_bulk *b, struct sd_error *err)
@@ -427,12 +581,19 @@ static int flush_batch(struct sqlite_bulk *b, struct sd_error *err)
     /* Only UPDATEs after a multi-row INSERT can fail with rows of the batch already written
      * after the refused one (see the DESIGN note). */
     bool fenced = rc == 0 && b->update && n > 1;
+    if (fenced && b->undo_insert) {
+        bool all_new = false;
+        rc = try_unfenced(b, stmt, n, &all_new, err);
+        if (rc == 0 && all_new) {
+            b->base.inserted += n;
+            goto done;
+        }
+        fenced = rc == 0;
+    }
     if (fenced && (rc = savepoint_exec(b, "SAVEPOINT sd_bulk", err)) != 0)
         fenced = false;
     if (rc == 0)
         rc = run(b, stmt, NULL, b->pending, n, &changed, err);
-    if (stmt != b->insert && stmt != b->insert_batch)
-        sqlite3_finalize(stmt);
     if (rc) {
         rc = replay_batch(b, n, rc, err);
     } else if (!b->upsert || changed == (int64_t)n) {
@@ -447,6 +608,9 @@ static int flush_batch(struct sqlite_bulk *b, struct sd_error *err)
         int released = savepoint_exec(b, "RELEASE sd_bulk", rc ? NULL : err);
         rc = rc ? rc : released;
     }
+done:
+    if (stmt != b->insert && stmt != b->insert_batch)
+        sqlite3_finalize(stmt);
     b->npending = 0;
     buf_clear(&b->text);
     return rc;
@@ -483,9 +647,16 @@ int db_sqlite_bulk_flush(struct db_bulk *bulk, struct sd_error *err)
 void db_sqlite_bulk_close(struct db_bulk *bulk)
 {
     struct sqlite_bulk *b = (struct sqlite_bulk *)bulk;
+    if (b->saved_cache_size) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA cache_size=%d", b->saved_cache_size);
+        sqlite3_exec(bulk_conn(b), sql, NULL, NULL, NULL); /* a failure only costs memory */
+    }
     sqlite3_finalize(b->insert_batch);
     sqlite3_finalize(b->insert);
     sqlite3_finalize(b->update);
+    sqlite3_finalize(b->max_rowid);
+    sqlite3_finalize(b->undo_insert);
     free(b->update_params);
     free(b->pending);
     free(b->tags);
