@@ -201,20 +201,6 @@ bool convert_parse_bool(const char *s, size_t len, bool *out)
     return false;
 }
 
-bool convert_parse_iso(const char *s, size_t len, bool with_time, double *unix_days)
-{
-    struct civil_iso_options opts = {.date_only = !with_time};
-    str_trim_span(&s, &len);
-    if (!civil_parse_iso(s, len, &opts, unix_days, NULL))
-        return false;
-    long days, secs;
-    int y, m, d;
-    if (!civil_split(*unix_days, &days, &secs))
-        return false;
-    civil_ymd_from_days(days, &y, &m, &d);
-    return y >= 1 && y <= 9999;
-}
-
 /* Whole days and seconds of a date in years 1..9999, rounded to the second; false outside. */
 static bool split_civil(double unix_days, long *days, long *secs)
 {
@@ -223,6 +209,18 @@ static bool split_civil(double unix_days, long *days, long *secs)
         return false;
     civil_ymd_from_days(*days, &y, &m, &d);
     return y >= 1 && y <= 9999;
+}
+
+bool convert_parse_iso(const char *s, size_t len, bool with_time, double *unix_days)
+{
+    struct civil_iso_options opts = {.date_only = !with_time};
+    double v;
+    long days, secs;
+    str_trim_span(&s, &len);
+    if (!civil_parse_iso(s, len, &opts, &v, NULL) || !split_civil(v, &days, &secs))
+        return false;
+    *unix_days = v;
+    return true;
 }
 
 bool convert_format_date(double unix_days, char out[16])
