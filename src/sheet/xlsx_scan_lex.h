@@ -61,17 +61,6 @@ static inline size_t xlsx_scan_skip_name(const char *b, size_t i, size_t end)
     return i;
 }
 
-/* An attribute name or an end tag's name (its first character already checked) and the
- * space after it, the shape both share: *len is the name's length, the result the index
- * after the space (end when the token may go on past the buffer). */
-static inline size_t xlsx_scan_name_and_space(const char *b, size_t i, size_t end, size_t *len)
-{
-    size_t start = i;
-    i = xlsx_scan_skip_name(b, i, end);
-    *len = i - start;
-    return xlsx_scan_skip_space(b, i, end);
-}
-
 /* The local part: after the first ':'. A loop, not memchr: names are a few bytes. */
 static inline void xlsx_scan_split_name(const char *name, size_t len, const char **local,
                                         size_t *local_len)

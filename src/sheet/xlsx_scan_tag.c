@@ -9,6 +9,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An attribute's or an end tag's name at buf[i], the space after it and then `next` ('=' or
+ * '>'): the shape both share. Returns the index of `next` with the name's length in *len;
+ * XLSX_SCAN_NEED_MORE (0: a name never starts the buffer, its '<' comes first) when the token
+ * may go on past the buffer; or an error, `no_name` when buf[i] cannot start a name and
+ * `not_next` when something other than `next` follows. */
+static inline __attribute__((always_inline)) long name_then(struct xlsx_scan *s, size_t i,
+                                                            size_t end, char next, size_t *len,
+                                                            const char *no_name,
+                                                            const char *not_next)
+{
+    const char *b = s->buf;
+    if (!XLSX_BYTE_IS(b[i], XLSX_BYTE_START))
+        return xlsx_scan_malformed(s, i, no_name);
+    size_t start = i;
+    i = xlsx_scan_skip_name(b, i, end);
+    *len = i - start;
+    i = xlsx_scan_skip_space(b, i, end);
+    if (i >= end)
+        return XLSX_SCAN_NEED_MORE;
+    if (b[i] != next)
+        return xlsx_scan_malformed(s, i, not_next);
+    return (long)i;
+}
+
 /* An attribute value that is not plain: references decoded, literal TAB, LF, CR (and CR
  * LF) each become a space, as XML's attribute-value normalization says. Appended to
  * scratch, which the caller has grown enough that it never moves. Returns the index past
@@ -132,15 +156,12 @@ static int start_tag(struct xlsx_scan *s, struct xlsx_token *tok)
         c = b[i];
         if (c == '>' || c == '/')
             continue;
-        if (!XLSX_BYTE_IS(c, XLSX_BYTE_START))
-            return xlsx_scan_malformed(s, i, "a character that does not belong in a tag");
-        size_t an = i, an_len;
-        i = xlsx_scan_name_and_space(b, i, end, &an_len);
-        if (i >= end)
-            return XLSX_SCAN_NEED_MORE;
-        if (b[i] != '=')
-            return xlsx_scan_malformed(s, i, "an attribute without '=' and a value");
-        i = xlsx_scan_skip_space(b, i + 1, end);
+        size_t an = i, an_len = 0;
+        long eq = name_then(s, i, end, '=', &an_len, "a character that does not belong in a tag",
+                            "an attribute without '=' and a value");
+        if (eq <= 0)
+            return (int)eq;
+        i = xlsx_scan_skip_space(b, (size_t)eq + 1, end);
         if (i >= end)
             return XLSX_SCAN_NEED_MORE;
         char quote = b[i];
@@ -223,14 +244,12 @@ static int end_tag(struct xlsx_scan *s, struct xlsx_token *tok)
     size_t i = s->pos + 2;
     if (i >= end)
         return XLSX_SCAN_NEED_MORE;
-    if (!XLSX_BYTE_IS(b[i], XLSX_BYTE_START))
-        return xlsx_scan_malformed(s, i, "an end tag without a name");
-    size_t name = i, name_len;
-    i = xlsx_scan_name_and_space(b, i, end, &name_len);
-    if (i >= end)
-        return XLSX_SCAN_NEED_MORE;
-    if (b[i] != '>')
-        return xlsx_scan_malformed(s, i, "a character that does not belong in an end tag");
+    size_t name = i, name_len = 0;
+    long gt = name_then(s, i, end, '>', &name_len, "an end tag without a name",
+                        "a character that does not belong in an end tag");
+    if (gt <= 0)
+        return (int)gt;
+    i = (size_t)gt;
     if (s->depth == 0)
         return xlsx_scan_malformed(s, s->pos, "an end tag outside the root element");
     size_t off = s->name_offs[s->depth - 1];
