@@ -27,6 +27,10 @@ int civil_days_in_month(int year, int month);
  * leap years). */
 bool civil_date_ok(int year, int month, int day);
 
+/* The dates Excel can show, in unix days: from 1900-01-01 up to, not including, 10000-01-01. */
+#define CIVIL_EXCEL_FIRST_DAY (-25567.0)
+#define CIVIL_EXCEL_END_DAY 2932897.0
+
 /* An Excel serial as unix days in the workbook's date system. 1900 system as Excel reads it:
  * serial 1 = 1900-01-01, serial 60 (Excel's non-existent 1900-02-29) reads as 1900-02-28,
  * serial 61 = 1900-03-01, serials 0 <= N < 1 are times on 1899-12-31. 1904 system: serial 0

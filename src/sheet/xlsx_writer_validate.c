@@ -24,8 +24,6 @@
 #include "base/str.h"
 #include "sheet/xlsx_writer_internal.h"
 
-#define XLSX_FIRST_DAY (-25567.0) /* 1900-01-01 */
-#define XLSX_END_DAY 2932897.0    /* 10000-01-01 */
 #define XLSX_INLINE_LIST_MAX 255
 #define XLSX_ANY_NUMBER_MIN (-9.99e307)
 
@@ -188,8 +186,8 @@ static int check_rule(const struct xlsx_validation *v, uint32_t first, uint32_t 
                                     i + 1);
         return 0;
     case XLSX_VALIDATE_DATE:
-        if ((v->has_min && (v->min < XLSX_FIRST_DAY || v->min >= XLSX_END_DAY)) ||
-            (v->has_max && (v->max < XLSX_FIRST_DAY || v->max >= XLSX_END_DAY)))
+        if ((v->has_min && (v->min < CIVIL_EXCEL_FIRST_DAY || v->min >= CIVIL_EXCEL_END_DAY)) ||
+            (v->has_max && (v->max < CIVIL_EXCEL_FIRST_DAY || v->max >= CIVIL_EXCEL_END_DAY)))
             return sd_error_set(err, SD_EINVALID,
                                 "Date validation bounds must lie between 1900-01-01 and "
                                 "9999-12-31");

@@ -73,6 +73,8 @@ Test(civil, inverse_serial)
 
 Test(civil, days_in_month)
 {
+    cr_assert_eq(CIVIL_EXCEL_FIRST_DAY, (double)civil_days_from_ymd(1900, 1, 1));
+    cr_assert_eq(CIVIL_EXCEL_END_DAY, (double)civil_days_from_ymd(10000, 1, 1));
     cr_assert_eq(civil_days_in_month(2024, 2), 29);
     cr_assert_eq(civil_days_in_month(2023, 2), 28);
     cr_assert_eq(civil_days_in_month(1900, 2), 28);
