@@ -8,6 +8,9 @@
 #   import  100k: >= 5x faster than ExcelJS parsing only, >= 30x faster than roo; RSS <= 64 MB
 #   import  1M:   <= 11x the 100k time
 #   export  1M:   <= 1.3x libxlsxwriter alone writing the same cells
+#   keyed   100k: an import whose unique email is also the upsert key, into an empty table,
+#                 <= 1.3x the time of `sheetd read` (a plain import, no unique column and no
+#                 key, is printed next to it)
 #
 # BENCH_PEERS=0 skips the peers (for a quick run); BENCH_ROWS_LARGE changes the 1M size;
 # BENCH_RUNS (default 3) is how many times each sheetd and baseline command runs (best kept).
@@ -81,6 +84,34 @@ import_run() { # name file
 }
 import_run import_100k "$small"
 import_run import_1M "$big"
+# ---- keyed import ------------------------------------------------------------------------
+# The same 100k rows through two templates that differ only in their key: none at all
+# (bench/customers_plain.template.json) and a unique email that is also the upsert key
+# (bench/customers_keyed.template.json), each into an empty table, next to reading the file.
+echo "keyed import (100k, empty table each run)"
+keyed_template=""
+fresh_keyed_dir() {
+  rm -rf "$work/keyed"; mkdir -p "$work/keyed"
+  SHEETD_DATA_DIR="$work/keyed" "$bin" template create --file "$keyed_template" >/dev/null
+}
+keyed_run() { # name template
+  keyed_template=$2 prepare=fresh_keyed_dir SHEETD_DATA_DIR="$work/keyed" \
+    measure "$1" "$bin" import customers "$small"
+}
+keyed_run import_plain_100k bench/customers_plain.template.json
+keyed_run import_keyed_100k bench/customers_keyed.template.json
+measure read_again_100k "$bin" read "$small" --format cells
+# the read to compare with: the better of the two reads of this run
+if awk "BEGIN{exit !(${secs[read_again_100k]} < ${secs[read_100k]})}"; then
+  keyed_read=${secs[read_again_100k]}
+else
+  keyed_read=${secs[read_100k]}
+fi
+echo "  plain import / read:          $(ratio "${secs[import_plain_100k]}" "$keyed_read")x"
+r=$(ratio "${secs[import_keyed_100k]}" "$keyed_read")
+echo "  keyed import / read:          ${r}x (target <= 1.3)    $(verdict "$r <= 1.3")"
+# -------------------------------------------------------------------------------------------
+
 echo "exporting"
 SHEETD_DATA_DIR="$work/data" measure export_1M "$bin" export customers "$work/export.xlsx"
 measure xlsxwriter_1M "$out/xlsxwriter_baseline" "$work/baseline.xlsx" "$large"
@@ -112,6 +143,8 @@ echo "  import 100k vs roo:           ${r}x faster (target >= 30)       $(verdic
 echo "  import 100k peak RSS:         $((rss[import_100k] / 1024)) MB (target <= 64)  $(verdict "${rss[import_100k]} <= 65536")"
 r=$(ratio "${secs[import_1M]}" "${secs[import_100k]}")
 echo "  import 1M / import 100k:      ${r}x (target <= 11)              $(verdict "$r <= 11")"
+r=$(ratio "${secs[import_keyed_100k]}" "$keyed_read")
+echo "  keyed import 100k / read:     ${r}x the time (target <= 1.3)    $(verdict "$r <= 1.3")"
 r=$(ratio "${secs[export_1M]}" "${secs[xlsxwriter_1M]}")
 echo "  export 1M vs libxlsxwriter:   ${r}x the time (target <= 1.3)    $(verdict "$r <= 1.3")"
 for p in sheetjs openpyxl pandas roo; do

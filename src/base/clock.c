@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/civil.h"
+
 static int64_t timespec_ms(clockid_t id)
 {
     struct timespec ts;
@@ -40,34 +42,41 @@ int64_t clock_monotonic_ms(const struct sd_clock *clock)
     return clock->monotonic_ms(clock->ctx);
 }
 
-static void split_utc(int64_t epoch_ms, struct tm *tm, int *millis)
+/* "YYYY-MM-DDTHH:MM:SS" of epoch_ms in UTC (base/civil.h's calendar, as every other date in
+ * sheetd), and the milliseconds through *millis. */
+static void format_utc(int64_t epoch_ms, char out[40], int *millis)
 {
-    time_t secs = (time_t)(epoch_ms / 1000);
+    int64_t secs = epoch_ms / 1000;
     int ms = (int)(epoch_ms % 1000);
     if (ms < 0) {
         ms += 1000;
         secs -= 1;
     }
-    gmtime_r(&secs, tm);
+    int64_t days = secs / SECONDS_PER_DAY, sod = secs % SECONDS_PER_DAY;
+    if (sod < 0) {
+        sod += SECONDS_PER_DAY;
+        days -= 1;
+    }
+    size_t n = civil_format_date((long)days, out);
+    out[n++] = 'T';
+    civil_format_clock((long)sod, out + n);
     *millis = ms;
 }
 
 char *clock_format_iso8601(char *out, size_t size, int64_t epoch_ms)
 {
-    struct tm tm;
+    char base[40];
     int ms;
-    split_utc(epoch_ms, &tm, &ms);
-    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    format_utc(epoch_ms, base, &ms);
+    snprintf(out, size, "%sZ", base);
     return out;
 }
 
 char *clock_format_iso8601_ms(char *out, size_t size, int64_t epoch_ms)
 {
-    struct tm tm;
+    char base[40];
     int ms;
-    char base[24];
-    split_utc(epoch_ms, &tm, &ms);
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    format_utc(epoch_ms, base, &ms);
     snprintf(out, size, "%s.%03dZ", base, ms);
     return out;
 }

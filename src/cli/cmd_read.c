@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/number.h"
 #include "cli/cli.h"
 #include "sheet/cell_format.h"
 #include "sheet/sheet.h"
@@ -44,7 +45,7 @@ static int write_cells_row(struct buf *out, const struct sheet_row *row)
         if (c->type == SHEET_CELL_STRING || c->type == SHEET_CELL_ERROR) {
             rc = cell_format_escape(out, c->text, c->text_len);
         } else if (c->type == SHEET_CELL_NUMBER) {
-            out->len += cell_format_number(c->number, p + n); /* fits: 48 bytes grown */
+            out->len += number_format(c->number, p + n); /* fits: 48 bytes grown */
             rc = 0;
         } else {
             rc = cell_format_value(c, out);

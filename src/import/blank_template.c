@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/number.h"
 #include "base/str.h"
-#include "sheet/cell_format.h"
 #include "sheet/xlsx_writer.h"
 
 static const char *const bool_items[] = {"TRUE", "FALSE"};
@@ -29,8 +29,8 @@ static int describe_column(const struct template_column *col, struct buf *out)
     case TEMPLATE_TYPE_INTEGER:
     case TEMPLATE_TYPE_DECIMAL:
         rc |= buf_puts(out, col->type == TEMPLATE_TYPE_INTEGER ? "A whole number" : "A number");
-        cell_format_number(col->min, lo);
-        cell_format_number(col->max, hi);
+        number_format(col->min, lo);
+        number_format(col->max, hi);
         if (col->has_min && col->has_max)
             rc |= buf_printf(out, " from %s to %s", lo, hi);
         else if (col->has_min)

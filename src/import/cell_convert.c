@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/civil.h"
+#include "base/number.h"
 #include "base/str.h"
+#include "import/date_format.h"
 #include "sheet/cell_format.h"
-#include "sheet/numfmt.h"
 
 #define NUMBER_TEXT_MAX 128
 
@@ -199,221 +201,45 @@ bool convert_parse_bool(const char *s, size_t len, bool *out)
     return false;
 }
 
-static bool civil_ok(int y, int m, int d)
+/* Whole days and seconds of a date in years 1..9999, rounded to the second; false outside. */
+static bool split_civil(double unix_days, long *days, long *secs)
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1)
+    int y, m, d;
+    if (!civil_split(unix_days, days, secs))
         return false;
-    int max = mdays[m - 1];
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        max = 29;
-    return d <= max;
-}
-
-static bool time_ok(int h, int mi, int sec)
-{
-    return h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59;
-}
-
-/* Reads between min and max digits at *p; false when there are fewer than min. */
-static bool read_digits(const char **p, const char *end, int min, int max, int *out)
-{
-    int n = 0, v = 0;
-    while (*p < end && n < max && is_digit(**p)) {
-        v = v * 10 + (**p - '0');
-        (*p)++;
-        n++;
-    }
-    *out = v;
-    return n >= min;
-}
-
-static double civil_to_days(int y, int mo, int d, int h, int mi, int sec)
-{
-    return (double)numfmt_days_from_civil(y, mo, d) + (h * 3600 + mi * 60 + sec) / 86400.0;
+    civil_ymd_from_days(*days, &y, &m, &d);
+    return y >= 1 && y <= 9999;
 }
 
 bool convert_parse_iso(const char *s, size_t len, bool with_time, double *unix_days)
 {
+    struct civil_iso_options opts = {.date_only = !with_time};
+    double v;
+    long days, secs;
     str_trim_span(&s, &len);
-    const char *p = s, *end = s + len;
-    int y, mo, d, h = 0, mi = 0, sec = 0;
-    if (!read_digits(&p, end, 4, 4, &y) || p >= end || *p++ != '-' ||
-        !read_digits(&p, end, 1, 2, &mo) || p >= end || *p++ != '-' ||
-        !read_digits(&p, end, 1, 2, &d))
+    if (!civil_parse_iso(s, len, &opts, &v, NULL) || !split_civil(v, &days, &secs))
         return false;
-    if (with_time && p < end && (*p == 'T' || *p == ' ')) {
-        p++;
-        if (!read_digits(&p, end, 1, 2, &h) || p >= end || *p++ != ':' ||
-            !read_digits(&p, end, 2, 2, &mi))
-            return false;
-        if (p < end && *p == ':') {
-            p++;
-            if (!read_digits(&p, end, 2, 2, &sec))
-                return false;
-            if (p < end && *p == '.') {
-                p++;
-                int frac;
-                if (!read_digits(&p, end, 1, 9, &frac))
-                    return false;
-            }
-        }
-        if (p < end && *p == 'Z')
-            p++;
-    }
-    if (p != end || !civil_ok(y, mo, d) || !time_ok(h, mi, sec))
-        return false;
-    *unix_days = civil_to_days(y, mo, d, h, mi, sec);
+    *unix_days = v;
     return true;
-}
-
-/* The letter of a format token: Y M D H m(inute) S, or 0 for a literal. A lower-case m is
- * minutes when it follows an hour or precedes seconds (Excel's own rule), else months, so
- * "dd/mm/yyyy" and "HH:mm" both read as people mean them. */
-static char format_token(const char *format, size_t i, char prev_token)
-{
-    char c = format[i];
-    switch (c) {
-    case 'Y': case 'y': return 'Y';
-    case 'D': case 'd': return 'D';
-    case 'H': case 'h': return 'H';
-    case 'S': case 's': return 'S';
-    case 'M': return 'M';
-    case 'm': {
-        if (prev_token == 'H')
-            return 'm';
-        size_t j = i;
-        while (format[j] == 'm')
-            j++;
-        while (format[j] && !strchr("YyDdHhSsMm", format[j]))
-            j++;
-        return (format[j] == 's' || format[j] == 'S') ? 'm' : 'M';
-    }
-    default: return 0;
-    }
-}
-
-bool convert_parse_format(const char *format, const char *s, size_t len, bool with_time,
-                          double *unix_days)
-{
-    str_trim_span(&s, &len);
-    const char *p = s, *end = s + len;
-    int y = -1, mo = -1, d = -1, h = 0, mi = 0, sec = 0;
-    char prev = 0;
-    for (size_t i = 0; format[i];) {
-        char tok = format_token(format, i, prev);
-        if (!tok) {
-            if (p >= end || *p != format[i])
-                return false;
-            p++;
-            i++;
-            continue;
-        }
-        size_t n = 1;
-        while (format[i + n] == format[i])
-            n++;
-        int v;
-        bool ok;
-        if (tok == 'Y')
-            ok = n == 2 ? read_digits(&p, end, 2, 2, &v) : read_digits(&p, end, 4, 4, &v);
-        else if (tok == 'm' || tok == 'S')
-            ok = read_digits(&p, end, 2, 2, &v);
-        else
-            ok = read_digits(&p, end, 1, 2, &v);
-        if (!ok)
-            return false;
-        switch (tok) {
-        case 'Y': y = n == 2 ? (v < 70 ? 2000 + v : 1900 + v) : v; break;
-        case 'M': mo = v; break;
-        case 'D': d = v; break;
-        case 'H': h = v; break;
-        case 'm': mi = v; break;
-        case 'S': sec = v; break;
-        }
-        prev = tok;
-        i += n;
-    }
-    if (p != end || y < 0 || mo < 0 || d < 0)
-        return false;
-    if (!with_time && (h || mi || sec))
-        return false;
-    if (!civil_ok(y, mo, d) || !time_ok(h, mi, sec))
-        return false;
-    *unix_days = civil_to_days(y, mo, d, h, mi, sec);
-    return true;
-}
-
-/* Whole seconds since the epoch, rounded, so 0.99999999 of a day is the next midnight. */
-static long long days_to_seconds(double unix_days)
-{
-    return llround(unix_days * 86400.0);
-}
-
-static bool split_days(double unix_days, long *days, long *secs)
-{
-    if (!isfinite(unix_days) || fabs(unix_days) > 4.0e6)
-        return false;
-    long long total = days_to_seconds(unix_days);
-    long long dd = total / 86400, ss = total % 86400;
-    if (ss < 0) {
-        ss += 86400;
-        dd--;
-    }
-    *days = (long)dd;
-    *secs = (long)ss;
-    return true;
-}
-
-/* Writes n as exactly `width` digits (n < 10^width, n >= 0): dates are formatted for every
- * row of a date column, where snprintf would cost more than the rest of the conversion. */
-static char *put_digits(char *p, long n, int width)
-{
-    for (int i = width - 1; i >= 0; i--) {
-        p[i] = (char)('0' + n % 10);
-        n /= 10;
-    }
-    return p + width;
-}
-
-static char *put_civil(char *p, int y, int m, int d)
-{
-    p = put_digits(p, y, 4);
-    *p++ = '-';
-    p = put_digits(p, m, 2);
-    *p++ = '-';
-    return put_digits(p, d, 2);
 }
 
 bool convert_format_date(double unix_days, char out[16])
 {
     long days, secs;
-    int y, m, d;
-    if (!split_days(unix_days, &days, &secs))
+    if (!split_civil(unix_days, &days, &secs))
         return false;
-    numfmt_civil_from_days(days, &y, &m, &d);
-    if (y < 1 || y > 9999)
-        return false;
-    *put_civil(out, y, m, d) = '\0';
+    civil_format_date(days, out);
     return true;
 }
 
 bool convert_format_datetime(double unix_days, char out[24])
 {
     long days, secs;
-    int y, m, d;
-    if (!split_days(unix_days, &days, &secs))
+    if (!split_civil(unix_days, &days, &secs))
         return false;
-    numfmt_civil_from_days(days, &y, &m, &d);
-    if (y < 1 || y > 9999)
-        return false;
-    char *p = put_civil(out, y, m, d);
-    *p++ = ' ';
-    p = put_digits(p, secs / 3600, 2);
-    *p++ = ':';
-    p = put_digits(p, secs / 60 % 60, 2);
-    *p++ = ':';
-    p = put_digits(p, secs % 60, 2);
-    *p = '\0';
+    size_t n = civil_format_date(days, out);
+    out[n++] = ' ';
+    civil_format_clock(secs, out + n);
     return true;
 }
 
@@ -435,7 +261,7 @@ static enum convert_status convert_text(struct cell_value *out, const struct tem
             str_trim_span(&out->text, &out->len);
         return CONVERT_OK;
     case SHEET_CELL_NUMBER:
-        cell_format_number(cell->number, out->scratch);
+        number_format(cell->number, out->scratch);
         break;
     case SHEET_CELL_BOOL:
         snprintf(out->scratch, sizeof out->scratch, "%s", cell->number != 0 ? "TRUE" : "FALSE");
@@ -468,12 +294,12 @@ static enum convert_status convert_date(struct cell_value *out, const struct tem
         days = cell->number;
         break;
     case SHEET_CELL_NUMBER:
-        if (!numfmt_serial_to_unix_days(cell->number, ctx->date1904, &days))
+        if (!civil_serial_to_days(cell->number, ctx->date1904, &days))
             return bad;
         break;
     case SHEET_CELL_STRING:
-        if (!(col->format && convert_parse_format(col->format, cell->text, cell->text_len,
-                                                  with_time, &days)) &&
+        if (!(col->format &&
+              date_format_parse(col->format, cell->text, cell->text_len, with_time, &days)) &&
             !convert_parse_iso(cell->text, cell->text_len, with_time, &days))
             return bad;
         break;
@@ -481,10 +307,10 @@ static enum convert_status convert_date(struct cell_value *out, const struct tem
         return bad;
     }
     long d, secs;
-    if (!split_days(days, &d, &secs))
+    if (!civil_split(days, &d, &secs))
         return bad;
     if (with_time) {
-        out->unix_days = d + secs / 86400.0;
+        out->unix_days = d + (double)secs / SECONDS_PER_DAY;
         if (!convert_format_datetime(out->unix_days, out->scratch))
             return bad;
     } else {
@@ -497,8 +323,7 @@ static enum convert_status convert_date(struct cell_value *out, const struct tem
     return CONVERT_OK;
 }
 
-static enum convert_status convert_number(struct cell_value *out,
-                                          const struct template_column *col,
+static enum convert_status convert_number(struct cell_value *out, const struct template_column *col,
                                           const struct sheet_cell *cell,
                                           const struct convert_context *ctx)
 {
@@ -526,15 +351,14 @@ static enum convert_status convert_number(struct cell_value *out,
 }
 
 enum convert_status cell_convert(struct cell_value *out, const struct template_column *col,
-                                 const struct sheet_cell *cell,
-                                 const struct convert_context *ctx)
+                                 const struct sheet_cell *cell, const struct convert_context *ctx)
 {
     out->type = template_type_column(col->type);
     out->null = true;
     out->text = NULL;
     out->len = 0;
-    bool empty = !cell || (cell->type == SHEET_CELL_STRING && text_is_blank(cell->text,
-                                                                             cell->text_len));
+    bool empty =
+        !cell || (cell->type == SHEET_CELL_STRING && text_is_blank(cell->text, cell->text_len));
     if (empty) {
         if (col->type == TEMPLATE_TYPE_BOOLEAN) {
             /* The checkbox convention: x for yes, blank for no. */

@@ -16,8 +16,8 @@
 
 enum convert_status {
     CONVERT_OK = 0,
-    CONVERT_EMPTY,        /* no value (an empty or blank cell) */
-    CONVERT_ERROR_CELL,   /* the cell holds a formula error such as #N/A */
+    CONVERT_EMPTY,      /* no value (an empty or blank cell) */
+    CONVERT_ERROR_CELL, /* the cell holds a formula error such as #N/A */
     CONVERT_NOT_NUMBER,
     CONVERT_NOT_WHOLE,    /* integer column: a fraction */
     CONVERT_OUT_OF_RANGE, /* does not fit the column's type */
@@ -48,8 +48,7 @@ struct cell_value {
 /* Converts `cell` (NULL for an empty cell) for `col`. Text columns (string, email, enum)
  * get the cell's text, trimmed for email and enum; the caller validates it. */
 enum convert_status cell_convert(struct cell_value *out, const struct template_column *col,
-                                 const struct sheet_cell *cell,
-                                 const struct convert_context *ctx);
+                                 const struct sheet_cell *cell, const struct convert_context *ctx);
 
 /* The pieces, exposed for tests and the blank template: */
 
@@ -60,13 +59,11 @@ bool convert_parse_number(const char *s, size_t len, char csv_delimiter, double 
  * CONVERT_NOT_NUMBER, CONVERT_NOT_WHOLE or CONVERT_OUT_OF_RANGE. */
 enum convert_status convert_parse_integer(const char *s, size_t len, char csv_delimiter,
                                           int64_t *out);
-/* "2015-03-01" (and a datetime form when `with_time`: "2015-03-01 13:45[:30][.123][Z]",
- * with 'T' or a space) into days since 1970-01-01. */
+/* ISO 8601 as civil_parse_iso reads it (base/civil.h), surrounding spaces ignored: a date
+ * ("2015-03-01"), and when `with_time` also a date and time ("2015-03-01 13:45[:30][.123]",
+ * 'T' or a space, a zone checked and ignored), within years 1..9999, into days since
+ * 1970-01-01. Text in a column's own format is date_format_parse's (import/date_format.h). */
 bool convert_parse_iso(const char *s, size_t len, bool with_time, double *unix_days);
-/* Text in a column's format: YYYY, YY, MM, M, DD, D, HH, H, mm, ss; anything else is a
- * literal that must match. */
-bool convert_parse_format(const char *format, const char *s, size_t len, bool with_time,
-                          double *unix_days);
 /* TRUE/FALSE, yes/no, y/n, 1/0, x (any case, surrounding spaces ignored). */
 bool convert_parse_bool(const char *s, size_t len, bool *out);
 

@@ -80,15 +80,6 @@ void template_column_where(const struct template_column *col, size_t index, char
         snprintf(out, size, "columns[%zu]: ", index);
 }
 
-void template_format_number(double value, char out[32])
-{
-    for (int precision = 15; precision <= 17; precision++) {
-        snprintf(out, 32, "%.*g", precision, value);
-        if (strtod(out, NULL) == value)
-            return;
-    }
-}
-
 char *template_text_field(struct template_parse_ctx *ctx, json_t *value, const char *where,
                           const char *what, size_t max)
 {

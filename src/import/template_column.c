@@ -22,7 +22,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/number.h"
 #include "base/str.h"
+#include "import/date_format.h"
 #include "import/template.h"
 #include "import/template_internal.h"
 
@@ -202,7 +204,7 @@ static void parse_bound(struct template_parse_ctx *ctx, const char *where, const
     if (d == 0)
         d = 0; /* -0 would print as "-0" and read back as 0 */
     char text[32];
-    template_format_number(d, text);
+    number_format(d, text);
     if (type == TEMPLATE_TYPE_INTEGER) {
         if (fabs(d) > TEMPLATE_INTEGER_LIMIT) {
             template_problem(ctx,
@@ -274,21 +276,14 @@ void template_column_check_pattern(struct template_parse_ctx *ctx, struct templa
     regfree(&re);
 }
 
-enum {
-    FMT_YYYY = 1 << 0,
-    FMT_YY = 1 << 1,
-    FMT_DD = 1 << 2,
-    FMT_MM = 1 << 3,
-    FMT_HH = 1 << 4,
-    FMT_MI = 1 << 5,
-    FMT_SS = 1 << 6,
-};
-
-static const struct {
-    const char *text;
-    unsigned bit;
-} format_tokens[] = {{"YYYY", FMT_YYYY}, {"YY", FMT_YY}, {"DD", FMT_DD}, {"MM", FMT_MM},
-                     {"HH", FMT_HH},     {"mm", FMT_MI}, {"ss", FMT_SS}};
+#define FMT_BIT(field) (1u << (field))
+#define FMT_YYYY FMT_BIT(DATE_FORMAT_YEAR)
+#define FMT_YY FMT_BIT(DATE_FORMAT_YEAR2)
+#define FMT_DD FMT_BIT(DATE_FORMAT_DAY)
+#define FMT_MM FMT_BIT(DATE_FORMAT_MONTH)
+#define FMT_HH FMT_BIT(DATE_FORMAT_HOUR)
+#define FMT_MI FMT_BIT(DATE_FORMAT_MINUTE)
+#define FMT_SS FMT_BIT(DATE_FORMAT_SECOND)
 
 /* Checks a date/datetime format token by token: each of DD, MM, YYYY|YY, HH, mm, ss at most
  * once, separators from a short list, and the tokens the type needs. */
@@ -311,21 +306,17 @@ static void parse_format(struct template_parse_ctx *ctx, struct template_column 
     }
     unsigned seen = 0;
     for (size_t i = 0; i < len;) {
-        size_t t = 0;
-        while (t < sizeof format_tokens / sizeof format_tokens[0] &&
-               strncmp(f + i, format_tokens[t].text, strlen(format_tokens[t].text)))
-            t++;
-        if (t < sizeof format_tokens / sizeof format_tokens[0]) {
-            if (seen & format_tokens[t].bit) {
-                template_problem(ctx, "%sformat \"%s\" has %s twice", where, f,
-                                 format_tokens[t].text);
+        const struct date_format_token *tok = date_format_token_at(f + i);
+        if (tok) {
+            if (seen & FMT_BIT(tok->field)) {
+                template_problem(ctx, "%sformat \"%s\" has %s twice", where, f, tok->text);
                 return;
             }
-            seen |= format_tokens[t].bit;
-            i += strlen(format_tokens[t].text);
+            seen |= FMT_BIT(tok->field);
+            i += tok->len;
             continue;
         }
-        if (!strchr("/-.: ,T", f[i]) || f[i] == '\0') {
+        if (!date_format_is_separator(f[i])) {
             template_problem(ctx,
                              "%sformat \"%s\" has \"%c\" at character %zu, which is neither "
                              "a token (DD, MM, YYYY, YY, HH, mm, ss) nor a separator "
@@ -408,8 +399,8 @@ static void parse_rules(struct template_parse_ctx *ctx, struct template_column *
             parse_bound(ctx, where, "max", v, col->type, &col->has_max, &col->max);
         if (col->has_min && col->has_max && col->min > col->max) {
             char lo[32], hi[32];
-            template_format_number(col->min, lo);
-            template_format_number(col->max, hi);
+            number_format(col->min, lo);
+            number_format(col->max, hi);
             template_problem(ctx, "%smin (%s) is greater than max (%s)", where, lo, hi);
         }
         break;

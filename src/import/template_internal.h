@@ -89,9 +89,6 @@ void template_column_clear(struct template_column *col);
 bool template_pattern_guard(const char *pattern, size_t len, size_t *weight, char *why,
                             size_t size);
 
-/* The shortest of %.15g, %.16g and %.17g that reads back to the same double. */
-void template_format_number(double value, char out[32]);
-
 /*
  * Reads a text field (name, header, alias, enum value): it must be a JSON string that is not
  * empty once surrounding white space is dropped, has no control characters and has at most

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/number.h"
 #include "import/template.h"
 #include "import/template_internal.h"
 
@@ -65,7 +66,7 @@ static int put_bound(struct buf *b, const char *name, const struct template_colu
     if (c->type == TEMPLATE_TYPE_INTEGER)
         snprintf(text, sizeof text, "%.0f", v); /* exact: |v| <= 2^53 */
     else
-        template_format_number(v, text);
+        number_format(v, text);
     return buf_printf(b, ", \"%s\": %s", name, text);
 }
 

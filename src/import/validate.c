@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/number.h"
 #include "base/str.h"
 #include "import/fastmatch.h"
 #include "import/unique_set.h"
-#include "sheet/cell_format.h"
 
 /* Enum values listed in a message before "... (N more)". */
 #define ENUM_LIST_MAX 10
@@ -277,11 +277,11 @@ static int check_range(const struct template_column *col, double x, struct buf *
 {
     char bound[32];
     if (col->has_min && x < col->min) {
-        cell_format_number(col->min, bound);
+        number_format(col->min, bound);
         return buf_printf(msg, "is less than the minimum of %s", bound) < 0 ? SD_ENOMEM : 1;
     }
     if (col->has_max && x > col->max) {
-        cell_format_number(col->max, bound);
+        number_format(col->max, bound);
         return buf_printf(msg, "is greater than the maximum of %s", bound) < 0 ? SD_ENOMEM : 1;
     }
     return 0;

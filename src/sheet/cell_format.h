@@ -19,9 +19,7 @@ void cell_format_column_name(uint32_t column, char out[8]);
 /* "E2"; returns its length. */
 size_t cell_format_ref(uint32_t column, uint32_t row, char out[16]);
 
-/* Integral values below 1e15 in magnitude as integers; otherwise the shortest of %.15g,
- * %.16g, %.17g that reads back to the same double. Returns the length. */
-size_t cell_format_number(double value, char out[32]);
+/* Numbers are written by number_format (base/number.h), the contract's spelling. */
 
 /* YYYY-MM-DD when the time of day is zero, else YYYY-MM-DDTHH:MM:SS (rounded to the
  * second). */

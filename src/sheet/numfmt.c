@@ -2,30 +2,20 @@
  * DESIGN
  * ------
  * Excel stores dates as plain numbers ("serials") and leaves it to the cell's number format
- * to say that a number is a date. Two questions follow, and this file answers both:
+ * to say that a number is a date. This file answers the question that follows:
  *
- *  1. Is this format a date, a time of day, or neither? Built-in ids are a fixed table.
- *     Custom codes are scanned token by token: text in "quotes", a character after a
- *     backslash, a character after `_` or `*` (padding), and [brackets] are skipped, except
- *     the elapsed-time brackets [h] [m] [s] (any repetition), which are time. Only the first
- *     section (before `;`) decides, as the positive-number section is what ordinary values
- *     use. y, d, e (year, as in some locales' codes) and m outside a time context are date
- *     tokens; h, s and AM/PM (A/P) are time tokens. `m` next to h or s is minutes, which is
- *     still time, so the distinction does not change the answer: any date token makes DATE,
- *     else any time token makes TIME, else NUMBER. "General" and the letters in "E+00"
- *     scientific notation are recognised so that they never look like dates.
+ * Is this format a date, a time of day, or neither? Built-in ids are a fixed table.
+ * Custom codes are scanned token by token: text in "quotes", a character after a
+ * backslash, a character after `_` or `*` (padding), and [brackets] are skipped, except
+ * the elapsed-time brackets [h] [m] [s] (any repetition), which are time. Only the first
+ * section (before `;`) decides, as the positive-number section is what ordinary values
+ * use. y, d, e (year, as in some locales' codes) and m outside a time context are date
+ * tokens; h, s and AM/PM (A/P) are time tokens. `m` next to h or s is minutes, which is
+ * still time, so the distinction does not change the answer: any date token makes DATE,
+ * else any time token makes TIME, else NUMBER. "General" and the letters in "E+00"
+ * scientific notation are recognised so that they never look like dates.
  *
- *  2. Which day is serial N? In the 1900 system Excel counts 1900-01-01 as 1 and also
- *     counts the non-existent 1900-02-29 as serial 60 (Lotus 1-2-3's leap-year bug, kept for
- *     compatibility). Serials from 61 on are therefore one day "ahead": serial 61 is
- *     1900-03-01. We read serial 60 (and 60.x) as 1900-02-28 — the day it follows —
- *     which is what openpyxl does, so the two readings agree; Excel would show a date that
- *     does not exist, and no real date can be returned for it. Serials 0 <= N < 1 are a
- *     time on Excel's day "1900-01-00", which we read as 1899-12-31 (again as openpyxl).
- *     The 1904 system (Mac Excel) has no quirk: serial 0 is 1904-01-01.
- *
- * Civil-date arithmetic is Howard Hinnant's days_from_civil algorithm (public domain
- * description), written out here for the proleptic Gregorian calendar.
+ * Which day a serial is (and Excel's 1900 leap-year quirk) is base/civil.c's business.
  */
 #include "sheet/numfmt.h"
 
@@ -147,66 +137,4 @@ enum numfmt_kind numfmt_classify_code(const char *code)
     if (has_time)
         return NUMFMT_TIME;
     return NUMFMT_NUMBER;
-}
-
-long numfmt_days_from_civil(int year, int month, int day)
-{
-    long y = (long)year - (month <= 2);
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long mp = (month + 9) % 12;
-    long doy = (153 * mp + 2) / 5 + day - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-void numfmt_civil_from_days(long days, int *year, int *month, int *day)
-{
-    long z = days + 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long y = yoe + era * 400;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    long d = doy - (153 * mp + 2) / 5 + 1;
-    long m = mp < 10 ? mp + 3 : mp - 9;
-    *year = (int)(y + (m <= 2));
-    *month = (int)m;
-    *day = (int)d;
-}
-
-/* 1899-12-31 is serial 0 for serials below 60; from 61 on the base is 1899-12-30. */
-#define UNIX_DAYS_1899_12_30 (-25569L)
-#define UNIX_DAYS_1899_12_31 (-25568L)
-#define UNIX_DAYS_1904_01_01 (-24107L)
-#define SERIAL_MAX_1900 2958466.0 /* 10000-01-01: the first serial Excel cannot show */
-
-bool numfmt_serial_to_unix_days(double serial, bool date1904, double *unix_days)
-{
-    if (!isfinite(serial) || serial < 0)
-        return false;
-    if (date1904) {
-        if (serial >= SERIAL_MAX_1900 - 1462.0)
-            return false;
-        *unix_days = serial + (double)UNIX_DAYS_1904_01_01;
-        return true;
-    }
-    if (serial >= SERIAL_MAX_1900)
-        return false;
-    if (serial < 60.0)
-        *unix_days = serial + (double)UNIX_DAYS_1899_12_31;
-    else if (serial < 61.0)
-        *unix_days = (serial - 1.0) + (double)UNIX_DAYS_1899_12_31; /* 60.x -> 1900-02-28 */
-    else
-        *unix_days = serial + (double)UNIX_DAYS_1899_12_30;
-    return true;
-}
-
-double numfmt_unix_days_to_serial(double unix_days)
-{
-    /* 1900-03-01 (serial 61) is unix day -25508; earlier dates skip the phantom 02-29. */
-    if (unix_days >= -25508.0)
-        return unix_days - (double)UNIX_DAYS_1899_12_30;
-    return unix_days - (double)UNIX_DAYS_1899_12_31;
 }

@@ -38,9 +38,6 @@ enum ods_value_kind {
     ODS_VALUE_ERROR,       /* calcext:value-type="error": the text is the error */
 };
 
-/* Parses "YYYY-MM-DD" with an optional "THH:MM:SS[.fff]" and time zone (ignored) into days
- * since 1970-01-01; false when it is not such a date. */
-bool ods_parse_date(const char *s, double *unix_days);
 /* Parses an ISO 8601 duration "PT13H45M00S" ("-P1DT2H3M4.5S" too) into days; false when it
  * is not one. */
 bool ods_parse_duration(const char *s, double *days);

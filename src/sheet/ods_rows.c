@@ -20,11 +20,13 @@
  *
  * Cell text: the <text:p>/<text:h> children of the cell, joined with "\n"; inside them
  * <text:span>, <text:a> and other inline elements contribute their text, <text:s> spaces,
- * <text:tab> a TAB and <text:line-break> a LF. White space in character data is collapsed as
- * ODF specifies: a run becomes one space, and none is kept at the start of a paragraph
- * (LibreOffice writes leading and repeated spaces as <text:s>, a single trailing space
- * literally). <office:annotation> (comments) and anything that is not a paragraph of the
- * cell itself (drawings, their captions, text boxes) are left out.
+ * <text:tab> a TAB and <text:line-break> a LF. Literal white space in character data is
+ * collapsed as ODF specifies: a run becomes one space, and none is kept at the start of a
+ * paragraph (LibreOffice writes leading and repeated spaces as <text:s>, a single trailing
+ * space literally). A white space written as a character reference (`&#x9;`, `&#xa;`,
+ * `&#x0d;`, `&#x20;`) is not collapsed: it is kept as written, as LibreOffice reads it.
+ * <office:annotation> (comments) and anything that is not a paragraph of the cell itself (drawings,
+ * their captions, text boxes) are left out.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -200,6 +202,15 @@ static void on_text(void *ctx, const char *s, int len)
     struct ods_rows *r = ctx;
     if (r->finished || !r->in_cell || r->par_depth == 0 || r->ignore_depth != 0)
         return;
+    /* A white space written as a reference (&#x9; &#xa; &#x0d; &#x20;) is an explicit request
+     * for that character: it is kept as written, wherever it stands in the paragraph. */
+    if (len == 1 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n') &&
+        xml_stream_text_is_reference(r->xs)) {
+        flush_space(r);
+        put_text(r, s, 1);
+        r->par_has_text = true;
+        return;
+    }
     int i = 0;
     while (i < len) {
         char c = s[i];

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/civil.h"
 #include "base/str.h"
-#include "sheet/numfmt.h"
 #include "sheet/ods_internal.h"
 
 uint64_t ods_parse_repeat(const char *s)
@@ -31,21 +31,6 @@ uint64_t ods_parse_repeat(const char *s)
         v = v * 10 + d;
     }
     return v ? v : 1;
-}
-
-/* Reads exactly `n` digits at *p into *out and advances. */
-static bool digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (c - '0');
-    }
-    *p += n;
-    *out = v;
-    return true;
 }
 
 /* Reads an unsigned decimal number ("12", "12.5") at *p and advances; false when there is no
@@ -72,75 +57,6 @@ static bool decimal(const char **p, double *out)
         return false;
     *p = s;
     *out = v;
-    return true;
-}
-
-static int days_in_month(int year, int month)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return month == 2 && leap ? 29 : days[month - 1];
-}
-
-bool ods_parse_date(const char *s, double *unix_days)
-{
-    const char *p = s;
-    bool negative = *p == '-';
-    if (negative)
-        p++;
-    int year = 0, month, day;
-    int ndigits = 0;
-    while (p[ndigits] >= '0' && p[ndigits] <= '9')
-        ndigits++;
-    if (ndigits < 4 || ndigits > 6 || !digits(&p, ndigits, &year))
-        return false;
-    if (negative)
-        year = -year;
-    if (*p++ != '-' || !digits(&p, 2, &month) || *p++ != '-' || !digits(&p, 2, &day))
-        return false;
-    if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
-        return false;
-    double fraction = 0;
-    if (*p == 'T') {
-        int hh, mm, ss = 0;
-        double frac_s = 0;
-        p++;
-        if (!digits(&p, 2, &hh) || *p++ != ':' || !digits(&p, 2, &mm))
-            return false;
-        if (*p == ':') {
-            p++;
-            if (!digits(&p, 2, &ss))
-                return false;
-            if (*p == '.' || *p == ',') {
-                double scale = 0.1;
-                p++;
-                while (*p >= '0' && *p <= '9') {
-                    frac_s += (*p++ - '0') * scale;
-                    scale /= 10;
-                }
-            }
-        }
-        if (hh > 24 || mm > 59 || ss > 60 || (hh == 24 && (mm || ss || frac_s > 0)))
-            return false;
-        fraction = (hh * 3600.0 + mm * 60.0 + ss + frac_s) / 86400.0;
-        /* a time zone (Z, +hh:mm, -hh:mm) is accepted and ignored: spreadsheets show local
-         * wall-clock times */
-        if (*p == 'Z') {
-            p++;
-        } else if (*p == '+' || *p == '-') {
-            int th, tm;
-            p++;
-            if (!digits(&p, 2, &th))
-                return false;
-            if (*p == ':')
-                p++;
-            if (!digits(&p, 2, &tm) || th > 23 || tm > 59)
-                return false;
-        }
-    }
-    if (*p != '\0')
-        return false;
-    *unix_days = (double)numfmt_days_from_civil(year, month, day) + fraction;
     return true;
 }
 
@@ -171,7 +87,7 @@ bool ods_parse_duration(const char *s, double *days)
         case 'D':
             if (in_time)
                 return false;
-            seconds += v * 86400;
+            seconds += v * SECONDS_PER_DAY;
             break;
         case 'H':
             if (!in_time)
@@ -195,7 +111,7 @@ bool ods_parse_duration(const char *s, double *days)
     }
     if (!any || !isfinite(seconds))
         return false;
-    *days = (negative ? -seconds : seconds) / 86400.0;
+    *days = (negative ? -seconds : seconds) / SECONDS_PER_DAY;
     return true;
 }
 
@@ -227,7 +143,8 @@ enum ods_value_kind ods_cell_value(const char **attrs, double *number, const cha
                                                                                 : ODS_VALUE_TEXT;
     if (str_eq(type, "date")) {
         const char *v = xml_attr_ns(attrs, ODS_NS_OFFICE, "date-value");
-        return v && ods_parse_date(v, number) ? ODS_VALUE_DATE : ODS_VALUE_TEXT;
+        return v && civil_parse_iso(v, strlen(v), NULL, number, NULL) ? ODS_VALUE_DATE
+                                                                      : ODS_VALUE_TEXT;
     }
     if (str_eq(type, "time")) {
         const char *v = xml_attr_ns(attrs, ODS_NS_OFFICE, "time-value");

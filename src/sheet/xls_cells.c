@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/civil.h"
 #include "sheet/cell_format.h"
 #include "sheet/numfmt.h"
 #include "sheet/xls_internal.h"
@@ -115,7 +116,7 @@ static void type_number(const struct xls_book *b, uint16_t xf, double v, struct 
     double days;
     if (kind == NUMFMT_TIME && v >= 0 && v < 1) {
         out->type = SHEET_CELL_TIME;
-    } else if (kind != NUMFMT_NUMBER && numfmt_serial_to_unix_days(v, b->base.uses_1904, &days)) {
+    } else if (kind != NUMFMT_NUMBER && civil_serial_to_days(v, b->base.uses_1904, &days)) {
         out->type = SHEET_CELL_DATE;
         out->number = days;
     }

@@ -41,10 +41,6 @@ bool xlsx_parse_number(const char *s, size_t len, double *out);
 /* An unsigned decimal integer (shared-string indices, style ids, row numbers); false on
  * junk or overflow past UINT32_MAX. */
 bool xlsx_parse_u32(const char *s, size_t len, uint32_t *out);
-/* ISO 8601 as t="d" cells hold it: a date, a date and time (optional fraction and zone,
- * which is dropped: spreadsheets have no time zones), or a time alone. *is_time is set for
- * a time alone, *value is then a fraction of a day, else days since 1970-01-01. */
-bool xlsx_parse_iso_datetime(const char *s, size_t len, double *value, bool *is_time);
 /* Parses "B7" (s[0..len)) into a 0-based column and 1-based row (row 0 when the reference
  * has no digits). False when it is not a cell reference. */
 bool xlsx_parse_ref(const char *s, size_t len, uint32_t *column, uint32_t *row);

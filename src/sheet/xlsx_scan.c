@@ -35,7 +35,7 @@
  * both only ever make a file readable that expat refused. tests/fuzz/fuzz_xlsx_scan.c
  * compares the tokens with expat's.
  */
-#include "sheet/xlsx_scan_internal.h"
+#include "sheet/xlsx_scan_lex.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,45 +46,6 @@
 #include "base/str.h"
 
 /* ---- errors ---- */
-
-static void count_lines(struct xlsx_scan *s, size_t upto)
-{
-    uint64_t from = s->counted;
-    if (from < s->base)
-        from = s->base;
-    const char *p = s->buf + (from - s->base);
-    const char *e = s->buf + upto;
-    while (p < e) {
-        const char *nl = memchr(p, '\n', (size_t)(e - p));
-        if (!nl)
-            break;
-        s->line++;
-        s->line_start = s->base + (uint64_t)(nl - s->buf) + 1;
-        p = nl + 1;
-    }
-    if (s->base + upto > s->counted)
-        s->counted = s->base + upto;
-}
-
-int xlsx_scan_failf(struct xlsx_scan *s, int code, const char *fmt, ...)
-{
-    char what[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    sd_error_set(&s->error, code, "%s: %s %s", s->display_name, s->part_name, what);
-    s->state = code;
-    return code;
-}
-
-/* A well-formedness error at buf[at]. */
-int xlsx_scan_malformed(struct xlsx_scan *s, size_t at, const char *why)
-{
-    count_lines(s, at);
-    return xlsx_scan_failf(s, SD_EINVALID, "is not well-formed XML (line %lu, column %llu: %s)",
-                           s->line, (unsigned long long)(s->base + at - s->line_start + 1), why);
-}
 
 void xlsx_scan_fail(struct xlsx_scan *s, const struct sd_error *why)
 {
@@ -103,19 +64,12 @@ static ssize_t entry_read(void *ctx, void *data, size_t len, struct sd_error *er
     return zip_guard_entry_read(ctx, data, len, err);
 }
 
-int xlsx_scan_token_limit(struct xlsx_scan *s)
-{
-    return xlsx_scan_failf(s, SD_ELIMIT,
-                           "has an XML tag or reference longer than the limit of %zu bytes",
-                           s->max_token);
-}
-
 /* Keeps the unread tail [pos, end), a token that did not fit (at most max_token bytes:
  * checked by the caller), and reads the next chunk behind it. */
 static int refill(struct xlsx_scan *s)
 {
     size_t keep = s->end - s->pos;
-    count_lines(s, s->pos);
+    xlsx_scan_count_lines(s, s->pos);
     if (s->pos > 0) {
         memmove(s->buf, s->buf + s->pos, keep);
         s->base += s->pos;
@@ -135,121 +89,42 @@ static int refill(struct xlsx_scan *s)
     return 0;
 }
 
-/* ---- references ---- */
-
-static bool xml_char(unsigned long cp)
-{
-    return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
-           (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
-}
-
-static int hex_digit(char c, bool hex)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (hex && c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (hex && c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Only the five predefined entities exist: a document here never has a DTD to declare
- * more. Character references must name characters XML allows. The reference is checked
- * character by character, so the verdict on a bad one never depends on how much of the
- * input happens to be in the buffer. */
-int xlsx_scan_decode_ref(struct xlsx_scan *s, size_t at, size_t end, char out[4], size_t *n,
-                         size_t *used)
-{
-    const char *b = s->buf;
-    size_t i = at + 1;
-    if (i >= end)
-        return NEED_MORE;
-    if (b[i] == '#') {
-        if (++i >= end)
-            return NEED_MORE;
-        bool hex = b[i] == 'x';
-        if (hex)
-            i++;
-        unsigned long cp = 0;
-        size_t digits = 0;
-        int d;
-        for (; i < end && (d = hex_digit(b[i], hex)) >= 0; i++, digits++)
-            if (cp <= 0x10FFFF)
-                cp = cp * (hex ? 16 : 10) + (unsigned long)d;
-        if (i >= end)
-            return NEED_MORE;
-        if (b[i] != ';')
-            return xlsx_scan_malformed(s, at, "a character reference with a bad digit");
-        if (digits == 0)
-            return xlsx_scan_malformed(s, at, "a character reference without digits");
-        if (!xml_char(cp))
-            return xlsx_scan_malformed(s, at, "a reference to an invalid character number");
-        *n = str_utf8_encode(cp, out);
-    } else {
-        if (!IS(b[i], C_START))
-            return xlsx_scan_malformed(s, at, "an '&' that does not start a reference");
-        size_t name = i;
-        while (i < end && IS(b[i], C_NAME))
-            i++;
-        if (i >= end)
-            return NEED_MORE;
-        if (b[i] != ';')
-            return xlsx_scan_malformed(s, at, "an '&' that does not start a reference");
-        static const struct {
-            const char *name;
-            size_t len;
-            char c;
-        } entities[] = {
-            {"lt", 2, '<'}, {"gt", 2, '>'}, {"amp", 3, '&'}, {"quot", 4, '"'}, {"apos", 4, '\''}};
-        size_t len = i - name, k = 0;
-        while (k < 5 && !(len == entities[k].len && !memcmp(b + name, entities[k].name, len)))
-            k++;
-        if (k == 5)
-            return xlsx_scan_malformed(s, at, "a reference to an undefined entity");
-        out[0] = entities[k].c;
-        *n = 1;
-    }
-    *used = i + 1 - at;
-    return 1;
-}
-
 /* ---- text ---- */
 
 /* Text at buf[pos] up to the next '<' (or the end of the buffer). A plain run is handed out
  * in place; one with references or CRs is decoded into scratch. Returns 1 with a token,
- * NEED_MORE when nothing could be handed out yet, AGAIN after white space outside the root
- * element, or an error. */
+ * XLSX_SCAN_NEED_MORE when nothing could be handed out yet, XLSX_SCAN_AGAIN after white space
+ * outside the root element, or an error. */
 static int scan_text(struct xlsx_scan *s, struct xlsx_token *tok)
 {
     const char *b = s->buf;
     size_t i = s->pos, end = s->end;
-    while (i < end && !IS(b[i], C_TEXT))
+    while (i < end && !XLSX_BYTE_IS(b[i], XLSX_BYTE_TEXT))
         i++;
     if (s->place != P_ROOT) {
         s->decl_allowed = false;
         for (size_t k = s->pos; k < i; k++)
-            if (!IS(b[k], C_SPACE))
+            if (!XLSX_BYTE_IS(b[k], XLSX_BYTE_SPACE))
                 return xlsx_scan_malformed(s, k,
                                            s->place == P_PROLOG ? "text before the root element"
                                                                 : "text after the root element");
         if (i < end && b[i] == '\r') {
             s->pos = i + 1;
-            return AGAIN;
+            return XLSX_SCAN_AGAIN;
         }
         if (i < end && b[i] != '<') {
-            if (IS(b[i], C_CTRL))
+            if (XLSX_BYTE_IS(b[i], XLSX_BYTE_CTRL))
                 return xlsx_scan_malformed(s, i, "a control character XML does not allow");
             return xlsx_scan_malformed(s, i,
                                        s->place == P_PROLOG ? "text before the root element"
                                                             : "text after the root element");
         }
         s->pos = i;
-        return AGAIN;
+        return XLSX_SCAN_AGAIN;
     }
     if (i == end || b[i] == '<') {
         if (i == s->pos)
-            return NEED_MORE;
+            return XLSX_SCAN_NEED_MORE;
         tok->kind = XLSX_TOKEN_TEXT;
         tok->text = b + s->pos;
         tok->text_len = i - s->pos;
@@ -263,7 +138,7 @@ static int scan_text(struct xlsx_scan *s, struct xlsx_token *tok)
     size_t run = i;
     while (i < end && b[i] != '<') {
         char c = b[i];
-        if (!IS(c, C_TEXT)) {
+        if (!XLSX_BYTE_IS(c, XLSX_BYTE_TEXT)) {
             i++;
             continue;
         }
@@ -276,7 +151,7 @@ static int scan_text(struct xlsx_scan *s, struct xlsx_token *tok)
             int rc = xlsx_scan_decode_ref(s, i, xlsx_scan_token_end(s, i), enc, &n, &used);
             if (rc < 0)
                 return rc;
-            if (rc == NEED_MORE)
+            if (rc == XLSX_SCAN_NEED_MORE)
                 break;
             if (buf_append(&s->scratch, enc, n) < 0)
                 return xlsx_scan_failf(s, SD_ENOMEM, "cannot be read: out of memory");
@@ -304,7 +179,7 @@ static int scan_text(struct xlsx_scan *s, struct xlsx_token *tok)
         return xlsx_scan_failf(s, SD_ENOMEM, "cannot be read: out of memory");
     s->pos = i;
     if (s->scratch.len == 0)
-        return NEED_MORE;
+        return XLSX_SCAN_NEED_MORE;
     tok->kind = XLSX_TOKEN_TEXT;
     tok->text = s->scratch.data;
     tok->text_len = s->scratch.len;
@@ -339,7 +214,7 @@ static int scan_cdata(struct xlsx_scan *s, struct xlsx_token *tok)
             i += i + 1 < end && b[i + 1] == '\n' ? 2 : 1;
             run = i;
             continue;
-        } else if (IS(c, C_CTRL)) {
+        } else if (XLSX_BYTE_IS(c, XLSX_BYTE_CTRL)) {
             return xlsx_scan_malformed(s, i, "a control character XML does not allow");
         }
         i++;
@@ -350,7 +225,7 @@ static int scan_cdata(struct xlsx_scan *s, struct xlsx_token *tok)
     if (closed)
         s->mode = M_MARKUP;
     if (s->scratch.len == 0)
-        return closed ? AGAIN : NEED_MORE;
+        return closed ? XLSX_SCAN_AGAIN : XLSX_SCAN_NEED_MORE;
     tok->kind = XLSX_TOKEN_TEXT;
     tok->text = s->scratch.data;
     tok->text_len = s->scratch.len;
@@ -365,7 +240,7 @@ static int skip_section(struct xlsx_scan *s)
     char mark = s->mode == M_COMMENT ? '-' : '?';
     while (i < end) {
         char c = b[i];
-        if (IS(c, C_CTRL))
+        if (XLSX_BYTE_IS(c, XLSX_BYTE_CTRL))
             return xlsx_scan_malformed(s, i, "a control character XML does not allow");
         if (c != mark) {
             i++;
@@ -377,7 +252,7 @@ static int skip_section(struct xlsx_scan *s)
             if (b[i + 1] == '>') {
                 s->pos = i + 2;
                 s->mode = M_MARKUP;
-                return AGAIN;
+                return XLSX_SCAN_AGAIN;
             }
             i++;
             continue;
@@ -394,14 +269,14 @@ static int skip_section(struct xlsx_scan *s)
             return xlsx_scan_malformed(s, i, "\"--\" inside a comment");
         s->pos = i + 3;
         s->mode = M_MARKUP;
-        return AGAIN;
+        return XLSX_SCAN_AGAIN;
     }
     s->pos = i;
     if (s->eof)
         return xlsx_scan_malformed(s, i,
                                    mark == '-' ? "a comment that is never closed"
                                                : "a processing instruction that is never closed");
-    return NEED_MORE;
+    return XLSX_SCAN_NEED_MORE;
 }
 
 /* ---- the token loop ---- */
@@ -450,9 +325,7 @@ int xlsx_scan_next(struct xlsx_scan *s, struct xlsx_token *tok, struct sd_error 
         tok->kind = XLSX_TOKEN_END;
         tok->name = s->pend_name;
         tok->name_len = s->pend_name_len;
-        const char *colon = memchr(tok->name, ':', tok->name_len);
-        tok->local = colon ? colon + 1 : tok->name;
-        tok->local_len = tok->name_len - (size_t)(tok->local - tok->name);
+        xlsx_scan_split_name(tok->name, tok->name_len, &tok->local, &tok->local_len);
         tok->attrs = NULL;
         tok->nattrs = 0;
         tok->depth = s->depth + 1;
@@ -481,7 +354,7 @@ int xlsx_scan_next(struct xlsx_scan *s, struct xlsx_token *tok, struct sd_error 
                 return 1;
             if (rc < 0)
                 goto out;
-            if (rc == AGAIN)
+            if (rc == XLSX_SCAN_AGAIN)
                 continue;
         }
         /* A token cut short by the end of the buffer: the same limit whether the input
@@ -575,4 +448,33 @@ void xlsx_scan_close(struct xlsx_scan *s)
     free(s->names);
     buf_free(&s->scratch);
     free(s);
+}
+
+/* ---- tokens ---- */
+
+const char *xlsx_token_attr(const struct xlsx_token *tok, const char *local, size_t *len)
+{
+    size_t n = strlen(local);
+    for (size_t i = 0; i < tok->nattrs; i++) {
+        const struct xlsx_attr *a = &tok->attrs[i];
+        if (a->local_len != n || memcmp(a->local, local, n) != 0)
+            continue;
+        /* Namespace declarations are not attributes ("xmlns:r" is not an "r"). */
+        if (a->name_len >= 5 && !memcmp(a->name, "xmlns", 5) &&
+            (a->name_len == 5 || a->name[5] == ':'))
+            continue;
+        *len = a->value_len;
+        return a->value;
+    }
+    return NULL;
+}
+
+signed char xlsx_token_space(const struct xlsx_token *tok)
+{
+    for (size_t i = 0; i < tok->nattrs; i++) {
+        const struct xlsx_attr *a = &tok->attrs[i];
+        if (a->name_len == 9 && !memcmp(a->name, "xml:space", 9))
+            return a->value_len == 8 && !memcmp(a->value, "preserve", 8) ? 1 : 0;
+    }
+    return -1;
 }

@@ -1,6 +1,10 @@
 /*
- * Internals of the worksheet scanner shared by its two files: xlsx_scan.c (buffer, text,
- * references, the token loop) and xlsx_scan_tag.c (tags and the other markup).
+ * Internals of the worksheet scanner, in three layers that call only downwards:
+ *
+ *   xlsx_scan.c      the tokenizer: buffer and refills, text, CDATA, skipped sections, the
+ *                    token loop, the public API
+ *   xlsx_scan_tag.c  markup: start and end tags with their attributes, `<!` and `<?` forms
+ *   xlsx_scan_lex.c  the leaf lexer: byte classes, names, references, error sentences
  */
 #ifndef SHEETD_SHEET_XLSX_SCAN_INTERNAL_H
 #define SHEETD_SHEET_XLSX_SCAN_INTERNAL_H
@@ -8,42 +12,9 @@
 #include "base/buf.h"
 #include "sheet/xlsx_scan.h"
 
-/* Byte classes. */
-enum {
-    C_TEXT = 1,  /* ends a plain text run: < & CR ] and control characters */
-    C_START = 2, /* may start a name (any byte >= 0x80 too) */
-    C_NAME = 4,  /* may continue a name */
-    C_SPACE = 8, /* XML white space */
-    C_ATTR = 16, /* ends a plain attribute value: quotes < & TAB LF CR, controls */
-    C_CTRL = 32, /* a control character XML does not allow */
-};
-
-/* clang-format off */
-static const unsigned char cls[256] = {
-    49, 49, 49, 49, 49, 49, 49, 49, 49, 24, 24, 49, 49, 25, 49, 49, /* 0x00 */
-    49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, /* 0x10 */
-    8,  0,  16, 0,  0,  0,  17, 16, 0,  0,  0,  0,  0,  4,  4,  0,  /* 0x20  !"#$%&'()*+,-./ */
-    4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  6,  0,  17, 0,  0,  0,  /* 0x30 0-9 :;<=>? */
-    0,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  /* 0x40 @A-O */
-    6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  0,  0,  1,  0,  6,  /* 0x50 P-Z[\]^_ */
-    0,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  /* 0x60 `a-o */
-    6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  0,  0,  0,  0,  0,  /* 0x70 p-z{|}~DEL */
-    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,  /* 0x80 and up: any non-ASCII byte */
-    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
-    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
-    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
-    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
-    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
-    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
-    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
-};
-/* clang-format on */
-
-#define IS(c, k) ((cls[(unsigned char)(c)] & (k)) != 0)
-
 /* Outcomes of the scanning steps besides a token (1) and errors (< 0). */
-#define NEED_MORE 0
-#define AGAIN 2 /* something was skipped; look again */
+#define XLSX_SCAN_NEED_MORE 0 /* the token runs past the buffer: refill and scan it again */
+#define XLSX_SCAN_AGAIN 2     /* something was skipped; look again */
 
 enum scan_mode { M_MARKUP, M_COMMENT, M_PI, M_CDATA };
 enum scan_place { P_PROLOG, P_ROOT, P_EPILOG };
@@ -89,34 +60,11 @@ struct xlsx_scan {
     const char *part_name;
 };
 
-/* ---- xlsx_scan.c ---- */
-
-/* Fails with SD_EINVALID, "is not well-formed XML (line L, column C: why)" at buf[at]. */
-int xlsx_scan_malformed(struct xlsx_scan *s, size_t at, const char *why);
-/* Fails with `code` and "<file>: <part> <what>". */
-int xlsx_scan_failf(struct xlsx_scan *s, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Decodes the reference at buf[at] ('&') into out: its length through *n, the input bytes
- * it took through *used. NEED_MORE when its ';' is not before `end` (see below). */
-int xlsx_scan_decode_ref(struct xlsx_scan *s, size_t at, size_t end, char out[4], size_t *n,
-                         size_t *used);
-
-/* Fails with SD_ELIMIT: a tag or reference longer than max_token. */
-int xlsx_scan_token_limit(struct xlsx_scan *s);
-
-/* Where a token starting at buf[from] must end: the end of the buffer, or max_token bytes
- * on. Scans never look past it, so a token's verdict (malformed, too long, fine) is the
- * same whether the input came in one chunk or many; a scan that reaches it returns
- * NEED_MORE and the token loop refuses a token longer than the limit. */
-static inline size_t xlsx_scan_token_end(const struct xlsx_scan *s, size_t from)
-{
-    return s->end - from > s->max_token ? from + s->max_token : s->end;
-}
-
 /* ---- xlsx_scan_tag.c ---- */
 
 /* Markup at buf[pos] ('<'): a start or end tag (1, token filled), or a comment, PI, CDATA
- * start or XML declaration (AGAIN, mode or state changed), NEED_MORE, or an error. */
+ * start or XML declaration (XLSX_SCAN_AGAIN, mode or state changed), XLSX_SCAN_NEED_MORE, or an
+ * error. */
 int xlsx_scan_markup(struct xlsx_scan *s, struct xlsx_token *tok);
 
 #endif

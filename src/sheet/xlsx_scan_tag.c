@@ -1,57 +1,42 @@
 /*
- * The markup half of the worksheet scanner (see xlsx_scan.c's DESIGN): start and end tags
+ * The markup layer of the worksheet scanner (see xlsx_scan.c's DESIGN): start and end tags
  * with their attributes, and the `<!` and `<?` forms, each scanned whole from the '<'. A
- * scan that runs out of buffer returns NEED_MORE having changed nothing, and is redone from
- * the '<' once more input is there; only a finished scan moves `pos` or pushes a name.
+ * scan that runs out of buffer returns XLSX_SCAN_NEED_MORE having changed nothing, and is redone
+ * from the '<' once more input is there; only a finished scan moves `pos` or pushes a name.
  */
-#include "sheet/xlsx_scan_internal.h"
+#include "sheet/xlsx_scan_lex.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static size_t skip_space(const char *b, size_t i, size_t end)
+/* An attribute's or an end tag's name at buf[i], the space after it and then `next` ('=' or
+ * '>'): the shape both share. Returns the index of `next` with the name's length in *len;
+ * XLSX_SCAN_NEED_MORE (0: a name never starts the buffer, its '<' comes first) when the token
+ * may go on past the buffer; or an error, `no_name` when buf[i] cannot start a name and
+ * `not_next` when something other than `next` follows. */
+static inline __attribute__((always_inline)) long name_then(struct xlsx_scan *s, size_t i,
+                                                            size_t end, char next, size_t *len,
+                                                            const char *no_name,
+                                                            const char *not_next)
 {
-    while (i < end && IS(b[i], C_SPACE))
-        i++;
-    return i;
-}
-
-static size_t skip_name(const char *b, size_t i, size_t end)
-{
-    while (i < end && IS(b[i], C_NAME))
-        i++;
-    return i;
-}
-
-/* An attribute name or an end tag's name (its first character already checked) and the
- * space after it, the shape both share: *len is the name's length, the result the index
- * after the space (end when the token may go on past the buffer). */
-static inline size_t name_and_space(const char *b, size_t i, size_t end, size_t *len)
-{
+    const char *b = s->buf;
+    if (!XLSX_BYTE_IS(b[i], XLSX_BYTE_START))
+        return xlsx_scan_malformed(s, i, no_name);
     size_t start = i;
-    i = skip_name(b, i, end);
+    i = xlsx_scan_skip_name(b, i, end);
     *len = i - start;
-    return skip_space(b, i, end);
-}
-
-/* The local part: after the first ':'. A loop, not memchr: names are a few bytes. */
-static inline void split_name(const char *name, size_t len, const char **local, size_t *local_len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (name[i] == ':') {
-            *local = name + i + 1;
-            *local_len = len - i - 1;
-            return;
-        }
-    }
-    *local = name;
-    *local_len = len;
+    i = xlsx_scan_skip_space(b, i, end);
+    if (i >= end)
+        return XLSX_SCAN_NEED_MORE;
+    if (b[i] != next)
+        return xlsx_scan_malformed(s, i, not_next);
+    return (long)i;
 }
 
 /* An attribute value that is not plain: references decoded, literal TAB, LF, CR (and CR
  * LF) each become a space, as XML's attribute-value normalization says. Appended to
  * scratch, which the caller has grown enough that it never moves. Returns the index past
- * the closing quote, 0 for NEED_MORE, or an error. */
+ * the closing quote, 0 for XLSX_SCAN_NEED_MORE, or an error. */
 static long decode_value(struct xlsx_scan *s, size_t i, size_t end, char quote)
 {
     const char *b = s->buf;
@@ -63,7 +48,7 @@ static long decode_value(struct xlsx_scan *s, size_t i, size_t end, char quote)
         char c = b[i];
         if (c == quote)
             break;
-        if (!IS(c, C_ATTR) || c == '"' || c == '\'') {
+        if (!XLSX_BYTE_IS(c, XLSX_BYTE_ATTR) || c == '"' || c == '\'') {
             out[w++] = c;
             i++;
         } else if (c == '&') {
@@ -138,12 +123,12 @@ static int start_tag(struct xlsx_scan *s, struct xlsx_token *tok)
     const char *b = s->buf;
     size_t end = xlsx_scan_token_end(s, s->pos);
     size_t i = s->pos + 1;
-    if (!IS(b[i], C_START))
+    if (!XLSX_BYTE_IS(b[i], XLSX_BYTE_START))
         return xlsx_scan_malformed(s, i, "a '<' that does not start a tag");
     size_t name = i;
-    i = skip_name(b, i, end);
+    i = xlsx_scan_skip_name(b, i, end);
     if (i >= end)
-        return NEED_MORE;
+        return XLSX_SCAN_NEED_MORE;
     size_t name_len = i - name;
     size_t nattrs = 0;
     bool empty = false;
@@ -156,40 +141,37 @@ static int start_tag(struct xlsx_scan *s, struct xlsx_token *tok)
         }
         if (c == '/') {
             if (i + 1 >= end)
-                return NEED_MORE;
+                return XLSX_SCAN_NEED_MORE;
             if (b[i + 1] != '>')
                 return xlsx_scan_malformed(s, i, "a '/' in a tag not followed by '>'");
             i += 2;
             empty = true;
             break;
         }
-        if (!IS(c, C_SPACE))
+        if (!XLSX_BYTE_IS(c, XLSX_BYTE_SPACE))
             return xlsx_scan_malformed(s, i, "a character that does not belong in a tag");
-        i = skip_space(b, i, end);
+        i = xlsx_scan_skip_space(b, i, end);
         if (i >= end)
-            return NEED_MORE;
+            return XLSX_SCAN_NEED_MORE;
         c = b[i];
         if (c == '>' || c == '/')
             continue;
-        if (!IS(c, C_START))
-            return xlsx_scan_malformed(s, i, "a character that does not belong in a tag");
-        size_t an = i, an_len;
-        i = name_and_space(b, i, end, &an_len);
+        size_t an = i, an_len = 0;
+        long eq = name_then(s, i, end, '=', &an_len, "a character that does not belong in a tag",
+                            "an attribute without '=' and a value");
+        if (eq <= 0)
+            return (int)eq;
+        i = xlsx_scan_skip_space(b, (size_t)eq + 1, end);
         if (i >= end)
-            return NEED_MORE;
-        if (b[i] != '=')
-            return xlsx_scan_malformed(s, i, "an attribute without '=' and a value");
-        i = skip_space(b, i + 1, end);
-        if (i >= end)
-            return NEED_MORE;
+            return XLSX_SCAN_NEED_MORE;
         char quote = b[i];
         if (quote != '"' && quote != '\'')
             return xlsx_scan_malformed(s, i, "an attribute value without quotes");
         size_t v = ++i;
-        while (i < end && !IS(b[i], C_ATTR))
+        while (i < end && !XLSX_BYTE_IS(b[i], XLSX_BYTE_ATTR))
             i++;
         if (i >= end)
-            return NEED_MORE;
+            return XLSX_SCAN_NEED_MORE;
         const char *value;
         size_t value_len;
         if (b[i] == quote) {
@@ -214,7 +196,7 @@ static int start_tag(struct xlsx_scan *s, struct xlsx_token *tok)
             i = (size_t)next;
         }
         if (i >= end)
-            return NEED_MORE;
+            return XLSX_SCAN_NEED_MORE;
         for (size_t k = 0; k < nattrs; k++)
             if (s->attrs[k].name_len == an_len && !memcmp(s->attrs[k].name, b + an, an_len))
                 return xlsx_scan_malformed(s, an, "an attribute given twice");
@@ -223,7 +205,7 @@ static int start_tag(struct xlsx_scan *s, struct xlsx_token *tok)
         struct xlsx_attr *a = &s->attrs[nattrs++];
         a->name = b + an;
         a->name_len = an_len;
-        split_name(a->name, an_len, &a->local, &a->local_len);
+        xlsx_scan_split_name(a->name, an_len, &a->local, &a->local_len);
         a->value = value;
         a->value_len = value_len;
     }
@@ -239,7 +221,7 @@ static int start_tag(struct xlsx_scan *s, struct xlsx_token *tok)
     tok->kind = XLSX_TOKEN_START;
     tok->name = b + name;
     tok->name_len = name_len;
-    split_name(tok->name, name_len, &tok->local, &tok->local_len);
+    xlsx_scan_split_name(tok->name, name_len, &tok->local, &tok->local_len);
     tok->attrs = s->attrs;
     tok->nattrs = nattrs;
     tok->depth = s->depth + 1;
@@ -261,15 +243,13 @@ static int end_tag(struct xlsx_scan *s, struct xlsx_token *tok)
     size_t end = xlsx_scan_token_end(s, s->pos);
     size_t i = s->pos + 2;
     if (i >= end)
-        return NEED_MORE;
-    if (!IS(b[i], C_START))
-        return xlsx_scan_malformed(s, i, "an end tag without a name");
-    size_t name = i, name_len;
-    i = name_and_space(b, i, end, &name_len);
-    if (i >= end)
-        return NEED_MORE;
-    if (b[i] != '>')
-        return xlsx_scan_malformed(s, i, "a character that does not belong in an end tag");
+        return XLSX_SCAN_NEED_MORE;
+    size_t name = i, name_len = 0;
+    long gt = name_then(s, i, end, '>', &name_len, "an end tag without a name",
+                        "a character that does not belong in an end tag");
+    if (gt <= 0)
+        return (int)gt;
+    i = (size_t)gt;
     if (s->depth == 0)
         return xlsx_scan_malformed(s, s->pos, "an end tag outside the root element");
     size_t off = s->name_offs[s->depth - 1];
@@ -281,7 +261,7 @@ static int end_tag(struct xlsx_scan *s, struct xlsx_token *tok)
     tok->kind = XLSX_TOKEN_END;
     tok->name = b + name;
     tok->name_len = name_len;
-    split_name(tok->name, name_len, &tok->local, &tok->local_len);
+    xlsx_scan_split_name(tok->name, name_len, &tok->local, &tok->local_len);
     tok->attrs = NULL;
     tok->nattrs = 0;
     tok->depth = s->depth;
@@ -308,14 +288,14 @@ static int xml_decl(struct xlsx_scan *s)
     size_t end = xlsx_scan_token_end(s, s->pos);
     const char *close = memmem(b + s->pos, end - s->pos, "?>", 2);
     if (!close)
-        return NEED_MORE;
+        return XLSX_SCAN_NEED_MORE;
     size_t stop = (size_t)(close - b);
     size_t i = s->pos + 5;
     static const char *const names[3] = {"version", "encoding", "standalone"};
     int next = 0;
     for (;;) {
         size_t sp = i;
-        i = skip_space(b, i, stop);
+        i = xlsx_scan_skip_space(b, i, stop);
         if (i == stop)
             break;
         if (i == sp)
@@ -326,10 +306,10 @@ static int xml_decl(struct xlsx_scan *s)
             k++;
         if (k == 3 || (next == 0 && k != 0))
             return xlsx_scan_malformed(s, i, "an XML declaration that is not well-formed");
-        i = skip_space(b, i + strlen(names[k]), stop);
+        i = xlsx_scan_skip_space(b, i + strlen(names[k]), stop);
         if (i == stop || b[i] != '=')
             return xlsx_scan_malformed(s, i, "an XML declaration that is not well-formed");
-        i = skip_space(b, i + 1, stop);
+        i = xlsx_scan_skip_space(b, i + 1, stop);
         if (i == stop || (b[i] != '"' && b[i] != '\''))
             return xlsx_scan_malformed(s, i, "an XML declaration that is not well-formed");
         const char *q = memchr(b + i + 1, b[i], stop - i - 1);
@@ -340,7 +320,7 @@ static int xml_decl(struct xlsx_scan *s)
         /* [A-Za-z0-9._-]; a version may even be empty (expat's rules) */
         bool ok = vlen > 0 || k == 0;
         for (size_t j = 0; ok && j < vlen; j++)
-            ok = IS(v[j], C_NAME) && (unsigned char)v[j] < 0x80 && v[j] != ':';
+            ok = XLSX_BYTE_IS(v[j], XLSX_BYTE_NAME) && (unsigned char)v[j] < 0x80 && v[j] != ':';
         if (k == 1 && ok)
             ok = (v[0] | 0x20) >= 'a' && (v[0] | 0x20) <= 'z';
         if (k == 2)
@@ -360,7 +340,7 @@ static int xml_decl(struct xlsx_scan *s)
         return xlsx_scan_malformed(s, stop, "an XML declaration without a version");
     s->pos = stop + 2;
     s->decl_allowed = false;
-    return AGAIN;
+    return XLSX_SCAN_AGAIN;
 }
 
 /* `<?target ...?>`: the declaration at the very start, else a PI to skip. */
@@ -370,13 +350,13 @@ static int processing_instruction(struct xlsx_scan *s)
     size_t end = xlsx_scan_token_end(s, s->pos);
     size_t i = s->pos + 2;
     if (i >= end)
-        return NEED_MORE;
-    if (!IS(b[i], C_START))
+        return XLSX_SCAN_NEED_MORE;
+    if (!XLSX_BYTE_IS(b[i], XLSX_BYTE_START))
         return xlsx_scan_malformed(s, i, "a processing instruction without a target");
     size_t t = i;
-    i = skip_name(b, i, end);
+    i = xlsx_scan_skip_name(b, i, end);
     if (i >= end)
-        return NEED_MORE;
+        return XLSX_SCAN_NEED_MORE;
     if (i - t == 3 && ascii_ieq(b + t, "xml", 3)) {
         if (memcmp(b + t, "xml", 3) != 0)
             return xlsx_scan_malformed(s, t, "a processing instruction named like \"xml\"");
@@ -387,17 +367,17 @@ static int processing_instruction(struct xlsx_scan *s)
     s->decl_allowed = false;
     if (b[i] == '?') {
         if (i + 1 >= end)
-            return NEED_MORE;
+            return XLSX_SCAN_NEED_MORE;
         if (b[i + 1] != '>')
             return xlsx_scan_malformed(s, i, "a processing instruction that is not well-formed");
         s->pos = i + 2;
-        return AGAIN;
+        return XLSX_SCAN_AGAIN;
     }
-    if (!IS(b[i], C_SPACE))
+    if (!XLSX_BYTE_IS(b[i], XLSX_BYTE_SPACE))
         return xlsx_scan_malformed(s, i, "a processing instruction that is not well-formed");
     s->pos = i + 1;
     s->mode = M_PI;
-    return AGAIN;
+    return XLSX_SCAN_AGAIN;
 }
 
 /* `<!--`, `<![CDATA[`, and the refused `<!DOCTYPE` and `<!ENTITY`. */
@@ -406,21 +386,21 @@ static int bang(struct xlsx_scan *s)
     const char *b = s->buf + s->pos;
     size_t avail = s->end - s->pos;
     if (avail < 4)
-        return NEED_MORE;
+        return XLSX_SCAN_NEED_MORE;
     if (b[2] == '-') {
         if (b[3] != '-')
             return xlsx_scan_malformed(s, s->pos, "a '<!-' that does not start a comment");
         s->pos += 4;
         s->mode = M_COMMENT;
         s->decl_allowed = false;
-        return AGAIN;
+        return XLSX_SCAN_AGAIN;
     }
     if (avail < 9)
-        return NEED_MORE;
+        return XLSX_SCAN_NEED_MORE;
     if (!memcmp(b, "<![CDATA[", 9) && s->place == P_ROOT) {
         s->pos += 9;
         s->mode = M_CDATA;
-        return AGAIN;
+        return XLSX_SCAN_AGAIN;
     }
     if (!memcmp(b, "<!DOCTYPE", 9))
         return xlsx_scan_failf(s, SD_EINVALID,
@@ -434,7 +414,7 @@ static int bang(struct xlsx_scan *s)
 int xlsx_scan_markup(struct xlsx_scan *s, struct xlsx_token *tok)
 {
     if (s->pos + 1 >= s->end)
-        return NEED_MORE;
+        return XLSX_SCAN_NEED_MORE;
     switch (s->buf[s->pos + 1]) {
     case '/':
         return end_tag(s, tok);
@@ -445,31 +425,4 @@ int xlsx_scan_markup(struct xlsx_scan *s, struct xlsx_token *tok)
     default:
         return start_tag(s, tok);
     }
-}
-
-const char *xlsx_token_attr(const struct xlsx_token *tok, const char *local, size_t *len)
-{
-    size_t n = strlen(local);
-    for (size_t i = 0; i < tok->nattrs; i++) {
-        const struct xlsx_attr *a = &tok->attrs[i];
-        if (a->local_len != n || memcmp(a->local, local, n) != 0)
-            continue;
-        /* Namespace declarations are not attributes ("xmlns:r" is not an "r"). */
-        if (a->name_len >= 5 && !memcmp(a->name, "xmlns", 5) &&
-            (a->name_len == 5 || a->name[5] == ':'))
-            continue;
-        *len = a->value_len;
-        return a->value;
-    }
-    return NULL;
-}
-
-signed char xlsx_token_space(const struct xlsx_token *tok)
-{
-    for (size_t i = 0; i < tok->nattrs; i++) {
-        const struct xlsx_attr *a = &tok->attrs[i];
-        if (a->name_len == 9 && !memcmp(a->name, "xml:space", 9))
-            return a->value_len == 8 && !memcmp(a->value, "preserve", 8) ? 1 : 0;
-    }
-    return -1;
 }

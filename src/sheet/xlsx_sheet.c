@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/civil.h"
 #include "sheet/cell_format.h"
 
 enum cell_t { T_N, T_S, T_STR, T_INLINE, T_B, T_E, T_D };
@@ -161,7 +162,7 @@ static int add_number(struct xlsx_sheet_reader *r, double v)
         double days;
         if (kind == NUMFMT_TIME && v >= 0 && v < 1)
             return row_builder_add_time(rb, r->col, v, &r->error);
-        if (numfmt_serial_to_unix_days(v, r->book->base.uses_1904, &days))
+        if (civil_serial_to_days(v, r->book->base.uses_1904, &days))
             return row_builder_add_date(rb, r->col, days, &r->error);
     }
     return row_builder_add_number(rb, r->col, v, &r->error);
@@ -229,10 +230,14 @@ static int finish_cell(struct xlsx_sheet_reader *r)
         return row_builder_add_string(rb, r->col, p, vlen, e);
     }
     case T_D: {
-        bool is_time;
-        if (xlsx_parse_iso_datetime(v, vlen, &num, &is_time))
-            return is_time ? row_builder_add_time(rb, r->col, num, e)
-                           : row_builder_add_date(rb, r->col, num, e);
+        static const struct civil_iso_options iso = {.time_only_ok = true};
+        enum civil_iso_kind kind;
+        const char *p = v;
+        size_t plen = vlen;
+        xlsx_trim_xml_space(&p, &plen);
+        if (civil_parse_iso(p, plen, &iso, &num, &kind))
+            return kind == CIVIL_ISO_TIME ? row_builder_add_time(rb, r->col, num, e)
+                                          : row_builder_add_date(rb, r->col, num, e);
         return row_builder_add_string(rb, r->col, v, vlen, e);
     }
     case T_N:

@@ -19,7 +19,6 @@
 
 #include "base/str.h"
 
-
 /* The code unit of an escape at s[0..len) ("_x000D_"), or -1. */
 static long escape_at(const char *s, size_t len)
 {
@@ -168,91 +167,6 @@ bool xlsx_parse_u32(const char *s, size_t len, uint32_t *out)
             return false;
     }
     *out = (uint32_t)v;
-    return true;
-}
-
-/* Reads exactly n digits at s[*i]. */
-static bool digits(const char *s, size_t len, size_t *i, int n, int *out)
-{
-    int v = 0;
-    for (int k = 0; k < n; k++) {
-        if (*i >= len || s[*i] < '0' || s[*i] > '9')
-            return false;
-        v = v * 10 + (s[(*i)++] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/* "HH:MM[:SS[.fff]]" at s[*i] as seconds. */
-static bool parse_clock(const char *s, size_t len, size_t *i, double *secs)
-{
-    int h, m, sec = 0;
-    if (!digits(s, len, i, 2, &h) || *i >= len || s[(*i)++] != ':' || !digits(s, len, i, 2, &m))
-        return false;
-    double frac = 0;
-    if (*i < len && s[*i] == ':') {
-        (*i)++;
-        if (!digits(s, len, i, 2, &sec))
-            return false;
-        if (*i < len && (s[*i] == '.' || s[*i] == ',')) {
-            (*i)++;
-            double scale = 0.1;
-            size_t start = *i;
-            while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
-                frac += (s[*i] - '0') * scale;
-                scale /= 10;
-                (*i)++;
-            }
-            if (*i == start)
-                return false;
-        }
-    }
-    if (h > 24 || m > 59 || sec > 60)
-        return false;
-    *secs = h * 3600.0 + m * 60.0 + sec + frac;
-    return true;
-}
-
-bool xlsx_parse_iso_datetime(const char *s, size_t len, double *value, bool *is_time)
-{
-    xlsx_trim_xml_space(&s, &len);
-    size_t i = 0;
-    double secs = 0;
-    if (len >= 3 && s[2] == ':') {
-        if (!parse_clock(s, len, &i, &secs) || i != len)
-            return false;
-        *is_time = true;
-        *value = secs / 86400.0;
-        return true;
-    }
-    int y, mo, d;
-    if (!digits(s, len, &i, 4, &y) || i >= len || s[i++] != '-' || !digits(s, len, &i, 2, &mo) ||
-        i >= len || s[i++] != '-' || !digits(s, len, &i, 2, &d))
-        return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31)
-        return false;
-    if (i < len && (s[i] == 'T' || s[i] == ' ')) {
-        i++;
-        if (!parse_clock(s, len, &i, &secs))
-            return false;
-        if (i < len && s[i] == 'Z') {
-            i++;
-        } else if (i < len && (s[i] == '+' || s[i] == '-')) {
-            int zh, zm = 0;
-            i++;
-            if (!digits(s, len, &i, 2, &zh))
-                return false;
-            if (i < len && s[i] == ':')
-                i++;
-            if (i < len && !digits(s, len, &i, 2, &zm))
-                return false;
-        }
-    }
-    if (i != len)
-        return false;
-    *is_time = false;
-    *value = (double)numfmt_days_from_civil(y, mo, d) + secs / 86400.0;
     return true;
 }
 

@@ -23,13 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/civil.h"
 #include "base/str.h"
-#include "sheet/numfmt.h"
 #include "sheet/xlsx_writer_internal.h"
-
-/* Days since 1970-01-01 of 1900-01-01 and of 10000-01-01: Excel shows dates in between. */
-#define XLSX_FIRST_DAY (-25567.0)
-#define XLSX_END_DAY 2932897.0
 
 #define XLSX_HIGHLIGHT_FILL 0xFFC7CE
 #define XLSX_HIGHLIGHT_FONT 0x9C0006
@@ -483,12 +479,13 @@ int xlsx_writer_write_bool(struct xlsx_writer *w, uint32_t column, bool value, s
 int xlsx_writer_write_date(struct xlsx_writer *w, uint32_t column, double unix_days,
                            struct sd_error *err)
 {
-    if (!isfinite(unix_days) || unix_days < XLSX_FIRST_DAY || unix_days >= XLSX_END_DAY)
+    if (!isfinite(unix_days) || unix_days < CIVIL_EXCEL_FIRST_DAY ||
+        unix_days >= CIVIL_EXCEL_END_DAY)
         return sd_error_set(err, SD_EINVALID,
                             "Excel can only show dates from 1900-01-01 to 9999-12-31");
     bool whole = unix_days == floor(unix_days);
     return put_value(w, column, whole ? XLSX_VALUE_DATE : XLSX_VALUE_DATETIME,
-                     numfmt_unix_days_to_serial(unix_days), whole ? 10 : 19, err);
+                     civil_days_to_serial(unix_days), whole ? 10 : 19, err);
 }
 
 int xlsx_writer_write_time(struct xlsx_writer *w, uint32_t column, double day_fraction,

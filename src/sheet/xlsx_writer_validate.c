@@ -20,12 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/civil.h"
 #include "base/str.h"
-#include "sheet/numfmt.h"
 #include "sheet/xlsx_writer_internal.h"
 
-#define XLSX_FIRST_DAY (-25567.0) /* 1900-01-01 */
-#define XLSX_END_DAY 2932897.0    /* 10000-01-01 */
 #define XLSX_INLINE_LIST_MAX 255
 #define XLSX_ANY_NUMBER_MIN (-9.99e307)
 
@@ -188,8 +186,8 @@ static int check_rule(const struct xlsx_validation *v, uint32_t first, uint32_t 
                                     i + 1);
         return 0;
     case XLSX_VALIDATE_DATE:
-        if ((v->has_min && (v->min < XLSX_FIRST_DAY || v->min >= XLSX_END_DAY)) ||
-            (v->has_max && (v->max < XLSX_FIRST_DAY || v->max >= XLSX_END_DAY)))
+        if ((v->has_min && (v->min < CIVIL_EXCEL_FIRST_DAY || v->min >= CIVIL_EXCEL_END_DAY)) ||
+            (v->has_max && (v->max < CIVIL_EXCEL_FIRST_DAY || v->max >= CIVIL_EXCEL_END_DAY)))
             return sd_error_set(err, SD_EINVALID,
                                 "Date validation bounds must lie between 1900-01-01 and "
                                 "9999-12-31");
@@ -242,8 +240,8 @@ int xlsx_writer_add_validation(struct xlsx_writer *w, const struct xlsx_validati
         break;
     case XLSX_VALIDATE_DATE:
         dv.validate = LXW_VALIDATION_TYPE_DATE_NUMBER;
-        set_bounds(&dv, v, v->has_min ? numfmt_unix_days_to_serial(v->min) : 0,
-                   v->has_max ? numfmt_unix_days_to_serial(v->max) : 0, 1);
+        set_bounds(&dv, v, v->has_min ? civil_days_to_serial(v->min) : 0,
+                   v->has_max ? civil_days_to_serial(v->max) : 0, 1);
         break;
     case XLSX_VALIDATE_INTEGER:
         dv.validate = LXW_VALIDATION_TYPE_INTEGER;

@@ -142,6 +142,22 @@ static void XMLCALL on_text(void *data, const XML_Char *s, int len)
         xs->h->text(xs->ctx, s, len);
 }
 
+/* Why the raw input and not the delivered text: after expat, `&#x9;` and a literal TAB are the
+ * same byte. A reference starts with '&' in the input, and literal character data never does
+ * (a '&' in the input always opens a reference); in UTF-16 the '&' is preceded by a zero byte.
+ * Without the input context (expat built without XML_CONTEXT_BYTES) the event's length tells:
+ * the shortest reference is 4 bytes ("&#9;"), a literal white space at most 2 ("\r\n"). */
+bool xml_stream_text_is_reference(const struct xml_stream *xs)
+{
+    int offset = 0, size = 0;
+    const char *in = XML_GetInputContext(xs->parser, &offset, &size);
+    if (!in || offset < 0 || offset >= size)
+        return XML_GetCurrentByteCount(xs->parser) >= 4;
+    if (in[offset] == '&')
+        return true;
+    return in[offset] == '\0' && offset + 1 < size && in[offset + 1] == '&';
+}
+
 static void XMLCALL on_doctype(void *data, const XML_Char *name, const XML_Char *sysid,
                                const XML_Char *pubid, int has_internal_subset)
 {

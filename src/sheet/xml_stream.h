@@ -65,6 +65,12 @@ void xml_stream_fail(struct xml_stream *xs, const struct sd_error *why);
  * xml_stream_run then returns 0. */
 void xml_stream_finish(struct xml_stream *xs);
 
+/* From a text handler: true when the character data being delivered was written as a character
+ * or entity reference (`&#x9;`, `&amp;`) rather than literally. Expat delivers each reference
+ * as a piece of its own, so a reader that treats literal white space specially (ODS collapses
+ * it) can keep the white space a file asked for explicitly. */
+bool xml_stream_text_is_reference(const struct xml_stream *xs);
+
 /* Current element depth (the root element is depth 1 inside its start handler). */
 unsigned xml_stream_depth(const struct xml_stream *xs);
 /* The zip entry's name, for error sentences. */

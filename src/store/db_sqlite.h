@@ -1,6 +1,7 @@
 /*
  * The SQLite backend's structs and helpers, shared by db_sqlite.c (connections, statements,
- * transactions) and db_sqlite_bulk.c (bulk writing, schema questions). Private to src/store/.
+ * transactions) and the bulk writer (db_sqlite_bulk.c, db_sqlite_bulk_open.c; schema
+ * questions). Private to src/store/.
  */
 #ifndef SHEETD_STORE_DB_SQLITE_H
 #define SHEETD_STORE_DB_SQLITE_H

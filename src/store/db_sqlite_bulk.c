@@ -51,8 +51,26 @@
  *
  * An upsert batch can also fail in one of its UPDATEs, after its INSERT has already written
  * the new rows of the whole batch, including those after the refused row. So a batch of
- * several rows that may need UPDATEs runs inside a savepoint: when an UPDATE fails, the
- * batch is rolled back to it and replayed row by row like a failed INSERT.
+ * several rows that needs UPDATEs runs inside a savepoint: when an UPDATE fails, the batch is
+ * rolled back to it and replayed row by row like a failed INSERT.
+ *
+ * A savepoint is not free: until it is released, SQLite copies every page the batch changes
+ * into a sub-journal first, and the unique index of a random key (an email) has a different
+ * page for nearly every row, so an import into an empty table wrote 1.3 GB of sub-journal for
+ * 100k rows and took about twice as long as reading the file. Most batches need no UPDATE at
+ * all, so the savepoint is taken only when one does:
+ *
+ *   1. remember the table's largest rowid, and run the batch INSERT without a savepoint;
+ *   2. all rows inserted: done (a fresh import never goes further);
+ *   3. otherwise the INSERT's own rows are exactly those past the remembered rowid (a new
+ *      row gets the largest rowid + 1, and no column written is the rowid): they are deleted
+ *      again, which leaves the table as before the batch, and the batch runs once more inside
+ *      a savepoint as above.
+ *
+ * The first try is made only when its assumptions hold: the table has a rowid and none of the
+ * columns written is it (checked when the writer opens), and the largest rowid leaves room
+ * for the batch below the rowid limit (checked per batch). A DELETE that does not remove
+ * exactly the rows the INSERT wrote is reported as an error rather than left behind.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -60,215 +78,7 @@
 #include <string.h>
 
 #include "base/str.h"
-#include "store/db_sqlite.h"
-
-/* Rows per multi-row statement (fewer when the columns would pass SQLite's parameter
- * limit). On the 100k-row customers import 32, 64 and 128 measured the same within the
- * noise; all are far from one row per statement. */
-#define BULK_BATCH_ROWS 64
-
-struct sqlite_bulk {
-    struct db_bulk base;        /* first */
-    sqlite3_stmt *insert_batch; /* batch_rows rows; NULL when batch_rows is 1 */
-    sqlite3_stmt *insert;       /* one row */
-    sqlite3_stmt *update;       /* NULL without key columns, or when every column is a key */
-    /* For value i, the UPDATE's parameter index of "$<i+1>" (0: not used), looked up once
-     * here instead of once per row. The INSERTs number their parameters row by row. */
-    int *update_params;
-    struct buf sql_head; /* "INSERT INTO t (a, b) VALUES " */
-    struct buf sql_tail; /* " ON CONFLICT (...) DO NOTHING" or "" */
-    size_t ncolumns;
-    size_t batch_rows;
-    size_t npending;
-    struct db_value *pending; /* batch_rows * ncolumns, see the DESIGN note for TEXT */
-    int64_t *tags;            /* the caller's tag of each waiting row */
-    struct buf text;
-    bool upsert;
-};
-
-static sqlite3 *bulk_conn(struct sqlite_bulk *b)
-{
-    return ((struct sqlite_db *)b->base.db)->conn;
-}
-
-static bool is_key(const struct db_bulk_options *opts, const char *column)
-{
-    for (size_t k = 0; k < opts->nkey_columns; k++)
-        if (str_eq(opts->key_columns[k], column))
-            return true;
-    return false;
-}
-
-/* The parts of the INSERT around its VALUES rows, kept so a statement for any number of rows
- * can be built later (the last batch). */
-static int build_insert_parts(struct sqlite_bulk *b, const struct db_bulk_options *opts)
-{
-    struct buf *sql = &b->sql_head;
-    int rc = buf_puts(sql, "INSERT INTO ");
-    rc = rc ? rc : db_sqlite_append_ident(sql, opts->table);
-    rc = rc ? rc : buf_puts(sql, " (");
-    for (size_t i = 0; !rc && i < opts->ncolumns; i++) {
-        rc = i ? buf_puts(sql, ", ") : 0;
-        rc = rc ? rc : db_sqlite_append_ident(sql, opts->columns[i]);
-    }
-    rc = rc ? rc : buf_puts(sql, ") VALUES ");
-    /* An empty tail must still be a valid C string. */
-    rc = rc ? rc : buf_puts(&b->sql_tail, "");
-    if (!rc && opts->nkey_columns) {
-        sql = &b->sql_tail;
-        rc = buf_puts(sql, " ON CONFLICT (");
-        for (size_t k = 0; !rc && k < opts->nkey_columns; k++) {
-            rc = k ? buf_puts(sql, ", ") : 0;
-            rc = rc ? rc : db_sqlite_append_ident(sql, opts->key_columns[k]);
-        }
-        rc = rc ? rc : buf_puts(sql, ") DO NOTHING");
-    }
-    return rc;
-}
-
-/* Leaves `sql` empty when every column is a key column: there is nothing to update. */
-static int build_update(struct buf *sql, const struct db_bulk_options *opts)
-{
-    int rc = 0;
-    bool any = false;
-    for (size_t i = 0; !rc && i < opts->ncolumns; i++) {
-        if (is_key(opts, opts->columns[i]))
-            continue;
-        if (!any) {
-            rc = buf_puts(sql, "UPDATE ");
-            rc = rc ? rc : db_sqlite_append_ident(sql, opts->table);
-            rc = rc ? rc : buf_puts(sql, " SET ");
-        } else {
-            rc = buf_puts(sql, ", ");
-        }
-        any = true;
-        rc = rc ? rc : db_sqlite_append_ident(sql, opts->columns[i]);
-        rc = rc ? rc : buf_printf(sql, " = $%zu", i + 1);
-    }
-    if (!any)
-        return rc;
-    rc = rc ? rc : buf_puts(sql, " WHERE ");
-    for (size_t i = 0, n = 0; !rc && i < opts->ncolumns; i++) {
-        if (!is_key(opts, opts->columns[i]))
-            continue;
-        rc = n++ ? buf_puts(sql, " AND ") : 0;
-        rc = rc ? rc : db_sqlite_append_ident(sql, opts->columns[i]);
-        rc = rc ? rc : buf_printf(sql, " = $%zu", i + 1);
-    }
-    return rc;
-}
-
-/* Prepares an INSERT of `nrows` rows, its parameters numbered row by row. `flags` is
- * SQLITE_PREPARE_PERSISTENT for the statements that live as long as the writer. The caller
- * finalizes *out. */
-static int prepare_insert(sqlite3_stmt **out, struct sqlite_bulk *b, size_t nrows, unsigned flags,
-                          struct sd_error *err)
-{
-    struct buf sql = BUF_INIT;
-    int rc = buf_append(&sql, b->sql_head.data, b->sql_head.len);
-    for (size_t r = 0; !rc && r < nrows; r++) {
-        rc = buf_puts(&sql, r ? ", (" : "(");
-        for (size_t i = 0; !rc && i < b->ncolumns; i++)
-            rc = buf_puts(&sql, i ? ", ?" : "?");
-        rc = rc ? rc : buf_putc(&sql, ')');
-    }
-    rc = rc ? rc : buf_puts(&sql, buf_cstr(&b->sql_tail));
-    if (rc) {
-        buf_free(&sql);
-        return sd_error_nomem(err);
-    }
-    sqlite3 *conn = bulk_conn(b);
-    rc = sqlite3_prepare_v3(conn, sql.data, (int)sql.len, flags, out, NULL);
-    buf_free(&sql);
-    if (rc != SQLITE_OK)
-        return db_sqlite_error(sqlite3_extended_errcode(conn), sqlite3_errmsg(conn), err);
-    return 0;
-}
-
-/* Prepares the UPDATE and maps each value's "$N" to its parameter index (b->update_params,
- * owned by the writer). */
-static int prepare_update(struct sqlite_bulk *b, const char *sql, struct sd_error *err)
-{
-    sqlite3 *conn = bulk_conn(b);
-    int rc = sqlite3_prepare_v3(conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &b->update, NULL);
-    if (rc != SQLITE_OK)
-        return db_sqlite_error(sqlite3_extended_errcode(conn), sqlite3_errmsg(conn), err);
-    b->update_params = calloc(b->ncolumns, sizeof *b->update_params);
-    if (!b->update_params)
-        return sd_error_nomem(err);
-    for (size_t i = 0; i < b->ncolumns; i++) {
-        char name[24];
-        snprintf(name, sizeof name, "$%zu", i + 1);
-        b->update_params[i] = sqlite3_bind_parameter_index(b->update, name);
-    }
-    return 0;
-}
-
-/* The batch size: BULK_BATCH_ROWS rows unless that many rows' values would pass the
- * connection's limit on parameters in one statement. */
-static size_t batch_rows_for(sqlite3 *conn, size_t ncolumns)
-{
-    int limit = sqlite3_limit(conn, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
-    size_t most = limit > 0 ? (size_t)limit / ncolumns : 1;
-    if (most > BULK_BATCH_ROWS)
-        most = BULK_BATCH_ROWS;
-    return most ? most : 1;
-}
-
-/* Prepares the INSERTs (and the UPDATE for upserts) once and allocates the batch. Every key
- * column must be one of the columns written, or the UPDATE could not find its row. The caller
- * owns *out and closes it with db_bulk_close. */
-int db_sqlite_bulk_open(struct db_bulk **out, struct db *db, const struct db_bulk_options *opts,
-                        struct sd_error *err)
-{
-    for (size_t k = 0; k < opts->nkey_columns; k++) {
-        bool found = false;
-        for (size_t i = 0; i < opts->ncolumns && !found; i++)
-            found = str_eq(opts->key_columns[k], opts->columns[i]);
-        if (!found)
-            return sd_error_set(err, SD_EUSAGE,
-                                "the key column \"%s\" is not one of the columns written to "
-                                "%s",
-                                opts->key_columns[k], opts->table);
-    }
-    struct sqlite_bulk *b = calloc(1, sizeof *b);
-    if (!b)
-        return sd_error_nomem(err);
-    b->base.db = db;
-    b->ncolumns = opts->ncolumns;
-    b->upsert = opts->nkey_columns > 0;
-    b->batch_rows = batch_rows_for(bulk_conn(b), b->ncolumns);
-    struct buf sql = BUF_INIT;
-    int rc;
-    b->pending = calloc(b->batch_rows * b->ncolumns, sizeof *b->pending);
-    b->tags = calloc(b->batch_rows, sizeof *b->tags);
-    if (!b->pending || !b->tags || build_insert_parts(b, opts)) {
-        rc = sd_error_nomem(err);
-        goto fail;
-    }
-    if ((rc = prepare_insert(&b->insert, b, 1, SQLITE_PREPARE_PERSISTENT, err)))
-        goto fail;
-    if (b->batch_rows > 1 &&
-        (rc = prepare_insert(&b->insert_batch, b, b->batch_rows, SQLITE_PREPARE_PERSISTENT, err)))
-        goto fail;
-    if (b->upsert) {
-        if (build_update(&sql, opts)) {
-            rc = sd_error_nomem(err);
-            goto fail;
-        }
-        if (sql.len && (rc = prepare_update(b, buf_cstr(&sql), err)))
-            goto fail;
-    }
-    buf_free(&sql);
-    *out = &b->base;
-    return 0;
-fail:
-    if (err && rc != SD_ENOMEM)
-        sd_error_prefix(err, "could not prepare writing rows to %s", opts->table);
-    buf_free(&sql);
-    db_sqlite_bulk_close(&b->base);
-    return rc;
-}
+#include "store/db_sqlite_bulk.h"
 
 /* Binds one row. `params` maps value i to its parameter index (0: not in the statement);
  * without it value i is parameter first + i. */
@@ -410,6 +220,50 @@ static int replay_batch(struct sqlite_bulk *b, size_t n, int code, struct sd_err
     return 0;
 }
 
+/* The savepoint-free first try of an upsert batch (DESIGN note): sets *all_new when the
+ * INSERT wrote every row. Otherwise the table is left as it was before the batch (the rows the
+ * INSERT wrote are deleted again) and the caller runs the batch inside a savepoint. A failed
+ * INSERT undid itself and is not reported here: the fenced run meets it again and replays the
+ * batch. Returns 0, or an error of the database (then the batch is not written). */
+static int try_unfenced(struct sqlite_bulk *b, sqlite3_stmt *stmt, size_t n, bool *all_new,
+                        struct sd_error *err)
+{
+    sqlite3 *conn = bulk_conn(b);
+    int rc = sqlite3_step(b->max_rowid);
+    sqlite3_int64 max = rc == SQLITE_ROW ? sqlite3_column_int64(b->max_rowid, 0) : 0;
+    int code = rc == SQLITE_ROW
+                   ? 0
+                   : db_sqlite_error(sqlite3_extended_errcode(conn), sqlite3_errmsg(conn), err);
+    sqlite3_reset(b->max_rowid);
+    if (code)
+        return code;
+    if (max > INT64_MAX - (sqlite3_int64)n)
+        return 0; /* SQLite would pick random rowids: take the savepoint */
+    int64_t changed = 0;
+    struct sd_error ignored = SD_ERROR_INIT;
+    if (run(b, stmt, NULL, b->pending, n, &changed, &ignored) != 0 || changed == 0)
+        return 0;
+    if (changed == (int64_t)n) {
+        *all_new = true;
+        return 0;
+    }
+    sqlite3_bind_int64(b->undo_insert, 1, max);
+    rc = sqlite3_step(b->undo_insert);
+    int64_t deleted = sqlite3_changes64(conn);
+    code = rc == SQLITE_DONE
+               ? 0
+               : db_sqlite_error(sqlite3_extended_errcode(conn), sqlite3_errmsg(conn), err);
+    sqlite3_reset(b->undo_insert);
+    if (code)
+        return code;
+    if (deleted != changed)
+        return sd_error_set(err, SD_ERROR,
+                            "%lld new rows of a batch could not be told apart from the table's "
+                            "other rows (%lld matched); import into a table sheetd created",
+                            (long long)changed, (long long)deleted);
+    return 0;
+}
+
 /* Writes the waiting rows (a full batch, or the last short one) and empties the batch
  * whatever happens. */
 static int flush_batch(struct sqlite_bulk *b, struct sd_error *err)
@@ -423,16 +277,23 @@ static int flush_batch(struct sqlite_bulk *b, struct sd_error *err)
             b->pending[v].text = b->text.data + b->pending[v].i;
     sqlite3_stmt *stmt = n == 1 ? b->insert : n == b->batch_rows ? b->insert_batch : NULL;
     int64_t changed = 0;
-    int rc = stmt ? 0 : prepare_insert(&stmt, b, n, 0, err);
+    int rc = stmt ? 0 : db_sqlite_bulk_prepare_insert(&stmt, b, n, 0, err);
     /* Only UPDATEs after a multi-row INSERT can fail with rows of the batch already written
      * after the refused one (see the DESIGN note). */
     bool fenced = rc == 0 && b->update && n > 1;
+    if (fenced && b->undo_insert) {
+        bool all_new = false;
+        rc = try_unfenced(b, stmt, n, &all_new, err);
+        if (rc == 0 && all_new) {
+            b->base.inserted += n;
+            goto done;
+        }
+        fenced = rc == 0;
+    }
     if (fenced && (rc = savepoint_exec(b, "SAVEPOINT sd_bulk", err)) != 0)
         fenced = false;
     if (rc == 0)
         rc = run(b, stmt, NULL, b->pending, n, &changed, err);
-    if (stmt != b->insert && stmt != b->insert_batch)
-        sqlite3_finalize(stmt);
     if (rc) {
         rc = replay_batch(b, n, rc, err);
     } else if (!b->upsert || changed == (int64_t)n) {
@@ -447,6 +308,9 @@ static int flush_batch(struct sqlite_bulk *b, struct sd_error *err)
         int released = savepoint_exec(b, "RELEASE sd_bulk", rc ? NULL : err);
         rc = rc ? rc : released;
     }
+done:
+    if (stmt != b->insert && stmt != b->insert_batch)
+        sqlite3_finalize(stmt);
     b->npending = 0;
     buf_clear(&b->text);
     return rc;
@@ -478,21 +342,6 @@ int db_sqlite_bulk_write_row(struct db_bulk *bulk, const struct db_value *values
 int db_sqlite_bulk_flush(struct db_bulk *bulk, struct sd_error *err)
 {
     return flush_batch((struct sqlite_bulk *)bulk, err);
-}
-
-void db_sqlite_bulk_close(struct db_bulk *bulk)
-{
-    struct sqlite_bulk *b = (struct sqlite_bulk *)bulk;
-    sqlite3_finalize(b->insert_batch);
-    sqlite3_finalize(b->insert);
-    sqlite3_finalize(b->update);
-    free(b->update_params);
-    free(b->pending);
-    free(b->tags);
-    buf_free(&b->text);
-    buf_free(&b->sql_head);
-    buf_free(&b->sql_tail);
-    free(b);
 }
 
 /* PRAGMA table_info as a table-valued function, so the table name is a bound parameter and

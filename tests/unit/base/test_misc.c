@@ -58,6 +58,9 @@ Test(clock, formats_iso8601_in_utc)
     cr_assert_str_eq(clock_format_iso8601(out, sizeof out, 0), "1970-01-01T00:00:00Z");
     cr_assert_str_eq(clock_format_iso8601_ms(out, sizeof out, 1764362040123LL),
                      "2025-11-28T20:34:00.123Z");
+    cr_assert_str_eq(clock_format_iso8601(out, sizeof out, 951782400000LL), "2000-02-29T00:00:00Z");
+    cr_assert_str_eq(clock_format_iso8601_ms(out, sizeof out, -1), "1969-12-31T23:59:59.999Z");
+    cr_assert_str_eq(clock_format_iso8601(out, sizeof out, -86400001LL), "1969-12-30T23:59:59Z");
 }
 
 Test(clock, parses_what_it_formats_and_refuses_the_rest)

@@ -2,8 +2,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "../base/civil_cases.h"
+#include "base/civil.h"
 #include "import/cell_convert.h"
-#include "sheet/numfmt.h"
+#include "import/date_format.h"
 
 static double num(const char *s, char delim, bool *ok)
 {
@@ -23,7 +25,10 @@ Test(cell_convert, numbers_from_text)
     cr_assert(ok);
     cr_assert_float_eq(num("\xe2\x82\xac 3.25", ',', &ok), 3.25, 1e-9);
     cr_assert(ok);
-    cr_assert_float_eq(num("-\xc2\xa3" "7", ',', &ok), -7, 1e-9);
+    cr_assert_float_eq(num("-\xc2\xa3"
+                           "7",
+                           ',', &ok),
+                       -7, 1e-9);
     cr_assert(ok);
     cr_assert_float_eq(num("1e3", ',', &ok), 1000, 1e-9);
     cr_assert(ok);
@@ -52,8 +57,8 @@ Test(cell_convert, european_numbers_only_in_semicolon_csv)
 
 Test(cell_convert, not_numbers)
 {
-    const char *bad[] = {"", " ", "abc", "1,5", "12,34.5", "1.2.3", "--1", "1e", "$", "1 000",
-                         "nan", "inf", "0x10", "1e999"};
+    const char *bad[] = {"",   " ", "abc",   "1,5", "12,34.5", "1.2.3", "--1",
+                         "1e", "$", "1 000", "nan", "inf",     "0x10",  "1e999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         double v;
         cr_assert_not(convert_parse_number(bad[i], strlen(bad[i]), ',', &v), "%s", bad[i]);
@@ -94,7 +99,7 @@ Test(cell_convert, booleans)
 
 static double civil(int y, int m, int d)
 {
-    return (double)numfmt_days_from_civil(y, m, d);
+    return (double)civil_days_from_ymd(y, m, d);
 }
 
 Test(cell_convert, iso_dates)
@@ -112,23 +117,43 @@ Test(cell_convert, iso_dates)
     cr_assert(convert_parse_iso("2015-03-01T10:30:15Z", 20, true, &d));
     cr_assert_not(convert_parse_iso("2015-03-01T24:00", 16, true, &d));
     cr_assert_not(convert_parse_iso("15-03-01", 8, false, &d));
+    cr_assert(convert_parse_iso("  2015-03-01 ", 13, false, &d));  /* spaces around are trimmed */
+    cr_assert_not(convert_parse_iso("0000-01-01", 10, false, &d)); /* years 1..9999 only */
+    cr_assert_not(convert_parse_iso("10000-01-01", 11, false, &d));
+}
+
+/* The importer reads the shared ISO table exactly as base/civil.c does. */
+Test(cell_convert, iso_table)
+{
+    for (size_t i = 0; i < CIVIL_NCASES; i++) {
+        const struct civil_case *c = &civil_cases[i];
+        double v = -1;
+        bool ok = convert_parse_iso(c->text, strlen(c->text), true, &v);
+        cr_assert_eq(ok, c->ok, "%s: parsed %d, want %d", c->text, ok, c->ok);
+        if (ok)
+            cr_assert_float_eq(v, civil(c->y, c->m, c->d) + c->secs / 86400, 1e-9, "%s", c->text);
+        bool date_only = convert_parse_iso(c->text, strlen(c->text), false, &v);
+        cr_assert_eq(date_only, c->ok && !strchr(c->text, ':'), "%s as a date", c->text);
+    }
 }
 
 Test(cell_convert, formats)
 {
     double d;
     const char *s = "01/03/2015";
-    cr_assert(convert_parse_format("DD/MM/YYYY", s, strlen(s), false, &d));
+    cr_assert(date_format_parse("DD/MM/YYYY", s, strlen(s), false, &d));
     cr_assert_float_eq(d, civil(2015, 3, 1), 1e-9);
-    cr_assert(convert_parse_format("dd/mm/yyyy", "1/3/2015", 8, false, &d));
+    cr_assert(date_format_parse("DD/MM/YYYY", "1/3/2015", 8, false, &d));
     cr_assert_float_eq(d, civil(2015, 3, 1), 1e-9);
-    cr_assert(convert_parse_format("MM/DD/YY", "03/01/15", 8, false, &d));
+    /* lower-case tokens are no tokens (the template check refuses such a format) */
+    cr_assert_not(date_format_parse("dd/mm/yyyy", "1/3/2015", 8, false, &d));
+    cr_assert(date_format_parse("MM/DD/YY", "03/01/15", 8, false, &d));
     cr_assert_float_eq(d, civil(2015, 3, 1), 1e-9);
-    cr_assert(convert_parse_format("DD.MM.YYYY HH:mm", "01.03.2015 07:45", 16, true, &d));
+    cr_assert(date_format_parse("DD.MM.YYYY HH:mm", "01.03.2015 07:45", 16, true, &d));
     cr_assert_float_eq(d, civil(2015, 3, 1) + (7 * 60 + 45) / 1440.0, 1e-9);
-    cr_assert_not(convert_parse_format("DD/MM/YYYY", "31/02/2015", 10, false, &d));
-    cr_assert_not(convert_parse_format("DD/MM/YYYY", "2015-03-01", 10, false, &d));
-    cr_assert_not(convert_parse_format("DD/MM/YYYY", "01/03/2015x", 11, false, &d));
+    cr_assert_not(date_format_parse("DD/MM/YYYY", "31/02/2015", 10, false, &d));
+    cr_assert_not(date_format_parse("DD/MM/YYYY", "2015-03-01", 10, false, &d));
+    cr_assert_not(date_format_parse("DD/MM/YYYY", "01/03/2015x", 11, false, &d));
 }
 
 Test(cell_convert, storage_text)

@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/civil.h"
+#include "base/number.h"
 #include "sheet/cell_format.h"
-#include "sheet/numfmt.h"
 
 Test(cell_format, columns_and_refs)
 {
@@ -52,7 +53,7 @@ Test(cell_format, numbers)
         {123456789.125, "123456789.125"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        cell_format_number(cases[i].v, out);
+        number_format(cases[i].v, out);
         cr_assert_str_eq(out, cases[i].want, "value %.17g", cases[i].v);
         cr_assert_eq(strtod(out, NULL), cases[i].v);
     }
@@ -61,10 +62,10 @@ Test(cell_format, numbers)
 Test(cell_format, dates_and_times)
 {
     char out[32];
-    cell_format_date((double)numfmt_days_from_civil(2015, 3, 1), out);
+    cell_format_date((double)civil_days_from_ymd(2015, 3, 1), out);
     cr_assert_str_eq(out, "2015-03-01");
-    cell_format_date(
-        (double)numfmt_days_from_civil(2021, 1, 1) + (10 * 3600 + 10 * 60 + 10) / 86400.0, out);
+    cell_format_date((double)civil_days_from_ymd(2021, 1, 1) + (10 * 3600 + 10 * 60 + 10) / 86400.0,
+                     out);
     cr_assert_str_eq(out, "2021-01-01T10:10:10");
     /* 23:59:59.7 rounds up to the next day, not to "24:00:00" */
     cell_format_date(5.0 + 86399.7 / 86400.0, out);
@@ -153,7 +154,7 @@ Test(cell_format, numbers_agree_with_the_rule)
         }
         if (i % 7 == 0)
             v = -v;
-        cell_format_number(v, got);
+        number_format(v, got);
         reference_number(v, want);
         cr_assert_str_eq(got, want, "value %.17g", v);
     }

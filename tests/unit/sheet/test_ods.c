@@ -8,7 +8,9 @@
 #include <time.h>
 #include <zip.h>
 
+#include "../base/civil_cases.h"
 #include "base/buf.h"
+#include "base/civil.h"
 #include "sheet/cell_format.h"
 #include "sheet/sheet.h"
 #include "test_support.h"
@@ -182,6 +184,68 @@ Test(ods, text_assembly)
     free(got);
     free(path);
     free(content);
+}
+
+/* LibreOffice 7.4 keeps every white space written as a character reference; literal runs
+ * follow the ODF rule (collapsed to one space, none at the start of a paragraph). */
+Test(ods, character_references_keep_their_white_space)
+{
+#define STR_CELL(text) CELL("office:value-type=\"string\"", text)
+    char *content = content_with(
+        "<table:table table:name=\"Refs\"><table:table-row>" STR_CELL("&#x0d; literal")
+            STR_CELL("&#x9;tab") STR_CELL("mid&#x9;&#x9;x") STR_CELL("&#xa;lf") STR_CELL("&#x20;sp")
+                STR_CELL("end&#x20;") STR_CELL("&#13;&#10;dec") STR_CELL("a &#x20; b")
+                    STR_CELL("&amp; x") "</table:table-row><table:table-row>" STR_CELL("  two")
+                        STR_CELL("a  \t\n b")
+                            STR_CELL("trail  ") "</table:table-row></table:table>");
+#undef STR_CELL
+    char *path = make_ods("refs.ods", content, NULL);
+    char *got = dump_ok(path, NULL);
+    cr_assert_str_eq(got, "A1\ts\t\\r literal\n"
+                          "B1\ts\t\\ttab\n"
+                          "C1\ts\tmid\\t\\tx\n"
+                          "D1\ts\t\\nlf\n"
+                          "E1\ts\t sp\n"
+                          "F1\ts\tend \n"
+                          "G1\ts\t\\r\\ndec\n"
+                          "H1\ts\ta   b\n"
+                          "I1\ts\t& x\n"
+                          "A2\ts\ttwo\n"
+                          "B2\ts\ta b\n"
+                          "C2\ts\ttrail \n");
+    free(got);
+    free(path);
+    free(content);
+}
+
+/* office:date-value reads the shared ISO table as base/civil.c does; a value that is no date
+ * falls back to the cell's text. */
+Test(ods, date_values_follow_the_shared_iso_table)
+{
+    struct buf tables = BUF_INIT, want = BUF_INIT;
+    buf_puts(&tables, "<table:table table:name=\"D\">");
+    for (size_t i = 0; i < CIVIL_NCASES; i++) {
+        const struct civil_case *c = &civil_cases[i];
+        buf_printf(&tables,
+                   "<table:table-row><table:table-cell office:value-type=\"date\" "
+                   "office:date-value=\"%s\"><text:p>shown</text:p></table:table-cell>"
+                   "</table:table-row>",
+                   c->text);
+        char text[32];
+        if (c->ok)
+            cell_format_date((double)civil_days_from_ymd(c->y, c->m, c->d) + c->secs / 86400, text);
+        buf_printf(&want, "A%zu\t%c\t%s\n", i + 1, c->ok ? 'd' : 's', c->ok ? text : "shown");
+    }
+    buf_puts(&tables, "</table:table>");
+    char *content = content_with(buf_cstr(&tables));
+    char *path = make_ods("dates.ods", content, NULL);
+    char *got = dump_ok(path, NULL);
+    cr_assert_str_eq(got, buf_cstr(&want));
+    free(got);
+    free(path);
+    free(content);
+    buf_free(&tables);
+    buf_free(&want);
 }
 
 Test(ods, repeats_and_covered_cells)

@@ -78,15 +78,15 @@ Test(xls, dates_and_times_by_format)
     xls_fixture_init(&fx, true);
     standard_xfs(&fx);
     size_t s = xls_fixture_sheet(&fx, "Dates", 0, 0);
-    xls_fixture_number(&fx, s, 0, 0, 1, 42064);        /* custom yyyy-mm-dd */
-    xls_fixture_rk(&fx, s, 0, 1, 2, rk_int(61));       /* built-in 14 */
-    xls_fixture_number(&fx, s, 0, 2, 3, 0.75);         /* built-in 20: a time */
-    xls_fixture_number(&fx, s, 0, 3, 4, 42064.5);      /* built-in 22 */
-    xls_fixture_number(&fx, s, 0, 4, 1, -1);           /* no date before 1900: a number */
-    xls_fixture_number(&fx, s, 0, 5, 99, 42064);       /* XF out of range: a number */
+    xls_fixture_number(&fx, s, 0, 0, 1, 42064);   /* custom yyyy-mm-dd */
+    xls_fixture_rk(&fx, s, 0, 1, 2, rk_int(61));  /* built-in 14 */
+    xls_fixture_number(&fx, s, 0, 2, 3, 0.75);    /* built-in 20: a time */
+    xls_fixture_number(&fx, s, 0, 3, 4, 42064.5); /* built-in 22 */
+    xls_fixture_number(&fx, s, 0, 4, 1, -1);      /* no date before 1900: a number */
+    xls_fixture_number(&fx, s, 0, 5, 99, 42064);  /* XF out of range: a number */
     uint16_t xfs[2] = {1, 0};
     uint32_t rks[2] = {rk_int(42064), rk_int(42064)};
-    xls_fixture_mulrk(&fx, s, 1, 0, xfs, rks, 2);      /* each MULRK entry has its XF */
+    xls_fixture_mulrk(&fx, s, 1, 0, xfs, rks, 2); /* each MULRK entry has its XF */
     xls_fixture_formula(&fx, s, 2, 0, 2, 'n', 42064, NULL);
     char *path = xls_fixture_save(&fx, "dates.xls", "Workbook");
     sheet_dump_expect(path, NULL,
@@ -105,8 +105,17 @@ Test(xls, date_system_1904)
     size_t s = xls_fixture_sheet(&fx, "D", 0, 0);
     xls_fixture_number(&fx, s, 0, 0, 1, 0);
     xls_fixture_number(&fx, s, 0, 1, 1, 40602);
+    /* negative serials are the days before 1904-01-01, down to 1900-01-01 */
+    xls_fixture_number(&fx, s, 0, 2, 1, -1460);
+    xls_fixture_number(&fx, s, 0, 3, 1, -1);
+    xls_fixture_number(&fx, s, 0, 4, 1, -0.25);
+    xls_fixture_number(&fx, s, 0, 5, 1, -1460.5);
+    xls_fixture_number(&fx, s, 0, 6, 0, -1);
     char *path = xls_fixture_save(&fx, "d1904.xls", "Workbook");
-    sheet_dump_expect(path, NULL, "A1\td\t1904-01-01\nB1\td\t2015-03-01\n");
+    sheet_dump_expect(path, NULL,
+                      "A1\td\t1904-01-01\nB1\td\t2015-03-01\nC1\td\t1900-01-01\n"
+                      "D1\td\t1903-12-31\nE1\td\t1903-12-31T18:00:00\nF1\tn\t-1460.5\n"
+                      "G1\tn\t-1\n");
     struct sheet_book *book;
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(sheet_open(&book, path, NULL, &err), 0);
@@ -216,7 +225,10 @@ Test(xls, biff5_book_stream_with_codepage)
     xls_fixture_xf(&fx, 0);
     xls_fixture_xf(&fx, 164);
     /* "Лист1" and "Привет" in Windows-1251 */
-    size_t s = xls_fixture_sheet(&fx, "\xCB\xE8\xF1\xF2" "1", 0, 0);
+    size_t s = xls_fixture_sheet(&fx,
+                                 "\xCB\xE8\xF1\xF2"
+                                 "1",
+                                 0, 0);
     xls_fixture_label_bytes(&fx, s, 0, 0, "\xCF\xF0\xE8\xE2\xE5\xF2");
     xls_fixture_number(&fx, s, 0, 1, 1, 42064);
     xls_fixture_formula(&fx, s, 1, 0, 0, 's', 0, "\xE4\xE0");
@@ -255,12 +267,12 @@ Test(xls, string_record_continued)
     xls_put_u16(&body, 0);
     xls_fixture_record(r, 0x0006, body.data, body.len);
     buf_clear(&body);
-    xls_put_u16(&body, 5);  /* 5 characters */
-    xls_put_u8(&body, 0);   /* 8-bit */
+    xls_put_u16(&body, 5); /* 5 characters */
+    xls_put_u8(&body, 0);  /* 8-bit */
     buf_append(&body, "abc", 3);
     xls_fixture_record(r, 0x0207, body.data, body.len);
     buf_clear(&body);
-    xls_put_u8(&body, 1);   /* the rest is UTF-16 */
+    xls_put_u8(&body, 1); /* the rest is UTF-16 */
     xls_put_u16(&body, 0x20AC);
     xls_put_u16(&body, 0x00E9);
     xls_fixture_record(r, 0x003C, body.data, body.len);

@@ -8,8 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test_support.h"
+#include "../base/civil_cases.h"
+#include "base/buf.h"
+#include "base/civil.h"
+#include "sheet/cell_format.h"
 #include "sheet/xlsx_internal.h"
+#include "test_support.h"
 #include "xlsx_fixture.h"
 
 TestSuite(xlsx, .init = test_suite_tmpdir_setup, .fini = test_suite_tmpdir_teardown);
@@ -173,6 +177,27 @@ Test(xlsx, dates_from_styles)
                  "E2\td\t2021-01-02\n");
 }
 
+/* t="d" cells read the shared ISO table as base/civil.c does; text that is no date stays
+ * text. */
+Test(xlsx, iso_dates_follow_the_shared_table)
+{
+    struct buf body = BUF_INIT, want = BUF_INIT;
+    buf_puts(&body, "<sheetData>");
+    for (size_t i = 0; i < CIVIL_NCASES; i++) {
+        const struct civil_case *c = &civil_cases[i];
+        buf_printf(&body, "<row r=\"%zu\"><c r=\"A%zu\" t=\"d\"><v>%s</v></c></row>", i + 1, i + 1,
+                   c->text);
+        char text[32];
+        if (c->ok)
+            cell_format_date((double)civil_days_from_ymd(c->y, c->m, c->d) + c->secs / 86400, text);
+        buf_printf(&want, "A%zu\t%c\t%s\n", i + 1, c->ok ? 'd' : 's', c->ok ? text : c->text);
+    }
+    buf_puts(&body, "</sheetData>");
+    expect_sheet(buf_cstr(&body), NULL, NULL, buf_cstr(&want));
+    buf_free(&body);
+    buf_free(&want);
+}
+
 static const char *workbook_1904 =
     "<workbook xmlns=\"" XLSX_NS "\" xmlns:r=\"" XLSX_REL_NS "\"><workbookPr date1904=\"1\"/>"
     "<sheets><sheet name=\"S\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>";
@@ -193,7 +218,9 @@ Test(xlsx, date_1904_system)
          "/styles\" Target=\"st.xml\"/></Relationships>"},
         {"xl/s.xml", "<worksheet xmlns=\"" XLSX_NS
                      "\"><sheetData><row r=\"1\"><c r=\"A1\" s=\"1\"><v>42735</v></c><c r=\"B1\" "
-                     "s=\"1\"><v>0</v></c></row></sheetData></worksheet>"},
+                     "s=\"1\"><v>0</v></c><c s=\"1\"><v>-1460</v></c><c s=\"1\"><v>-1</v></c>"
+                     "<c s=\"1\"><v>-0.25</v></c><c s=\"1\"><v>-1460.5</v></c><c><v>-1</v></c>"
+                     "</row></sheetData></worksheet>"},
         {"xl/st.xml", STYLES("", "<xf numFmtId=\"0\"/><xf numFmtId=\"14\"/>")},
         {NULL, NULL}};
     cr_assert(xlsx_fixture_write(path, parts, true));
@@ -201,7 +228,11 @@ Test(xlsx, date_1904_system)
     int rc;
     char *got = xlsx_fixture_dump(path, NULL, NULL, &rc, &err);
     cr_assert_eq(rc, 0, "%s", err.message);
-    cr_assert_str_eq(got, "A1\td\t2021-01-01\nB1\td\t1904-01-01\n");
+    /* negative serials are the days before 1904-01-01 (as openpyxl writes them), down to
+     * 1900-01-01; below that, or without a date format, they stay numbers */
+    cr_assert_str_eq(got, "A1\td\t2021-01-01\nB1\td\t1904-01-01\nC1\td\t1900-01-01\n"
+                          "D1\td\t1903-12-31\nE1\td\t1903-12-31T18:00:00\nF1\tn\t-1460.5\n"
+                          "G1\tn\t-1\n");
     free(got);
     free(path);
 }
@@ -357,8 +388,7 @@ Test(xlsx, sheet_selection_and_listing)
          "<Relationship Id=\"rId2\" Type=\"" XLSX_REL_NS
          "/worksheet\" Target=\"b.xml\"/></Relationships>"},
         {"xl/a.xml", ONE_CELL("xmlns=\"" XLSX_NS "\"", "")},
-        {"xl/b.xml", "<worksheet xmlns=\"" XLSX_NS
-                     "\"><sheetData><row r=\"5\"><c r=\"E5\" "
+        {"xl/b.xml", "<worksheet xmlns=\"" XLSX_NS "\"><sheetData><row r=\"5\"><c r=\"E5\" "
                      "t=\"inlineStr\"><is><t>data</t></is></c></row></sheetData></worksheet>"},
         {NULL, NULL}};
     expect_package(parts, "Secret(hidden);Data;Broken;", "E5\ts\tdata\n");

@@ -8,6 +8,7 @@
 
 #include "base/buf.h"
 #include "store/db.h"
+#include "store/db_sqlite.h"
 #include "test_support.h"
 
 static struct db *db;
@@ -465,4 +466,84 @@ Test(bulk, rows_not_flushed_are_dropped_on_close)
     write_range(bulk, 0, 70, "D"); /* one full batch written, six rows waiting */
     db_bulk_close(bulk);
     cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), 64);
+}
+
+/* Counts the statements the connection runs whose text starts with `prefix`. */
+struct statement_count {
+    const char *prefix;
+    int n;
+};
+
+static int count_statement(unsigned type, void *ctx, void *stmt, void *sql)
+{
+    (void)stmt;
+    struct statement_count *c = ctx;
+    if (type == SQLITE_TRACE_STMT && !strncmp(sql, c->prefix, strlen(c->prefix)))
+        c->n++;
+    return 0;
+}
+
+static void count_statements(struct statement_count *c)
+{
+    sqlite3_trace_v2(((struct sqlite_db *)db)->conn, SQLITE_TRACE_STMT, c ? count_statement : NULL,
+                     c);
+}
+
+/* A savepoint makes SQLite copy every page a batch changes first; a batch whose keys are all
+ * new needs none. One that meets an existing key takes its rows back and runs in a
+ * savepoint, and the table ends as if the rows had been written one by one. */
+Test(bulk, only_a_batch_that_meets_an_existing_key_takes_a_savepoint)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    struct statement_count savepoints = {.prefix = "SAVEPOINT"};
+    count_statements(&savepoints);
+    struct db_bulk *bulk = open_bulk(true);
+    write_range(bulk, 0, 640, "Old");
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
+    assert_counts(bulk, 640, 0);
+    cr_assert_eq(savepoints.n, 0);
+
+    write_range(bulk, 630, 694, "Mix"); /* one batch: 10 keys exist, 54 are new */
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
+    assert_counts(bulk, 694, 10);
+    cr_assert_eq(savepoints.n, 1);
+    db_bulk_close(bulk);
+    count_statements(NULL);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), 694);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people WHERE name = 'Mix ' || age"), 64);
+    /* the rows taken back leave no gap in the numbering */
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people WHERE id != age + 1"), 0);
+}
+
+/* When the rows written choose their own rowid, the INSERT's rows cannot be told apart by
+ * rowid, so every upsert batch runs in a savepoint, with the same outcome. */
+Test(bulk, an_upsert_that_writes_the_rowid_always_takes_the_savepoint)
+{
+    static const char *const cols[] = {"id", "email", "name"};
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(
+        db_exec(db, "INSERT INTO people (id, email, name) VALUES (500, 'p3', 'Old')", &err), 0,
+        "%s", sd_error_message(&err));
+    struct statement_count savepoints = {.prefix = "SAVEPOINT"};
+    count_statements(&savepoints);
+    struct db_bulk *bulk;
+    cr_assert_eq(try_open(&bulk, "people", cols, 3, key, 1, &err), 0, "%s", sd_error_message(&err));
+    for (int i = 0; i < 64; i++) {
+        char email[16];
+        snprintf(email, sizeof email, "p%d", i);
+        struct db_value v[3] = {
+            {.type = DB_VALUE_INT64, .i = 100 - i}, /* descending, below the existing row */
+            {.type = DB_VALUE_TEXT, .text = email, .len = strlen(email)},
+            {.type = DB_VALUE_TEXT, .text = "New", .len = 3},
+        };
+        cr_assert_eq(db_bulk_write_row(bulk, v, i, &err), 0, "%s", sd_error_message(&err));
+    }
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
+    assert_counts(bulk, 63, 1);
+    cr_assert_eq(savepoints.n, 1);
+    db_bulk_close(bulk);
+    count_statements(NULL);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people"), 64);
+    cr_assert_eq(query_int("SELECT COUNT(*) FROM people WHERE name = 'New'"), 64);
+    cr_assert_eq(query_int("SELECT id FROM people WHERE email = 'p3'"), 97);
 }
