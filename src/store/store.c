@@ -87,7 +87,7 @@ static int database_urls(char **main_url, char **queue_url, const struct store_c
     if (!url || !*url) {
         rc = buf_printf(&m, "sqlite:%s/sheetd.db", config->data_dir);
         rc = rc ? rc : buf_printf(&q, "sqlite:%s/queue.db", config->data_dir);
-    } else if (str_has_prefix(url, "postgres://") || str_has_prefix(url, "postgresql://")) {
+    } else if (db_url_is_postgres(url)) {
         rc = buf_puts(&m, url);
         rc = rc ? rc : buf_puts(&q, url);
     } else {

@@ -69,15 +69,16 @@ Test(store, a_data_dir_that_is_a_file_is_refused)
     free(path);
 }
 
-Test(store, postgres_url_is_not_supported_yet)
+Test(store, an_unreachable_postgres_url_fails_at_open_with_a_sentence)
 {
     struct store_config config = STORE_CONFIG_INIT;
     config.data_dir = test_suite_tmpdir();
-    config.database_url = "postgres://localhost/sheetd";
+    config.database_url = "postgresql://sheetd@127.0.0.1:1/sheetd";
     struct store *store = NULL;
     struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(store_open(&store, &config, &err), SD_EUSAGE);
-    cr_assert(strstr(err.message, "PostgreSQL is not supported yet"), "%s", err.message);
+    cr_assert_eq(store_open(&store, &config, &err), SD_ERROR);
+    cr_assert(strstr(err.message, "could not connect to the PostgreSQL database"), "%s",
+              err.message);
     cr_assert_null(store);
 }
 
