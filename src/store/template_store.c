@@ -77,21 +77,38 @@ static int text_lookup_exists(struct db *db, const char *sql, const char *value,
 }
 
 /*
- * Inserts the row with RETURNING id (which PostgreSQL has too, unlike a last-insert-id). A
- * unique violation is turned into a sentence naming what is taken: the name is checked first
- * because that is what people choose on purpose.
+ * Inserts the row with RETURNING id (which PostgreSQL has too, unlike a last-insert-id). The
+ * name and the table are looked up first, so that what is taken is named in a sentence: on
+ * PostgreSQL a refused INSERT aborts the caller's transaction, after which no lookup could
+ * run. The unique constraints still guard against a concurrent insert between the lookups and
+ * the INSERT; that one gets the database's own sentence.
  */
 int template_store_insert(struct db *db, const char *name, const char *table_name,
                           const char *definition, int64_t *id_out, struct sd_error *err)
 {
     assert(db && name && table_name && definition);
+    int rc = text_lookup_exists(db, "SELECT 1 FROM import_templates WHERE name = $1", name, err);
+    if (rc == 1)
+        return sd_error_set(err, SD_EEXISTS,
+                            "a template named \"%s\" already exists; choose another name", name);
+    if (rc < 0)
+        return rc;
+    rc = text_lookup_exists(db, "SELECT 1 FROM import_templates WHERE table_name = $1", table_name,
+                            err);
+    if (rc == 1)
+        return sd_error_set(err, SD_EEXISTS,
+                            "the table \"%s\" is already used by another template; choose "
+                            "another table name",
+                            table_name);
+    if (rc < 0)
+        return rc;
     char now[40];
     clock_format_iso8601(now, sizeof now, clock_now_ms(clock_system()));
     struct db_stmt *stmt = NULL;
-    int rc = db_prepare(&stmt, db,
-                        "INSERT INTO import_templates (name, table_name, definition, created_at)"
-                        " VALUES ($1, $2, $3, $4) RETURNING id",
-                        err);
+    rc = db_prepare(&stmt, db,
+                    "INSERT INTO import_templates (name, table_name, definition, created_at)"
+                    " VALUES ($1, $2, $3, $4) RETURNING id",
+                    err);
     if (rc)
         return rc;
     db_bind_text(stmt, 1, name, strlen(name));
@@ -105,22 +122,7 @@ int template_store_insert(struct db *db, const char *name, const char *table_nam
         rc = db_step(stmt, err);
     }
     db_finalize(stmt);
-    if (rc == DB_DONE)
-        return 0;
-    if (rc != SD_EEXISTS)
-        return rc;
-    struct sd_error lookup = SD_ERROR_INIT;
-    if (text_lookup_exists(db, "SELECT 1 FROM import_templates WHERE name = $1", name, &lookup) ==
-        1)
-        return sd_error_set(err, SD_EEXISTS,
-                            "a template named \"%s\" already exists; choose another name", name);
-    if (text_lookup_exists(db, "SELECT 1 FROM import_templates WHERE table_name = $1", table_name,
-                           &lookup) == 1)
-        return sd_error_set(err, SD_EEXISTS,
-                            "the table \"%s\" is already used by another template; choose "
-                            "another table name",
-                            table_name);
-    return rc;
+    return rc == DB_DONE ? 0 : rc;
 }
 
 /* Runs a lookup that finds at most one template; SD_ENOTFOUND (with `what` in the sentence)
