@@ -8,7 +8,7 @@
 #
 # Nothing is assumed to be running: the server belongs to DIR alone (its own port, its own
 # socket directory, trust authentication for the local user "postgres" only, fsync off since
-# the data is thrown away). PostgreSQL refuses to run as root, so when this script runs as
+# the data is thrown away; PG_SH_FSYNC=on keeps it on, for benchmarks). PostgreSQL refuses to run as root, so when this script runs as
 # root (as CI does) the server runs as the unprivileged "postgres" user, which then owns DIR.
 set -euo pipefail
 
@@ -61,12 +61,14 @@ start)
     cat "$dir/initdb.log" >&2
     exit 1
   }
+  durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PG_SH_FSYNC:-off}" = on ] && durability=""
   # A port picked at random among those nobody listens on; a lost race is retried.
   for attempt in 1 2 3 4 5 6 7 8; do
     port=$(shuf -i 20000-59999 -n 1)
     ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && continue
     if as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability -c max_connections=200" \
       start >/dev/null 2>&1; then
       echo "$port" >"$dir/port"
       url="postgres://postgres@127.0.0.1:$port/sheetd_test"

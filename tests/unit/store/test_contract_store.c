@@ -259,3 +259,42 @@ CONTRACT_TEST(store, data_table_rows_round_trip_through_the_bulk_writer_and_sele
     store_release(store, db);
     store_close(store);
 }
+
+/* The server ends a pooled connection (as a restart would): the statement that finds out
+ * fails with a sentence, the connection is dropped at release, and the next acquire gets a
+ * fresh one; store_ping answers through it. (PostgreSQL only: a SQLite file cannot go away
+ * under an open connection.) */
+CONTRACT_TEST(store, a_connection_the_server_ended_is_replaced_at_the_next_acquire)
+{
+    struct store *store;
+    struct db *db = migrated(&store);
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(store_ping(store, &err), 0, "%s", sd_error_message(&err));
+    if (!contract_is_postgres()) {
+        store_release(store, db);
+        store_close(store);
+        return;
+    }
+    int64_t pid = contract_int(db, "SELECT pg_backend_pid()");
+    struct db *admin = contract_open();
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)pid);
+    cr_assert_eq(contract_int(admin, sql), 1);
+    db_close(admin);
+    cr_assert_eq(db_exec(db, "SELECT 1", &err), SD_ERROR);
+    cr_assert(strstr(err.message, "lost the connection to the PostgreSQL database"), "%s",
+              err.message);
+    store_release(store, db);
+    cr_assert_eq(store_acquire_main(store, &db, &err), 0, "%s", sd_error_message(&err));
+    cr_assert_neq(contract_int(db, "SELECT pg_backend_pid()"), pid);
+    cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM import_templates"), 0);
+    /* An idle pooled connection the server ended: the ping drops it and tries a new one. */
+    pid = contract_int(db, "SELECT pg_backend_pid()");
+    store_release(store, db);
+    admin = contract_open();
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)pid);
+    cr_assert_eq(contract_int(admin, sql), 1);
+    db_close(admin);
+    cr_assert_eq(store_ping(store, &err), 0, "%s", sd_error_message(&err));
+    store_close(store);
+}
