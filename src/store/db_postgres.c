@@ -128,7 +128,7 @@ int pg_result_error(struct pg_db *db, const PGresult *res, struct sd_error *err)
     if (!state)
         state = "";
     if (PQstatus(db->conn) == CONNECTION_BAD || lost_connection(state)) {
-        db->base.broken = PQstatus(db->conn) == CONNECTION_BAD;
+        db->base.broken = true;
         return sd_error_set(err, SD_ERROR,
                             "lost the connection to the PostgreSQL database (%.*s); check that "
                             "the server is running and reachable",
