@@ -20,16 +20,8 @@
  * updates as it reads, say) is served anyway: pg_settle first receives the rest of the
  * streaming statement into that statement's queue, which is then read from memory.
  *
- * Errors, by SQLSTATE:
- *   23505 unique_violation                         SD_EEXISTS, naming the key columns;
- *   other 23xxx (not null, check, foreign key)      SD_EINVALID "the database refused the row";
- *   22xxx data exceptions (a bad date, overflow)    SD_EINVALID "the database refused a value";
- *   40001 serialization, 40P01 deadlock, 55P03     SD_ERETRY;
- *   54xxx program limits                            SD_ELIMIT;
- *   a lost connection (08xxx, 57P0x, or libpq's     SD_ERROR saying the connection was lost;
- *     own CONNECTION_BAD)                            the connection is marked broken so the
- *                                                    store's pool drops it;
- *   anything else                                   SD_ERROR with the server's message.
+ * Errors are mapped by SQLSTATE in db_postgres_error.c; LISTEN/NOTIFY live in
+ * db_postgres_notify.c.
  *
  * Transactions are plain BEGIN/COMMIT (READ COMMITTED). A COMMIT of a transaction in which a
  * statement failed is answered "ROLLBACK" by the server; db_commit reports that as an error
@@ -44,7 +36,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +55,22 @@ static const struct db_dialect pg_dialect = {
     /* Any constant works as long as every sheetd uses the same one: "sheetd" in ASCII. */
     .migration_lock = "SELECT pg_advisory_lock(7454601829766244)",
     .migration_unlock = "SELECT pg_advisory_unlock(7454601829766244)",
+};
+
+/* The type OIDs parameters are sent with (PostgreSQL's catalog numbers, stable since
+ * forever; 0 lets the server infer the type from the statement). */
+#define PG_OID_UNKNOWN 0
+#define PG_OID_BOOL 16
+#define PG_OID_INT8 20
+#define PG_OID_FLOAT8 701
+
+/* A statement's parameters as text (libpq's text format), with the types they are sent as. */
+struct pg_params {
+    int count; /* highest index bound so far */
+    int cap;
+    char **values; /* malloc'd, NUL-terminated; NULL for SQL NULL */
+    int *lengths;
+    Oid *types;
 };
 
 enum pg_stmt_state { PG_STMT_IDLE, PG_STMT_RUNNING, PG_STMT_DONE };
@@ -93,78 +100,6 @@ static struct pg_db *as_db(struct db *db)
 static struct pg_stmt *as_stmt(struct db_stmt *stmt)
 {
     return (struct pg_stmt *)stmt;
-}
-
-/* The first line of a libpq message, without its trailing newline. */
-static int first_line_len(const char *msg)
-{
-    size_t n = strcspn(msg, "\n");
-    return (int)(n > 400 ? 400 : n);
-}
-
-static bool lost_connection(const char *state)
-{
-    return str_has_prefix(state, "08") || str_eq(state, "57P01") || str_eq(state, "57P02") ||
-           str_eq(state, "57P03");
-}
-
-/* "Key (email)=(a@example.com) already exists." -> "email"; the values stay out of the
- * message, as on SQLite. */
-static int key_columns_of(const char *detail, const char **start)
-{
-    if (!detail || !str_has_prefix(detail, "Key ("))
-        return 0;
-    *start = detail + strlen("Key (");
-    const char *end = strstr(*start, ")=(");
-    return end ? (int)(end - *start) : 0;
-}
-
-int pg_result_error(struct pg_db *db, const PGresult *res, struct sd_error *err)
-{
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    if (!msg)
-        msg = PQerrorMessage(db->conn);
-    if (!state)
-        state = "";
-    if (PQstatus(db->conn) == CONNECTION_BAD || lost_connection(state)) {
-        db->base.broken = true;
-        return sd_error_set(err, SD_ERROR,
-                            "lost the connection to the PostgreSQL database (%.*s); check that "
-                            "the server is running and reachable",
-                            first_line_len(msg), msg);
-    }
-    if (str_eq(state, "23505")) {
-        const char *cols = NULL;
-        int len =
-            key_columns_of(res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL, &cols);
-        const char *table = res ? PQresultErrorField(res, PG_DIAG_TABLE_NAME) : NULL;
-        if (len > 0)
-            return sd_error_set(err, SD_EEXISTS,
-                                "a row with the same %s%s%.*s already exists (a unique "
-                                "constraint refused the new one)",
-                                table ? table : "", table ? "." : "", len, cols);
-        return sd_error_set(err, SD_EEXISTS, "a row with the same key already exists: %.*s",
-                            first_line_len(msg), msg);
-    }
-    if (str_has_prefix(state, "23"))
-        return sd_error_set(err, SD_EINVALID, "the database refused the row: %.*s",
-                            first_line_len(msg), msg);
-    if (str_has_prefix(state, "22"))
-        return sd_error_set(err, SD_EINVALID, "the database refused a value: %.*s",
-                            first_line_len(msg), msg);
-    if (str_eq(state, "40001") || str_eq(state, "40P01") || str_eq(state, "55P03"))
-        return sd_error_set(err, SD_ERETRY,
-                            "the database is busy (a concurrent transaction conflicted with this "
-                            "one); try again");
-    if (str_eq(state, "53200"))
-        return sd_error_nomem(err);
-    if (str_has_prefix(state, "54"))
-        return sd_error_set(err, SD_ELIMIT,
-                            "a value or statement is too large for the database: "
-                            "%.*s",
-                            first_line_len(msg), msg);
-    return sd_error_set(err, SD_ERROR, "database error: %.*s", first_line_len(msg), msg);
 }
 
 /* Appends one result of PQgetResult to the statement's queue (pg_settle's storage). */
@@ -241,7 +176,7 @@ int pg_append_ident(struct buf *b, const char *name)
     return buf_putc(b, '"') ? SD_ENOMEM : 0;
 }
 
-int pg_params_set(struct pg_params *p, int idx, const char *text, size_t len, Oid type)
+static int pg_params_set(struct pg_params *p, int idx, const char *text, size_t len, Oid type)
 {
     if (idx > p->cap) {
         int ncap = p->cap ? p->cap : 8;
@@ -278,7 +213,7 @@ int pg_params_set(struct pg_params *p, int idx, const char *text, size_t len, Oi
     return 0;
 }
 
-void pg_params_free(struct pg_params *p)
+static void pg_params_free(struct pg_params *p)
 {
     for (int i = 0; i < p->cap; i++)
         free(p->values[i]);
@@ -359,11 +294,15 @@ static int pg_bind_bool(struct db_stmt *stmt, int idx, bool value)
     return bind_result(st, idx, pg_params_set(&st->params, idx, value ? "t" : "f", 1, PG_OID_BOOL));
 }
 
+/* libpq's text parameters end at a NUL byte, and PostgreSQL text cannot hold one anyway: such
+ * text is refused (reported by db_step) rather than cut short. */
 static int pg_bind_text(struct db_stmt *stmt, int idx, const char *text, size_t len)
 {
     struct pg_stmt *st = as_stmt(stmt);
     if (len > (size_t)0x7fffffff)
         return bind_result(st, idx, SD_ELIMIT);
+    if (memchr(text, '\0', len))
+        return bind_result(st, idx, SD_EINVALID);
     return bind_result(st, idx, pg_params_set(&st->params, idx, text, len, PG_OID_UNKNOWN));
 }
 
@@ -410,6 +349,11 @@ static int pg_step(struct db_stmt *stmt, struct sd_error *err)
     if (st->bind_rc) {
         if (st->bind_rc == SD_ENOMEM)
             return sd_error_nomem(err);
+        if (st->bind_rc == SD_EINVALID)
+            return sd_error_set(err, SD_EINVALID,
+                                "the database refused a value: parameter $%d is text with a NUL "
+                                "byte, which PostgreSQL cannot store",
+                                st->bind_idx);
         return sd_error_set(err, st->bind_rc, "parameter $%d could not be bound: it is too large",
                             st->bind_idx);
     }
@@ -579,81 +523,6 @@ static int64_t pg_last_insert_id(struct db *db)
     return 0;
 }
 
-/* pg_notify takes the channel as a value, so it is bound, never spliced into SQL. */
-static int pg_notify(struct db *db, const char *channel, struct sd_error *err)
-{
-    struct pg_db *p = as_db(db);
-    pg_settle(p);
-    const char *values[1] = {channel};
-    PGresult *res =
-        PQexecParams(p->conn, "SELECT pg_notify($1, '')", 1, NULL, values, NULL, NULL, 0);
-    int rc = res && PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : pg_result_error(p, res, err);
-    PQclear(res);
-    return rc;
-}
-
-/* LISTEN takes an identifier, so the channel is quoted by libpq. */
-static int pg_listen(struct db *db, const char *channel, struct sd_error *err)
-{
-    struct pg_db *p = as_db(db);
-    char *ident = PQescapeIdentifier(p->conn, channel, strlen(channel));
-    if (!ident)
-        return sd_error_nomem(err);
-    struct buf sql = BUF_INIT;
-    int rc = buf_printf(&sql, "LISTEN %s", ident);
-    PQfreemem(ident);
-    rc = rc ? sd_error_nomem(err) : pg_command(p, buf_cstr(&sql), err);
-    buf_free(&sql);
-    return rc;
-}
-
-/* True (and every queued notification consumed) when a notification has arrived. */
-static bool take_notifications(PGconn *conn)
-{
-    bool any = false;
-    PGnotify *n;
-    while ((n = PQnotifies(conn)) != NULL) {
-        any = true;
-        PQfreemem(n);
-    }
-    return any;
-}
-
-/* Why poll(): libpq only reads the socket when asked, so a connection that is not running a
- * query must wait on its socket itself; PQconsumeInput then reads what arrived and
- * PQnotifies hands out the notifications. */
-static int pg_wait_notification(struct db *db, int timeout_ms, bool *notified, struct sd_error *err)
-{
-    struct pg_db *p = as_db(db);
-    pg_settle(p);
-    *notified = false;
-    if (!PQconsumeInput(p->conn))
-        return pg_result_error(p, NULL, err);
-    if ((*notified = take_notifications(p->conn)))
-        return 0;
-    int64_t deadline = clock_monotonic_ms(clock_system()) + (timeout_ms > 0 ? timeout_ms : 0);
-    for (;;) {
-        int64_t left = deadline - clock_monotonic_ms(clock_system());
-        if (left < 0)
-            left = 0;
-        struct pollfd pfd = {.fd = PQsocket(p->conn), .events = POLLIN};
-        if (pfd.fd < 0)
-            return pg_result_error(p, NULL, err);
-        int n = poll(&pfd, 1, (int)left);
-        if (n < 0 && errno != EINTR)
-            return sd_error_set(err, SD_ERROR, "waiting for a database notification failed: %s",
-                                strerror(errno));
-        if (n > 0) {
-            if (!PQconsumeInput(p->conn))
-                return pg_result_error(p, NULL, err);
-            if ((*notified = take_notifications(p->conn)))
-                return 0;
-        }
-        if (left == 0)
-            return 0;
-    }
-}
-
 static const struct db_ops pg_ops = {
     .name = "postgres",
     .dialect = &pg_dialect,
@@ -683,9 +552,9 @@ static const struct db_ops pg_ops = {
     .bulk_flush = db_pg_bulk_flush,
     .bulk_close = db_pg_bulk_close,
     .table_columns = db_pg_table_columns,
-    .notify = pg_notify,
-    .listen = pg_listen,
-    .wait_notification = pg_wait_notification,
+    .notify = db_pg_notify,
+    .listen = db_pg_listen,
+    .wait_notification = db_pg_wait_notification,
 };
 
 /* Server notices ("table already exists, skipping") are not errors; libpq would print them
@@ -728,7 +597,7 @@ int db_postgres_open(struct db **out, const char *conninfo, struct sd_error *err
                           "could not connect to the PostgreSQL database %s on %s port %s: %.*s; "
                           "check SHEETD_DATABASE_URL and that the server is running",
                           dbname ? dbname : "?", host && *host ? host : "localhost",
-                          port && *port ? port : "5432", first_line_len(msg), msg);
+                          port && *port ? port : "5432", pg_first_line_len(msg), msg);
         goto fail;
     }
     PQsetNoticeProcessor(p->conn, ignore_notice, NULL);

@@ -1,7 +1,8 @@
 /*
  * The PostgreSQL backend's structs and helpers, shared by db_postgres.c (connections,
- * statements, transactions, notifications) and db_postgres_bulk.c (bulk writing, schema
- * questions). Private to src/store/.
+ * statements, transactions), db_postgres_error.c (SQLSTATE -> SD_E*), db_postgres_notify.c
+ * (LISTEN/NOTIFY) and db_postgres_bulk.c (bulk writing, schema questions). Private to
+ * src/store/.
  */
 #ifndef SHEETD_STORE_DB_POSTGRES_H
 #define SHEETD_STORE_DB_POSTGRES_H
@@ -10,13 +11,6 @@
 
 #include "base/buf.h"
 #include "store/db_backend.h"
-
-/* The type OIDs sheetd binds parameters with (PostgreSQL's catalog numbers, stable since
- * forever; 0 lets the server infer the type from the statement). */
-#define PG_OID_UNKNOWN 0
-#define PG_OID_BOOL 16
-#define PG_OID_INT8 20
-#define PG_OID_FLOAT8 701
 
 struct pg_stmt;
 
@@ -29,34 +23,28 @@ struct pg_db {
     struct pg_stmt *streaming;
 };
 
-/* One parameter as text (libpq's text format), with the type it is sent as. */
-struct pg_params {
-    int count; /* highest index bound so far */
-    int cap;
-    char **values; /* malloc'd; NULL for SQL NULL */
-    int *lengths;
-    Oid *types;
-};
-
-/* Sets parameter idx (1-based) to a copy of `text` (NULL: SQL NULL) sent as type `type`.
- * SD_ENOMEM when it cannot be stored. */
-int pg_params_set(struct pg_params *p, int idx, const char *text, size_t len, Oid type);
-void pg_params_free(struct pg_params *p);
 /* The text PostgreSQL reads back as exactly `value` ("NaN", "Infinity", or %.17g). */
 void pg_format_double(char out[32], double value);
 
 /* Receives the rest of a streaming statement's results so the connection is free. */
 void pg_settle(struct pg_db *db);
 
-/* Turns a failed result into an SD_E* code and a sentence in err (see db_postgres.c for the
- * table). `res` may be NULL when libpq could not even produce a result. */
+/* Turns a failed result into an SD_E* code and a sentence in err (db_postgres_error.c has
+ * the table). `res` may be NULL when libpq could not even produce a result. */
 int pg_result_error(struct pg_db *db, const PGresult *res, struct sd_error *err);
+
+/* The length of the first line of a libpq message (at most 400 bytes), for "%.*s". */
+int pg_first_line_len(const char *msg);
 
 /* Runs one command without parameters and checks that it worked (SD_E* code otherwise). */
 int pg_command(struct pg_db *db, const char *sql, struct sd_error *err);
 
 /* Appends `name` as a double-quoted SQL identifier (quotes inside doubled). */
 int pg_append_ident(struct buf *b, const char *name);
+
+int db_pg_notify(struct db *db, const char *channel, struct sd_error *err);
+int db_pg_listen(struct db *db, const char *channel, struct sd_error *err);
+int db_pg_wait_notification(struct db *db, int timeout_ms, bool *notified, struct sd_error *err);
 
 int db_pg_bulk_open(struct db_bulk **out, struct db *db, const struct db_bulk_options *opts,
                     struct sd_error *err);

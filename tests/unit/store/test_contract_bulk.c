@@ -552,3 +552,46 @@ CONTRACT_TEST(bulk, rows_not_flushed_are_not_written)
     cr_assert_lt(q("SELECT COUNT(*) FROM people"), 70);
     done();
 }
+
+/* PostgreSQL text cannot hold a NUL byte: the row carrying one is refused by its tag and the
+ * rows before it are written (SQLite stores such text as it is). */
+CONTRACT_TEST(bulk, text_with_a_nul_byte_is_refused_on_postgres_as_its_rows_fault)
+{
+    open_people();
+    struct sd_error err = SD_ERROR_INIT;
+    for (int upsert = 0; upsert < 2; upsert++) {
+        contract_exec(db, "DELETE FROM people");
+        struct db_bulk *bulk = open_bulk(upsert);
+        cr_assert_eq(write_person(bulk, "a@example.com", "A", 1, &err), 0);
+        cr_assert_eq(write_person(bulk, "b@example.com", "B", 2, &err), 0);
+        struct db_value v[5] = {
+            {.type = DB_VALUE_TEXT, .text = "c@example.com", .len = 13},
+            {.type = DB_VALUE_TEXT, .text = "nul\0inside", .len = 10},
+            {.type = DB_VALUE_INT64, .i = 3},
+            {.type = DB_VALUE_DOUBLE, .d = 0},
+            {.type = DB_VALUE_BOOL, .i = 0},
+        };
+        int rc = db_bulk_write_row(bulk, v, 3, &err);
+        if (rc == 0)
+            rc = db_bulk_flush(bulk, &err);
+        if (contract_is_postgres()) {
+            cr_assert_eq(rc, SD_EINVALID, "%s", sd_error_message(&err));
+            cr_assert(strstr(err.message, "NUL"), "%s", err.message);
+            int64_t tag = 0;
+            cr_assert(db_bulk_refused_row(bulk, &tag));
+            cr_assert_eq(tag, 3);
+            cr_assert_eq(q("SELECT COUNT(*) FROM people"), 2);
+        } else {
+            cr_assert_eq(rc, 0, "%s", sd_error_message(&err));
+            cr_assert_eq(q("SELECT COUNT(*) FROM people"), 3);
+        }
+        db_bulk_close(bulk);
+    }
+    struct db_stmt *stmt = NULL;
+    cr_assert_eq(db_prepare(&stmt, db, "INSERT INTO people (email) VALUES ($1)", &err), 0);
+    db_bind_text(stmt, 1, "x\0y", 3);
+    cr_assert_eq(db_step(stmt, &err), contract_is_postgres() ? SD_EINVALID : DB_DONE, "%s",
+                 sd_error_message(&err));
+    db_finalize(stmt);
+    done();
+}
