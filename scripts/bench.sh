@@ -96,7 +96,7 @@ if [ "${BENCH_PG:-1}" != 0 ]; then
   if pg_url=$(PG_SH_FSYNC=on scripts/pg.sh start "$pg_dir/pg"); then
     pg_bench_url="$pg_url?options=-csearch_path%3Dbench"
     fresh_pg_schema() {
-      psql "$pg_url" -qc "DROP SCHEMA IF EXISTS bench CASCADE; CREATE SCHEMA bench" >/dev/null
+      psql "$pg_url" -qc "SET client_min_messages = warning; DROP SCHEMA IF EXISTS bench CASCADE; CREATE SCHEMA bench" >/dev/null
       SHEETD_DATA_DIR="$work/data" SHEETD_DATABASE_URL="$pg_bench_url" \
         "$bin" template create --file examples/customers.template.json >/dev/null
     }
