@@ -298,3 +298,53 @@ CONTRACT_TEST(store, a_connection_the_server_ended_is_replaced_at_the_next_acqui
     cr_assert_eq(store_ping(store, &err), 0, "%s", sd_error_message(&err));
     store_close(store);
 }
+
+/* Every name the identifier rules accept works as a column on both databases, including words
+ * that are key words of one of them without being reserved ("name", "type", "date", ...);
+ * the reserved ones are refused before any SQL is built. */
+CONTRACT_TEST(store, the_identifier_rules_let_through_only_names_both_databases_take)
+{
+    static const char *const names[] = {
+        "name", "type",  "value", "date",        "time",    "timestamp", "text",        "integer",
+        "year", "month", "key",   "level",       "comment", "data",      "status",      "position",
+        "role", "zone",  "first", "primary_key", "x1",      "a_b_c",     "select_list",
+    };
+    enum { N = sizeof names / sizeof names[0] };
+    struct data_column cols[N];
+    for (size_t i = 0; i < N; i++) {
+        cr_assert(data_table_identifier_ok(names[i]), "%s", names[i]);
+        cols[i] = (struct data_column){names[i], DATA_COLUMN_TEXT};
+    }
+    static const char *const refused[] = {"select", "user", "order", "table", "Name", "_row"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        cr_assert(!data_table_identifier_ok(refused[i]), "%s", refused[i]);
+    cr_assert(data_table_identifier_ok("window_size"));
+    struct store *store;
+    struct db *db = migrated(&store);
+    struct sd_error err = SD_ERROR_INIT;
+    const char *const key_column[] = {"key"};
+    cr_assert_eq(data_table_create(db, "timestamp", cols, N, key_column, 1, &err), 0, "%s",
+                 sd_error_message(&err));
+    struct db_bulk *bulk = NULL;
+    cr_assert_eq(data_table_bulk_open(&bulk, db, "timestamp", cols, N, key_column, 1, &err), 0,
+                 "%s", sd_error_message(&err));
+    struct db_value v[N + 2];
+    for (size_t i = 0; i < N; i++)
+        v[i] = (struct db_value){.type = DB_VALUE_TEXT, .text = names[i], .len = strlen(names[i])};
+    v[N] = (struct db_value){.type = DB_VALUE_INT64, .i = 2};
+    v[N + 1] = (struct db_value){.type = DB_VALUE_TEXT, .text = "j", .len = 1};
+    cr_assert_eq(db_bulk_write_row(bulk, v, 2, &err), 0, "%s", sd_error_message(&err));
+    cr_assert_eq(db_bulk_write_row(bulk, v, 3, &err), 0, "%s", sd_error_message(&err));
+    cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
+    db_bulk_close(bulk);
+    struct db_stmt *stmt = NULL;
+    cr_assert_eq(data_table_select_all(&stmt, db, "timestamp", cols, N, &err), 0, "%s",
+                 sd_error_message(&err));
+    cr_assert_eq(db_step(stmt, &err), DB_ROW, "%s", sd_error_message(&err));
+    for (size_t i = 0; i < N; i++)
+        cr_assert_str_eq(db_column_text(stmt, (int)i), names[i]);
+    cr_assert_eq(db_step(stmt, &err), DB_DONE);
+    db_finalize(stmt);
+    store_release(store, db);
+    store_close(store);
+}
