@@ -53,8 +53,8 @@ static const struct db_dialect pg_dialect = {
     .bool_type = "BOOLEAN",
     .skip_locked = " FOR UPDATE SKIP LOCKED",
     /* Any constant works as long as every sheetd uses the same one: "sheetd" in ASCII. */
-    .migration_lock = "SELECT pg_advisory_lock(7454601829766244)",
-    .migration_unlock = "SELECT pg_advisory_unlock(7454601829766244)",
+    .migration_lock = "SELECT pg_advisory_lock(126892214940772)",
+    .migration_unlock = "SELECT pg_advisory_unlock(126892214940772)",
 };
 
 /* The type OIDs parameters are sent with (PostgreSQL's catalog numbers, stable since
