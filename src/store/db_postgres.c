@@ -13,6 +13,9 @@
  * no type at all ("unknown"), so that the server reads it as whatever the column is: a TEXT
  * date lands in a DATE column as a date, which a parameter typed TEXT would not.
  *
+ * db_prepare only keeps the text: the server sees the statement at the first db_step, which is
+ * where a mistake in the SQL is reported (SQLite reports it at db_prepare; callers check both).
+ *
  * Rows stream. db_step sends the statement (PQsendQueryParams) in single-row mode and hands
  * out one row per step, so an export of a million rows holds one row in memory, not the
  * whole result. While those rows arrive the connection can do nothing else; a caller that
