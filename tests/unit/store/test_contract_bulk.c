@@ -397,34 +397,62 @@ CONTRACT_TEST(bulk, upsert_counts_new_rows_and_updates_and_the_later_row_wins)
     done();
 }
 
+/* 2,500 rows: several batches on either backend (64 rows on SQLite, 2,000 on PostgreSQL). */
 CONTRACT_TEST(bulk, upsert_of_existing_new_and_mixed_batches)
 {
     open_people();
     struct sd_error err = SD_ERROR_INIT;
     struct db_bulk *bulk = open_bulk(true);
-    write_range(bulk, 0, 1000, "Old");
+    write_range(bulk, 0, 2500, "Old");
     cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
-    assert_counts(bulk, 1000, 0);
+    assert_counts(bulk, 2500, 0);
     db_bulk_close(bulk);
 
     bulk = open_bulk(true);
-    write_range(bulk, 0, 1000, "New");
+    write_range(bulk, 0, 2500, "New");
     cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
-    assert_counts(bulk, 0, 1000);
+    assert_counts(bulk, 0, 2500);
     db_bulk_close(bulk);
-    cr_assert_eq(q("SELECT COUNT(*) FROM people"), 1000);
+    cr_assert_eq(q("SELECT COUNT(*) FROM people"), 2500);
     cr_assert_eq(q("SELECT COUNT(*) FROM people WHERE name != 'New ' || age"), 0);
     cr_assert_eq(q("SELECT COUNT(*) FROM people WHERE id != age + 1"), 0);
 
     bulk = open_bulk(true);
-    write_range(bulk, 500, 1500, "Mix");
+    write_range(bulk, 1250, 3750, "Mix");
     cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
-    assert_counts(bulk, 500, 500);
+    assert_counts(bulk, 1250, 1250);
     db_bulk_close(bulk);
-    cr_assert_eq(q("SELECT COUNT(*) FROM people"), 1500);
-    cr_assert_eq(q("SELECT COUNT(*) FROM people WHERE name = 'New ' || age"), 500);
-    cr_assert_eq(q("SELECT COUNT(*) FROM people WHERE name = 'Mix ' || age"), 1000);
-    cr_assert_eq(q("SELECT COUNT(*) FROM people WHERE age < 1000 AND id != age + 1"), 0);
+    cr_assert_eq(q("SELECT COUNT(*) FROM people"), 3750);
+    cr_assert_eq(q("SELECT COUNT(*) FROM people WHERE name = 'New ' || age"), 1250);
+    cr_assert_eq(q("SELECT COUNT(*) FROM people WHERE name = 'Mix ' || age"), 2500);
+    cr_assert_eq(q("SELECT COUNT(*) FROM people WHERE age < 2500 AND id != age + 1"), 0);
+    done();
+}
+
+/* Rows of 3 KB: PostgreSQL sends a batch once 1 MiB waits, well before 2,000 rows. */
+CONTRACT_TEST(bulk, long_rows_are_all_written)
+{
+    open_people();
+    struct sd_error err = SD_ERROR_INIT;
+    static char name[3001];
+    memset(name, 'n', 3000);
+    for (int upsert = 0; upsert < 2; upsert++) {
+        contract_exec(db, "DELETE FROM people");
+        struct db_bulk *bulk = open_bulk(upsert);
+        for (int i = 0; i < 1500; i++) {
+            char email[32];
+            snprintf(email, sizeof email, "l%d@example.com", i);
+            name[0] = (char)('a' + i % 26);
+            cr_assert_eq(write_person(bulk, email, name, i, &err), 0, "%s", sd_error_message(&err));
+        }
+        cr_assert_eq(db_bulk_flush(bulk, &err), 0, "%s", sd_error_message(&err));
+        assert_counts(bulk, 1500, 0);
+        db_bulk_close(bulk);
+        cr_assert_eq(q("SELECT COUNT(*) FROM people WHERE LENGTH(name) = 3000"), 1500);
+        cr_assert_eq(q("SELECT age FROM people WHERE email = 'l1499@example.com' "
+                       "AND SUBSTR(name, 1, 2) = 'rn'"),
+                     1499);
+    }
     done();
 }
 
