@@ -20,8 +20,8 @@
  * definitions that differ between SQLite and PostgreSQL, so that code such as data_table.c
  * writes one CREATE TABLE for both without asking which backend it is talking to.
  *
- * The PostgreSQL backend (db_postgres.c, db_postgres_bulk.c) is the second table; db_open
- * (db.c) picks one from the URL.
+ * The PostgreSQL backend (db_postgres*.c) is the second table; db_open (db.c) picks one from
+ * the URL.
  */
 #ifndef SHEETD_STORE_DB_BACKEND_H
 #define SHEETD_STORE_DB_BACKEND_H
@@ -131,7 +131,8 @@ int db_sqlite_open(struct db **out, const char *path, int busy_timeout_ms, struc
 int db_postgres_open(struct db **out, const char *conninfo, struct sd_error *err);
 
 /* True when `url` names a PostgreSQL database: a postgres:// or postgresql:// URL, or a
- * libpq "keyword=value ..." connection string (which has an '=' before any '/'). */
+ * libpq "keyword=value ..." connection string (one that starts with host=, dbname=, user=,
+ * port=, service= or another of libpq's common keywords). */
 bool db_url_is_postgres(const char *url);
 
 /* The options part of a SQLite URL or path: the last '?' when NAME=VALUE pairs follow it
