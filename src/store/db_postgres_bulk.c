@@ -395,7 +395,8 @@ static int flush_batch(struct pg_bulk *b, struct sd_error *err)
 end:
     if (own) {
         if (!b->base.db->broken && (rc == 0 || b->base.refused)) {
-            int committed = pg_command(db, "COMMIT", rc ? NULL : err);
+            /* The backend's commit, which also catches a COMMIT answered "ROLLBACK". */
+            int committed = db->base.ops->commit(&db->base, rc ? NULL : err);
             if (committed && !rc)
                 rc = committed;
             if (committed)
