@@ -111,3 +111,46 @@ CONTRACT_TEST(backends, an_xlsx_imported_twice_then_exported_reads_back_the_same
     free(in);
     free(out);
 }
+
+/* A row the database itself refuses (here a unique index the template does not know about)
+ * fails an all_or_nothing import naming that row, and nothing is committed, although the rows
+ * before it were already sent in earlier batches. */
+CONTRACT_TEST(backends, a_row_the_database_refuses_is_named_and_nothing_is_committed)
+{
+    struct cli_config config = {.data_dir = contract.dir,
+                                .database_url = contract.url,
+                                .listen = "127.0.0.1:0",
+                                .workers = 0,
+                                .max_upload_mb = 10,
+                                .log_level = "off"};
+    cr_redirect_stdout();
+    cr_redirect_stderr();
+    static const char *const json =
+        "{\"name\": \"People\", \"table\": \"people\", \"mode\": \"all_or_nothing\","
+        " \"columns\": [{\"key\": \"email\", \"header\": \"Email\", \"type\": \"email\"},"
+        " {\"key\": \"qty\", \"header\": \"Qty\", \"type\": \"integer\"}]}";
+    char *tmpl = test_suite_path("people.json");
+    cr_assert(test_write_file(tmpl, json, strlen(json)));
+    cr_assert_eq(test_cli_run(cmd_template, &config, 4, "template", "create", "--file", tmpl), 0);
+    struct db *db = contract_open();
+    contract_exec(db, "CREATE UNIQUE INDEX people_email ON people (email)");
+    /* 5,000 rows; spreadsheet row 4,502 repeats row 2's email. */
+    char *csv = test_suite_path("people.csv");
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    fputs("Email,Qty\n", f);
+    for (int i = 0; i < 5000; i++)
+        fprintf(f, "p%d@example.com,%d\n", i == 4500 ? 0 : i, i);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(test_cli_run(cmd_import, &config, 3, "import", "people", csv), CLI_EXIT_FAILED);
+    fflush(stderr);
+    char said[2048] = "";
+    size_t n = fread(said, 1, sizeof said - 1, cr_get_redirected_stderr());
+    said[n] = '\0';
+    cr_assert(strstr(said, "Row 4502 could not be written: a row with the same"), "%s", said);
+    cr_assert(strstr(said, "email"), "%s", said);
+    cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM people"), 0);
+    db_close(db);
+    free(tmpl);
+    free(csv);
+}
