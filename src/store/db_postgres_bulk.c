@@ -21,7 +21,10 @@
  * 64-bit hash of its key values, kept per batch) first sends the batch before it: the later
  * row then updates the earlier one, and the later row wins as it would row by row. When all
  * the columns are key columns there is nothing to update: DO NOTHING, and the rows that
- * returned nothing were "updates".
+ * returned nothing were "updates". And while the batches hold only new keys (a first import),
+ * an upsert batch is first tried as a plain COPY into the table, twice as fast; the first
+ * existing key makes that COPY fail, and the batch is rolled back to its savepoint and staged
+ * (see write_batch).
  *
  * Refusals. On PostgreSQL a failed statement aborts the whole transaction, so every batch
  * runs inside SAVEPOINT sd_bulk (inside a transaction of its own when the caller has none
@@ -56,7 +59,10 @@ struct pg_bulk {
     bool nothing_to_update; /* every column is a key column */
     size_t *key_index;      /* the position of each key column among the columns */
     size_t nkeys;
-    char *copy_sql;   /* COPY t (a, b) FROM STDIN, or COPY stage (a, b) FROM STDIN */
+    char *copy_sql;       /* COPY t (a, b) FROM STDIN */
+    char *stage_copy_sql; /* upserts: COPY stage (a, b) FROM STDIN */
+    /* Upserts: try the next batch as a plain COPY (the last one held only new keys). */
+    bool optimistic;
     char *stage_sql;  /* upserts: CREATE TEMP TABLE IF NOT EXISTS stage ...; TRUNCATE stage */
     char *upsert_sql; /* upserts: INSERT INTO t ... SELECT ... FROM stage ON CONFLICT ... */
     size_t batch_rows;
@@ -119,6 +125,7 @@ static uint64_t hash_bytes(uint64_t h, const void *data, size_t len);
 static int build_sql(struct pg_bulk *b, const struct db_bulk_options *opts)
 {
     struct buf cols = BUF_INIT, copy = BUF_INIT, stage = BUF_INIT, upsert = BUF_INIT;
+    struct buf stage_copy = BUF_INIT;
     struct buf stage_name = BUF_INIT, table = BUF_INIT;
     int rc = pg_append_ident(&table, opts->table);
     for (size_t i = 0; !rc && i < opts->ncolumns; i++) {
@@ -128,14 +135,17 @@ static int build_sql(struct pg_bulk *b, const struct db_bulk_options *opts)
     uint64_t h = hash_bytes(14695981039346656037ULL, opts->table, strlen(opts->table));
     h = hash_bytes(h, cols.data ? cols.data : "", cols.len);
     rc = rc ? rc : buf_printf(&stage_name, "\"sd_stage_%016llx\"", (unsigned long long)h);
-    const char *target = b->upsert ? buf_cstr(&stage_name) : buf_cstr(&table);
-    rc = rc ? rc : buf_printf(&copy, "COPY %s (%s) FROM STDIN", target, buf_cstr(&cols));
+    rc = rc ? rc : buf_printf(&copy, "COPY %s (%s) FROM STDIN", buf_cstr(&table), buf_cstr(&cols));
     if (!rc && b->upsert) {
-        rc = buf_printf(&stage,
-                        "CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DROP AS SELECT %s FROM %s "
-                        "WITH NO DATA; TRUNCATE %s",
-                        buf_cstr(&stage_name), buf_cstr(&cols), buf_cstr(&table),
-                        buf_cstr(&stage_name));
+        rc = buf_printf(&stage_copy, "COPY %s (%s) FROM STDIN", buf_cstr(&stage_name),
+                        buf_cstr(&cols));
+        rc = rc ? rc
+                : buf_printf(
+                      &stage,
+                      "CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DROP AS SELECT %s FROM %s "
+                      "WITH NO DATA; TRUNCATE %s",
+                      buf_cstr(&stage_name), buf_cstr(&cols), buf_cstr(&table),
+                      buf_cstr(&stage_name));
         rc = rc ? rc
                 : buf_printf(&upsert, "INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (",
                              buf_cstr(&table), buf_cstr(&cols), buf_cstr(&cols),
@@ -166,6 +176,7 @@ static int build_sql(struct pg_bulk *b, const struct db_bulk_options *opts)
         if (!rc) {
             b->stage_sql = buf_detach(&stage);
             b->upsert_sql = buf_detach(&upsert);
+            b->stage_copy_sql = buf_detach(&stage_copy);
         }
     }
     if (!rc)
@@ -174,11 +185,54 @@ static int build_sql(struct pg_bulk *b, const struct db_bulk_options *opts)
     buf_free(&copy);
     buf_free(&stage);
     buf_free(&upsert);
+    buf_free(&stage_copy);
     buf_free(&stage_name);
     buf_free(&table);
-    if (rc || !b->copy_sql || (b->upsert && (!b->stage_sql || !b->upsert_sql)))
+    if (rc || !b->copy_sql ||
+        (b->upsert && (!b->stage_sql || !b->upsert_sql || !b->stage_copy_sql)))
         return SD_ENOMEM;
     return 0;
+}
+
+/* ON CONFLICT (key) needs a unique index over exactly the key columns; without one an upsert
+ * could not work (and the plain COPY that a first batch tries would insert duplicates). A
+ * statement that writes nothing finds out; inside the caller's transaction it runs in a
+ * savepoint, so that its failure does not abort the transaction. */
+static int check_key_index(struct pg_bulk *b, const struct db_bulk_options *opts,
+                           struct sd_error *err)
+{
+    struct pg_db *db = bulk_db(b);
+    struct buf keys = BUF_INIT, sql = BUF_INIT;
+    int rc = 0;
+    for (size_t k = 0; !rc && k < opts->nkey_columns; k++) {
+        rc = k ? buf_puts(&keys, ", ") : 0;
+        rc = rc ? rc : pg_append_ident(&keys, opts->key_columns[k]);
+    }
+    rc = rc ? rc : buf_puts(&sql, "INSERT INTO ");
+    rc = rc ? rc : pg_append_ident(&sql, opts->table);
+    rc = rc ? rc : buf_printf(&sql, " (%s) SELECT %s FROM ", buf_cstr(&keys), buf_cstr(&keys));
+    rc = rc ? rc : pg_append_ident(&sql, opts->table);
+    rc = rc ? rc : buf_printf(&sql, " WHERE false ON CONFLICT (%s) DO NOTHING", buf_cstr(&keys));
+    buf_free(&keys);
+    if (rc) {
+        buf_free(&sql);
+        return sd_error_nomem(err);
+    }
+    pg_settle(db);
+    bool fenced = PQtransactionStatus(db->conn) == PQTRANS_INTRANS;
+    rc = fenced ? pg_command(db, "SAVEPOINT sd_bulk_check", err) : 0;
+    if (rc == 0 && pg_command(db, buf_cstr(&sql), NULL) != 0) {
+        rc = sd_error_set(err, SD_EUSAGE,
+                          "upserting needs a unique index over exactly the key columns, and %s "
+                          "has none",
+                          opts->table);
+        if (fenced)
+            pg_command(db, "ROLLBACK TO SAVEPOINT sd_bulk_check", NULL);
+    }
+    if (fenced && !db->base.broken)
+        pg_command(db, "RELEASE SAVEPOINT sd_bulk_check", NULL);
+    buf_free(&sql);
+    return rc;
 }
 
 /* Checks that the table and every column exist (without sending a statement that would
@@ -193,6 +247,7 @@ int db_pg_bulk_open(struct db_bulk **out, struct db *db, const struct db_bulk_op
     b->base.db = db;
     b->ncolumns = opts->ncolumns;
     b->upsert = opts->nkey_columns > 0;
+    b->optimistic = true;
     b->nkeys = opts->nkey_columns;
     char **names = NULL;
     size_t nnames = 0;
@@ -237,6 +292,8 @@ int db_pg_bulk_open(struct db_bulk **out, struct db *db, const struct db_bulk_op
         rc = sd_error_nomem(err);
         goto fail;
     }
+    if (b->upsert && (rc = check_key_index(b, opts, err)) != 0)
+        goto fail;
     *out = &b->base;
     return 0;
 fail_prefix:
@@ -247,11 +304,11 @@ fail:
 }
 
 /* Sends rows [from, to) of the batch through COPY; *inserted receives the count. */
-static int copy_rows(struct pg_bulk *b, size_t from, size_t to, uint64_t *inserted,
+static int copy_rows(struct pg_bulk *b, const char *sql, size_t from, size_t to, uint64_t *inserted,
                      struct sd_error *err)
 {
     struct pg_db *db = bulk_db(b);
-    PGresult *res = PQexec(db->conn, b->copy_sql);
+    PGresult *res = PQexec(db->conn, sql);
     if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
         int rc = pg_result_error(db, res, err);
         PQclear(res);
@@ -294,7 +351,7 @@ static int upsert_rows(struct pg_bulk *b, size_t from, size_t to, uint64_t *inse
     struct pg_db *db = bulk_db(b);
     uint64_t staged = 0;
     int rc = pg_command(db, b->stage_sql, err);
-    rc = rc ? rc : copy_rows(b, from, to, &staged, err);
+    rc = rc ? rc : copy_rows(b, b->stage_copy_sql, from, to, &staged, err);
     if (rc)
         return rc;
     PGresult *res = PQexec(db->conn, b->upsert_sql);
@@ -318,7 +375,7 @@ static int write_rows(struct pg_bulk *b, size_t from, size_t to, uint64_t *inser
 {
     *inserted = *updated = 0;
     return b->upsert ? upsert_rows(b, from, to, inserted, updated, err)
-                     : copy_rows(b, from, to, inserted, err);
+                     : copy_rows(b, b->copy_sql, from, to, inserted, err);
 }
 
 /* Writes rows [0, n) one statement per row; the counts are added to *ins and *upd. On a
@@ -337,6 +394,29 @@ static int write_singly(struct pg_bulk *b, size_t n, uint64_t *ins, uint64_t *up
         *upd += u;
     }
     return 0;
+}
+
+/* Writes the whole batch as one statement (inside the savepoint). An upsert batch that follows
+ * a batch of only new keys first tries a plain COPY into the table, which is all a fresh import
+ * needs; when that meets an existing key it is rolled back and the batch takes the staging
+ * path, as do the batches after it until one holds only new keys again. */
+static int write_batch(struct pg_bulk *b, size_t n, uint64_t *ins, uint64_t *upd,
+                       struct sd_error *err)
+{
+    if (b->upsert && b->optimistic && n > 1) {
+        *upd = 0;
+        int rc = copy_rows(b, b->copy_sql, 0, n, ins, err);
+        if (rc != SD_EEXISTS)
+            return rc;
+        b->optimistic = false;
+        rc = pg_command(bulk_db(b), "ROLLBACK TO SAVEPOINT sd_bulk", err);
+        if (rc)
+            return rc;
+    }
+    int rc = write_rows(b, 0, n, ins, upd, err);
+    if (rc == 0 && b->upsert)
+        b->optimistic = *upd == 0;
+    return rc;
 }
 
 static bool belongs_to_no_row(struct pg_bulk *b, int rc)
@@ -361,7 +441,7 @@ static int flush_batch(struct pg_bulk *b, struct sd_error *err)
     rc = pg_command(db, "SAVEPOINT sd_bulk", err);
     if (rc)
         goto end;
-    rc = write_rows(b, 0, n, &ins, &upd, err);
+    rc = write_batch(b, n, &ins, &upd, err);
     if (rc && !belongs_to_no_row(b, rc)) {
         size_t at = 0;
         struct sd_error ignored = SD_ERROR_INIT;
@@ -536,6 +616,7 @@ void db_pg_bulk_close(struct db_bulk *bulk)
     struct pg_bulk *b = (struct pg_bulk *)bulk;
     free(b->key_index);
     free(b->copy_sql);
+    free(b->stage_copy_sql);
     free(b->stage_sql);
     free(b->upsert_sql);
     buf_free(&b->data);

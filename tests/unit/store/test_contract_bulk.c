@@ -623,3 +623,23 @@ CONTRACT_TEST(bulk, text_with_a_nul_byte_is_refused_on_postgres_as_its_rows_faul
     db_finalize(stmt);
     done();
 }
+
+/* Upserting on columns no unique index covers cannot work on either database; the writer
+ * says so when it opens, and the caller's transaction goes on. */
+CONTRACT_TEST(bulk, upserting_needs_a_unique_index_over_the_key)
+{
+    db = contract_open();
+    contract_exec(db, "CREATE TABLE loose (email TEXT, name TEXT)");
+    static const char *const cols[] = {"email", "name"};
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(db_begin(db, &err), 0);
+    contract_exec(db, "INSERT INTO loose VALUES ('a@example.com', 'A')");
+    struct db_bulk *bulk = NULL;
+    cr_assert_neq(try_open(&bulk, "loose", cols, 2, key, 1, &err), 0);
+    cr_assert_null(bulk);
+    if (contract_is_postgres())
+        cr_assert(strstr(err.message, "unique index"), "%s", err.message);
+    cr_assert_eq(db_commit(db, &err), 0, "%s", sd_error_message(&err));
+    cr_assert_eq(q("SELECT COUNT(*) FROM loose"), 1);
+    done();
+}
