@@ -116,6 +116,35 @@ echo "exporting"
 SHEETD_DATA_DIR="$work/data" measure export_1M "$bin" export customers "$work/export.xlsx"
 measure xlsxwriter_1M "$out/xlsxwriter_baseline" "$work/baseline.xlsx" "$large"
 
+# ---- PostgreSQL (issue 11): the same 1M-row import into a throwaway PostgreSQL (COPY), next
+# to SQLite's. BENCH_PG=0 skips it. The server is scripts/pg.sh's, with fsync on here so the
+# comparison with SQLite (WAL, synchronous=NORMAL) is a fair one.
+if [ "${BENCH_PG:-1}" != 0 ]; then
+  echo "importing (PostgreSQL, same file)"
+  pg_dir=$(mktemp -d)
+  chmod 755 "$pg_dir"
+  trap 'scripts/pg.sh stop "$pg_dir/pg"; rm -rf "$pg_dir" "$work"' EXIT
+  if pg_url=$(PG_SH_FSYNC=on scripts/pg.sh start "$pg_dir/pg"); then
+    pg_bench_url="$pg_url?options=-csearch_path%3Dbench"
+    fresh_pg_schema() {
+      psql "$pg_url" -qc "SET client_min_messages = warning; DROP SCHEMA IF EXISTS bench CASCADE; CREATE SCHEMA bench" >/dev/null
+      SHEETD_DATA_DIR="$work/data" SHEETD_DATABASE_URL="$pg_bench_url" \
+        "$bin" template create --file examples/customers.template.json >/dev/null
+    }
+    prepare=fresh_pg_schema SHEETD_DATA_DIR="$work/data" SHEETD_DATABASE_URL="$pg_bench_url" \
+      measure import_pg_1M "$bin" import customers "$big"
+    SHEETD_DATA_DIR="$work/data" SHEETD_DATABASE_URL="$pg_bench_url" \
+      measure export_pg_1M "$bin" export customers "$work/export_pg.xlsx"
+    echo "  import ${large} rows: SQLite ${secs[import_1M]} s, PostgreSQL ${secs[import_pg_1M]} s" \
+      "($(ratio "${secs[import_pg_1M]}" "${secs[import_1M]}")x SQLite's time)"
+    echo "  export ${large} rows: SQLite ${secs[export_1M]} s, PostgreSQL ${secs[export_pg_1M]} s" \
+      "($(ratio "${secs[export_pg_1M]}" "${secs[export_1M]}")x SQLite's time)"
+  else
+    echo "  (the PostgreSQL server did not start; skipped)"
+  fi
+fi
+# ---- end of the PostgreSQL block
+
 if [ "${BENCH_PEERS:-1}" != 0 ]; then
   echo "peers (../shared/bench/peers.sh: parse only)"
   while read -r peer s k rows cells; do

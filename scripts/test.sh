@@ -31,6 +31,20 @@ passed=0
 failed=0
 skipped=0
 
+# A throwaway PostgreSQL for the store contract suites and the PostgreSQL end-to-end tests:
+# started here, stopped and removed on every way out (also when a suite fails or the run is
+# interrupted). Its directory must be reachable by the unprivileged user the server runs as.
+pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/sheetd-test-pg.XXXXXX")
+chmod 755 "$pg_dir"
+trap 'scripts/pg.sh stop "$pg_dir/pg"; rm -rf "$pg_dir"' EXIT
+trap 'exit 130' INT TERM
+if url=$(scripts/pg.sh start "$pg_dir/pg"); then
+  export SHEETD_TEST_PG_URL="$url"
+else
+  echo "FAIL postgres: the test server did not start (see the lines above)"
+  failed=$((failed + 1))
+fi
+
 # Criterion prints "Synthesis: Tested: T | Passing: P | Failing: F | Crashing: C".
 for exe in $(find "$asan/tests" -type f -perm -u+x -name 'test_*' | sort); do
   name=$(basename "$exe")

@@ -65,9 +65,33 @@ const char *db_sqlite_url_options(const char *url)
     return q && strchr(q, '=') && !strchr(q, '/') ? q : NULL;
 }
 
+bool db_url_is_postgres(const char *url)
+{
+    if (str_has_prefix(url, "postgres://") || str_has_prefix(url, "postgresql://"))
+        return true;
+    /* A libpq connection string starts with one of libpq's keywords and '='. */
+    static const char *const keywords[] = {
+        "host=",    "hostaddr=", "port=",    "dbname=",           "user=",           "password=",
+        "service=", "sslmode=",  "options=", "application_name=", "connect_timeout="};
+    while (*url == ' ' || *url == '\t')
+        url++;
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++) {
+        size_t n = strlen(keywords[i]) - 1;
+        if (!strncmp(url, keywords[i], n)) {
+            const char *p = url + n;
+            while (*p == ' ')
+                p++;
+            if (*p == '=')
+                return true;
+        }
+    }
+    return false;
+}
+
 /*
  * Picks the backend from the URL:
- *   "postgres://..." / "postgresql://..."  PostgreSQL (not built yet: a usage error);
+ *   "postgres://..." / "postgresql://..."  PostgreSQL, handed to libpq as it is;
+ *   "host=... dbname=..."                  PostgreSQL (a libpq connection string);
  *   "sqlite:PATH[?busy_timeout=MS]"         SQLite;
  *   a bare path (no "scheme://")             SQLite.
  * A last '?' followed by NAME=VALUE pairs is read as options; a '?' with no '=' after it,
@@ -77,17 +101,15 @@ int db_open(struct db **out, const char *url, struct sd_error *err)
 {
     assert(out && url);
     *out = NULL;
-    if (str_has_prefix(url, "postgres://") || str_has_prefix(url, "postgresql://"))
-        return sd_error_set(err, SD_EUSAGE,
-                            "PostgreSQL is not supported yet; set SHEETD_DATABASE_URL to a "
-                            "SQLite file (sqlite:PATH) or leave it unset");
+    if (db_url_is_postgres(url))
+        return db_postgres_open(out, url, err);
     const char *path = url;
     if (str_has_prefix(url, "sqlite:"))
         path = url + strlen("sqlite:");
     else if (strstr(url, "://"))
         return sd_error_set(err, SD_EUSAGE,
                             "the database URL \"%s\" names an unknown kind of database; use "
-                            "sqlite:PATH",
+                            "sqlite:PATH or postgres://USER@HOST/DATABASE",
                             url);
 
     int busy_timeout_ms = DB_DEFAULT_BUSY_TIMEOUT_MS;
@@ -309,6 +331,25 @@ void db_bulk_close(struct db_bulk *bulk)
 {
     if (bulk)
         bulk->db->ops->bulk_close(bulk);
+}
+
+int db_notify(struct db *db, const char *channel, struct sd_error *err)
+{
+    assert(db && channel);
+    return db->ops->notify(db, channel, err);
+}
+
+int db_listen(struct db *db, const char *channel, struct sd_error *err)
+{
+    assert(db && channel);
+    return db->ops->listen(db, channel, err);
+}
+
+int db_wait_notification(struct db *db, int timeout_ms, bool *notified, struct sd_error *err)
+{
+    assert(db && notified);
+    *notified = false;
+    return db->ops->wait_notification(db, timeout_ms, notified, err);
 }
 
 const struct db_dialect *db_dialect_of(const struct db *db)

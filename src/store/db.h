@@ -2,7 +2,7 @@
  * DESIGN
  * ------
  * The one database interface. Callers see `struct db` and `struct db_stmt` and call the
- * wrappers below; each backend (SQLite now, PostgreSQL later) fills a `static const struct
+ * wrappers below; each backend (SQLite, PostgreSQL) fills a `static const struct
  * db_ops` table of function pointers and embeds `struct db` first in its own struct, the way
  * SQLite's VFS and PostgreSQL's table access methods do it (see db_backend.h).
  *
@@ -10,7 +10,9 @@
  *   - placeholders are `$1`, `$2`, ... (SQLite accepts them natively);
  *   - transactions are explicit (db_begin/db_commit/db_rollback);
  *   - types are the common subset: INTEGER/BIGINT, DOUBLE PRECISION, TEXT, BOOLEAN stored
- *     as 0/1 on SQLite.
+ *     as 0/1 on SQLite (db_column_int64 reads a PostgreSQL BOOLEAN as 1/0 too);
+ *   - text parameters reach PostgreSQL untyped, so the server reads them as the column's
+ *     type: a 'YYYY-MM-DD' text lands in a DATE column as that date.
  *
  * Error codes separate what a caller must treat differently:
  *   SD_ERETRY     the database was busy or a serialization failed: run the transaction again;
@@ -19,7 +21,9 @@
  *   SD_ERROR      anything else (a hard error, with the database's message).
  *
  * A `struct db` is one connection and is used by one thread at a time: SQLite wants one
- * connection per thread (see store.h for the per-thread handles).
+ * connection per thread (see store.h for the per-thread handles). On PostgreSQL the rows of
+ * a statement stream in as db_step asks for them; running another statement on the same
+ * connection before the last row was read first buffers the rest in memory.
  */
 #ifndef SHEETD_STORE_DB_H
 #define SHEETD_STORE_DB_H
@@ -37,7 +41,8 @@ struct db_stmt;
 #define DB_ROW 1
 #define DB_DONE 0
 
-/* Opens one connection. `url` is "sqlite:PATH" (or a bare path) or "postgres://...". */
+/* Opens one connection. `url` is "sqlite:PATH" (or a bare path), a "postgres://..." or
+ * "postgresql://..." URL, or a libpq "host=... dbname=..." connection string. */
 int db_open(struct db **out, const char *url, struct sd_error *err);
 void db_close(struct db *db);
 
@@ -78,8 +83,21 @@ int db_commit(struct db *db, struct sd_error *err);
 /* Never fails in a way the caller can act on; safe to call when no transaction is open. */
 void db_rollback(struct db *db);
 
-/* The id the last INSERT produced (SQLite rowid; on PostgreSQL use RETURNING instead). */
+/* The id the last INSERT produced on SQLite (its rowid). PostgreSQL has no safe equivalent
+ * and returns 0: write INSERT ... RETURNING id, which works on both. */
 int64_t db_last_insert_id(struct db *db);
+
+/*
+ * Wake-ups between connections, possibly in other processes. db_notify wakes every
+ * connection listening on `channel` (once the notifying transaction commits); db_listen makes
+ * this connection listen; db_wait_notification waits up to timeout_ms for a notification and
+ * sets *notified (false after the timeout), consuming every notification already arrived.
+ * PostgreSQL only (LISTEN/NOTIFY): on SQLite db_notify does nothing and the other two are
+ * SD_EUSAGE, so callers poll there.
+ */
+int db_notify(struct db *db, const char *channel, struct sd_error *err);
+int db_listen(struct db *db, const char *channel, struct sd_error *err);
+int db_wait_notification(struct db *db, int timeout_ms, bool *notified, struct sd_error *err);
 
 /*
  * Bulk writing: the fast path for loading many rows into one table. The writer collects rows

@@ -20,9 +20,8 @@
  * definitions that differ between SQLite and PostgreSQL, so that code such as data_table.c
  * writes one CREATE TABLE for both without asking which backend it is talking to.
  *
- * Adding the PostgreSQL backend means writing db_postgres.c with its own ops table and
- * dialect, declaring its open function below, and routing "postgres://" URLs to it in
- * db_open (db.c) instead of the "not supported yet" error.
+ * The PostgreSQL backend (db_postgres*.c) is the second table; db_open (db.c) picks one from
+ * the URL.
  */
 #ifndef SHEETD_STORE_DB_BACKEND_H
 #define SHEETD_STORE_DB_BACKEND_H
@@ -43,10 +42,17 @@ struct db_dialect {
     const char *date_type;     /* TEXT / DATE */
     const char *datetime_type; /* TEXT / TIMESTAMP */
     const char *bool_type;     /* INTEGER / BOOLEAN */
-    /* Appended to the sub-select that picks a job to claim: "" on SQLite, whose write lock
-     * already serializes claimers; " FOR UPDATE SKIP LOCKED" on PostgreSQL, so concurrent
-     * claimers take different rows instead of waiting on one. */
+    /* Appended to a SELECT that claims rows for this connection alone: "" on SQLite (whose
+     * write transaction already excludes everyone), " FOR UPDATE SKIP LOCKED" on PostgreSQL. */
     const char *skip_locked;
+    /* Run by migrations_apply around its work so two processes migrating at once apply each
+     * migration once: "" on SQLite (BEGIN IMMEDIATE serializes the writers), a session-level
+     * advisory lock and its release on PostgreSQL. */
+    const char *migration_lock;
+    const char *migration_unlock;
+    /* The number of entries of the JSON array under key "columns" of the text column
+     * `definition`: a printf format taking the column name. */
+    const char *json_columns_count;
 };
 
 struct db_ops {
@@ -90,11 +96,22 @@ struct db_ops {
      * (free with db_free_names). SD_ENOTFOUND when there is no such table. */
     int (*table_columns)(char ***out, size_t *count, struct db *db, const char *table,
                          struct sd_error *err);
+
+    /* Wake-ups between processes (the seam for the jobs queue): notify wakes every
+     * connection that listens on `channel`; wait_notification waits up to timeout_ms for one
+     * and sets *notified. SQLite has no such thing: notify does nothing, listen and wait are
+     * SD_EUSAGE. */
+    int (*notify)(struct db *db, const char *channel, struct sd_error *err);
+    int (*listen)(struct db *db, const char *channel, struct sd_error *err);
+    int (*wait_notification)(struct db *db, int timeout_ms, bool *notified, struct sd_error *err);
 };
 
 struct db {
     const struct db_ops *ops;
     void *owner; /* free for the code that owns the connection (the store's pool) */
+    /* Set by the backend when the connection to the server is lost for good: the pool closes
+     * such a connection instead of handing it out again. */
+    bool broken;
 };
 
 struct db_stmt {
@@ -112,6 +129,14 @@ struct db_bulk {
  * `path` is the file name; `busy_timeout_ms` how long a statement waits for a lock before
  * reporting SD_ERETRY. */
 int db_sqlite_open(struct db **out, const char *path, int busy_timeout_ms, struct sd_error *err);
+/* `conninfo` is a "postgres://" / "postgresql://" URL or a "host=... dbname=..." string,
+ * handed to libpq as it is. */
+int db_postgres_open(struct db **out, const char *conninfo, struct sd_error *err);
+
+/* True when `url` names a PostgreSQL database: a postgres:// or postgresql:// URL, or a
+ * libpq "keyword=value ..." connection string (one that starts with host=, dbname=, user=,
+ * port=, service= or another of libpq's common keywords). */
+bool db_url_is_postgres(const char *url);
 
 /* The options part of a SQLite URL or path: the last '?' when NAME=VALUE pairs follow it
  * (an '=' and no '/' after it), else NULL, since such a '?' belongs to the file name. db_open

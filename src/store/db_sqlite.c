@@ -44,6 +44,9 @@ static const struct db_dialect sqlite_dialect = {
     .datetime_type = "TEXT",
     .bool_type = "INTEGER",
     .skip_locked = "",
+    .migration_lock = "",
+    .migration_unlock = "",
+    .json_columns_count = "json_array_length(%s, '$.columns')",
 };
 
 static struct sqlite_db *as_db(struct db *db)
@@ -317,6 +320,31 @@ static int64_t sqlite_last_insert_id(struct db *db)
     return sqlite3_last_insert_rowid(as_db(db)->conn);
 }
 
+/* SQLite is one file on one machine: nobody to wake up but ourselves, and writers poll. */
+static int sqlite_notify(struct db *db, const char *channel, struct sd_error *err)
+{
+    (void)db;
+    (void)channel;
+    (void)err;
+    return 0;
+}
+
+static int sqlite_listen(struct db *db, const char *channel, struct sd_error *err)
+{
+    (void)db;
+    (void)channel;
+    return sd_error_set(err, SD_EUSAGE, "SQLite does not support listening for notifications");
+}
+
+static int sqlite_wait_notification(struct db *db, int timeout_ms, bool *notified,
+                                    struct sd_error *err)
+{
+    (void)db;
+    (void)timeout_ms;
+    *notified = false;
+    return sd_error_set(err, SD_EUSAGE, "SQLite does not support waiting for notifications");
+}
+
 static const struct db_ops sqlite_ops = {
     .name = "sqlite",
     .dialect = &sqlite_dialect,
@@ -346,6 +374,9 @@ static const struct db_ops sqlite_ops = {
     .bulk_flush = db_sqlite_bulk_flush,
     .bulk_close = db_sqlite_bulk_close,
     .table_columns = db_sqlite_table_columns,
+    .notify = sqlite_notify,
+    .listen = sqlite_listen,
+    .wait_notification = sqlite_wait_notification,
 };
 
 /*

@@ -186,11 +186,12 @@ int job_store_finish(struct db *db, const char *id, int64_t process_id, const ch
 {
     assert(db && id && status);
     struct db_stmt *stmt = NULL;
-    int rc = db_prepare(&stmt, db,
-                        "UPDATE jobs SET status = $1, message = $2, document = $3, "
-                        "finished_at = $4, updated_at = $4, process_id = NULL, rows = $7 WHERE "
-                        "id = $5 AND status = 'processing' AND process_id = $6",
-                        err);
+    int rc =
+        db_prepare(&stmt, db,
+                   "UPDATE jobs SET status = $1, message = $2, document = $3, "
+                   "finished_at = $4, updated_at = $4, process_id = NULL, row_count = $7 WHERE "
+                   "id = $5 AND status = 'processing' AND process_id = $6",
+                   err);
     if (rc)
         return rc;
     db_bind_cstr(stmt, 1, status);
@@ -465,7 +466,7 @@ int job_store_stats(struct db *db, struct job_stats stats[2], struct sd_error *e
                         "SELECT kind, status, COUNT(*), SUM(CASE WHEN finished_at IS NOT NULL "
                         "AND claimed_at IS NOT NULL THEN 1 ELSE 0 END), SUM(CASE WHEN "
                         "finished_at IS NOT NULL AND claimed_at IS NOT NULL THEN finished_at - "
-                        "claimed_at ELSE 0 END), SUM(rows) FROM jobs GROUP BY kind, status",
+                        "claimed_at ELSE 0 END), SUM(row_count) FROM jobs GROUP BY kind, status",
                         err);
     if (rc)
         return rc;

@@ -18,9 +18,15 @@
  * they live in different files and could share numbers, but with PostgreSQL both sets go
  * into one database and one schema_migrations table, where equal numbers would collide.
  *
- * A migration's SQL is written for SQLite today. When the PostgreSQL backend arrives, a
- * migration whose SQL differs (INTEGER PRIMARY KEY vs BIGSERIAL) gets a second text chosen by
- * the backend's name; migrations never change once released, new ones are appended.
+ * A migration's SQL is written for SQLite; a migration whose SQL does not work on PostgreSQL
+ * (INTEGER PRIMARY KEY is no identity column there, INTEGER is 32 bits) also has a `pg_sql`
+ * text, chosen by the backend's name (migration_sql). Migrations never change once released;
+ * new ones are appended.
+ *
+ * On PostgreSQL, BEGIN takes no lock, and two processes creating schema_migrations at the
+ * same time can collide in the catalog, so migrations_apply runs under the dialect's
+ * migration lock (a session-level advisory lock) from before it creates schema_migrations to
+ * after the last migration: a second process waits, then finds everything recorded.
  */
 #include "store/migrations.h"
 
@@ -30,6 +36,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "store/db_backend.h"
 
 /* sheetd.db: templates. The data tables of the templates are created by data_table_create
  * when a template is stored, not here. */
@@ -41,6 +48,13 @@ static const struct migration main_migrations[] = {
      " table_name TEXT NOT NULL UNIQUE," /* the data table its rows go to */
      " definition TEXT NOT NULL,"        /* the template JSON as submitted */
      " created_at TEXT NOT NULL"         /* ISO 8601 UTC */
+     ")",
+     "CREATE TABLE import_templates ("
+     " id BIGSERIAL PRIMARY KEY,"
+     " name TEXT NOT NULL UNIQUE,"
+     " table_name TEXT NOT NULL UNIQUE,"
+     " definition TEXT NOT NULL,"
+     " created_at TEXT NOT NULL"
      ")"},
     /* job_completions: the marker an import job writes in the same transaction as its rows
      * (jobs/import_job.c), so "rows committed" and "job done" can never disagree: a worker
@@ -52,7 +66,8 @@ static const struct migration main_migrations[] = {
      " job_id TEXT PRIMARY KEY,"
      " document TEXT NOT NULL,"
      " created_at BIGINT NOT NULL"
-     ")"},
+     ")",
+     NULL},
 };
 
 /*
@@ -75,6 +90,48 @@ static const struct migration main_migrations[] = {
  * ("job_status:<job_id>", 24 h). expires_at is milliseconds since the Unix epoch (the unit of
  * base/clock.h); the index serves purging expired entries.
  */
+/* Migration 1002 for both backends; they differ only in how a row id is generated. */
+#define MIGRATION_1002(ID_COLUMN)                                                                  \
+    "DROP TABLE jobs;"                                                                             \
+    "CREATE TABLE jobs ("                                                                          \
+    " id TEXT PRIMARY KEY,"                                                                        \
+    " kind TEXT NOT NULL,"                                                                         \
+    " template_id BIGINT NOT NULL,"                                                                \
+    " status TEXT NOT NULL,"                                                                       \
+    " payload TEXT NOT NULL,"                                                                      \
+    " attempts INTEGER NOT NULL DEFAULT 0,"                                                        \
+    " max_attempts INTEGER NOT NULL,"                                                              \
+    " run_at BIGINT NOT NULL,"                                                                     \
+    " process_id BIGINT,"                                                                          \
+    " cancel_requested INTEGER NOT NULL DEFAULT 0,"                                                \
+    " message TEXT,"                                                                               \
+    " document TEXT,"                                                                              \
+    " row_count BIGINT NOT NULL DEFAULT 0,"                                                        \
+    " created_at BIGINT NOT NULL,"                                                                 \
+    " claimed_at BIGINT,"                                                                          \
+    " finished_at BIGINT,"                                                                         \
+    " updated_at BIGINT NOT NULL"                                                                  \
+    ");"                                                                                           \
+    "CREATE INDEX jobs_status_run_at ON jobs (status, run_at);"                                    \
+    "CREATE INDEX jobs_created_at ON jobs (created_at);"                                           \
+    "CREATE INDEX jobs_template_created_at ON jobs (template_id, created_at);"                     \
+    "CREATE INDEX jobs_process_id ON jobs (process_id);"                                           \
+    "CREATE TABLE processes ("                                                                     \
+    " id " ID_COLUMN ","                                                                           \
+    " pid BIGINT NOT NULL,"                                                                        \
+    " hostname TEXT NOT NULL,"                                                                     \
+    " kind TEXT NOT NULL,"                                                                         \
+    " started_at BIGINT NOT NULL,"                                                                 \
+    " heartbeat_at BIGINT NOT NULL"                                                                \
+    ");"                                                                                           \
+    "CREATE TABLE broadcasts ("                                                                    \
+    " id " ID_COLUMN ","                                                                           \
+    " channel TEXT NOT NULL,"                                                                      \
+    " created_at BIGINT NOT NULL"                                                                  \
+    ");"                                                                                           \
+    "CREATE INDEX broadcasts_created_at ON broadcasts (created_at);"                               \
+    "ALTER TABLE cache ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;"
+
 static const struct migration queue_migrations[] = {
     {1001, "create jobs and cache",
      "CREATE TABLE jobs ("
@@ -94,6 +151,25 @@ static const struct migration queue_migrations[] = {
      " key TEXT PRIMARY KEY,"
      " value TEXT NOT NULL,"
      " expires_at INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX cache_expires_at ON cache (expires_at);",
+     "CREATE TABLE jobs ("
+     " id TEXT PRIMARY KEY,"
+     " kind TEXT NOT NULL,"
+     " template_id BIGINT,"
+     " status TEXT NOT NULL,"
+     " payload TEXT,"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " run_at TEXT,"
+     " claimed_at TEXT,"
+     " finished_at TEXT,"
+     " created_at TEXT NOT NULL"
+     ");"
+     "CREATE INDEX jobs_status_run_at ON jobs (status, run_at);"
+     "CREATE TABLE cache ("
+     " key TEXT PRIMARY KEY,"
+     " value TEXT NOT NULL,"
+     " expires_at BIGINT NOT NULL"
      ");"
      "CREATE INDEX cache_expires_at ON cache (expires_at);"},
     /*
@@ -115,46 +191,8 @@ static const struct migration queue_migrations[] = {
      * cache.seq: the broadcast id of the change that wrote the entry, used as the SSE event
      * id.
      */
-    {1002, "jobs with workers, processes and broadcasts",
-     "DROP TABLE jobs;"
-     "CREATE TABLE jobs ("
-     " id TEXT PRIMARY KEY,"
-     " kind TEXT NOT NULL,"
-     " template_id BIGINT NOT NULL,"
-     " status TEXT NOT NULL,"
-     " payload TEXT NOT NULL,"
-     " attempts INTEGER NOT NULL DEFAULT 0,"
-     " max_attempts INTEGER NOT NULL,"
-     " run_at BIGINT NOT NULL,"
-     " process_id BIGINT,"
-     " cancel_requested INTEGER NOT NULL DEFAULT 0,"
-     " message TEXT,"
-     " document TEXT,"
-     " rows BIGINT NOT NULL DEFAULT 0,"
-     " created_at BIGINT NOT NULL,"
-     " claimed_at BIGINT,"
-     " finished_at BIGINT,"
-     " updated_at BIGINT NOT NULL"
-     ");"
-     "CREATE INDEX jobs_status_run_at ON jobs (status, run_at);"
-     "CREATE INDEX jobs_created_at ON jobs (created_at);"
-     "CREATE INDEX jobs_template_created_at ON jobs (template_id, created_at);"
-     "CREATE INDEX jobs_process_id ON jobs (process_id);"
-     "CREATE TABLE processes ("
-     " id INTEGER PRIMARY KEY,"
-     " pid BIGINT NOT NULL,"
-     " hostname TEXT NOT NULL,"
-     " kind TEXT NOT NULL,"
-     " started_at BIGINT NOT NULL,"
-     " heartbeat_at BIGINT NOT NULL"
-     ");"
-     "CREATE TABLE broadcasts ("
-     " id INTEGER PRIMARY KEY,"
-     " channel TEXT NOT NULL,"
-     " created_at BIGINT NOT NULL"
-     ");"
-     "CREATE INDEX broadcasts_created_at ON broadcasts (created_at);"
-     "ALTER TABLE cache ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;"},
+    {1002, "jobs with workers, processes and broadcasts", MIGRATION_1002("INTEGER PRIMARY KEY"),
+     MIGRATION_1002("BIGSERIAL PRIMARY KEY")},
 };
 
 static const struct migration_set main_set = {
@@ -199,6 +237,12 @@ static int newest_recorded(struct db *db, const struct migration_set *set, int64
     return rc;
 }
 
+/* The text of `m` for the backend `db` talks to. */
+static const char *migration_sql(const struct db *db, const struct migration *m)
+{
+    return m->pg_sql && !strcmp(db_backend_name(db), "postgres") ? m->pg_sql : m->sql;
+}
+
 /* Applies one migration in its own transaction; *done is false when it was already there. */
 static int apply_one(struct db *db, const struct migration *m, bool *done, struct sd_error *err)
 {
@@ -220,7 +264,7 @@ static int apply_one(struct db *db, const struct migration *m, bool *done, struc
     }
     if (rc < 0)
         goto fail;
-    rc = db_exec(db, m->sql, err);
+    rc = db_exec(db, migration_sql(db, m), err);
     if (rc)
         goto fail;
     char now[40];
@@ -247,10 +291,9 @@ fail:
     return rc;
 }
 
-int migrations_apply(struct db *db, const struct migration_set *set, int *applied,
+static int apply_all(struct db *db, const struct migration_set *set, int *applied,
                      struct sd_error *err)
 {
-    assert(db && set && set->count > 0);
     int rc = db_exec(db,
                      "CREATE TABLE IF NOT EXISTS schema_migrations ("
                      "version INTEGER PRIMARY KEY, applied_at TEXT)",
@@ -280,4 +323,24 @@ int migrations_apply(struct db *db, const struct migration_set *set, int *applie
             (*applied)++;
     }
     return 0;
+}
+
+/* apply_all under the dialect's migration lock (see the DESIGN note). The lock is released
+ * on every path; a lost connection releases it on the server's side. */
+int migrations_apply(struct db *db, const struct migration_set *set, int *applied,
+                     struct sd_error *err)
+{
+    assert(db && set && set->count > 0);
+    const struct db_dialect *d = db_dialect_of(db);
+    if (*d->migration_lock) {
+        int rc = db_exec(db, d->migration_lock, err);
+        if (rc)
+            return sd_error_prefix(err, "could not lock %s for migrations", set->database);
+    }
+    int rc = apply_all(db, set, applied, err);
+    if (*d->migration_unlock) {
+        db_rollback(db);
+        db_exec(db, d->migration_unlock, NULL);
+    }
+    return rc;
 }

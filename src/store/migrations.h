@@ -14,6 +14,9 @@ struct migration {
     int version;
     const char *name; /* a few words for error messages */
     const char *sql;  /* one or more statements */
+    /* The same migration for PostgreSQL where `sql` does not work there (INTEGER PRIMARY KEY
+     * is no identity column, INTEGER is 32 bits); NULL when `sql` works on both. */
+    const char *pg_sql;
 };
 
 struct migration_set {

@@ -15,6 +15,13 @@
  *
  * Each connection remembers its pool in `db->owner` (db_backend.h), so store_release needs
  * only the connection.
+ *
+ * Connection loss (PostgreSQL's server restarted, the network went away): the backend marks a
+ * connection whose server is gone `broken`, the statement that found out fails, and
+ * store_release closes that connection instead of pooling it, so the next acquire opens a
+ * fresh one. When opening fails, the pool backs off: acquires in the next 100 ms (doubling per
+ * failure up to 5 s) fail at once with the last error instead of each waiting for their own
+ * connect timeout, and the first open after that tries again. Both events are logged.
  */
 #include "store/store.h"
 
@@ -27,6 +34,7 @@
 
 #include "base/buf.h"
 #include "base/crypto.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "store/db_backend.h"
@@ -38,6 +46,12 @@ struct store_pool {
     struct db **idle;
     size_t nidle, cap;
     size_t borrowed; /* connections out of the pool right now */
+    /* Backing off after failed opens (see the DESIGN note): how many in a row, when the
+     * next may be tried (monotonic ms), and the last failure. */
+    int failures;
+    int64_t retry_at_ms;
+    int last_code;
+    char last_error[SD_ERROR_MESSAGE_MAX];
 };
 
 struct store {
@@ -89,7 +103,7 @@ static int database_urls(char **main_url, char **queue_url, const struct store_c
     if (!url || !*url) {
         rc = buf_printf(&m, "sqlite:%s/sheetd.db", config->data_dir);
         rc = rc ? rc : buf_printf(&q, "sqlite:%s/queue.db", config->data_dir);
-    } else if (str_has_prefix(url, "postgres://") || str_has_prefix(url, "postgresql://")) {
+    } else if (db_url_is_postgres(url)) {
         rc = buf_puts(&m, url);
         rc = rc ? rc : buf_puts(&q, url);
     } else {
@@ -130,22 +144,63 @@ static void pool_destroy(struct store_pool *pool)
     pthread_mutex_destroy(&pool->lock);
 }
 
+#define POOL_BACKOFF_FIRST_MS 100
+#define POOL_BACKOFF_MAX_MS 5000
+
+/* Records a failed open (called with the lock held) and logs it. */
+static void pool_open_failed(struct store_pool *pool, int rc, const struct sd_error *err)
+{
+    int64_t delay = POOL_BACKOFF_FIRST_MS;
+    for (int i = 0; i < pool->failures && delay < POOL_BACKOFF_MAX_MS; i++)
+        delay *= 2;
+    if (delay > POOL_BACKOFF_MAX_MS)
+        delay = POOL_BACKOFF_MAX_MS;
+    pool->failures++;
+    pool->retry_at_ms = clock_monotonic_ms(clock_system()) + delay;
+    pool->last_code = rc;
+    snprintf(pool->last_error, sizeof pool->last_error, "%s", sd_error_message(err));
+    char quoted[600];
+    log_quote(quoted, sizeof quoted, pool->last_error);
+    log_warn("could not open a database connection", "attempt=%d retry_in_ms=%lld error=%s",
+             pool->failures, (long long)delay, quoted);
+}
+
+/* Hands out an idle connection, or opens one unless the pool is backing off. */
 static int pool_acquire(struct store_pool *pool, struct db **out, struct sd_error *err)
 {
     struct db *db = NULL;
     pthread_mutex_lock(&pool->lock);
     if (pool->nidle > 0)
         db = pool->idle[--pool->nidle];
+    if (!db && pool->failures > 0) {
+        int64_t wait = pool->retry_at_ms - clock_monotonic_ms(clock_system());
+        if (wait > 0) {
+            int code = sd_error_set(err, pool->last_code, "%s (sheetd tries again in %lld ms)",
+                                    pool->last_error, (long long)wait);
+            pthread_mutex_unlock(&pool->lock);
+            return code;
+        }
+    }
     pool->borrowed++;
     pthread_mutex_unlock(&pool->lock);
     if (!db) {
-        int rc = db_open(&db, pool->url, err);
+        struct sd_error local = SD_ERROR_INIT;
+        int rc = db_open(&db, pool->url, &local);
+        pthread_mutex_lock(&pool->lock);
         if (rc) {
-            pthread_mutex_lock(&pool->lock);
             pool->borrowed--;
+            /* A busy SQLite file or a lack of memory is not a database that went away. */
+            if (rc != SD_ERETRY && rc != SD_ENOMEM)
+                pool_open_failed(pool, rc, &local);
             pthread_mutex_unlock(&pool->lock);
+            if (err)
+                *err = local;
             return rc;
         }
+        if (pool->failures > 0)
+            log_info("database connection restored", "failed_attempts=%d", pool->failures);
+        pool->failures = 0;
+        pthread_mutex_unlock(&pool->lock);
         db->owner = pool;
     }
     *out = db;
@@ -153,14 +208,23 @@ static int pool_acquire(struct store_pool *pool, struct db **out, struct sd_erro
 }
 
 /* Returns a connection to its pool. A transaction left open is rolled back first, so the
- * next borrower never inherits half of someone else's work. When the idle stack cannot grow
- * the connection is closed instead: the pool only loses a spare. */
+ * next borrower never inherits half of someone else's work. A connection whose server went
+ * away is closed instead, and so is one the idle stack has no room for: the pool only loses
+ * a spare. */
 static void pool_release(struct store_pool *pool, struct db *db)
 {
-    db_rollback(db);
+    if (!db->broken)
+        db_rollback(db);
     pthread_mutex_lock(&pool->lock);
     assert(pool->borrowed > 0);
     pool->borrowed--;
+    if (db->broken) {
+        pthread_mutex_unlock(&pool->lock);
+        log_warn("dropped a database connection whose server went away", "pool=%s",
+                 pool->url && str_has_prefix(pool->url, "sqlite:") ? "sqlite" : "postgres");
+        db_close(db);
+        return;
+    }
     if (pool->nidle == pool->cap) {
         size_t ncap = pool->cap ? pool->cap * 2 : 8;
         struct db **grown = realloc(pool->idle, ncap * sizeof *grown);
@@ -296,4 +360,28 @@ int store_migrate(struct store *store, int *applied, struct sd_error *err)
     if (applied)
         *applied = count;
     return rc;
+}
+
+/* One round trip on `pool`. A pooled connection whose server restarted fails once and is
+ * dropped; that says nothing about the database now, so a second connection is tried. */
+static int pool_ping(struct store *store, struct store_pool *pool, struct sd_error *err)
+{
+    for (int attempt = 0;; attempt++) {
+        struct db *db = NULL;
+        int rc = pool_acquire(pool, &db, err);
+        if (rc)
+            return rc;
+        rc = db_exec(db, "SELECT 1", err);
+        bool broken = db->broken;
+        store_release(store, db);
+        if (rc == 0 || !broken || attempt == 1)
+            return rc;
+    }
+}
+
+int store_ping(struct store *store, struct sd_error *err)
+{
+    assert(store);
+    int rc = pool_ping(store, &store->main, err);
+    return rc ? rc : pool_ping(store, &store->queue, err);
 }

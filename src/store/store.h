@@ -14,7 +14,9 @@
  *
  * SQLite wants one connection per thread, so the store keeps a small pool of open
  * connections per file: acquire takes one (opening a new one when the pool is empty),
- * release puts it back. A connection is used by one thread at a time.
+ * release puts it back. A connection is used by one thread at a time. A connection whose
+ * server went away is dropped at release and a new one opened at the next acquire (with a
+ * short backoff while the database stays unreachable; see store.c).
  */
 #ifndef SHEETD_STORE_STORE_H
 #define SHEETD_STORE_STORE_H
@@ -56,5 +58,9 @@ int store_migrate(struct store *store, int *applied, struct sd_error *err);
 int store_acquire_main(struct store *store, struct db **out, struct sd_error *err);
 int store_acquire_queue(struct store *store, struct db **out, struct sd_error *err);
 void store_release(struct store *store, struct db *db);
+
+/* One round trip to each database: 0 when both answer, else the error of the first that
+ * does not (for /healthz). A connection found broken is dropped and reopened on the way. */
+int store_ping(struct store *store, struct sd_error *err);
 
 #endif

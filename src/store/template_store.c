@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "base/str.h"
+#include "store/db_backend.h"
 
 #define TEMPLATE_COLUMNS "id, name, table_name, definition, created_at"
 
@@ -77,21 +78,38 @@ static int text_lookup_exists(struct db *db, const char *sql, const char *value,
 }
 
 /*
- * Inserts the row with RETURNING id (which PostgreSQL has too, unlike a last-insert-id). A
- * unique violation is turned into a sentence naming what is taken: the name is checked first
- * because that is what people choose on purpose.
+ * Inserts the row with RETURNING id (which PostgreSQL has too, unlike a last-insert-id). The
+ * name and the table are looked up first, so that what is taken is named in a sentence: on
+ * PostgreSQL a refused INSERT aborts the caller's transaction, after which no lookup could
+ * run. The unique constraints still guard against a concurrent insert between the lookups and
+ * the INSERT; that one gets the database's own sentence.
  */
 int template_store_insert(struct db *db, const char *name, const char *table_name,
                           const char *definition, int64_t *id_out, struct sd_error *err)
 {
     assert(db && name && table_name && definition);
+    int rc = text_lookup_exists(db, "SELECT 1 FROM import_templates WHERE name = $1", name, err);
+    if (rc == 1)
+        return sd_error_set(err, SD_EEXISTS,
+                            "a template named \"%s\" already exists; choose another name", name);
+    if (rc < 0)
+        return rc;
+    rc = text_lookup_exists(db, "SELECT 1 FROM import_templates WHERE table_name = $1", table_name,
+                            err);
+    if (rc == 1)
+        return sd_error_set(err, SD_EEXISTS,
+                            "the table \"%s\" is already used by another template; choose "
+                            "another table name",
+                            table_name);
+    if (rc < 0)
+        return rc;
     char now[40];
     clock_format_iso8601(now, sizeof now, clock_now_ms(clock_system()));
     struct db_stmt *stmt = NULL;
-    int rc = db_prepare(&stmt, db,
-                        "INSERT INTO import_templates (name, table_name, definition, created_at)"
-                        " VALUES ($1, $2, $3, $4) RETURNING id",
-                        err);
+    rc = db_prepare(&stmt, db,
+                    "INSERT INTO import_templates (name, table_name, definition, created_at)"
+                    " VALUES ($1, $2, $3, $4) RETURNING id",
+                    err);
     if (rc)
         return rc;
     db_bind_text(stmt, 1, name, strlen(name));
@@ -105,22 +123,7 @@ int template_store_insert(struct db *db, const char *name, const char *table_nam
         rc = db_step(stmt, err);
     }
     db_finalize(stmt);
-    if (rc == DB_DONE)
-        return 0;
-    if (rc != SD_EEXISTS)
-        return rc;
-    struct sd_error lookup = SD_ERROR_INIT;
-    if (text_lookup_exists(db, "SELECT 1 FROM import_templates WHERE name = $1", name, &lookup) ==
-        1)
-        return sd_error_set(err, SD_EEXISTS,
-                            "a template named \"%s\" already exists; choose another name", name);
-    if (text_lookup_exists(db, "SELECT 1 FROM import_templates WHERE table_name = $1", table_name,
-                           &lookup) == 1)
-        return sd_error_set(err, SD_EEXISTS,
-                            "the table \"%s\" is already used by another template; choose "
-                            "another table name",
-                            table_name);
-    return rc;
+    return rc == DB_DONE ? 0 : rc;
 }
 
 /* Runs a lookup that finds at most one template; SD_ENOTFOUND (with `what` in the sentence)
@@ -251,13 +254,14 @@ int template_store_list(struct template_record **out, size_t *count, struct db *
 int template_store_summaries(struct template_record **out, size_t *count, struct db *db,
                              struct sd_error *err)
 {
-    /* json_array_length is SQLite's (3.38+); PostgreSQL spells it
-     * json_array_length(definition::json -> 'columns'). */
-    return list_records(out, count, db,
-                        "SELECT id, name, table_name, created_at, "
-                        "json_array_length(definition, '$.columns') FROM import_templates "
-                        "ORDER BY id",
-                        summary_from_row, err);
+    /* The column count is read by the database from the stored JSON, so listing parses no
+     * definition here; the two backends spell that differently (db_backend.h). */
+    char count_sql[96], sql[256];
+    snprintf(count_sql, sizeof count_sql, db_dialect_of(db)->json_columns_count, "definition");
+    snprintf(sql, sizeof sql,
+             "SELECT id, name, table_name, created_at, %s FROM import_templates ORDER BY id",
+             count_sql);
+    return list_records(out, count, db, sql, summary_from_row, err);
 }
 
 int template_store_count(struct db *db, int64_t *count, struct sd_error *err)

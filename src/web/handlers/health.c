@@ -1,38 +1,20 @@
 /* GET /healthz: liveness for load balancers and scripts. It answers "ok" only after a real
- * round trip to each database, so a server whose database went away says so. */
+ * round trip to each database (store_ping), so a server whose database went away answers 503
+ * until it is back. */
 #include <jansson.h>
 
 #include "base/log.h"
 #include "store/store.h"
-#include "store/template_store.h"
 #include "web/handlers/handlers.h"
 #include "web/request.h"
 #include "web/response.h"
-
-static int check_databases(struct store *store, struct sd_error *err)
-{
-    struct db *db = NULL;
-    int64_t count = 0;
-    int rc = store_acquire_main(store, &db, err);
-    if (rc)
-        return rc;
-    rc = template_store_count(db, &count, err);
-    store_release(store, db);
-    if (rc)
-        return rc;
-    rc = store_acquire_queue(store, &db, err);
-    if (rc)
-        return rc;
-    store_release(store, db);
-    return 0;
-}
 
 void health_show(struct web_request *req, struct web_response *res)
 {
     struct sd_error err = SD_ERROR_INIT;
     json_t *doc;
     int status = 200;
-    if (check_databases(req->app->store, &err) == 0) {
+    if (store_ping(req->app->store, &err) == 0) {
         doc = json_pack("{s:s}", "status", "ok");
     } else {
         char quoted[600];

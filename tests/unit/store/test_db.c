@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "store/db.h"
+#include "store/db_backend.h"
 #include "test_support.h"
 
 static struct db *db;
@@ -302,9 +303,21 @@ Test(db, urls_that_cannot_work_are_usage_errors)
 {
     struct sd_error err = SD_ERROR_INIT;
     struct db *d = NULL;
-    cr_assert_eq(db_open(&d, "postgres://user@localhost/sheetd", &err), SD_EUSAGE);
-    cr_assert(strstr(err.message, "PostgreSQL is not supported yet"), "%s", err.message);
+    /* A PostgreSQL server nobody listens for: one sentence naming where it looked. */
+    cr_assert_eq(db_open(&d, "postgres://user@127.0.0.1:1/sheetd", &err), SD_ERROR);
+    cr_assert(strstr(err.message, "could not connect to the PostgreSQL database sheetd on "
+                                  "127.0.0.1 port 1"),
+              "%s", err.message);
+    cr_assert(strstr(err.message, "SHEETD_DATABASE_URL"), "%s", err.message);
     cr_assert_null(d);
+    cr_assert(db_url_is_postgres("postgresql://localhost/x"));
+    cr_assert(db_url_is_postgres("  dbname = sheetd host=/run/postgresql"));
+    cr_assert(db_url_is_postgres("hostaddr=10.0.0.1 dbname=x"));
+    cr_assert(!db_url_is_postgres("hostnames.db"));
+    cr_assert(!db_url_is_postgres("dbname.db?busy_timeout=5"));
+    cr_assert(!db_url_is_postgres("sqlite:host=x"));
+    cr_assert_eq(db_open(&d, "host=127.0.0.1 port=1 dbname=other", &err), SD_ERROR);
+    cr_assert(strstr(err.message, "database other on 127.0.0.1 port 1"), "%s", err.message);
     cr_assert_eq(db_open(&d, "mysql://localhost/x", &err), SD_EUSAGE);
     cr_assert_eq(db_open(&d, "sqlite:", &err), SD_EUSAGE);
     char *url = url_for("x.db", "?busy_timeout=soon");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/migrations.h"
 #include "store/store.h"
@@ -70,15 +71,16 @@ Test(store, a_data_dir_that_is_a_file_is_refused)
     free(path);
 }
 
-Test(store, postgres_url_is_not_supported_yet)
+Test(store, an_unreachable_postgres_url_fails_at_open_with_a_sentence)
 {
     struct store_config config = STORE_CONFIG_INIT;
     config.data_dir = test_suite_tmpdir();
-    config.database_url = "postgres://localhost/sheetd";
+    config.database_url = "postgresql://sheetd@127.0.0.1:1/sheetd";
     struct store *store = NULL;
     struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(store_open(&store, &config, &err), SD_EUSAGE);
-    cr_assert(strstr(err.message, "PostgreSQL is not supported yet"), "%s", err.message);
+    cr_assert_eq(store_open(&store, &config, &err), SD_ERROR);
+    cr_assert(strstr(err.message, "could not connect to the PostgreSQL database"), "%s",
+              err.message);
     cr_assert_null(store);
 }
 
@@ -268,4 +270,37 @@ Test(store, two_threads_share_the_pool)
     cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM import_templates"), 2 * ROUNDS);
     store_release(store, db);
     store_close(store);
+}
+
+/* A database that cannot be opened any more (here: its directory moved away while a
+ * connection was open) makes the pool back off: the next acquire fails at once with the last
+ * error and says when it tries again; once the database is back, an acquire after the
+ * backoff opens it. */
+Test(store, opening_backs_off_while_the_database_is_unreachable)
+{
+    char *dir = test_suite_path("data");
+    char *moved = test_suite_path("moved");
+    struct store_config config = STORE_CONFIG_INIT;
+    config.data_dir = dir;
+    struct store *store = NULL;
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(store_open(&store, &config, &err), 0, "%s", sd_error_message(&err));
+    struct db *first = NULL, *second = NULL;
+    cr_assert_eq(store_acquire_main(store, &first, &err), 0);
+    cr_assert_eq(rename(dir, moved), 0);
+    cr_assert_eq(store_acquire_main(store, &second, &err), SD_ERROR);
+    cr_assert(strstr(err.message, "could not open the database"), "%s", err.message);
+    cr_assert(!strstr(err.message, "tries again"), "%s", err.message);
+    cr_assert_eq(store_acquire_main(store, &second, &err), SD_ERROR);
+    cr_assert(strstr(err.message, "could not open the database"), "%s", err.message);
+    cr_assert(strstr(err.message, "sheetd tries again in"), "%s", err.message);
+    cr_assert_eq(rename(moved, dir), 0);
+    usleep(250 * 1000);
+    cr_assert_eq(store_acquire_main(store, &second, &err), 0, "%s", sd_error_message(&err));
+    store_release(store, second);
+    store_release(store, first);
+    cr_assert_eq(store_ping(store, &err), 0, "%s", sd_error_message(&err));
+    store_close(store);
+    free(dir);
+    free(moved);
 }

@@ -1,0 +1,58 @@
+/*
+ * The PostgreSQL backend's structs and helpers, shared by db_postgres.c (connections,
+ * statements, transactions), db_postgres_error.c (SQLSTATE -> SD_E*), db_postgres_notify.c
+ * (LISTEN/NOTIFY) and db_postgres_bulk.c (bulk writing, schema questions). Private to
+ * src/store/.
+ */
+#ifndef SHEETD_STORE_DB_POSTGRES_H
+#define SHEETD_STORE_DB_POSTGRES_H
+
+#include <libpq-fe.h>
+
+#include "base/buf.h"
+#include "store/db_backend.h"
+
+struct pg_stmt;
+
+struct pg_db {
+    struct db base; /* first: a struct db * is a struct pg_db * */
+    PGconn *conn;
+    /* The statement whose rows are still arriving (single-row mode), or NULL. Anything else
+     * sent on the connection first calls pg_settle, which moves those rows into the
+     * statement's queue. */
+    struct pg_stmt *streaming;
+};
+
+/* The text PostgreSQL reads back as exactly `value` ("NaN", "Infinity", or %.17g). */
+void pg_format_double(char out[32], double value);
+
+/* Receives the rest of a streaming statement's results so the connection is free. */
+void pg_settle(struct pg_db *db);
+
+/* Turns a failed result into an SD_E* code and a sentence in err (db_postgres_error.c has
+ * the table). `res` may be NULL when libpq could not even produce a result. */
+int pg_result_error(struct pg_db *db, const PGresult *res, struct sd_error *err);
+
+/* The length of the first line of a libpq message (at most 400 bytes), for "%.*s". */
+int pg_first_line_len(const char *msg);
+
+/* Runs one command without parameters and checks that it worked (SD_E* code otherwise). */
+int pg_command(struct pg_db *db, const char *sql, struct sd_error *err);
+
+/* Appends `name` as a double-quoted SQL identifier (quotes inside doubled). */
+int pg_append_ident(struct buf *b, const char *name);
+
+int db_pg_notify(struct db *db, const char *channel, struct sd_error *err);
+int db_pg_listen(struct db *db, const char *channel, struct sd_error *err);
+int db_pg_wait_notification(struct db *db, int timeout_ms, bool *notified, struct sd_error *err);
+
+int db_pg_bulk_open(struct db_bulk **out, struct db *db, const struct db_bulk_options *opts,
+                    struct sd_error *err);
+int db_pg_bulk_write_row(struct db_bulk *bulk, const struct db_value *values, int64_t tag,
+                         struct sd_error *err);
+int db_pg_bulk_flush(struct db_bulk *bulk, struct sd_error *err);
+void db_pg_bulk_close(struct db_bulk *bulk);
+int db_pg_table_columns(char ***out, size_t *count, struct db *db, const char *table,
+                        struct sd_error *err);
+
+#endif
