@@ -12,6 +12,12 @@
 
 /* Rows the reader takes per query; more are read in the next round at once. */
 #define BROADCAST_READ_BATCH 512
+/* The reader looks this far below the newest id it has seen, and remembers this many ids it
+ * delivered. On PostgreSQL ids come from a sequence, and a transaction that took a lower id
+ * can commit after one that took a higher id; looking back catches it, remembering keeps
+ * every change from being told twice. */
+#define BROADCAST_LOOKBACK 64
+#define BROADCAST_RECENT 256
 
 struct broadcast_subscription {
     struct broadcaster *owner;
@@ -31,6 +37,9 @@ struct broadcaster {
     /* The reader's position; only the watcher thread reads and writes it. */
     int64_t last_id;
     bool warned;
+    /* Ids delivered lately (a ring, under `lock`), by the reader or at once by publishers. */
+    int64_t recent[BROADCAST_RECENT];
+    size_t recent_next;
 };
 
 int broadcast_record(struct db *db, const char *channel, int64_t now_ms, int64_t *seq,
@@ -39,9 +48,23 @@ int broadcast_record(struct db *db, const char *channel, int64_t now_ms, int64_t
     return broadcast_store_add(db, channel, now_ms, seq, err);
 }
 
+/* True when `seq` was delivered lately; else remembers it. Under b->lock. */
+static bool delivered_before(struct broadcaster *b, int64_t seq)
+{
+    for (size_t i = 0; i < BROADCAST_RECENT; i++)
+        if (b->recent[i] == seq)
+            return true;
+    b->recent[b->recent_next++ % BROADCAST_RECENT] = seq;
+    return false;
+}
+
 void broadcast_deliver(struct broadcaster *b, const char *channel, int64_t seq)
 {
     pthread_mutex_lock(&b->lock);
+    if (delivered_before(b, seq)) {
+        pthread_mutex_unlock(&b->lock);
+        return;
+    }
     for (struct broadcast_subscription *s = b->subs; s; s = s->next)
         if (!s->channel[0] || !strcmp(s->channel, channel))
             s->fn(channel, seq, s->ctx);
@@ -59,12 +82,14 @@ static void read_new(void *ctx)
     int rc = store_acquire_queue(b->store, &db, &err);
     for (size_t n = BROADCAST_READ_BATCH; rc == 0 && n == BROADCAST_READ_BATCH;) {
         struct broadcast_row *rows = NULL;
-        rc = broadcast_store_since(&rows, &n, db, b->last_id, BROADCAST_READ_BATCH, &err);
+        int64_t from = b->last_id > BROADCAST_LOOKBACK ? b->last_id - BROADCAST_LOOKBACK : 0;
+        rc = broadcast_store_since(&rows, &n, db, from, BROADCAST_READ_BATCH, &err);
         if (rc)
             break;
         for (size_t i = 0; i < n; i++) {
             broadcast_deliver(b, rows[i].channel, rows[i].id);
-            b->last_id = rows[i].id;
+            if (rows[i].id > b->last_id)
+                b->last_id = rows[i].id;
         }
         broadcast_rows_free(rows, n);
     }

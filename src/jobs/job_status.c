@@ -207,6 +207,10 @@ static int write_cache(struct job_status_service *svc, const char *key, json_t *
         rc = broadcast_record(db, key, now, &seq, err);
     if (rc == 0)
         rc = cache_store_put(db, key, text, now + JOB_STATUS_TTL_MS, seq, err);
+    /* Every queue change writes a status, so this one NOTIFY (sent at commit; nothing on
+     * SQLite, whose watchers see the commit itself) wakes other processes for all of them. */
+    if (rc == 0)
+        rc = db_notify(db, WAKER_CHANNEL, err);
     if (rc == 0)
         rc = db_commit(db, err);
     store_release(svc->store, db);

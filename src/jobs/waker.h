@@ -33,6 +33,8 @@
 #include "store/store.h"
 
 #define WAKER_POLL_MS 20
+/* The PostgreSQL channel queue changes are announced on (job_status.c notifies it). */
+#define WAKER_CHANNEL "sheetd_queue"
 
 struct waker;
 
