@@ -21,6 +21,7 @@ struct pg_db {
      * sent on the connection first calls pg_settle, which moves those rows into the
      * statement's queue. */
     struct pg_stmt *streaming;
+    unsigned prepared_seq; /* the last number in a prepared statement's name "sd_p<N>" */
 };
 
 /* The text PostgreSQL reads back as exactly `value` ("NaN", "Infinity", or %.17g). */
