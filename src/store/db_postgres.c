@@ -7,24 +7,9 @@
  * sets DateStyle ISO and TimeZone UTC, so a DATE reads back as YYYY-MM-DD and a TIMESTAMP as
  * YYYY-MM-DD HH:MM:SS whatever the server's defaults, and client_encoding is UTF8.
  *
- * Statements. db.h's SQL already numbers its placeholders $1, $2 ..., which is PostgreSQL's
- * own syntax, so the text goes to the server unchanged. Parameters travel in libpq's text
- * format: integers as BIGINT, doubles as DOUBLE PRECISION, booleans as BOOLEAN, and text with
- * no type at all ("unknown"), so that the server reads it as whatever the column is: a TEXT
- * date lands in a DATE column as a date, which a parameter typed TEXT would not.
- *
- * db_prepare only keeps the text: the server sees the statement at the first db_step, which is
- * where a mistake in the SQL is reported (SQLite reports it at db_prepare; callers check both).
- *
- * Rows stream. db_step sends the statement (PQsendQueryParams) in single-row mode and hands
- * out one row per step, so an export of a million rows holds one row in memory, not the
- * whole result. While those rows arrive the connection can do nothing else; a caller that
- * runs another statement on the same connection before it has read every row (a loop that
- * updates as it reads, say) is served anyway: pg_settle first receives the rest of the
- * streaming statement into that statement's queue, which is then read from memory.
- *
- * Errors are mapped by SQLSTATE in db_postgres_error.c; LISTEN/NOTIFY live in
- * db_postgres_notify.c.
+ * Statements (db_postgres_stmt.c) send db.h's SQL unchanged, stream their rows and are
+ * prepared on the server when they run again. Errors are mapped by SQLSTATE in
+ * db_postgres_error.c; LISTEN/NOTIFY live in db_postgres_notify.c.
  *
  * Transactions are plain BEGIN/COMMIT (READ COMMITTED). A COMMIT of a transaction in which a
  * statement failed is answered "ROLLBACK" by the server; db_commit reports that as an error
@@ -61,94 +46,9 @@ static const struct db_dialect pg_dialect = {
     .json_columns_count = "json_array_length((%s::json) -> 'columns')",
 };
 
-/* The type OIDs parameters are sent with (PostgreSQL's catalog numbers, stable since
- * forever; 0 lets the server infer the type from the statement). */
-#define PG_OID_UNKNOWN 0
-#define PG_OID_BOOL 16
-#define PG_OID_INT8 20
-#define PG_OID_FLOAT8 701
-
-/* A statement's parameters as text (libpq's text format), with the types they are sent as. */
-struct pg_params {
-    int count; /* highest index bound so far */
-    int cap;
-    char **values; /* malloc'd, NUL-terminated; NULL for SQL NULL */
-    int *lengths;
-    Oid *types;
-};
-
-enum pg_stmt_state { PG_STMT_IDLE, PG_STMT_RUNNING, PG_STMT_DONE };
-
-struct pg_stmt {
-    struct db_stmt base; /* first */
-    char *sql;
-    struct pg_params params;
-    enum pg_stmt_state state;
-    PGresult *res; /* the result whose rows are being read, or NULL */
-    int row;       /* the current row of res */
-    int ncolumns;
-    int64_t changes;
-    /* Results received by pg_settle while another statement needed the connection. */
-    PGresult **queue;
-    size_t nqueue, qhead, qcap;
-    /* The first bind failure (db_bind_* has no error argument), reported by db_step. */
-    int bind_rc;
-    int bind_idx;
-};
-
 static struct pg_db *as_db(struct db *db)
 {
     return (struct pg_db *)db;
-}
-
-static struct pg_stmt *as_stmt(struct db_stmt *stmt)
-{
-    return (struct pg_stmt *)stmt;
-}
-
-/* Appends one result of PQgetResult to the statement's queue (pg_settle's storage). */
-static bool queue_push(struct pg_stmt *st, PGresult *r)
-{
-    if (st->nqueue == st->qcap) {
-        size_t ncap = st->qcap ? st->qcap * 2 : 64;
-        PGresult **grown = realloc(st->queue, ncap * sizeof *grown);
-        if (!grown)
-            return false;
-        st->queue = grown;
-        st->qcap = ncap;
-    }
-    st->queue[st->nqueue++] = r;
-    return true;
-}
-
-/* Why: a statement in single-row mode owns the connection until its last row is received,
- * but db.h lets a caller run other statements meanwhile. The remaining results are moved
- * into the statement (which then reads them from memory) so the connection is free. When
- * memory runs out the results are dropped and the statement ends with an error result of our
- * own. */
-void pg_settle(struct pg_db *db)
-{
-    struct pg_stmt *st = db->streaming;
-    if (!st)
-        return;
-    db->streaming = NULL;
-    bool ok = true;
-    PGresult *r;
-    while ((r = PQgetResult(db->conn)) != NULL) {
-        if (ok && !queue_push(st, r)) {
-            ok = false;
-            for (size_t i = st->qhead; i < st->nqueue; i++)
-                PQclear(st->queue[i]);
-            st->nqueue = st->qhead = 0;
-        }
-        if (!ok)
-            PQclear(r);
-    }
-    if (!ok) {
-        PGresult *fail = PQmakeEmptyPGresult(db->conn, PGRES_FATAL_ERROR);
-        if (fail && !queue_push(st, fail))
-            PQclear(fail);
-    }
 }
 
 int pg_command(struct pg_db *db, const char *sql, struct sd_error *err)
@@ -180,53 +80,6 @@ int pg_append_ident(struct buf *b, const char *name)
     return buf_putc(b, '"') ? SD_ENOMEM : 0;
 }
 
-static int pg_params_set(struct pg_params *p, int idx, const char *text, size_t len, Oid type)
-{
-    if (idx > p->cap) {
-        int ncap = p->cap ? p->cap : 8;
-        while (ncap < idx)
-            ncap *= 2;
-        char **v = realloc(p->values, (size_t)ncap * sizeof *v);
-        if (!v)
-            return SD_ENOMEM;
-        p->values = v;
-        int *l = realloc(p->lengths, (size_t)ncap * sizeof *l);
-        if (!l)
-            return SD_ENOMEM;
-        p->lengths = l;
-        Oid *t = realloc(p->types, (size_t)ncap * sizeof *t);
-        if (!t)
-            return SD_ENOMEM;
-        p->types = t;
-        for (int i = p->cap; i < ncap; i++) {
-            p->values[i] = NULL;
-            p->lengths[i] = 0;
-            p->types[i] = PG_OID_UNKNOWN;
-        }
-        p->cap = ncap;
-    }
-    char *copy = NULL;
-    if (text && !(copy = str_ndup(text, len)))
-        return SD_ENOMEM;
-    free(p->values[idx - 1]);
-    p->values[idx - 1] = copy;
-    p->lengths[idx - 1] = (int)len;
-    p->types[idx - 1] = text ? type : PG_OID_UNKNOWN;
-    if (idx > p->count)
-        p->count = idx;
-    return 0;
-}
-
-static void pg_params_free(struct pg_params *p)
-{
-    for (int i = 0; i < p->cap; i++)
-        free(p->values[i]);
-    free(p->values);
-    free(p->lengths);
-    free(p->types);
-    memset(p, 0, sizeof *p);
-}
-
 void pg_format_double(char out[32], double value)
 {
     if (isnan(value))
@@ -247,249 +100,6 @@ static void pg_close(struct db *db)
 static int pg_exec(struct db *db, const char *sql, struct sd_error *err)
 {
     return pg_command(as_db(db), sql, err);
-}
-
-static int pg_prepare(struct db_stmt **out, struct db *db, const char *sql, struct sd_error *err)
-{
-    struct pg_stmt *st = calloc(1, sizeof *st);
-    if (!st || !(st->sql = str_dup(sql))) {
-        free(st);
-        return sd_error_nomem(err);
-    }
-    st->base.db = db;
-    *out = &st->base;
-    return 0;
-}
-
-static int bind_result(struct pg_stmt *st, int idx, int rc)
-{
-    if (rc && !st->bind_rc) {
-        st->bind_rc = rc;
-        st->bind_idx = idx;
-    }
-    return rc;
-}
-
-static int pg_bind_null(struct db_stmt *stmt, int idx)
-{
-    struct pg_stmt *st = as_stmt(stmt);
-    return bind_result(st, idx, pg_params_set(&st->params, idx, NULL, 0, PG_OID_UNKNOWN));
-}
-
-static int pg_bind_int64(struct db_stmt *stmt, int idx, int64_t value)
-{
-    struct pg_stmt *st = as_stmt(stmt);
-    char text[24];
-    int n = snprintf(text, sizeof text, "%lld", (long long)value);
-    return bind_result(st, idx, pg_params_set(&st->params, idx, text, (size_t)n, PG_OID_INT8));
-}
-
-static int pg_bind_double(struct db_stmt *stmt, int idx, double value)
-{
-    struct pg_stmt *st = as_stmt(stmt);
-    char text[32];
-    pg_format_double(text, value);
-    return bind_result(st, idx, pg_params_set(&st->params, idx, text, strlen(text), PG_OID_FLOAT8));
-}
-
-static int pg_bind_bool(struct db_stmt *stmt, int idx, bool value)
-{
-    struct pg_stmt *st = as_stmt(stmt);
-    return bind_result(st, idx, pg_params_set(&st->params, idx, value ? "t" : "f", 1, PG_OID_BOOL));
-}
-
-/* libpq's text parameters end at a NUL byte, and PostgreSQL text cannot hold one anyway: such
- * text is refused (reported by db_step) rather than cut short. */
-static int pg_bind_text(struct db_stmt *stmt, int idx, const char *text, size_t len)
-{
-    struct pg_stmt *st = as_stmt(stmt);
-    if (len > (size_t)0x7fffffff)
-        return bind_result(st, idx, SD_ELIMIT);
-    if (memchr(text, '\0', len))
-        return bind_result(st, idx, SD_EINVALID);
-    return bind_result(st, idx, pg_params_set(&st->params, idx, text, len, PG_OID_UNKNOWN));
-}
-
-/* The next result of a running statement: from its queue when pg_settle moved its results
- * there, else from the connection. NULL when there are no more. */
-static PGresult *next_result(struct pg_stmt *st)
-{
-    if (st->qhead < st->nqueue)
-        return st->queue[st->qhead++];
-    struct pg_db *db = as_db(st->base.db);
-    return db->streaming == st ? PQgetResult(db->conn) : NULL;
-}
-
-/* Ends a running statement: receives (and drops) whatever it has not read yet, so the
- * connection is free for the next command. */
-static void finish(struct pg_stmt *st)
-{
-    struct pg_db *db = as_db(st->base.db);
-    PQclear(st->res);
-    st->res = NULL;
-    if (db->streaming == st) {
-        PGresult *r;
-        while ((r = PQgetResult(db->conn)) != NULL)
-            PQclear(r);
-        db->streaming = NULL;
-    }
-    for (size_t i = st->qhead; i < st->nqueue; i++)
-        PQclear(st->queue[i]);
-    st->nqueue = st->qhead = 0;
-    if (st->state == PG_STMT_RUNNING)
-        st->state = PG_STMT_DONE;
-}
-
-static int64_t cmd_tuples(PGresult *r)
-{
-    const char *n = PQcmdTuples(r);
-    return n && *n ? strtoll(n, NULL, 10) : 0;
-}
-
-static int pg_step(struct db_stmt *stmt, struct sd_error *err)
-{
-    struct pg_stmt *st = as_stmt(stmt);
-    struct pg_db *db = as_db(stmt->db);
-    if (st->bind_rc) {
-        if (st->bind_rc == SD_ENOMEM)
-            return sd_error_nomem(err);
-        if (st->bind_rc == SD_EINVALID)
-            return sd_error_set(err, SD_EINVALID,
-                                "the database refused a value: parameter $%d is text with a NUL "
-                                "byte, which PostgreSQL cannot store",
-                                st->bind_idx);
-        return sd_error_set(err, st->bind_rc, "parameter $%d could not be bound: it is too large",
-                            st->bind_idx);
-    }
-    if (st->state == PG_STMT_DONE)
-        return DB_DONE;
-    if (st->state == PG_STMT_IDLE) {
-        pg_settle(db);
-        if (!PQsendQueryParams(db->conn, st->sql, st->params.count, st->params.types,
-                               (const char *const *)st->params.values, st->params.lengths, NULL,
-                               0)) {
-            st->state = PG_STMT_DONE;
-            return pg_result_error(db, NULL, err);
-        }
-        PQsetSingleRowMode(db->conn);
-        st->state = PG_STMT_RUNNING;
-        db->streaming = st;
-    }
-    if (st->res && st->row + 1 < PQntuples(st->res)) {
-        st->row++;
-        return DB_ROW;
-    }
-    PQclear(st->res);
-    st->res = NULL;
-    PGresult *r = next_result(st);
-    if (!r) {
-        finish(st);
-        return DB_DONE;
-    }
-    int rc;
-    switch (PQresultStatus(r)) {
-    case PGRES_SINGLE_TUPLE:
-    case PGRES_TUPLES_OK:
-        st->ncolumns = PQnfields(r);
-        if (PQntuples(r) > 0) {
-            if (PQresultStatus(r) == PGRES_TUPLES_OK)
-                st->changes = cmd_tuples(r);
-            st->res = r;
-            st->row = 0;
-            return DB_ROW;
-        }
-        /* the end of the rows */
-        __attribute__((fallthrough));
-    case PGRES_COMMAND_OK:
-    case PGRES_EMPTY_QUERY:
-        st->changes = cmd_tuples(r);
-        PQclear(r);
-        finish(st);
-        return DB_DONE;
-    case PGRES_COPY_IN:
-        PQputCopyEnd(db->conn, "db_step does not run COPY");
-        PQclear(r);
-        finish(st);
-        return sd_error_set(err, SD_EUSAGE, "db_step cannot run COPY; use the bulk writer");
-    default:
-        rc = pg_result_error(db, r, err);
-        PQclear(r);
-        finish(st);
-        return rc;
-    }
-}
-
-static int pg_column_count(struct db_stmt *stmt)
-{
-    struct pg_stmt *st = as_stmt(stmt);
-    return st->res ? PQnfields(st->res) : st->ncolumns;
-}
-
-static const char *value_at(struct pg_stmt *st, int col)
-{
-    if (!st->res || col >= PQnfields(st->res) || PQgetisnull(st->res, st->row, col))
-        return NULL;
-    return PQgetvalue(st->res, st->row, col);
-}
-
-static bool pg_column_is_null(struct db_stmt *stmt, int col)
-{
-    return value_at(as_stmt(stmt), col) == NULL;
-}
-
-/* A BOOLEAN reads as 1/0 like SQLite's integers; anything else as the number it starts with. */
-static int64_t pg_column_int64(struct db_stmt *stmt, int col)
-{
-    const char *v = value_at(as_stmt(stmt), col);
-    if (!v)
-        return 0;
-    if (str_eq(v, "t"))
-        return 1;
-    if (str_eq(v, "f"))
-        return 0;
-    return strtoll(v, NULL, 10);
-}
-
-static double pg_column_double(struct db_stmt *stmt, int col)
-{
-    const char *v = value_at(as_stmt(stmt), col);
-    if (!v)
-        return 0;
-    if (str_eq(v, "t") || str_eq(v, "f"))
-        return v[0] == 't';
-    return strtod(v, NULL);
-}
-
-static const char *pg_column_text(struct db_stmt *stmt, int col)
-{
-    return value_at(as_stmt(stmt), col);
-}
-
-static int64_t pg_changes(struct db_stmt *stmt)
-{
-    return as_stmt(stmt)->changes;
-}
-
-/* Bindings stay (SQLite's rule, which callers rely on); a statement still running is ended. */
-static int pg_reset(struct db_stmt *stmt)
-{
-    struct pg_stmt *st = as_stmt(stmt);
-    finish(st);
-    st->state = PG_STMT_IDLE;
-    st->changes = 0;
-    st->bind_rc = 0;
-    st->bind_idx = 0;
-    return 0;
-}
-
-static void pg_finalize(struct db_stmt *stmt)
-{
-    struct pg_stmt *st = as_stmt(stmt);
-    finish(st);
-    free(st->queue);
-    pg_params_free(&st->params);
-    free(st->sql);
-    free(st);
 }
 
 static int pg_begin(struct db *db, struct sd_error *err)
@@ -527,26 +137,69 @@ static int64_t pg_last_insert_id(struct db *db)
     return 0;
 }
 
+/* The columns of the relation an unqualified reference to `table` reaches through the
+ * search_path (to_regclass takes the quoted name, so case and odd characters are kept);
+ * none means there is no such table. */
+int db_pg_table_columns(char ***out, size_t *count, struct db *db, const char *table,
+                        struct sd_error *err)
+{
+    struct pg_db *p = (struct pg_db *)db;
+    struct buf quoted = BUF_INIT;
+    if (pg_append_ident(&quoted, table))
+        return sd_error_nomem(err);
+    pg_settle(p);
+    const char *values[1] = {buf_cstr(&quoted)};
+    PGresult *res = PQexecParams(p->conn,
+                                 "SELECT attname FROM pg_attribute WHERE attrelid = "
+                                 "to_regclass($1::text) AND attnum > 0 AND NOT attisdropped "
+                                 "ORDER BY attnum",
+                                 1, NULL, values, NULL, NULL, 0);
+    buf_free(&quoted);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        int rc = pg_result_error(p, res, err);
+        PQclear(res);
+        return rc;
+    }
+    int n = PQntuples(res);
+    if (n == 0) {
+        PQclear(res);
+        return sd_error_set(err, SD_ENOTFOUND, "there is no table \"%s\" in the database", table);
+    }
+    char **names = calloc((size_t)n, sizeof *names);
+    for (int i = 0; names && i < n; i++) {
+        if (!(names[i] = str_dup(PQgetvalue(res, i, 0)))) {
+            db_free_names(names, (size_t)i);
+            names = NULL;
+        }
+    }
+    PQclear(res);
+    if (!names)
+        return sd_error_nomem(err);
+    *out = names;
+    *count = (size_t)n;
+    return 0;
+}
+
 static const struct db_ops pg_ops = {
     .name = "postgres",
     .dialect = &pg_dialect,
     .close = pg_close,
     .exec = pg_exec,
-    .prepare = pg_prepare,
-    .bind_null = pg_bind_null,
-    .bind_int64 = pg_bind_int64,
-    .bind_double = pg_bind_double,
-    .bind_bool = pg_bind_bool,
-    .bind_text = pg_bind_text,
-    .step = pg_step,
-    .column_count = pg_column_count,
-    .column_is_null = pg_column_is_null,
-    .column_int64 = pg_column_int64,
-    .column_double = pg_column_double,
-    .column_text = pg_column_text,
-    .changes = pg_changes,
-    .reset = pg_reset,
-    .finalize = pg_finalize,
+    .prepare = db_pg_prepare,
+    .bind_null = db_pg_bind_null,
+    .bind_int64 = db_pg_bind_int64,
+    .bind_double = db_pg_bind_double,
+    .bind_bool = db_pg_bind_bool,
+    .bind_text = db_pg_bind_text,
+    .step = db_pg_step,
+    .column_count = db_pg_column_count,
+    .column_is_null = db_pg_column_is_null,
+    .column_int64 = db_pg_column_int64,
+    .column_double = db_pg_column_double,
+    .column_text = db_pg_column_text,
+    .changes = db_pg_changes,
+    .reset = db_pg_reset,
+    .finalize = db_pg_finalize,
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,

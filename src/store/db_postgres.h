@@ -1,8 +1,8 @@
 /*
  * The PostgreSQL backend's structs and helpers, shared by db_postgres.c (connections,
- * statements, transactions), db_postgres_error.c (SQLSTATE -> SD_E*), db_postgres_notify.c
- * (LISTEN/NOTIFY) and db_postgres_bulk.c (bulk writing, schema questions). Private to
- * src/store/.
+ * transactions), db_postgres_stmt.c (statements), db_postgres_error.c (SQLSTATE -> SD_E*),
+ * db_postgres_notify.c (LISTEN/NOTIFY) and db_postgres_bulk.c (bulk writing).
+ * Private to src/store/.
  */
 #ifndef SHEETD_STORE_DB_POSTGRES_H
 #define SHEETD_STORE_DB_POSTGRES_H
@@ -21,6 +21,7 @@ struct pg_db {
      * sent on the connection first calls pg_settle, which moves those rows into the
      * statement's queue. */
     struct pg_stmt *streaming;
+    unsigned prepared_seq; /* the last number in a prepared statement's name "sd_p<N>" */
 };
 
 /* The text PostgreSQL reads back as exactly `value` ("NaN", "Infinity", or %.17g). */
@@ -41,6 +42,23 @@ int pg_command(struct pg_db *db, const char *sql, struct sd_error *err);
 
 /* Appends `name` as a double-quoted SQL identifier (quotes inside doubled). */
 int pg_append_ident(struct buf *b, const char *name);
+
+/* The statement functions of the ops table (db_postgres_stmt.c). */
+int db_pg_prepare(struct db_stmt **out, struct db *db, const char *sql, struct sd_error *err);
+int db_pg_bind_null(struct db_stmt *stmt, int idx);
+int db_pg_bind_int64(struct db_stmt *stmt, int idx, int64_t value);
+int db_pg_bind_double(struct db_stmt *stmt, int idx, double value);
+int db_pg_bind_bool(struct db_stmt *stmt, int idx, bool value);
+int db_pg_bind_text(struct db_stmt *stmt, int idx, const char *text, size_t len);
+int db_pg_step(struct db_stmt *stmt, struct sd_error *err);
+int db_pg_column_count(struct db_stmt *stmt);
+bool db_pg_column_is_null(struct db_stmt *stmt, int col);
+int64_t db_pg_column_int64(struct db_stmt *stmt, int col);
+double db_pg_column_double(struct db_stmt *stmt, int col);
+const char *db_pg_column_text(struct db_stmt *stmt, int col);
+int64_t db_pg_changes(struct db_stmt *stmt);
+int db_pg_reset(struct db_stmt *stmt);
+void db_pg_finalize(struct db_stmt *stmt);
 
 int db_pg_notify(struct db *db, const char *channel, struct sd_error *err);
 int db_pg_listen(struct db *db, const char *channel, struct sd_error *err);

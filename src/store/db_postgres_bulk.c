@@ -1,8 +1,7 @@
 /*
  * DESIGN
  * ------
- * Bulk writing on PostgreSQL, and the schema questions the store asks (which columns a table
- * has).
+ * Bulk writing on PostgreSQL.
  *
  * Every row goes through COPY ... FROM STDIN in text format: db_bulk_write_row appends the row
  * to a buffer as one line (values separated by TAB; backslash, TAB, LF and CR escaped as
@@ -624,47 +623,4 @@ void db_pg_bulk_close(struct db_bulk *bulk)
     free(b->tags);
     free(b->key_set);
     free(b);
-}
-
-/* The columns of the relation an unqualified reference to `table` reaches through the
- * search_path (to_regclass takes the quoted name, so case and odd characters are kept);
- * none means there is no such table. */
-int db_pg_table_columns(char ***out, size_t *count, struct db *db, const char *table,
-                        struct sd_error *err)
-{
-    struct pg_db *p = (struct pg_db *)db;
-    struct buf quoted = BUF_INIT;
-    if (pg_append_ident(&quoted, table))
-        return sd_error_nomem(err);
-    pg_settle(p);
-    const char *values[1] = {buf_cstr(&quoted)};
-    PGresult *res = PQexecParams(p->conn,
-                                 "SELECT attname FROM pg_attribute WHERE attrelid = "
-                                 "to_regclass($1::text) AND attnum > 0 AND NOT attisdropped "
-                                 "ORDER BY attnum",
-                                 1, NULL, values, NULL, NULL, 0);
-    buf_free(&quoted);
-    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        int rc = pg_result_error(p, res, err);
-        PQclear(res);
-        return rc;
-    }
-    int n = PQntuples(res);
-    if (n == 0) {
-        PQclear(res);
-        return sd_error_set(err, SD_ENOTFOUND, "there is no table \"%s\" in the database", table);
-    }
-    char **names = calloc((size_t)n, sizeof *names);
-    for (int i = 0; names && i < n; i++) {
-        if (!(names[i] = str_dup(PQgetvalue(res, i, 0)))) {
-            db_free_names(names, (size_t)i);
-            names = NULL;
-        }
-    }
-    PQclear(res);
-    if (!names)
-        return sd_error_nomem(err);
-    *out = names;
-    *count = (size_t)n;
-    return 0;
 }

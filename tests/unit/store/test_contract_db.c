@@ -304,3 +304,47 @@ CONTRACT_TEST(db, committing_after_a_failed_statement_is_an_error_on_postgres)
     }
     db_close(db);
 }
+
+/* A statement run again and again (prepared on the server from its second run on, on
+ * PostgreSQL) keeps working when the types bound change between runs, and leaves nothing
+ * prepared behind once finalized. */
+CONTRACT_TEST(db, a_statement_reused_with_changing_types_keeps_working)
+{
+    struct db *db = contract_open();
+    contract_exec(db, "CREATE TABLE t (a BIGINT, b TEXT)");
+    struct sd_error err = SD_ERROR_INIT;
+    struct db_stmt *stmt = NULL;
+    cr_assert_eq(db_prepare(&stmt, db, "INSERT INTO t (a, b) VALUES ($1, $2)", &err), 0);
+    for (int i = 0; i < 40; i++) {
+        db_reset(stmt);
+        switch (i % 4) {
+        case 0:
+            db_bind_int64(stmt, 1, i);
+            break;
+        case 1:
+            db_bind_null(stmt, 1);
+            break;
+        case 2:
+            db_bind_text(stmt, 1, "1000", 4);
+            break;
+        default:
+            db_bind_double(stmt, 1, 3.0);
+            break;
+        }
+        db_bind_text(stmt, 2, i % 2 ? "odd" : "even", i % 2 ? 3 : 4);
+        cr_assert_eq(db_step(stmt, &err), DB_DONE, "run %d: %s", i, sd_error_message(&err));
+        cr_assert_eq(db_changes(stmt), 1);
+    }
+    if (contract_is_postgres())
+        cr_assert_gt(contract_int(db, "SELECT COUNT(*) FROM pg_prepared_statements"), 0);
+    db_finalize(stmt);
+    cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM t"), 40);
+    cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM t WHERE a IS NULL"), 10);
+    int64_t sum = contract_int(db, "SELECT SUM(a) FROM t WHERE b = 'even' AND a != 1000");
+    cr_assert_eq(sum, 180, "%lld", (long long)sum);
+    cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM t WHERE a = 1000"), 10);
+    cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM t WHERE a = 3"), 10);
+    if (contract_is_postgres())
+        cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM pg_prepared_statements"), 0);
+    db_close(db);
+}
