@@ -68,40 +68,85 @@ static void notify_change(struct waker *w)
         w->listeners[i].fn(w->listeners[i].ctx);
 }
 
-/* The watcher: one connection of its own, polled until stop. A failed poll (the database
- * busy or briefly unreachable) is logged once and retried; it never ends the thread. */
+/* Calls the listeners without waking the workers: a look for changes that a lost
+ * notification would otherwise hide (the PostgreSQL watcher's timeout). */
+static void run_listeners(struct waker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    int n = w->nlisteners;
+    pthread_mutex_unlock(&w->lock);
+    for (int i = 0; i < n; i++)
+        w->listeners[i].fn(w->listeners[i].ctx);
+}
+
+/* One look for changes made by other connections: *changed says whether there were any.
+ * SQLite compares data_version with the last one; PostgreSQL (first LISTENing on a
+ * connection kept for it) waits up to WAKER_PG_WAIT_MS for a NOTIFY. */
+static int look(struct db *db, bool postgres, bool *listening, int64_t *last, bool *changed,
+                struct sd_error *err)
+{
+    *changed = false;
+    if (postgres) {
+        int rc = *listening ? 0 : db_listen(db, WAKER_CHANNEL, err);
+        *listening = rc == 0;
+        return rc ? rc : db_wait_notification(db, WAKER_PG_WAIT_MS, changed, err);
+    }
+    int64_t version = 0;
+    int rc = read_data_version(db, &version, err);
+    if (rc == 0) {
+        *changed = *last >= 0 && version != *last;
+        *last = version;
+    }
+    return rc;
+}
+
+/* The watcher: one connection of its own, looked at until stop. A failed look (the database
+ * busy or briefly unreachable) is logged once and retried on a fresh connection; it never
+ * ends the thread. */
 static void *watch(void *arg)
 {
     struct waker *w = arg;
     struct db *db = NULL;
     int64_t last = -1;
-    bool warned = false;
+    bool warned = false, listening = false, postgres = false;
     pthread_mutex_lock(&w->lock);
     while (!w->stopping) {
         pthread_mutex_unlock(&w->lock);
         struct sd_error err = SD_ERROR_INIT;
-        int64_t version = 0;
-        int rc = db ? 0 : store_acquire_queue(w->store, &db, &err);
+        bool changed = false;
+        int rc = 0;
+        if (!db && (rc = store_acquire_queue(w->store, &db, &err)) == 0)
+            postgres = !strcmp(db_backend_name(db), "postgres");
         if (rc == 0)
-            rc = read_data_version(db, &version, &err);
+            rc = look(db, postgres, &listening, &last, &changed, &err);
         if (rc == 0) {
             warned = false;
-            if (last >= 0 && version != last)
+            if (changed)
                 notify_change(w);
-            last = version;
+            else if (postgres)
+                run_listeners(w);
         } else {
             if (!warned)
                 log_kv(LOG_WARN, "queue watch failed", "error", sd_error_message(&err), NULL);
             warned = true;
+            if (listening)
+                db_exec(db, "UNLISTEN *", NULL);
             store_release(w->store, db);
             db = NULL;
+            listening = false;
         }
         pthread_mutex_lock(&w->lock);
+        /* PostgreSQL waited in the look already; SQLite polls, and both back off after an
+         * error. */
         struct timespec until = deadline_after(w->poll_ms);
-        while (!w->stopping && pthread_cond_timedwait(&w->changed, &w->lock, &until) != ETIMEDOUT)
+        while (!w->stopping && (!postgres || rc) &&
+               pthread_cond_timedwait(&w->changed, &w->lock, &until) != ETIMEDOUT)
             ;
     }
     pthread_mutex_unlock(&w->lock);
+    /* A pooled connection must not go on listening for someone else. */
+    if (listening)
+        db_exec(db, "UNLISTEN *", NULL);
     store_release(w->store, db);
     return NULL;
 }

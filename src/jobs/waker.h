@@ -35,6 +35,8 @@
 #define WAKER_POLL_MS 20
 /* The PostgreSQL channel queue changes are announced on (job_status.c notifies it). */
 #define WAKER_CHANNEL "sheetd_queue"
+/* How long the PostgreSQL watcher waits for a NOTIFY before it looks anyway. */
+#define WAKER_PG_WAIT_MS 250
 
 struct waker;
 
