@@ -129,9 +129,10 @@ b=${peer[bullmq_jps]:-0}
 echo "  no-op jobs/s vs BullMQ:     ${jps:-?} vs ${b} = $(ratio "${jps:-0}" "$b")x (target >= 1)  $(verdict "${jps:-0} >= $b && $b > 0")"
 echo "  idle CPU of sheetd work:    ${idle_pct} % (target < 1)        $(verdict "$idle_pct < 1")"
 echo "  recovery after kill -9:     ${recovery_s} s, rows exactly once: $([ $rows_ok = 1 ] && echo yes || echo no) (target <= 35 s)  $(verdict "$rows_ok == 1 && $recovery_s <= 35")"
+# Ours / theirs, so below 1 is better for latency and above 1 is better for jobs/s.
+r3() { awk "BEGIN{ if ($2 > 0) printf \"%.3g\", $1 / $2; else print \"n/a\" }"; }
 for p in bullmq pg-boss; do
   [ -n "${peer[${p}_p50]:-}" ] || continue
-  echo "  vs $p: latency p50 in-process $(ratio "${in50:-0}" "${peer[${p}_p50]}")x its time, p99 $(ratio "${in99:-0}" "${peer[${p}_p99]}")x;" \
-    "cross-process p50 $(ratio "${x50:-0}" "${peer[${p}_p50]}")x, p99 $(ratio "${x99:-0}" "${peer[${p}_p99]}")x;" \
-    "jobs/s $(ratio "${jps:-0}" "${peer[${p}_jps]}")x"
+  echo "  vs $p (ours / theirs): in-process latency p50 $(r3 "${in50:-0}" "${peer[${p}_p50]}"), p99 $(r3 "${in99:-0}" "${peer[${p}_p99]}");" \
+    "cross-process p50 $(r3 "${x50:-0}" "${peer[${p}_p50]}"), p99 $(r3 "${x99:-0}" "${peer[${p}_p99]}"); jobs/s $(r3 "${jps:-0}" "${peer[${p}_jps]}")"
 done
