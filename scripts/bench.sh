@@ -179,3 +179,8 @@ echo "  export 1M vs libxlsxwriter:   ${r}x the time (target <= 1.3)    $(verdic
 for p in sheetjs openpyxl pandas roo; do
   [ -n "${secs[peer_${p}_100k]:-}" ] && echo "  read 100k vs $p: $(ratio "${secs[peer_${p}_100k]}" "${secs[read_100k]}")x faster; import 100k vs $p: $(ratio "${secs[peer_${p}_100k]}" "${secs[import_100k]}")x faster"
 done
+
+# ---- background jobs (issue 7): latency, throughput, idle CPU, recovery, BullMQ/pg-boss ----
+# In a script of its own (also runnable alone); it honours BENCH_PEERS too.
+echo
+scripts/bench_jobs.sh "$build"

@@ -18,6 +18,8 @@ struct waker {
     int poll_ms;
     pthread_mutex_t lock;
     pthread_cond_t changed; /* CLOCK_MONOTONIC */
+    pthread_cond_t stop;    /* CLOCK_MONOTONIC; the watcher sleeps on this one alone, so
+                             * waker_poke wakes the waiters and not the watcher too */
     uint64_t generation;
     bool stopping;
     pthread_t thread;
@@ -140,7 +142,7 @@ static void *watch(void *arg)
          * error. */
         struct timespec until = deadline_after(w->poll_ms);
         while (!w->stopping && (!postgres || rc) &&
-               pthread_cond_timedwait(&w->changed, &w->lock, &until) != ETIMEDOUT)
+               pthread_cond_timedwait(&w->stop, &w->lock, &until) != ETIMEDOUT)
             ;
     }
     pthread_mutex_unlock(&w->lock);
@@ -165,6 +167,7 @@ int waker_start(struct waker **out, struct store *store, int poll_ms, struct sd_
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->changed, &attr);
+    pthread_cond_init(&w->stop, &attr);
     pthread_condattr_destroy(&attr);
     int rc = pthread_create(&w->thread, NULL, watch, w);
     if (rc != 0) {
@@ -184,10 +187,12 @@ void waker_stop(struct waker *w)
     pthread_mutex_lock(&w->lock);
     w->stopping = true;
     pthread_cond_broadcast(&w->changed);
+    pthread_cond_broadcast(&w->stop);
     pthread_mutex_unlock(&w->lock);
     if (w->thread_started)
         pthread_join(w->thread, NULL);
     pthread_cond_destroy(&w->changed);
+    pthread_cond_destroy(&w->stop);
     pthread_mutex_destroy(&w->lock);
     free(w);
 }

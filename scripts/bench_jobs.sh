@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The background-job half of `make bench` (bench.sh runs it last; alone: scripts/bench_jobs.sh
+# [BUILD_DIR]). Every measurement starts from a fresh SQLite data dir:
+#
+#   latency in-process     enqueue -> start p50/p99 of single no-op jobs on an idle pool of 2
+#                          workers in the enqueuing process (bench/job_bench.c)   p50 <= 5 ms
+#   latency cross-process  the same with the workers in a second process          p50 <= 100 ms
+#   throughput             10,000 no-op jobs, 2 workers, enqueue included    >= BullMQ's jobs/s
+#   idle CPU               `sheetd work` with nothing to do, over 10 s            < 1 % of a core
+#   recovery               `sheetd work` killed -9 mid-import of 200k CSV rows; a second one
+#                          finishes the job: seconds from the kill to "completed", and the
+#                          table must hold each row exactly once                        <= 35 s
+#   peers                  ../shared/bench/job_peers.sh in the same run: BullMQ on a private
+#                          redis and pg-boss on a throwaway PostgreSQL, measured the same way
+#
+# BENCH_PEERS=0 skips the peers; BENCH_JOBS_LATENCY (500) and BENCH_JOBS_THROUGHPUT (10000)
+# change the number of jobs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+bin="$PWD/$build/sheetd"
+jb="$PWD/$build/bench/job_bench"
+shared=../shared/bench
+out=bench/out
+mkdir -p "$out"
+ninja -C "$build" sheetd bench/job_bench >/dev/null || exit 2
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fresh() { rm -rf "${work:?}/$1"; mkdir -p "$work/$1"; echo "$work/$1"; }
+ratio() { awk "BEGIN{ if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"n/a\" }"; }
+verdict() { awk "BEGIN{ exit !($1) }" && echo PASS || echo FAIL; }
+# field LINE NAME: the value after NAME in a "name value name value" line
+field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' <<<"$1"; }
+
+echo "background jobs (SQLite, fresh data dir each; $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ))"
+
+nlat=${BENCH_JOBS_LATENCY:-500}
+nthr=${BENCH_JOBS_THROUGHPUT:-10000}
+inproc=$("$jb" latency "$(fresh latency)" "$nlat" 2>"$out/jobs_latency.log")
+echo "  in-process:    $inproc"
+cross=$("$jb" cross "$(fresh cross)" "$nlat" 2>"$out/jobs_cross.log")
+echo "  cross-process: $cross"
+thr=$("$jb" throughput "$(fresh throughput)" "$nthr" 2>"$out/jobs_throughput.log")
+echo "  throughput:    $thr"
+
+# Idle CPU: utime + stime of an idle `sheetd work` from /proc, after it settled for 2 s.
+d=$(fresh idle)
+SHEETD_DATA_DIR="$d" "$bin" work 2>"$out/jobs_idle.log" &
+idle_pid=$!
+pids+=("$idle_pid")
+sleep 2
+ticks() { awk '{ print $14 + $15 }' "/proc/$idle_pid/stat"; }
+c0=$(ticks); t0=$(date +%s.%N)
+sleep 10
+c1=$(ticks); t1=$(date +%s.%N)
+kill "$idle_pid"; wait "$idle_pid" 2>/dev/null
+idle_pct=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v t="$t0" -v u="$t1" \
+  'BEGIN { printf "%.2f", 100 * c / hz / (u - t) }')
+echo "  idle CPU:      sheetd work ${idle_pct} % of one core over $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s ($((c1 - c0)) ticks of 1/$(getconf CLK_TCK) s)"
+
+# Recovery after kill -9.
+d=$(fresh recovery)
+csv="$out/customers_200k.csv"
+[ -f "$csv" ] || "$jb" csv "$csv" 200000 || exit 2
+SHEETD_DATA_DIR="$d" "$bin" template create --file examples/customers.template.json >/dev/null
+job=$(SHEETD_DATA_DIR="$d" "$bin" import customers "$csv" --async 2>/dev/null)
+# state: "status processed attempts" of the job
+state() {
+  SHEETD_DATA_DIR="$d" "$bin" jobs show "$job" --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["status"], (d.get("progress") or {}).get("processed", 0), d.get("attempts", 0))'
+}
+SHEETD_DATA_DIR="$d" "$bin" work 2>"$out/jobs_recovery_1.log" &
+w1=$!
+pids+=("$w1")
+s=""
+for _ in $(seq 300); do
+  s=$(state); [ "${s%% *}" = processing ] && break; sleep 0.05
+done
+sleep 1 # well into the import (it takes a few seconds)
+s_kill=$(state)
+kill -9 "$w1"
+t_kill=$(date +%s.%N)
+wait "$w1" 2>/dev/null
+SHEETD_DATA_DIR="$d" "$bin" work 2>"$out/jobs_recovery_2.log" &
+w2=$!
+pids+=("$w2")
+for _ in $(seq 600); do
+  s=$(state)
+  case ${s%% *} in completed | failed | cancelled) break ;; esac
+  sleep 0.2
+done
+t_done=$(date +%s.%N)
+kill "$w2"; wait "$w2" 2>/dev/null
+rows=$(sqlite3 "$d/sheetd.db" "SELECT COUNT(*) || ' ' || COUNT(DISTINCT id) FROM customers" 2>/dev/null)
+recovery_s=$(awk "BEGIN{printf \"%.1f\", $t_done - $t_kill}")
+rows_ok=0
+[ "${s%% *}" = completed ] && [ "$rows" = "200000 200000" ] && [ "${s_kill%% *}" = processing ] && rows_ok=1
+echo "  recovery:      killed -9 at \"${s_kill}\" (status processed attempts); ${s%% *} ${recovery_s} s after the kill, attempts ${s##* }; rows in table (all, distinct ids): ${rows:-none} of 200000"
+
+# The peers, in the same run.
+declare -A peer
+if [ "${BENCH_PEERS:-1}" != 0 ]; then
+  "$shared/job_peers.sh" >"$out/job_peers.txt" 2>"$out/job_peers.err"
+  while read -r line; do
+    p=${line%% *}
+    peer[${p}_p50]=$(field "$line" latency_p50_ms)
+    peer[${p}_p99]=$(field "$line" latency_p99_ms)
+    peer[${p}_jps]=$(field "$line" noop_jobs_per_s)
+    echo "  peer:          $line"
+  done < <(grep -E '^(bullmq|pg-boss) ' "$out/job_peers.txt")
+fi
+
+in50=$(field "$inproc" latency_p50_ms); in99=$(field "$inproc" latency_p99_ms)
+x50=$(field "$cross" latency_p50_ms); x99=$(field "$cross" latency_p99_ms)
+jps=$(field "$thr" noop_jobs_per_s)
+echo
+echo "targets (background jobs)"
+echo "  latency in-process p50:     ${in50:-?} ms (target <= 5)      $(verdict "${in50:-1e9} <= 5")"
+echo "  latency cross-process p50:  ${x50:-?} ms (target <= 100)    $(verdict "${x50:-1e9} <= 100")"
+b=${peer[bullmq_jps]:-0}
+echo "  no-op jobs/s vs BullMQ:     ${jps:-?} vs ${b} = $(ratio "${jps:-0}" "$b")x (target >= 1)  $(verdict "${jps:-0} >= $b && $b > 0")"
+echo "  idle CPU of sheetd work:    ${idle_pct} % (target < 1)        $(verdict "$idle_pct < 1")"
+echo "  recovery after kill -9:     ${recovery_s} s, rows exactly once: $([ $rows_ok = 1 ] && echo yes || echo no) (target <= 35 s)  $(verdict "$rows_ok == 1 && $recovery_s <= 35")"
+# Ours / theirs, so below 1 is better for latency and above 1 is better for jobs/s.
+r3() { awk "BEGIN{ if ($2 > 0) printf \"%.3g\", $1 / $2; else print \"n/a\" }"; }
+for p in bullmq pg-boss; do
+  [ -n "${peer[${p}_p50]:-}" ] || continue
+  echo "  vs $p (ours / theirs): in-process latency p50 $(r3 "${in50:-0}" "${peer[${p}_p50]}"), p99 $(r3 "${in99:-0}" "${peer[${p}_p99]}");" \
+    "cross-process p50 $(r3 "${x50:-0}" "${peer[${p}_p50]}"), p99 $(r3 "${x99:-0}" "${peer[${p}_p99]}"); jobs/s $(r3 "${jps:-0}" "${peer[${p}_jps]}")"
+done
