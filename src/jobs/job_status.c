@@ -179,47 +179,91 @@ static char *document_text(struct job_status_service *svc, json_t *doc)
 }
 
 /*
- * Writes a document in one transaction with its broadcast row, then tells this process.
- * With `id_to_read`, the document is built from the jobs row read inside that transaction
- * (`doc` is NULL): queue.db has one writer at a time, so the cache then always holds the
- * state of the row as of the last write, in the order the writes happened, even when two
- * processes refresh the same job at once.
+ * Writes a document and its broadcast row through `db`, inside the caller's transaction, and
+ * queues the NOTIFY that wakes other processes (sent at commit on PostgreSQL; nothing on
+ * SQLite, whose watchers see the commit itself). With `id_to_read` the document is built
+ * from the jobs row as read in that same transaction (`doc` is NULL), so it always says what
+ * the row says. *seq gets the change's sequence number.
  */
+static int write_in(struct job_status_service *svc, struct db *db, const char *key, json_t *doc,
+                    const char *id_to_read, int64_t *seq, struct sd_error *err)
+{
+    struct job_record *job = NULL;
+    json_t *built = NULL;
+    char *text = NULL;
+    int64_t now = clock_now_ms(svc->clock);
+    int rc = 0;
+    if (id_to_read && (rc = job_store_get(&job, db, id_to_read, err)) == 0 &&
+        (rc = job_status_document(&built, job, NULL, err)) == 0)
+        doc = built;
+    if (rc == 0 && !(text = document_text(svc, doc)))
+        rc = sd_error_nomem(err);
+    if (rc == 0)
+        rc = broadcast_record(db, key, now, seq, err);
+    if (rc == 0)
+        rc = cache_store_put(db, key, text, now + JOB_STATUS_TTL_MS, *seq, err);
+    if (rc == 0)
+        rc = db_notify(db, WAKER_CHANNEL, err);
+    free(text);
+    json_decref(built);
+    job_record_free(job);
+    return rc;
+}
+
+/* write_in in a transaction of its own, then tells this process's subscribers. */
 static int write_cache(struct job_status_service *svc, const char *key, json_t *doc,
                        const char *id_to_read, struct sd_error *err)
 {
     struct db *db = NULL;
-    struct job_record *job = NULL;
-    json_t *built = NULL;
-    char *text = NULL;
-    int64_t now = clock_now_ms(svc->clock), seq = 0;
+    int64_t seq = 0;
     int rc = store_acquire_queue(svc->store, &db, err);
     if (rc == 0)
         rc = db_begin(db, err);
-    if (rc == 0 && id_to_read) {
-        if ((rc = job_store_get(&job, db, id_to_read, err)) == 0 &&
-            (rc = job_status_document(&built, job, NULL, err)) == 0)
-            doc = built;
-    }
-    if (rc == 0 && !(text = document_text(svc, doc)))
-        rc = sd_error_nomem(err);
     if (rc == 0)
-        rc = broadcast_record(db, key, now, &seq, err);
-    if (rc == 0)
-        rc = cache_store_put(db, key, text, now + JOB_STATUS_TTL_MS, seq, err);
-    /* Every queue change writes a status, so this one NOTIFY (sent at commit; nothing on
-     * SQLite, whose watchers see the commit itself) wakes other processes for all of them. */
-    if (rc == 0)
-        rc = db_notify(db, WAKER_CHANNEL, err);
+        rc = write_in(svc, db, key, doc, id_to_read, &seq, err);
     if (rc == 0)
         rc = db_commit(db, err);
     store_release(svc->store, db);
-    free(text);
-    json_decref(built);
-    job_record_free(job);
     if (rc == 0)
         broadcast_deliver(svc->broadcaster, key, seq);
     return rc;
+}
+
+/*
+ * The status half of a queue change (queue.c): in the caller's transaction, behind a
+ * savepoint, so that a cache that cannot be written (logged here) rolls back only itself and
+ * the change to the jobs row still commits; the row stays the source of truth. *seq is 0
+ * when nothing was written.
+ */
+int job_status_refresh_in(struct job_status_service *svc, struct db *db, const char *id,
+                          int64_t *seq, struct sd_error *err)
+{
+    char key[48];
+    job_status_key(key, sizeof key, id);
+    *seq = 0;
+    struct sd_error cache_err = SD_ERROR_INIT;
+    int rc = db_exec(db, "SAVEPOINT job_status", err);
+    if (rc)
+        return rc;
+    rc = write_in(svc, db, key, NULL, id, seq, &cache_err);
+    if (rc == SD_ENOTFOUND) {
+        db_exec(db, "ROLLBACK TO SAVEPOINT job_status", NULL);
+        return sd_error_set(err, rc, "%s", sd_error_message(&cache_err));
+    }
+    if (rc) {
+        log_kv(LOG_WARN, "job status cache write failed; the job's row still has its state",
+               "job_id", id, "error", sd_error_message(&cache_err), NULL);
+        *seq = 0;
+        return db_exec(db, "ROLLBACK TO SAVEPOINT job_status", err);
+    }
+    return db_exec(db, "RELEASE SAVEPOINT job_status", err);
+}
+
+void job_status_announce(struct job_status_service *svc, const char *id, int64_t seq)
+{
+    char key[48];
+    if (seq > 0)
+        broadcast_deliver(svc->broadcaster, job_status_key(key, sizeof key, id), seq);
 }
 
 int job_status_update(struct job_status_service *svc, const char *id, json_t *doc,

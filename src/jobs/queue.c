@@ -69,13 +69,40 @@ static int64_t now_ms(const struct queue *q)
     return clock_now_ms(q->opts.clock);
 }
 
-/* Writes the document of a job whose row just changed. The change itself is done; a status
- * that cannot be written is logged by job_status and read from the row later. */
-static void follow_row(struct queue *q, const char *id)
+/*
+ * Every state change of a job goes through here: the change to its row and the status
+ * document it implies commit in one transaction on a queue connection, so a reader never
+ * sees the one without the other, and one transaction instead of two is what a job costs.
+ * `change` fills `id` when it learns it (a claim). Subscribers in this process hear of it
+ * after the commit; other processes through their watchers.
+ */
+typedef int (*queue_change_fn)(struct db *db, char id[JOB_ID_LEN + 1], void *arg,
+                               struct sd_error *err);
+
+static int change_and_follow(struct queue *q, char id[JOB_ID_LEN + 1], queue_change_fn change,
+                             void *arg, struct sd_error *err)
 {
-    struct sd_error err = SD_ERROR_INIT;
-    if (job_status_refresh(q->status, id, &err) != 0)
-        log_warn("job status not refreshed", "job_id=%s", id);
+    struct db *db = NULL;
+    int64_t seq = 0;
+    int rc = store_acquire_queue(q->store, &db, err);
+    if (rc == 0)
+        rc = db_begin(db, err);
+    if (rc == 0)
+        rc = change(db, id, arg, err);
+    if (rc == 0)
+        rc = job_status_refresh_in(q->status, db, id, &seq, err);
+    if (rc == 0)
+        rc = db_commit(db, err);
+    store_release(q->store, db); /* rolls back what did not commit */
+    if (rc == 0)
+        job_status_announce(q->status, id, seq);
+    return rc;
+}
+
+static int do_insert(struct db *db, char id[JOB_ID_LEN + 1], void *arg, struct sd_error *err)
+{
+    (void)id;
+    return job_store_insert(db, arg, err);
 }
 
 int queue_enqueue(struct queue *q, char id[JOB_ID_LEN + 1], const char *kind, int64_t template_id,
@@ -99,58 +126,78 @@ int queue_enqueue(struct queue *q, char id[JOB_ID_LEN + 1], const char *kind, in
         .created_at = now,
     };
     memcpy(job.id, id, sizeof job.id);
-    struct db *db = NULL;
-    rc = store_acquire_queue(q->store, &db, err);
-    if (rc == 0)
-        rc = job_store_insert(db, &job, err);
-    store_release(q->store, db);
+    rc = change_and_follow(q, id, do_insert, &job, err);
     free(text);
     if (rc)
         return sd_error_prefix(err, "could not enqueue the %s job", kind);
-    follow_row(q, id);
     waker_poke(q->waker);
     log_info("job enqueued", "job_id=%s kind=%s template_id=%lld", id, kind,
              (long long)template_id);
     return 0;
 }
 
+struct claim_args {
+    struct job_record **out;
+    int64_t process_id, now;
+};
+
+static int do_claim(struct db *db, char id[JOB_ID_LEN + 1], void *arg, struct sd_error *err)
+{
+    struct claim_args *c = arg;
+    int rc = job_store_claim(c->out, db, c->process_id, c->now, err);
+    if (rc == 0)
+        memcpy(id, (*c->out)->id, JOB_ID_LEN + 1);
+    return rc;
+}
+
 int queue_claim(struct job_record **out, struct queue *q, int64_t process_id, struct sd_error *err)
 {
     assert(out && q);
-    struct db *db = NULL;
-    int rc = store_acquire_queue(q->store, &db, err);
-    if (rc == 0)
-        rc = job_store_claim(out, db, process_id, now_ms(q), err);
-    store_release(q->store, db);
-    if (rc == 0)
-        follow_row(q, (*out)->id);
+    *out = NULL;
+    char id[JOB_ID_LEN + 1] = "";
+    struct claim_args c = {out, process_id, now_ms(q)};
+    int rc = change_and_follow(q, id, do_claim, &c, err);
+    if (rc) {
+        job_record_free(*out);
+        *out = NULL;
+    }
     return rc;
+}
+
+struct finish_args {
+    const struct job_record *job;
+    const char *status, *message;
+    char *document;
+    int64_t rows, now;
+};
+
+static int do_finish(struct db *db, char id[JOB_ID_LEN + 1], void *arg, struct sd_error *err)
+{
+    struct finish_args *f = arg;
+    return job_store_finish(db, id, f->job->process_id, f->status, f->message, f->document, f->rows,
+                            f->now, err);
 }
 
 int queue_finish(struct queue *q, const struct job_record *job, const char *status,
                  const char *message, const json_t *result_part, struct sd_error *err)
 {
     assert(q && job && status);
-    char *document = NULL;
-    if (result_part && !(document = json_dumps(result_part, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+    struct finish_args f = {job, status, message, NULL, 0, now_ms(q)};
+    if (result_part && !(f.document = json_dumps(result_part, JSON_COMPACT | JSON_PRESERVE_ORDER)))
         return sd_error_nomem(err);
-    /* The rows it moved, for /metrics: inserted and updated by an import, written by an export. */
+    /* The rows it moved, for /metrics: inserted and updated by an import, written by an
+     * export. */
     json_t *result = json_object_get(result_part, "result");
-    int64_t rows = json_integer_value(json_object_get(result, "imported")) +
-                   json_integer_value(json_object_get(result, "updated")) +
-                   json_integer_value(json_object_get(result, "exported"));
-    struct db *db = NULL;
-    int rc = store_acquire_queue(q->store, &db, err);
+    f.rows = json_integer_value(json_object_get(result, "imported")) +
+             json_integer_value(json_object_get(result, "updated")) +
+             json_integer_value(json_object_get(result, "exported"));
+    char id[JOB_ID_LEN + 1];
+    memcpy(id, job->id, sizeof id);
+    int rc = change_and_follow(q, id, do_finish, &f, err);
+    free(f.document);
     if (rc == 0)
-        rc = job_store_finish(db, job->id, job->process_id, status, message, document, rows,
-                              now_ms(q), err);
-    store_release(q->store, db);
-    free(document);
-    if (rc == 0) {
-        follow_row(q, job->id);
         log_info("job finished", "job_id=%s kind=%s status=%s attempts=%d", job->id, job->kind,
                  status, job->attempts);
-    }
     return rc;
 }
 
@@ -172,6 +219,20 @@ static double random_unit(void)
     return (double)r / 4294967296.0;
 }
 
+struct release_args {
+    const struct job_record *job;
+    int64_t run_at, now;
+    bool refund;
+    const char *message;
+};
+
+static int do_release(struct db *db, char id[JOB_ID_LEN + 1], void *arg, struct sd_error *err)
+{
+    struct release_args *r = arg;
+    return job_store_release(db, id, r->job->process_id, r->run_at, r->refund, r->message, r->now,
+                             err);
+}
+
 int queue_retry_later(struct queue *q, const struct job_record *job, const char *message,
                       bool *retried, struct sd_error *err)
 {
@@ -183,45 +244,45 @@ int queue_retry_later(struct queue *q, const struct job_record *job, const char 
         return queue_finish(q, job, JOB_STATUS_FAILED, final, NULL, err);
     }
     int64_t delay = queue_backoff_ms(q, job->attempts, random_unit());
-    struct db *db = NULL;
-    int rc = store_acquire_queue(q->store, &db, err);
+    struct release_args r = {job, now_ms(q) + delay, now_ms(q), false, message};
+    char id[JOB_ID_LEN + 1];
+    memcpy(id, job->id, sizeof id);
+    int rc = change_and_follow(q, id, do_release, &r, err);
     if (rc == 0)
-        rc = job_store_release(db, job->id, job->process_id, now_ms(q) + delay, false, message,
-                               now_ms(q), err);
-    store_release(q->store, db);
-    if (rc == 0) {
-        follow_row(q, job->id);
         log_info("job will be retried", "job_id=%s attempt=%d delay_ms=%lld", job->id,
                  job->attempts, (long long)delay);
-    }
     return rc;
 }
 
 int queue_hand_back(struct queue *q, const struct job_record *job, struct sd_error *err)
 {
-    struct db *db = NULL;
-    int rc = store_acquire_queue(q->store, &db, err);
+    struct release_args r = {job, now_ms(q), now_ms(q), true,
+                             "Handed back: its worker was stopping"};
+    char id[JOB_ID_LEN + 1];
+    memcpy(id, job->id, sizeof id);
+    int rc = change_and_follow(q, id, do_release, &r, err);
     if (rc == 0)
-        rc = job_store_release(db, job->id, job->process_id, now_ms(q), true,
-                               "Handed back: its worker was stopping", now_ms(q), err);
-    store_release(q->store, db);
-    if (rc == 0) {
-        follow_row(q, job->id);
         waker_poke(q->waker);
-    }
     return rc;
+}
+
+struct cancel_args {
+    int64_t now;
+    const char **outcome;
+};
+
+static int do_cancel(struct db *db, char id[JOB_ID_LEN + 1], void *arg, struct sd_error *err)
+{
+    struct cancel_args *c = arg;
+    return job_store_cancel(db, id, c->now, c->outcome, err);
 }
 
 int queue_cancel(struct queue *q, const char *id, const char **outcome, struct sd_error *err)
 {
-    struct db *db = NULL;
-    int rc = store_acquire_queue(q->store, &db, err);
-    if (rc == 0)
-        rc = job_store_cancel(db, id, now_ms(q), outcome, err);
-    store_release(q->store, db);
-    if (rc == 0)
-        follow_row(q, id);
-    return rc;
+    char copy[JOB_ID_LEN + 1];
+    snprintf(copy, sizeof copy, "%s", id);
+    struct cancel_args c = {now_ms(q), outcome};
+    return change_and_follow(q, copy, do_cancel, &c, err);
 }
 
 int queue_cancel_requested(struct queue *q, const char *id, bool *requested, struct sd_error *err)
@@ -234,17 +295,19 @@ int queue_cancel_requested(struct queue *q, const char *id, bool *requested, str
     return rc;
 }
 
+static int do_retry(struct db *db, char id[JOB_ID_LEN + 1], void *arg, struct sd_error *err)
+{
+    return job_store_retry(db, id, *(int64_t *)arg, err);
+}
+
 int queue_retry(struct queue *q, const char *id, struct sd_error *err)
 {
-    struct db *db = NULL;
-    int rc = store_acquire_queue(q->store, &db, err);
+    char copy[JOB_ID_LEN + 1];
+    snprintf(copy, sizeof copy, "%s", id);
+    int64_t now = now_ms(q);
+    int rc = change_and_follow(q, copy, do_retry, &now, err);
     if (rc == 0)
-        rc = job_store_retry(db, id, now_ms(q), err);
-    store_release(q->store, db);
-    if (rc == 0) {
-        follow_row(q, id);
         waker_poke(q->waker);
-    }
     return rc;
 }
 

@@ -16,9 +16,24 @@
 #define DB_DEFAULT_BUSY_TIMEOUT_MS 5000
 #define DB_MAX_BUSY_TIMEOUT_MS 600000
 
-/* Parses the options after '?' in a SQLite URL ("busy_timeout=50"). Only busy_timeout is
- * known; anything else is a usage error, so a typo is not silently ignored. */
-static int db_parse_sqlite_options(const char *opts, int *busy_timeout_ms, struct sd_error *err)
+/* Reads a whole number from [text, text + len) into *out; false when it is not one. */
+static bool option_number(const char *text, size_t len, long *out)
+{
+    char value[32];
+    char *stop;
+    if (len == 0 || len >= sizeof value)
+        return false;
+    memcpy(value, text, len);
+    value[len] = '\0';
+    errno = 0;
+    *out = strtol(value, &stop, 10);
+    return !errno && !*stop;
+}
+
+/* Parses the options after '?' in a SQLite URL ("busy_timeout=50&page_size=4096"). Anything
+ * else is a usage error, so a typo is not silently ignored. */
+static int db_parse_sqlite_options(const char *opts, struct db_sqlite_options *o,
+                                   struct sd_error *err)
 {
     while (*opts) {
         const char *end = strchr(opts, '&');
@@ -29,29 +44,25 @@ static int db_parse_sqlite_options(const char *opts, int *busy_timeout_ms, struc
                                 "the database URL option \"%.*s\" needs a value (NAME=VALUE)",
                                 (int)len, opts);
         size_t klen = (size_t)(eq - opts);
+        long n = -1;
+        bool number = option_number(eq + 1, len - klen - 1, &n);
         if (klen == strlen("busy_timeout") && !memcmp(opts, "busy_timeout", klen)) {
-            char value[32];
-            size_t vlen = len - klen - 1;
-            char *stop;
-            long n = -1;
-            if (vlen > 0 && vlen < sizeof value) {
-                memcpy(value, eq + 1, vlen);
-                value[vlen] = '\0';
-                errno = 0;
-                n = strtol(value, &stop, 10);
-                if (errno || *stop)
-                    n = -1;
-            }
-            if (n < 0 || n > DB_MAX_BUSY_TIMEOUT_MS)
+            if (!number || n < 0 || n > DB_MAX_BUSY_TIMEOUT_MS)
                 return sd_error_set(err, SD_EUSAGE,
                                     "busy_timeout in the database URL must be a whole number of "
                                     "milliseconds from 0 to %d",
                                     DB_MAX_BUSY_TIMEOUT_MS);
-            *busy_timeout_ms = (int)n;
+            o->busy_timeout_ms = (int)n;
+        } else if (klen == strlen("page_size") && !memcmp(opts, "page_size", klen)) {
+            if (!number || n < 512 || n > 65536 || (n & (n - 1)))
+                return sd_error_set(err, SD_EUSAGE,
+                                    "page_size in the database URL must be a power of two from "
+                                    "512 to 65536");
+            o->page_size = (int)n;
         } else {
             return sd_error_set(err, SD_EUSAGE,
-                                "unknown database URL option \"%.*s\"; the only option is "
-                                "busy_timeout",
+                                "unknown database URL option \"%.*s\"; the options are "
+                                "busy_timeout and page_size",
                                 (int)klen, opts);
         }
         opts = end ? end + 1 : opts + len;
@@ -92,7 +103,7 @@ bool db_url_is_postgres(const char *url)
  * Picks the backend from the URL:
  *   "postgres://..." / "postgresql://..."  PostgreSQL, handed to libpq as it is;
  *   "host=... dbname=..."                  PostgreSQL (a libpq connection string);
- *   "sqlite:PATH[?busy_timeout=MS]"         SQLite;
+ *   "sqlite:PATH[?busy_timeout=MS&page_size=N]" SQLite;
  *   a bare path (no "scheme://")             SQLite.
  * A last '?' followed by NAME=VALUE pairs is read as options; a '?' with no '=' after it,
  * or with a '/' after it, is part of the file name.
@@ -112,11 +123,12 @@ int db_open(struct db **out, const char *url, struct sd_error *err)
                             "sqlite:PATH or postgres://USER@HOST/DATABASE",
                             url);
 
-    int busy_timeout_ms = DB_DEFAULT_BUSY_TIMEOUT_MS;
+    struct db_sqlite_options o = {.busy_timeout_ms = DB_DEFAULT_BUSY_TIMEOUT_MS,
+                                  .page_size = DB_SQLITE_DEFAULT_PAGE_SIZE};
     size_t path_len = strlen(path);
     const char *q = db_sqlite_url_options(path);
     if (q) {
-        int rc = db_parse_sqlite_options(q + 1, &busy_timeout_ms, err);
+        int rc = db_parse_sqlite_options(q + 1, &o, err);
         if (rc)
             return rc;
         path_len = (size_t)(q - path);
@@ -127,7 +139,7 @@ int db_open(struct db **out, const char *url, struct sd_error *err)
     char *file = str_ndup(path, path_len);
     if (!file)
         return sd_error_nomem(err);
-    int rc = db_sqlite_open(out, file, busy_timeout_ms, err);
+    int rc = db_sqlite_open(out, file, &o, err);
     free(file);
     return rc;
 }

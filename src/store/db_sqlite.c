@@ -103,6 +103,10 @@ int db_sqlite_append_ident(struct buf *b, const char *name)
 static void sqlite_close(struct db *db)
 {
     struct sqlite_db *s = as_db(db);
+    for (int i = 0; i < SQLITE_STMT_CACHE; i++) {
+        sqlite3_finalize(s->cache[i].stmt);
+        free(s->cache[i].sql);
+    }
     /* sqlite3_close_v2 defers the close until forgotten statements are finalized instead of
      * failing with SQLITE_BUSY and leaking the connection. */
     sqlite3_close_v2(s->conn);
@@ -133,6 +137,22 @@ static int sqlite_prepare(struct db_stmt **out, struct db *db, const char *sql,
     if (!st)
         return sd_error_nomem(err);
     st->base.db = db;
+    st->cache_slot = -1;
+    int slot = -1; /* a free slot to keep the new statement in, the least recently used */
+    for (int i = 0; i < SQLITE_STMT_CACHE; i++) {
+        if (s->cache[i].in_use)
+            continue;
+        if (s->cache[i].sql && !strcmp(s->cache[i].sql, sql)) {
+            s->cache[i].in_use = true;
+            s->cache[i].last_used = ++s->uses;
+            st->stmt = s->cache[i].stmt;
+            st->cache_slot = i;
+            *out = &st->base;
+            return 0;
+        }
+        if (slot < 0 || s->cache[i].last_used < s->cache[slot].last_used)
+            slot = i;
+    }
     const char *tail = NULL;
     int rc = sqlite3_prepare_v2(s->conn, sql, -1, &st->stmt, &tail);
     if (rc != SQLITE_OK) {
@@ -150,6 +170,16 @@ static int sqlite_prepare(struct db_stmt **out, struct db *db, const char *sql,
         rc = sd_error_set(err, SD_EUSAGE,
                           "db_prepare takes one SQL statement; use db_exec for several");
         goto fail;
+    }
+    char *copy = slot >= 0 ? str_dup(sql) : NULL;
+    if (copy) { /* without memory for the copy, the statement is simply not kept */
+        sqlite3_finalize(s->cache[slot].stmt);
+        free(s->cache[slot].sql);
+        s->cache[slot].sql = copy;
+        s->cache[slot].stmt = st->stmt;
+        s->cache[slot].in_use = true;
+        s->cache[slot].last_used = ++s->uses;
+        st->cache_slot = slot;
     }
     *out = &st->base;
     return 0;
@@ -294,7 +324,14 @@ static int sqlite_reset(struct db_stmt *stmt)
 static void sqlite_finalize(struct db_stmt *stmt)
 {
     struct sqlite_stmt *st = as_stmt(stmt);
-    sqlite3_finalize(st->stmt);
+    if (st->cache_slot >= 0) {
+        struct sqlite_db *s = as_db(st->base.db);
+        sqlite3_reset(st->stmt);
+        sqlite3_clear_bindings(st->stmt);
+        s->cache[st->cache_slot].in_use = false;
+    } else {
+        sqlite3_finalize(st->stmt);
+    }
     free(st);
 }
 
@@ -385,7 +422,8 @@ static const struct db_ops sqlite_ops = {
  * is not a database, or a directory that cannot be written, is reported here rather than at
  * the first query. The caller owns *out and closes it with db_close.
  */
-int db_sqlite_open(struct db **out, const char *path, int busy_timeout_ms, struct sd_error *err)
+int db_sqlite_open(struct db **out, const char *path, const struct db_sqlite_options *opts,
+                   struct sd_error *err)
 {
     struct sqlite_db *s = calloc(1, sizeof *s);
     if (!s)
@@ -408,13 +446,15 @@ int db_sqlite_open(struct db **out, const char *path, int busy_timeout_ms, struc
         code = db_sqlite_error(rc, sqlite3_errmsg(s->conn), err);
         goto fail_open;
     }
-    sqlite3_busy_timeout(s->conn, busy_timeout_ms);
+    sqlite3_busy_timeout(s->conn, opts->busy_timeout_ms);
     /* journal_mode answers with a row; a database that cannot do WAL (":memory:") answers
      * "memory" and keeps working, which is fine. */
-    /* Bulk imports write whole tables: 16 KiB pages (which only a new database takes, so this
-     * must precede journal_mode) cut the number of page writes to a quarter. No memory map:
-     * it would make an export's resident memory grow with the table it reads. */
-    code = sqlite_exec(&s->base, "PRAGMA page_size=16384", err);
+    /* The page size (DB_SQLITE_DEFAULT_PAGE_SIZE) only a new database takes, so this must
+     * precede journal_mode. No memory map: it would make an export's resident memory grow
+     * with the table it reads. */
+    char pragma[48];
+    snprintf(pragma, sizeof pragma, "PRAGMA page_size=%d", opts->page_size);
+    code = sqlite_exec(&s->base, pragma, err);
     if (!code)
         code = sqlite_exec(&s->base, "PRAGMA journal_mode=WAL", err);
     if (!code)

@@ -11,10 +11,20 @@
 #include "base/buf.h"
 #include "store/db_backend.h"
 
+/* Prepared statements a connection keeps for reuse, keyed by their SQL text. */
+#define SQLITE_STMT_CACHE 32
+
 struct sqlite_db {
     struct db base; /* first: a struct db * is a struct sqlite_db * */
     sqlite3 *conn;
     char *path;
+    struct {
+        char *sql;          /* NULL: the slot is empty */
+        sqlite3_stmt *stmt; /* reset, with no bindings, while not in use */
+        bool in_use;        /* handed out by db_prepare and not finalized yet */
+        uint64_t last_used; /* for replacing the least recently used slot */
+    } cache[SQLITE_STMT_CACHE];
+    uint64_t uses;
 };
 
 struct sqlite_stmt {
@@ -25,6 +35,7 @@ struct sqlite_stmt {
      * next db_step so it cannot be missed. 0 when every bind worked. */
     int bind_rc;
     int bind_idx;
+    int cache_slot; /* the connection's cache slot it came from, or -1 */
 };
 
 /* Turns an SQLite result code (with `message`, usually sqlite3_errmsg) into an SD_E* code and

@@ -95,21 +95,27 @@ static int make_dirs(const char *path, struct sd_error *err)
 
 /* The URLs of the two databases; both malloc'd, owned by the caller. The queue database of a
  * SQLite setup keeps the main URL's options ("?busy_timeout=..."). */
+#define QUEUE_DB_OPTIONS "page_size=4096"
+
 static int database_urls(char **main_url, char **queue_url, const struct store_config *config)
 {
     struct buf m = BUF_INIT, q = BUF_INIT;
     const char *url = config->database_url;
     int rc;
+    /* queue.db lives on many small transactions: 4 KiB pages (its own option, last, so it
+     * wins over one copied from the main URL) make each commit write a quarter as much. */
     if (!url || !*url) {
         rc = buf_printf(&m, "sqlite:%s/sheetd.db", config->data_dir);
-        rc = rc ? rc : buf_printf(&q, "sqlite:%s/queue.db", config->data_dir);
+        rc = rc ? rc : buf_printf(&q, "sqlite:%s/queue.db?%s", config->data_dir, QUEUE_DB_OPTIONS);
     } else if (db_url_is_postgres(url)) {
         rc = buf_puts(&m, url);
         rc = rc ? rc : buf_puts(&q, url);
     } else {
         const char *opts = db_sqlite_url_options(url);
         rc = buf_puts(&m, url);
-        rc = rc ? rc : buf_printf(&q, "sqlite:%s/queue.db%s", config->data_dir, opts ? opts : "");
+        rc = rc ? rc
+                : buf_printf(&q, "sqlite:%s/queue.db?%s%s%s", config->data_dir,
+                             opts ? opts + 1 : "", opts ? "&" : "", QUEUE_DB_OPTIONS);
     }
     if (rc) {
         buf_free(&m);

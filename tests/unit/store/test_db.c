@@ -88,6 +88,43 @@ Test(db, busy_timeout_comes_from_the_url)
     db_close(d);
 }
 
+Test(db, page_size_comes_from_the_url_and_is_checked)
+{
+    cr_assert_eq(query_int(db, "PRAGMA page_size"), DB_SQLITE_DEFAULT_PAGE_SIZE);
+    struct db *d = open_db("small.db", "?busy_timeout=50&page_size=4096");
+    cr_assert_eq(query_int(d, "PRAGMA page_size"), 4096);
+    db_close(d);
+    struct sd_error err = SD_ERROR_INIT;
+    char *url = url_for("bad.db", "?page_size=1000");
+    cr_assert_eq(db_open(&d, url, &err), SD_EUSAGE);
+    cr_assert(strstr(sd_error_message(&err), "power of two"));
+    free(url);
+}
+
+/* Statements are kept per connection for reuse; one kept from before a schema change is
+ * prepared again by SQLite itself and answers for the new schema. */
+Test(db, a_statement_kept_for_reuse_follows_a_schema_change)
+{
+    exec_ok(db, "CREATE TABLE t (a INTEGER)");
+    exec_ok(db, "INSERT INTO t VALUES (1)");
+    for (int round = 0; round < 3; round++) {
+        cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM t"), 1 + round);
+        exec_ok(db, "INSERT INTO t VALUES (2)");
+    }
+    exec_ok(db, "DROP TABLE t; CREATE TABLE t (a INTEGER, b INTEGER)");
+    cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM t"), 0);
+    /* Two at once of the same text: the second is prepared anew, both work. */
+    struct db_stmt *one = NULL, *two = NULL;
+    cr_assert_eq(db_prepare(&one, db, "SELECT COUNT(*) FROM t", NULL), 0);
+    cr_assert_eq(db_prepare(&two, db, "SELECT COUNT(*) FROM t", NULL), 0);
+    cr_assert_eq(db_step(one, NULL), DB_ROW);
+    cr_assert_eq(db_step(two, NULL), DB_ROW);
+    db_finalize(one);
+    db_finalize(two);
+    exec_ok(db, "INSERT INTO t VALUES (1, 2); INSERT INTO t VALUES (3, 4)");
+    cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM t"), 2);
+}
+
 Test(db, every_type_round_trips_including_nulls)
 {
     exec_ok(db, "CREATE TABLE t (i INTEGER, d REAL, b INTEGER, s TEXT, n TEXT)");

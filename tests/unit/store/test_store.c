@@ -131,6 +131,7 @@ Test(store, migrate_is_idempotent)
     store_release(store, db);
 
     cr_assert_eq(store_acquire_queue(store, &db, &err), 0);
+    cr_assert_eq(query_int(db, "PRAGMA page_size"), 4096, "queue.db takes small pages");
     cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM schema_migrations"), 2);
     cr_assert_eq(query_int(db, "SELECT MIN(version) FROM schema_migrations"), 1001);
     cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM jobs"), 0);
