@@ -156,7 +156,18 @@ int queue_claim(struct job_record **out, struct queue *q, int64_t process_id, st
     *out = NULL;
     char id[JOB_ID_LEN + 1] = "";
     struct claim_args c = {out, process_id, now_ms(q)};
-    int rc = change_and_follow(q, id, do_claim, &c, err);
+    /* Most wake-ups find nothing to do (every status write wakes idle workers): look first,
+     * without the write lock, and take it only when a job is due. */
+    struct db *db = NULL;
+    bool due = false;
+    int rc = store_acquire_queue(q->store, &db, err);
+    if (rc == 0)
+        rc = job_store_any_due(db, c.now, &due, err);
+    store_release(q->store, db);
+    if (rc == 0 && !due)
+        return SD_ENOTFOUND;
+    if (rc == 0)
+        rc = change_and_follow(q, id, do_claim, &c, err);
     if (rc) {
         job_record_free(*out);
         *out = NULL;

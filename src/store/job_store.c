@@ -116,6 +116,21 @@ int job_store_insert(struct db *db, const struct job_record *job, struct sd_erro
     return db_run(stmt, NULL, err);
 }
 
+int job_store_any_due(struct db *db, int64_t now_ms, bool *due, struct sd_error *err)
+{
+    struct db_stmt *stmt = NULL;
+    *due = false;
+    int rc = db_prepare(
+        &stmt, db, "SELECT 1 FROM jobs WHERE status = 'pending' AND run_at <= $1 LIMIT 1", err);
+    if (rc)
+        return rc;
+    db_bind_int64(stmt, 1, now_ms);
+    rc = db_step(stmt, err);
+    *due = rc == DB_ROW;
+    db_finalize(stmt);
+    return rc < 0 ? rc : 0;
+}
+
 /* Reads the job with `id` through JOB_COLUMNS. */
 int job_store_get(struct job_record **out, struct db *db, const char *id, struct sd_error *err)
 {

@@ -61,6 +61,10 @@ int job_store_insert(struct db *db, const struct job_record *job, struct sd_erro
 int job_store_claim(struct job_record **out, struct db *db, int64_t process_id, int64_t now_ms,
                     struct sd_error *err);
 
+/* True in *due when some pending job is due at `now_ms`: a read that takes no lock, so idle
+ * workers woken by any change do not queue up for the write lock to find nothing. */
+int job_store_any_due(struct db *db, int64_t now_ms, bool *due, struct sd_error *err);
+
 /* SD_ENOTFOUND when there is no such job. */
 int job_store_get(struct job_record **out, struct db *db, const char *id, struct sd_error *err);
 
