@@ -374,3 +374,37 @@ test("the dashboard shows a new job and its end live, without a reload", async (
     assert.deepEqual(problems, [])
   }
 })
+
+test("Export to XLSX runs as a job whose page offers the file", async () => {
+  const { page, problems, loads } = await openPage()
+  await page.goto(`${baseUrl}/import_templates/${templates.strict}`)
+  await page.waitForFunction(() => window.Turbo && window.Stimulus)
+  // a table with three rows to export
+  const file = customersCsv("to-export.csv", 3, { first: 900 })
+  await upload(page, templates.strict, file)
+  startWorker()
+  await page.waitForFunction(() => document.querySelector("[data-status]")?.dataset.status === "completed")
+  await stopWorker()
+
+  await page.goto(`${baseUrl}/import_templates/${templates.strict}`)
+  await page.waitForFunction(() => window.Turbo && window.Stimulus)
+  await page.locator("#export_button").click()
+  await page.waitForURL(new RegExp(`/import_templates/${templates.strict}/jobs/[0-9a-f]{16}$`))
+  const jobId = page.url().split("/").pop()
+  await page.locator(`#job_status_${jobId}`).waitFor()
+  assert.equal(await statusOf(page, jobId), "pending")
+  await page.evaluate(() => { window.__landed = true })
+  const loadsBefore = loads.count
+  startWorker()
+  await waitForStatus(page, jobId, "completed")
+  assert.equal(await page.evaluate(() => window.__landed), true)
+  assert.equal(loads.count, loadsBefore)
+  const [download] = await Promise.all([page.waitForEvent("download"), page.locator(`#job_download_${jobId}`).click()])
+  const out = path.join(dataDir, "export.xlsx")
+  await download.saveAs(out)
+  const csv = cli("read", out, "--format", "csv").trim().split("\n")
+  assert.equal(csv.length, 4, csv.join("\n"))
+  assert.match(csv[1], /person900@example\.com/)
+  await page.close()
+  assert.deepEqual(problems, [])
+})
