@@ -334,7 +334,12 @@ test("a running import can be cancelled and writes nothing", async () => {
   const jobId = await upload(page, templates.cancel, file)
   startWorker()
   await waitForStatus(page, jobId, "processing")
-  await page.waitForFunction((id) => Number(document.getElementById(`job_progress_${id}`)?.value) >= 5, jobId)
+  // some progress, and a rate (shown once the job has run for a second)
+  await page.waitForFunction((id) => {
+    const el = document.getElementById(`job_status_${id}`)
+    const bar = document.getElementById(`job_progress_${id}`)
+    return Number(bar?.value) >= 5 && [...(el?.querySelectorAll("dt") || [])].some((dt) => dt.textContent === "Rate")
+  }, jobId)
   await page.screenshot({ path: path.join(shots, "job-running.png"), fullPage: true })
   await page.locator(`#job_cancel_${jobId}`).click()
   await waitForStatus(page, jobId, "cancelled")
