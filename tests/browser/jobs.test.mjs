@@ -236,6 +236,10 @@ test("the sample workbook's bad rows show in the error table and the error repor
   const [sampleDownload] = await Promise.all([page.waitForEvent("download"), page.locator("#sample_link").click()])
   const sample = path.join(dataDir, "sample.xlsx")
   await sampleDownload.saveAs(sample)
+  const [blankDownload] = await Promise.all([page.waitForEvent("download"), page.locator("#blank_link").click()])
+  const blank = path.join(dataDir, "blank.xlsx")
+  await blankDownload.saveAs(blank)
+  assert.equal(cli("read", blank, "--format", "csv").trim(), "ID,Name,Email,Country,Signup Date,Amount,Active,Quantity,Notes,Code")
 
   startWorker()
   const jobId = await upload(page, templates.customers, sample)
