@@ -258,7 +258,10 @@ static bool api_refused(const struct web_request *req)
 }
 
 /* The upload's body is complete: the file is on disk, the text fields are the request's form
- * fields; CSRF is checked exactly as for a urlencoded form. */
+ * fields; CSRF is checked exactly as for a urlencoded form. A file the handler did not take
+ * is deleted before this returns, that is before libmicrohttpd sends the queued answer: a
+ * client that got its 404 or 422 must not find the upload on disk (the completion callback
+ * runs only after the answer went out). */
 static enum MHD_Result upload_complete(struct web_request *req)
 {
     struct sd_error err = SD_ERROR_INIT;
@@ -267,9 +270,9 @@ static enum MHD_Result upload_complete(struct web_request *req)
         return send_error(req, status, sd_error_message(&err), NULL);
     web_multipart_take_fields(req->multipart, &req->fields, &req->nfields);
     req->upload = web_multipart_upload(req->multipart);
-    if (!csrf_ok(req))
-        return send_error(req, 422, CSRF_MESSAGE, NULL);
-    return dispatch(req);
+    enum MHD_Result rc = csrf_ok(req) ? dispatch(req) : send_error(req, 422, CSRF_MESSAGE, NULL);
+    web_multipart_discard(req->multipart);
+    return rc;
 }
 
 static enum MHD_Result body_complete(struct web_request *req)

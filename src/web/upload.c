@@ -408,6 +408,12 @@ void web_multipart_take_fields(struct web_multipart *mp, struct web_form_field *
     mp->nfields = 0;
 }
 
+void web_multipart_discard(struct web_multipart *mp)
+{
+    if (mp)
+        close_and_remove(mp);
+}
+
 void web_multipart_free(struct web_multipart *mp)
 {
     if (!mp)

@@ -19,9 +19,10 @@
  * refused before anything is read, a chunked body that grows past it is drained without
  * being written and answered 413. A malformed body (a broken boundary, a truncated last
  * part, a second `file` part) is 400. In every failing case the partial file is deleted at
- * once; in every other case it is deleted when the request's state is freed (the completion
- * callback, also when the client vanished mid-upload) unless the handler took it with
- * web_upload_move or web_upload_keep. No temporary file outlives its request.
+ * once; in every other case it is deleted once the handler has answered (and, at the latest,
+ * when the request's state is freed: the completion callback, also when the client vanished
+ * mid-upload) unless the handler took it with web_upload_move or web_upload_keep. No temporary file
+ * outlives its request.
  */
 #ifndef SHEETD_WEB_UPLOAD_H
 #define SHEETD_WEB_UPLOAD_H
@@ -107,6 +108,11 @@ int web_multipart_finish(struct web_multipart *mp, int *status, struct sd_error 
 struct web_upload *web_multipart_upload(struct web_multipart *mp);
 void web_multipart_take_fields(struct web_multipart *mp, struct web_form_field **fields,
                                size_t *count);
+
+/* Deletes the file now unless the handler took it. The server calls it as soon as the
+ * handler has queued its answer, before a byte of that answer is sent, so a client told "no"
+ * never finds the upload still on disk. */
+void web_multipart_discard(struct web_multipart *mp);
 
 /* Frees the parser; deletes the file unless it was taken. */
 void web_multipart_free(struct web_multipart *mp);
