@@ -26,6 +26,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const bin = path.resolve(root, process.env.SHEETD_BIN || "build/sheetd")
 const shots = path.join(root, "docs/screenshots")
 const WAIT = 20000 // the longest any single wait may take (ms)
+const TEST_TIMEOUT = 60000 // and any one test
 
 let server
 let worker
@@ -116,6 +117,7 @@ before(async () => {
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: "/usr/bin/chromium",
     headless: true,
+    timeout: 30000,
     viewport: { width: 1100, height: 800 },
     args: [
       "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -199,7 +201,7 @@ function jobDoc(jobId) {
   return JSON.parse(cli("jobs", "show", jobId, "--json"))
 }
 
-test("an upload lands on the job page, which reaches completed live, without a reload", async () => {
+test("an upload lands on the job page, which reaches completed live, without a reload", { timeout: TEST_TIMEOUT }, async () => {
   const { page, problems, loads } = await openPage()
   await page.goto(`${baseUrl}/import_templates/${templates.customers}`)
   await page.waitForFunction(() => window.Turbo && window.Stimulus)
@@ -229,7 +231,7 @@ test("an upload lands on the job page, which reaches completed live, without a r
   assert.deepEqual(problems, [])
 })
 
-test("the sample workbook's bad rows show in the error table and the error report downloads", async () => {
+test("the sample workbook's bad rows show in the error table and the error report downloads", { timeout: TEST_TIMEOUT }, async () => {
   const { page, problems } = await openPage()
   await page.goto(`${baseUrl}/import_templates/${templates.customers}`)
   await page.waitForFunction(() => window.Turbo && window.Stimulus)
@@ -270,7 +272,7 @@ test("the sample workbook's bad rows show in the error table and the error repor
   assert.deepEqual(problems, [])
 })
 
-test("an all-or-nothing import with bad rows fails, lists them and writes nothing", async () => {
+test("an all-or-nothing import with bad rows fails, lists them and writes nothing", { timeout: TEST_TIMEOUT }, async () => {
   const { page, problems } = await openPage()
   const file = customersCsv("strict.csv", 40, { first: 500, badEmails: [3, 17] })
   const jobId = await upload(page, templates.strict, file)
@@ -291,7 +293,7 @@ test("an all-or-nothing import with bad rows fails, lists them and writes nothin
   assert.deepEqual(problems, [])
 })
 
-test("without EventSource the job page says Polling and still reaches completed", async () => {
+test("without EventSource the job page says Polling and still reaches completed", { timeout: TEST_TIMEOUT }, async () => {
   const { page, problems, loads } = await openPage({ withoutEventSource: true })
   const file = customersCsv("polling.csv", 200, { first: 10000 })
   const jobId = await upload(page, templates.customers, file)
@@ -311,7 +313,7 @@ test("without EventSource the job page says Polling and still reaches completed"
   assert.deepEqual(problems, [])
 })
 
-test("two tabs on one job both follow it to completed", async () => {
+test("two tabs on one job both follow it to completed", { timeout: TEST_TIMEOUT }, async () => {
   const first = await openPage()
   const file = customersCsv("two-tabs.csv", 20000, { first: 20000 })
   const jobId = await upload(first.page, templates.customers, file)
@@ -332,7 +334,7 @@ test("two tabs on one job both follow it to completed", async () => {
   }
 })
 
-test("a running import can be cancelled and writes nothing", async () => {
+test("a running import can be cancelled and writes nothing", { timeout: TEST_TIMEOUT }, async () => {
   const { page, problems } = await openPage()
   const file = customersCsv("bulk.csv", 400000)
   const jobId = await upload(page, templates.cancel, file)
@@ -356,7 +358,7 @@ test("a running import can be cancelled and writes nothing", async () => {
   assert.deepEqual(problems, [])
 })
 
-test("the dashboard shows a new job and its end live, without a reload", async () => {
+test("the dashboard shows a new job and its end live, without a reload", { timeout: TEST_TIMEOUT }, async () => {
   const dash = await openPage()
   await dash.page.goto(`${baseUrl}/jobs`)
   await dash.page.waitForFunction(() => window.Turbo && window.Stimulus)
@@ -387,7 +389,7 @@ test("the dashboard shows a new job and its end live, without a reload", async (
   }
 })
 
-test("Export to XLSX runs as a job whose page offers the file", async () => {
+test("Export to XLSX runs as a job whose page offers the file", { timeout: TEST_TIMEOUT }, async () => {
   const { page, problems, loads } = await openPage()
   await page.goto(`${baseUrl}/import_templates/${templates.strict}`)
   await page.waitForFunction(() => window.Turbo && window.Stimulus)
