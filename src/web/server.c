@@ -257,10 +257,9 @@ static bool api_refused(const struct web_request *req)
     return is_api(req) && req->app->api_token && !bearer_ok(req);
 }
 
-/* The upload's body is complete: the file is on disk, the text fields are the request's form
- * fields; CSRF is checked exactly as for a urlencoded form. */
 /* The whole body has arrived and the answer is decided: a file the handler did not take is
- * deleted now, before the client hears back, so nobody who got the answer can still see it. */
+ * deleted now, before the client hears back (the completion callback runs only after the
+ * answer went out), so nobody who got a 404 or 422 can still find the upload on disk. */
 static void drop_upload(struct web_request *req)
 {
     web_multipart_free(req->multipart);
@@ -268,6 +267,8 @@ static void drop_upload(struct web_request *req)
     req->upload = NULL;
 }
 
+/* The upload's body is complete: the file is on disk, the text fields are the request's form
+ * fields; CSRF is checked exactly as for a urlencoded form. */
 static enum MHD_Result upload_complete(struct web_request *req)
 {
     struct sd_error err = SD_ERROR_INIT;

@@ -19,9 +19,10 @@
  * refused before anything is read, a chunked body that grows past it is drained without
  * being written and answered 413. A malformed body (a broken boundary, a truncated last
  * part, a second `file` part) is 400. In every failing case the partial file is deleted at
- * once; in every other case it is deleted when the request's state is freed (the completion
- * callback, also when the client vanished mid-upload) unless the handler took it with
- * web_upload_move or web_upload_keep. No temporary file outlives its request.
+ * once; in every other case it is deleted once the handler has answered (and, at the latest,
+ * when the request's state is freed: the completion callback, also when the client vanished
+ * mid-upload) unless the handler took it with web_upload_move or web_upload_keep. No temporary file
+ * outlives its request.
  */
 #ifndef SHEETD_WEB_UPLOAD_H
 #define SHEETD_WEB_UPLOAD_H

@@ -241,7 +241,7 @@ Test(uploads, the_file_is_streamed_to_a_private_temporary_file_and_deleted_when_
     json_decref(doc);
     http_reply_free(&r);
     free(body);
-    cr_assert(wait_for_files(0), "the untaken file is deleted with the request");
+    cr_assert_eq(count_files(), 0, "the untaken file is deleted before the answer is sent");
 }
 
 Test(uploads, a_handler_can_take_the_file_by_moving_it)
@@ -305,6 +305,7 @@ Test(uploads, csrf_is_checked_like_a_urlencoded_form)
     struct http_reply r;
     post(&r, body, len, MULTIPART_TYPE);
     cr_assert_eq(r.status, 422, "no token: %ld", r.status);
+    cr_assert_eq(count_files(), 0, "deleted before the refusal is sent");
     http_reply_free(&r);
     free(body);
     body = multipart(&len, "0000000000000000000000000000000000000000000000000000000000000000", NULL,
