@@ -47,8 +47,8 @@ static int register_process(struct heartbeat *hb, struct sd_error *err)
 }
 
 /* Recovers the jobs of one silent process and removes its row, in one transaction. */
-static int recover_process(struct queue *queue, const char *data_dir, int64_t process_id,
-                           size_t *recovered, struct sd_error *err)
+static int recover_process(struct queue *queue, int64_t process_id, size_t *recovered,
+                           struct sd_error *err)
 {
     struct store *store = queue_store(queue);
     struct db *db = NULL;
@@ -73,9 +73,7 @@ static int recover_process(struct queue *queue, const char *data_dir, int64_t pr
         struct sd_error ignored = SD_ERROR_INIT;
         struct job_record *job = NULL;
         job_status_refresh(queue_status(queue), ids[i], &ignored);
-        if (queue_get(&job, queue, ids[i], &ignored) == 0 &&
-            strcmp(job->status, JOB_STATUS_PENDING) != 0)
-            job_files_remove_upload(data_dir, ids[i]);
+        queue_get(&job, queue, ids[i], &ignored);
         log_warn("job recovered from a silent process", "job_id=%s process_id=%lld status=%s",
                  ids[i], (long long)process_id, job ? job->status : "unknown");
         job_record_free(job);
@@ -87,8 +85,8 @@ static int recover_process(struct queue *queue, const char *data_dir, int64_t pr
     return 0;
 }
 
-int heartbeat_prune_silent(struct queue *queue, const char *data_dir, int64_t silence_ms,
-                           size_t *recovered, struct sd_error *err)
+int heartbeat_prune_silent(struct queue *queue, int64_t silence_ms, size_t *recovered,
+                           struct sd_error *err)
 {
     *recovered = 0;
     struct store *store = queue_store(queue);
@@ -101,7 +99,7 @@ int heartbeat_prune_silent(struct queue *queue, const char *data_dir, int64_t si
     store_release(store, db);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         log_warn("pruning a silent process", "process_id=%lld", (long long)ids[i]);
-        rc = recover_process(queue, data_dir, ids[i], recovered, err);
+        rc = recover_process(queue, ids[i], recovered, err);
     }
     free(ids);
     return rc;
@@ -136,8 +134,7 @@ static void *run(void *arg)
         size_t recovered = 0;
         if (beat(hb, &err) != 0)
             log_kv(LOG_WARN, "heartbeat failed", "error", sd_error_message(&err), NULL);
-        if (heartbeat_prune_silent(hb->queue, hb->opts.data_dir, hb->opts.silence_ms, &recovered,
-                                   &err) != 0)
+        if (heartbeat_prune_silent(hb->queue, hb->opts.silence_ms, &recovered, &err) != 0)
             log_kv(LOG_WARN, "pruning silent processes failed", "error", sd_error_message(&err),
                    NULL);
         int64_t now = clock_monotonic_ms(clock);
@@ -198,8 +195,7 @@ void heartbeat_stop(struct heartbeat *hb)
     if (atomic_load(&hb->process_id)) {
         struct sd_error err = SD_ERROR_INIT;
         size_t recovered = 0;
-        if (recover_process(hb->queue, hb->opts.data_dir, atomic_load(&hb->process_id), &recovered,
-                            &err) != 0)
+        if (recover_process(hb->queue, atomic_load(&hb->process_id), &recovered, &err) != 0)
             log_kv(LOG_WARN, "could not remove this process's row", "error", sd_error_message(&err),
                    NULL);
     }

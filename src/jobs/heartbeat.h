@@ -59,7 +59,7 @@ int64_t heartbeat_process_id(struct heartbeat *hb);
 
 /* One round of pruning silent processes, as the thread does it; *recovered counts the jobs
  * it put back or failed. For tests and `sheetd jobs prune`. */
-int heartbeat_prune_silent(struct queue *queue, const char *data_dir, int64_t silence_ms,
-                           size_t *recovered, struct sd_error *err);
+int heartbeat_prune_silent(struct queue *queue, int64_t silence_ms, size_t *recovered,
+                           struct sd_error *err);
 
 #endif

@@ -32,17 +32,17 @@ void job_context_progress(struct job_context *ctx, const char *message, uint64_t
 }
 
 /*
- * The upload of an import goes when its job ends for good, and before the end is written, so
- * that whoever sees the end sees no file left. A retry (queue_retry_later) needs the file
- * and never comes here. If the process dies between the two, the job runs again and either
- * finds its completion marker (the rows were committed: no file needed) or fails for want
- * of the file, which is still its final attempt's outcome.
+ * The upload of an import goes when it is imported (completed), and before that end is
+ * written, so that whoever sees the end sees no file left; if the process dies between the
+ * two, the job runs again and finds its completion marker (the rows were committed: no file
+ * needed). A failed or cancelled import keeps its file so that Retry can run it again; it
+ * goes with the job when the retention prunes it (retention.h).
  */
 int job_context_finish(struct job_context *ctx, const char *status, const char *message,
                        const json_t *result_part, struct sd_error *err)
 {
     struct sd_error ignored = SD_ERROR_INIT;
-    if (!strcmp(ctx->job->kind, "import"))
+    if (!strcmp(ctx->job->kind, "import") && !strcmp(status, JOB_STATUS_COMPLETED))
         job_files_remove_upload(ctx->data_dir, ctx->job->id);
     job_status_flush_progress(queue_status(ctx->queue), ctx->job, &ctx->progress, &ignored);
     return queue_finish(ctx->queue, ctx->job, status, message, result_part, err);

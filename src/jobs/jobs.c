@@ -103,10 +103,7 @@ void jobs_close(struct jobs *j)
 
 int jobs_cancel_job(struct jobs *j, const char *id, const char **outcome, struct sd_error *err)
 {
-    int rc = queue_cancel(j->queue, id, outcome, err);
-    if (rc == 0 && !strcmp(*outcome, JOB_STATUS_CANCELLED))
-        job_files_remove_upload(j->data_dir, id);
-    return rc;
+    return queue_cancel(j->queue, id, outcome, err);
 }
 
 /* True when an import job's upload is still in the uploads directory. */

@@ -51,12 +51,10 @@ int jobs_run(struct jobs *jobs, const char *kind, int workers, struct sd_error *
  * everything else, and frees the object. */
 void jobs_close(struct jobs *jobs);
 
-/* Cancels job `id` as queue_cancel does; a pending import's upload is deleted at once (a
- * cancelled job has had its final attempt). */
+/* Cancels job `id` as queue_cancel does (its upload stays for a retry). */
 int jobs_cancel_job(struct jobs *jobs, const char *id, const char **outcome, struct sd_error *err);
-/* Runs a failed or cancelled job again as queue_retry does. An import's upload is deleted
- * after its final attempt, so one whose file is gone is refused with a sentence saying to
- * upload the file again. */
+/* Runs a failed or cancelled job again as queue_retry does. An import whose file is gone
+ * (pruned, or removed by hand) is refused with a sentence saying to upload it again. */
 int jobs_retry_job(struct jobs *jobs, const char *id, struct sd_error *err);
 
 struct queue *jobs_queue(struct jobs *jobs);

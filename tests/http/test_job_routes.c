@@ -305,7 +305,7 @@ Test(job_routes_idle, a_pending_job_shows_its_place_and_can_be_cancelled)
     cr_assert_eq(r.status, 303);
     http_reply_free(&r);
     wait_for(id, "cancelled");
-    cr_assert_eq(files_in("uploads"), 0);
+    cr_assert_eq(files_in("uploads"), 1, "kept for a retry");
     http_request(&r, fx.port, "POST", target, "application/x-www-form-urlencoded", form,
                  strlen(form), headers);
     cr_assert_eq(r.status, 422, "an ended job cannot be cancelled again");

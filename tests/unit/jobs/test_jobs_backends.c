@@ -153,7 +153,7 @@ CONTRACT_TEST(jobs, a_silent_process_is_recovered_and_cancel_and_retry_work)
     cr_assert_eq(queue_claim(&job, jobs_queue(jobs), dead, NULL), 0);
     job_record_free(job);
     size_t recovered = 0;
-    cr_assert_eq(heartbeat_prune_silent(jobs_queue(jobs), contract.dir, 600, &recovered, NULL), 0);
+    cr_assert_eq(heartbeat_prune_silent(jobs_queue(jobs), 600, &recovered, NULL), 0);
     cr_assert_eq(recovered, 1);
     cr_assert_str_eq(status_of(id), "pending");
     const char *outcome = NULL;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jobs/job_files.h"
 #include "jobs/queue.h"
 #include "jobs_fixture.h"
 #include "store/queue_tables.h"
@@ -232,7 +233,7 @@ Test(queue, retry_puts_a_failed_job_back_with_its_attempts_reset)
     job_record_free(job);
 }
 
-Test(queue, an_import_whose_upload_is_gone_is_not_retried)
+Test(queue, a_cancelled_import_keeps_its_file_for_a_retry_unless_it_is_gone)
 {
     char id[17];
     char *csv = jf_people_csv("p.csv", 1, 0);
@@ -241,7 +242,10 @@ Test(queue, an_import_whose_upload_is_gone_is_not_retried)
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(jf_count_files("uploads"), 1);
     cr_assert_eq(jobs_cancel_job(jf_jobs, id, &outcome, &err), 0);
-    cr_assert_eq(jf_count_files("uploads"), 0, "a cancelled job's upload goes");
+    cr_assert_eq(jf_count_files("uploads"), 1, "kept for a retry");
+    cr_assert_eq(jobs_retry_job(jf_jobs, id, &err), 0, "%s", sd_error_message(&err));
+    cr_assert_eq(jobs_cancel_job(jf_jobs, id, &outcome, &err), 0);
+    job_files_remove_upload(jf_dir, id);
     cr_assert_eq(jobs_retry_job(jf_jobs, id, &err), SD_EINVALID);
     cr_assert(strstr(sd_error_message(&err), "upload it again"));
     free(csv);

@@ -129,13 +129,14 @@ Test(recovery, a_job_out_of_attempts_fails_when_its_worker_dies)
     size_t recovered = 0;
     /* Silent at once: prune as a live process would after the silence. */
     usleep(700000);
-    cr_assert_eq(heartbeat_prune_silent(jobs_queue(jf_jobs), jf_dir, 600, &recovered, NULL), 0);
+    cr_assert_eq(heartbeat_prune_silent(jobs_queue(jf_jobs), 600, &recovered, NULL), 0);
     cr_assert_eq(recovered, 1);
     json_t *doc = jf_wait_status(jf_jobs, id, "failed", 1000);
     cr_assert_str_eq(json_string_value(json_object_get(doc, "message")),
                      HEARTBEAT_EXHAUSTED_MESSAGE);
     json_decref(doc);
     cr_assert_eq(jf_query_long("SELECT COUNT(*) FROM people"), 0);
-    cr_assert_eq(jf_count_files("uploads"), 0);
+    cr_assert_eq(jf_count_files("uploads"), 1, "kept for a retry");
+    cr_assert_eq(jobs_retry_job(jf_jobs, id, NULL), 0, "which works");
     free(csv);
 }

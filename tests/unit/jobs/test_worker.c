@@ -78,7 +78,7 @@ Test(worker, a_file_that_fails_validation_fails_once_with_its_row_errors)
     cr_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "files"), "report")),
                      report);
     cr_assert_eq(jf_count_files("reports"), 1, "the full report is kept with the job");
-    cr_assert_eq(jf_count_files("uploads"), 0);
+    cr_assert_eq(jf_count_files("uploads"), 1, "kept for a retry until the job is pruned");
     cr_assert_eq(people(), 0);
     usleep(300000);
     cr_assert_str_eq(jf_row_status(id), "failed");
@@ -114,7 +114,7 @@ Test(worker, a_table_dropped_under_the_template_fails_the_job_with_a_sentence)
     json_t *doc = jf_wait_status(jf_jobs, id, "failed", 10000);
     const char *message = json_string_value(json_object_get(doc, "message"));
     cr_assert(strstr(message, "people"), "names the table: %s", message);
-    cr_assert_eq(jf_count_files("uploads"), 0);
+    cr_assert_eq(jf_count_files("uploads"), 1, "kept for a retry");
     json_decref(doc);
     free(csv);
 }
@@ -182,7 +182,7 @@ Test(worker, cancelling_a_running_import_writes_nothing)
     cr_assert_str_eq(outcome, "processing");
     json_t *doc = jf_wait_status(jf_jobs, id, "cancelled", 20000);
     cr_assert_eq(people(), 0, "rolled back");
-    cr_assert_eq(jf_count_files("uploads"), 0);
+    cr_assert_eq(jf_count_files("uploads"), 1, "kept for a retry");
     json_decref(doc);
     free(csv);
 }
@@ -287,6 +287,7 @@ Test(worker, retention_prunes_ended_jobs_with_their_files)
     cr_assert_eq(counts.jobs, 1);
     cr_assert_eq(jf_query_long("SELECT COUNT(*) FROM jobs"), 0);
     cr_assert_eq(jf_count_files("reports"), 0);
+    cr_assert_eq(jf_count_files("uploads"), 0, "the failed job's file went with it");
     json_t *doc = NULL;
     cr_assert_eq(job_status_get(&doc, NULL, jobs_status(jf_jobs), id, NULL), SD_ENOTFOUND);
     free(csv);
