@@ -117,3 +117,11 @@ echo "  export 1M vs libxlsxwriter:   ${r}x the time (target <= 1.3)    $(verdic
 for p in sheetjs openpyxl pandas roo; do
   [ -n "${secs[peer_${p}_100k]:-}" ] && echo "  read 100k vs $p: $(ratio "${secs[peer_${p}_100k]}" "${secs[read_100k]}")x faster; import 100k vs $p: $(ratio "${secs[peer_${p}_100k]}" "${secs[import_100k]}")x faster"
 done
+
+# --- web and live updates (issue 8 §6): status.json, SSE fan-out and latency, a 1M-row upload
+# through the browser's path. Its own script (scripts/bench_web.sh, runnable alone);
+# BENCH_WEB=0 skips it.
+if [ "${BENCH_WEB:-1}" != 0 ]; then
+  echo
+  scripts/bench_web.sh "$build"
+fi
