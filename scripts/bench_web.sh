@@ -200,7 +200,8 @@ location=$(curl -s --max-time 600 -o /dev/null -w '%{http_code} %{redirect_url}'
   "http://127.0.0.1:$port/import_templates/1/import_file")
 t1=$(date +%s.%N)
 big_job=${location##*/}
-st=$(wait_done "$big_job" 900)
+st="not started (the upload was answered ${location%% *})"
+[ "${location%% *}" = 303 ] && st=$(wait_done "$big_job" 900)
 t2=$(date +%s.%N)
 up_rss=$(peak_rss_kb)
 message=$(curl -s --max-time 5 "http://127.0.0.1:$port/jobs/$big_job/status.json" |
