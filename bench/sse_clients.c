@@ -6,8 +6,12 @@
  * connection, the time from just before the trigger to the arrival of the end of the next
  * event. Keep-alive comments (": ...") are not events.
  *
- *   sse_clients URL N [--trigger CMD] [--timeout SECONDS] [--sources K]
+ *   sse_clients URL N [--trigger CMD | --trigger-http 'METHOD PATH'] [--timeout SECONDS]
+ *               [--sources K]
  *
+ * --trigger-http sends the request itself on a connection to the same server opened before
+ * the streams, so the measured time holds no process start: it runs from just before the
+ * request is written to each stream's event (the response is read and ignored).
  * --sources K spreads the connections over the source addresses 127.0.0.2 .. 127.0.0.(K+1)
  * (a per-address connection limit then sees N/K each). Requests are HTTP/1.0, so the body
  * is not chunked and every byte after the head is event-stream text. Output, one line:
@@ -31,6 +35,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,8 +68,8 @@ static int64_t now_us(void)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: sse_clients URL N [--trigger CMD] [--timeout SECONDS] "
-                    "[--sources K]\n");
+    fprintf(stderr, "usage: sse_clients URL N [--trigger CMD | --trigger-http 'METHOD PATH'] "
+                    "[--timeout SECONDS] [--sources K]\n");
     return 2;
 }
 
@@ -148,11 +153,13 @@ int main(int argc, char **argv)
         return usage();
     const char *url = argv[1];
     long n = strtol(argv[2], NULL, 10);
-    const char *trigger = NULL;
+    const char *trigger = NULL, *trigger_http = NULL;
     long timeout_s = 60, sources = 0;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--trigger") && i + 1 < argc)
             trigger = argv[++i];
+        else if (!strcmp(argv[i], "--trigger-http") && i + 1 < argc)
+            trigger_http = argv[++i];
         else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
             timeout_s = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--sources") && i + 1 < argc)
@@ -163,6 +170,7 @@ int main(int argc, char **argv)
     char host[256], port[16];
     const char *path;
     if (n <= 0 || n > 1000000 || timeout_s <= 0 || sources < 0 || sources > 250 ||
+        (trigger && trigger_http) || (trigger_http && !strchr(trigger_http, ' ')) ||
         !parse_url(url, host, sizeof host, port, sizeof port, &path))
         return usage();
 
@@ -182,6 +190,24 @@ int main(int argc, char **argv)
     int request_len = snprintf(
         request, sizeof request,
         "GET %s HTTP/1.0\r\nHost: %s:%s\r\nAccept: text/event-stream\r\n\r\n", path, host, port);
+    /* The HTTP trigger's connection is open before the streams, so connecting costs it
+     * nothing at the trigger. */
+    char trigger_request[1024];
+    int trigger_len = 0, trigger_fd = -1;
+    if (trigger_http) {
+        const char *space = strchr(trigger_http, ' ');
+        trigger_len = snprintf(trigger_request, sizeof trigger_request,
+                               "%.*s %s HTTP/1.0\r\nHost: %s:%s\r\nContent-Length: 0\r\n\r\n",
+                               (int)(space - trigger_http), trigger_http, space + 1, host, port);
+        trigger_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        if (trigger_fd < 0 || trigger_len >= (int)sizeof trigger_request ||
+            connect(trigger_fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+            setsockopt(trigger_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
+            fprintf(stderr, "sse_clients: cannot open the trigger connection\n");
+            return 2;
+        }
+    }
     struct conn *conns = calloc((size_t)n, sizeof *conns);
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (!conns || ep < 0)
@@ -226,7 +252,7 @@ int main(int argc, char **argv)
                         n);
             phase = WAIT_NEXT;
             deadline = now_us() + (int64_t)timeout_s * 1000000;
-            if (!trigger) {
+            if (!trigger && !trigger_http) {
                 printf("ready\n");
                 fflush(stdout);
                 if (!fgets(buf, sizeof buf, stdin))
@@ -237,6 +263,11 @@ int main(int argc, char **argv)
             t0 = now_us();
             if (trigger && (trigger_pid = run_trigger(trigger)) < 0) {
                 fprintf(stderr, "sse_clients: cannot run the trigger\n");
+                break;
+            }
+            if (trigger_http && send(trigger_fd, trigger_request, (size_t)trigger_len,
+                                     MSG_NOSIGNAL) != trigger_len) {
+                fprintf(stderr, "sse_clients: cannot send the trigger request\n");
                 break;
             }
         }
@@ -300,6 +331,14 @@ int main(int argc, char **argv)
     }
     if (trigger_pid > 0)
         waitpid(trigger_pid, NULL, 0);
+    if (trigger_fd >= 0) {
+        struct timeval limit = {.tv_sec = 5};
+        setsockopt(trigger_fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+        shutdown(trigger_fd, SHUT_WR);
+        while (recv(trigger_fd, buf, sizeof buf, 0) > 0)
+            ; /* the response: read so the server finishes its side cleanly */
+        close(trigger_fd);
+    }
 
     int64_t *lat = calloc((size_t)n, sizeof *lat);
     long m = 0;

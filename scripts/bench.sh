@@ -184,3 +184,11 @@ done
 # In a script of its own (also runnable alone); it honours BENCH_PEERS too.
 echo
 scripts/bench_jobs.sh "$build"
+
+# --- web and live updates (issue 8 §6): status.json, SSE fan-out and latency, a 1M-row upload
+# through the browser's path. Its own script (scripts/bench_web.sh, runnable alone);
+# BENCH_WEB=0 skips it.
+if [ "${BENCH_WEB:-1}" != 0 ]; then
+  echo
+  scripts/bench_web.sh "$build"
+fi

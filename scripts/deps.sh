@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev sqlite3 libpq-dev postgresql libjansson-dev libsodium-dev
   libcriterion-dev libcurl4-openssl-dev
   nodejs chromium zip unzip time
+  wrk curl
 )
 
 missing=()

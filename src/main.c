@@ -54,7 +54,7 @@ static void print_usage(FILE *out)
     fprintf(out, "\nenvironment: SHEETD_DATA_DIR SHEETD_DATABASE_URL SHEETD_LISTEN SHEETD_WORKERS\n"
                  "             SHEETD_MAX_UPLOAD_MB SHEETD_API_TOKEN SHEETD_LOG_LEVEL\n"
                  "             SHEETD_JOB_RETENTION_DAYS SHEETD_SHUTDOWN_TIMEOUT\n"
-                 "             SHEETD_MAX_CONNECTIONS_PER_IP\n");
+                 "             SHEETD_MAX_CONNECTIONS SHEETD_MAX_CONNECTIONS_PER_IP\n");
 }
 
 int main(int argc, char **argv)

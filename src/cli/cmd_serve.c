@@ -116,6 +116,7 @@ int cmd_serve(int argc, char **argv, const struct cli_config *config)
     web_config.upload_dir = upload_dir;
     web_config.max_body_bytes = (size_t)config->max_upload_mb * 1024 * 1024;
     web_config.max_connections_per_ip = config->max_connections_per_ip;
+    web_config.max_connections = config->max_connections;
     if (web_server_start(&server, &web_config, &err))
         goto fail;
 

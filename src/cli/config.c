@@ -43,7 +43,7 @@ static int env_long(const char *name, long fallback, long min, long max, long *o
 
 int cli_config_from_env(struct cli_config *config)
 {
-    long workers, upload, retention, shutdown, per_ip;
+    long workers, upload, retention, shutdown, per_ip, max_conns;
     config->data_dir = env_or("SHEETD_DATA_DIR", "./var");
     config->database_url = env_or("SHEETD_DATABASE_URL", NULL);
     config->listen = env_or("SHEETD_LISTEN", "127.0.0.1:8080");
@@ -54,11 +54,13 @@ int cli_config_from_env(struct cli_config *config)
         env_long("SHEETD_JOB_RETENTION_DAYS", 7, 1, 3650, &retention) ||
         env_long("SHEETD_SHUTDOWN_TIMEOUT", 30, 0, 86400, &shutdown) ||
         env_long("SHEETD_MAX_CONNECTIONS_PER_IP", WEB_DEFAULT_MAX_CONNECTIONS_PER_IP, 0, 1000000,
-                 &per_ip))
+                 &per_ip) ||
+        env_long("SHEETD_MAX_CONNECTIONS", WEB_DEFAULT_MAX_CONNECTIONS, 1, 1000000, &max_conns))
         return CLI_EXIT_USAGE;
     config->job_retention_days = retention;
     config->shutdown_timeout_s = shutdown;
     config->max_connections_per_ip = (unsigned)per_ip;
+    config->max_connections = (unsigned)max_conns;
     config->workers = (int)workers;
     config->max_upload_mb = upload;
     return 0;

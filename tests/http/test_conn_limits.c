@@ -318,3 +318,20 @@ Test(conn_limits, the_per_address_limit_comes_from_the_environment)
     cr_assert_eq(cli_config_from_env(&config), CLI_EXIT_USAGE);
     unsetenv("SHEETD_MAX_CONNECTIONS_PER_IP");
 }
+
+Test(conn_limits, the_total_limit_comes_from_the_environment)
+{
+    struct cli_config config;
+    unsetenv("SHEETD_MAX_CONNECTIONS");
+    cr_assert_eq(cli_config_from_env(&config), 0);
+    cr_assert_eq(config.max_connections, WEB_DEFAULT_MAX_CONNECTIONS);
+    setenv("SHEETD_MAX_CONNECTIONS", "20000", 1);
+    cr_assert_eq(cli_config_from_env(&config), 0);
+    cr_assert_eq(config.max_connections, 20000);
+    const char *refused[] = {"0", "-5", "lots", "20k", "1000001"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        setenv("SHEETD_MAX_CONNECTIONS", refused[i], 1);
+        cr_assert_eq(cli_config_from_env(&config), CLI_EXIT_USAGE, "\"%s\" is refused", refused[i]);
+    }
+    unsetenv("SHEETD_MAX_CONNECTIONS");
+}
