@@ -85,6 +85,9 @@ int job_status_document(json_t **out, const struct job_record *job, const json_t
         bad |= json_object_set(doc, "progress", (json_t *)progress);
     bad |= json_object_set_new(doc, "attempts", json_integer(job->attempts));
     bad |= json_object_set_new(doc, "created_at", time_or_null(job->created_at));
+    /* When the current attempt began: rate and elapsed time count from here, not from the
+     * time spent waiting in the queue. */
+    bad |= json_object_set_new(doc, "started_at", time_or_null(job->claimed_at));
     bad |= json_object_set_new(doc, "updated_at", time_or_null(job->updated_at));
     bad |= json_object_set_new(doc, "finished_at", time_or_null(job->finished_at));
     if (job->worker_hostname)

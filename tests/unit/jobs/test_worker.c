@@ -48,6 +48,7 @@ Test(worker, a_good_file_is_imported_and_its_upload_removed)
     cr_assert_eq(json_integer_value(json_object_get(result, "imported")), 5);
     cr_assert_eq(json_integer_value(json_object_get(doc, "error_count")), 0);
     cr_assert(json_is_null(json_object_get(json_object_get(doc, "files"), "report")));
+    cr_assert(json_is_string(json_object_get(doc, "started_at")), "when the attempt began");
     cr_assert_eq(people(), 5);
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM people WHERE _job_id = '%s'", id);
