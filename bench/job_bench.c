@@ -100,14 +100,16 @@ static void layer_close(struct layer *l)
     memset(l, 0, sizeof *l);
 }
 
-/* Opens the store in `dir` and the job layer on it, as `sheetd work` does, with `workers`
- * worker threads (0: enqueue only). */
+/* Opens the store in `dir` (or the database SHEETD_DATABASE_URL names, as sheetd does) and
+ * the job layer on it, as `sheetd work` does, with `workers` worker threads (0: enqueue
+ * only). */
 static int layer_open(struct layer *l, const char *dir, int workers)
 {
     memset(l, 0, sizeof *l);
     struct sd_error err = SD_ERROR_INIT;
     struct store_config sc = STORE_CONFIG_INIT;
     sc.data_dir = dir;
+    sc.database_url = getenv("SHEETD_DATABASE_URL");
     struct jobs_config jc = JOBS_CONFIG_INIT;
     jc.data_dir = dir;
     jc.kinds = bench_kinds;
@@ -257,8 +259,11 @@ static int run_throughput(const char *dir, int n)
         return -1;
     report_fd = fds[1];
     noop_target = n;
+    /* JOB_BENCH_WORKERS changes the pool (2 by default, like the peers' concurrency). */
+    const char *w = getenv("JOB_BENCH_WORKERS");
+    int workers = w && atoi(w) > 0 ? atoi(w) : 2;
     struct layer l;
-    if (layer_open(&l, dir, 2) != 0)
+    if (layer_open(&l, dir, workers) != 0)
         return -1;
     sleep_ms(200);
     struct queue *q = jobs_queue(l.jobs);
@@ -281,8 +286,8 @@ static int run_throughput(const char *dir, int n)
     if (rc == 0) {
         double secs = (t1 - t0) / 1e9;
         printf("sheetd noop_jobs_per_s %.0f (enqueue included, %d jobs enqueued one by one in "
-               "%.2f s, 2 workers, %" PRId64 " completed)\n",
-               n / secs, n, (enqueued - t0) / 1e9, counts[2]);
+               "%.2f s, %d workers, %" PRId64 " completed)\n",
+               n / secs, n, (enqueued - t0) / 1e9, workers, counts[2]);
         if (counts[2] != n) {
             fprintf(stderr, "job_bench: %" PRId64 " of %d jobs completed\n", counts[2], n);
             rc = -1;
