@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli/progress_bar.h"
+#include "import/template.h"
 
 struct jobs_config cli_jobs_config(const struct cli_config *config)
 {
@@ -137,4 +138,16 @@ int cli_jobs_finish_enqueue(struct cli_jobs *cj, int rc, const struct sd_error *
     }
     cli_jobs_close(cj);
     return out;
+}
+
+int cli_jobs_template(struct cli_jobs *cj, const char *id_or_table, struct import_template **out,
+                      struct sd_error *err)
+{
+    struct db *db = NULL;
+    *out = NULL;
+    int rc = store_acquire_main(cj->store, &db, err);
+    if (rc == 0)
+        rc = template_load_arg(out, db, id_or_table, err);
+    store_release(cj->store, db);
+    return rc;
 }

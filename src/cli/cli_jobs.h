@@ -22,10 +22,15 @@ void cli_jobs_close(struct cli_jobs *cj);
 /* The job layer's settings from the CLI configuration. */
 struct jobs_config cli_jobs_config(const struct cli_config *config);
 
+struct import_template;
+/* The template a user named by id or table name; the caller frees it with template_free. */
+int cli_jobs_template(struct cli_jobs *cj, const char *id_or_table, struct import_template **out,
+                      struct sd_error *err);
+
 /* The end of `import/export --async`: prints the job id (rc 0) and follows it with --wait,
  * or prints err's sentence; closes cj. Returns the command's exit code. */
-int cli_jobs_finish_enqueue(struct cli_jobs *cj, int rc, const struct sd_error *err,
-                            const char *id, bool wait);
+int cli_jobs_finish_enqueue(struct cli_jobs *cj, int rc, const struct sd_error *err, const char *id,
+                            bool wait);
 
 /* Follows job `id` until it ends, drawing a progress bar on stderr when it is a terminal.
  * Prints the final message; returns CLI_EXIT_OK when it completed, CLI_EXIT_FAILED when it

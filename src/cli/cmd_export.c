@@ -22,14 +22,10 @@ static int enqueue_export(const struct cli_config *config, const char *template_
     if (rc)
         return rc;
     struct sd_error err = SD_ERROR_INIT;
-    struct db *db = NULL;
     struct import_template *tmpl = NULL;
     char id[JOB_ID_LEN + 1] = "";
     json_t *payload = json_object();
-    rc = payload ? store_acquire_main(cj.store, &db, &err) : sd_error_nomem(&err);
-    if (rc == 0)
-        rc = template_load_arg(&tmpl, db, template_arg, &err);
-    store_release(cj.store, db);
+    rc = payload ? cli_jobs_template(&cj, template_arg, &tmpl, &err) : sd_error_nomem(&err);
     if (rc == 0)
         rc = queue_enqueue(jobs_queue(cj.jobs), id, "export", tmpl->id, payload, 0, &err);
     json_decref(payload);

@@ -96,17 +96,13 @@ static int enqueue_import(const struct cli_config *config, const char *template_
     if (rc)
         return rc;
     struct sd_error err = SD_ERROR_INIT;
-    struct db *db = NULL;
     struct import_template *tmpl = NULL;
     char id[JOB_ID_LEN + 1] = "", ext[8];
     const char *slash = strrchr(path, '/');
     const char *filename = slash ? slash + 1 : path;
     job_file_extension(ext, filename);
     json_t *payload = NULL;
-    rc = store_acquire_main(cj.store, &db, &err);
-    if (rc == 0)
-        rc = template_load_arg(&tmpl, db, template_arg, &err);
-    store_release(cj.store, db);
+    rc = cli_jobs_template(&cj, template_arg, &tmpl, &err);
     if (rc == 0)
         rc = job_id_generate(id, &err);
     if (rc == 0)

@@ -6,6 +6,7 @@
 #include "import/template.h"
 #include "web/request.h"
 #include "web/response.h"
+#include "jobs/jobs.h"
 #include "web/status_feed.h"
 
 bool job_support_ready(struct web_request *req, struct web_response *res)
@@ -85,4 +86,24 @@ void job_support_answer_queued(struct web_request *req, struct web_response *res
     }
     web_response_json(res, 202, doc);
     json_decref(doc);
+}
+
+int job_support_list(struct web_request *req, struct web_response *res,
+                     const struct job_filter *filter, struct job_record **rows, size_t *n,
+                     int64_t counts[5])
+{
+    struct sd_error err = SD_ERROR_INIT;
+    struct job_filter for_counts = {.template_id = filter->template_id, .kind = filter->kind};
+    *rows = NULL;
+    *n = 0;
+    int rc = queue_list(rows, n, jobs_queue(req->app->jobs), filter, &err);
+    if (rc == 0)
+        rc = queue_counts(jobs_queue(req->app->jobs), &for_counts, counts, &err);
+    if (rc) {
+        job_record_list_free(*rows, *n);
+        *rows = NULL;
+        *n = 0;
+        web_response_fail(res, req, rc, &err);
+    }
+    return rc;
 }

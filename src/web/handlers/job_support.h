@@ -30,8 +30,16 @@ bool job_support_query(struct web_request *req, const char *name, char *out, siz
  * "job_url"; the caller decrefs. NULL when it cannot be read. */
 json_t *job_support_api_document(struct web_request *req, const char *id);
 
+struct job_filter;
+struct job_record;
+/* One page of jobs for `filter` and the counts by state for its template and kind (the
+ * dashboard and the API list the same way): 0, or the failure answered. The caller frees
+ * *rows with job_record_list_free. */
+int job_support_list(struct web_request *req, struct web_response *res,
+                     const struct job_filter *filter, struct job_record **rows, size_t *n,
+                     int64_t counts[5]);
+
 /* Answers 202 with job `id`'s API document: the reply to an API call that queued a job. */
-void job_support_answer_queued(struct web_request *req, struct web_response *res,
-                               const char *id);
+void job_support_answer_queued(struct web_request *req, struct web_response *res, const char *id);
 
 #endif

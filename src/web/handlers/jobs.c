@@ -231,15 +231,9 @@ void jobs_index(struct web_request *req, struct web_response *res)
     struct job_record *rows = NULL;
     size_t n = 0;
     int64_t counts[5];
-    struct job_filter for_counts = {.template_id = filter.template_id};
-    int rc = queue_list(&rows, &n, jobs_queue(req->app->jobs), &filter, &err);
-    if (rc == 0)
-        rc = queue_counts(jobs_queue(req->app->jobs), &for_counts, counts, &err);
-    if (rc) {
-        job_record_list_free(rows, n);
-        web_response_fail(res, req, rc, &err);
+    if (job_support_list(req, res, &filter, &rows, &n, counts) != 0)
         return;
-    }
+    int rc = 0;
     json_t *docs = json_array();
     for (size_t i = 0; docs && i < n && i < DASHBOARD_PAGE_SIZE; i++) {
         json_t *doc = NULL;

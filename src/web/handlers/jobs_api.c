@@ -57,16 +57,8 @@ void api_jobs_index(struct web_request *req, struct web_response *res)
     struct job_record *rows = NULL;
     size_t n = 0;
     int64_t counts[5];
-    struct sd_error err = SD_ERROR_INIT;
-    struct job_filter for_counts = {.template_id = filter.template_id, .kind = filter.kind};
-    int rc = queue_list(&rows, &n, jobs_queue(req->app->jobs), &filter, &err);
-    if (rc == 0)
-        rc = queue_counts(jobs_queue(req->app->jobs), &for_counts, counts, &err);
-    if (rc) {
-        job_record_list_free(rows, n);
-        web_response_fail(res, req, rc, &err);
+    if (job_support_list(req, res, &filter, &rows, &n, counts) != 0)
         return;
-    }
     json_t *jobs = json_array();
     for (size_t i = 0; jobs && i < n; i++) {
         json_t *doc = job_support_api_document(req, rows[i].id);
