@@ -207,6 +207,13 @@ int status_feed_message(struct status_feed *f, const char *id, enum job_view_tar
         struct buf text = BUF_INIT;
         struct job_view_extra extra = JOB_VIEW_EXTRA_INIT;
         extra.template_name = e->template_name;
+        /* A pending job's place is the same for every viewer: it is rendered in too, as of
+         * this change (the page's own render and the polling fallback ask afresh). */
+        int64_t ahead = 0;
+        const char *status = json_string_value(json_object_get(e->doc, "status"));
+        if (status && !strcmp(status, "pending") &&
+            queue_position(jobs_queue(f->app->jobs), id, &ahead, NULL) == 0)
+            extra.queue_position = ahead + 1;
         rc = job_view_stream_message(&text, f->app->views, e->doc, clock_now_ms(f->app->clock),
                                      &extra, target, err);
         if (rc == 0 && !(e->message[target] = buf_detach(&text)))

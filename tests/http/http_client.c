@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 struct grow {
@@ -96,10 +97,15 @@ char *http_header(const struct http_reply *reply, const char *name)
     return NULL;
 }
 
-char *http_raw(unsigned port, const char *request, size_t *len)
+/* http_raw and http_raw_for: with timeout_ms > 0 reading stops after that long. */
+static char *raw_request(unsigned port, const char *request, size_t *len, int timeout_ms)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     cr_assert_geq(fd, 0);
+    if (timeout_ms > 0) {
+        struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
     struct sockaddr_in addr = {0};
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)port);
@@ -117,8 +123,19 @@ char *http_raw(unsigned port, const char *request, size_t *len)
     while ((n = read(fd, chunk, sizeof chunk)) > 0)
         collect(chunk, 1, (size_t)n, &g);
     close(fd);
-    *len = g.len;
+    if (len)
+        *len = g.len;
     return g.data;
+}
+
+char *http_raw(unsigned port, const char *request, size_t *len)
+{
+    return raw_request(port, request, len, 0);
+}
+
+char *http_raw_for(unsigned port, const char *request, int timeout_ms)
+{
+    return raw_request(port, request, NULL, timeout_ms);
 }
 
 void http_form_append(char **out, const char *name, const char *value)

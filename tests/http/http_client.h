@@ -26,6 +26,10 @@ char *http_header(const struct http_reply *reply, const char *name);
  * closed the connection (malloc'd). For what curl would hide (e.g. a body after HEAD). */
 char *http_raw(unsigned port, const char *request, size_t *len);
 
+/* The same for a connection that stays open (an event stream): what arrived within
+ * `timeout_ms`, NUL-terminated. */
+char *http_raw_for(unsigned port, const char *request, int timeout_ms);
+
 /* Appends the form-urlencoded form of `value` to a malloc'd string (*out grows). */
 void http_form_append(char **out, const char *name, const char *value);
 

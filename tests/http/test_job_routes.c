@@ -295,7 +295,16 @@ Test(job_routes_idle, a_pending_job_shows_its_place_and_can_be_cancelled)
     char want[96];
     snprintf(want, sizeof want, "<turbo-stream-source src=\"/jobs/%s/stream\"", id);
     cr_assert(strstr(r.body, want), "the page subscribes to its stream");
+    cr_assert(strstr(r.body, "Next in the queue"), "its place");
     http_reply_free(&r);
+    /* The stream's first event (the current state) keeps the place too. A pending job's
+     * stream stays open, so read it raw for a moment. */
+    char request[160];
+    snprintf(request, sizeof request, "GET /jobs/%s/stream HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+             id);
+    char *raw = http_raw_for(fx.port, request, 500);
+    cr_assert(raw && strstr(raw, "Next in the queue"), "%s", raw ? raw : "(nothing)");
+    free(raw);
     char *form = NULL;
     http_form_append(&form, "authenticity_token", token);
     const char *const headers[] = {cookie, NULL};
