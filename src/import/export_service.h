@@ -32,7 +32,7 @@ typedef bool (*export_cancelled_fn)(void *ctx);
 
 struct export_options {
     unsigned version;
-    export_progress_fn progress; /* at most one call per progress_interval_ms */
+    export_progress_fn progress;   /* at most one call per progress_interval_ms */
     export_cancelled_fn cancelled; /* asked between rows; SD_ECANCELLED, no file left */
     void *ctx;
     const struct sd_clock *clock; /* NULL: the system clock */
@@ -41,13 +41,19 @@ struct export_options {
 };
 
 #define EXPORT_OPTIONS_VERSION 1
-#define EXPORT_OPTIONS_INIT {EXPORT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 250, NULL}
+/* The least time between two progress calls unless the caller says otherwise. */
+#define EXPORT_PROGRESS_INTERVAL_MS 250
+#define EXPORT_OPTIONS_INIT                                                                        \
+    {                                                                                              \
+        .version = EXPORT_OPTIONS_VERSION, .progress = NULL, .cancelled = NULL, .ctx = NULL,       \
+        .clock = NULL, .progress_interval_ms = EXPORT_PROGRESS_INTERVAL_MS, .sheet_name = NULL     \
+    }
 
 /* Fills *out (caller's struct) on success. SD_ENOTFOUND / SD_EINVALID when the table is
  * gone or altered, SD_ERROR for I/O, SD_ECANCELLED when cancelled. */
-int export_service_run(struct export_result *out, struct db *db,
-                       const struct import_template *tmpl, const char *out_path,
-                       const struct export_options *opts, struct sd_error *err);
+int export_service_run(struct export_result *out, struct db *db, const struct import_template *tmpl,
+                       const char *out_path, const struct export_options *opts,
+                       struct sd_error *err);
 
 /* The blank workbook for `tmpl`; needs no database. */
 int blank_template_write(const struct import_template *tmpl, const char *out_path,

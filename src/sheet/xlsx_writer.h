@@ -93,7 +93,7 @@ struct xlsx_writer_options {
 #define XLSX_WRITER_OPTIONS_VERSION 1
 #define XLSX_WRITER_OPTIONS_INIT                                                                   \
     {                                                                                              \
-        XLSX_WRITER_OPTIONS_VERSION, NULL, NULL                                                    \
+        .version = XLSX_WRITER_OPTIONS_VERSION, .path = NULL, .tmpdir = NULL                       \
     }
 
 struct xlsx_column {
@@ -130,8 +130,7 @@ struct xlsx_validation {
 #define XLSX_VALIDATION_VERSION 1
 #define XLSX_VALIDATION_INIT                                                                       \
     {                                                                                              \
-        XLSX_VALIDATION_VERSION, XLSX_VALIDATE_LIST, 0, 0, 0, NULL, 0, false, false, 0, 0, NULL,   \
-            NULL, NULL, NULL                                                                       \
+        .version = XLSX_VALIDATION_VERSION, .kind = XLSX_VALIDATE_LIST                             \
     }
 
 struct xlsx_writer;

@@ -144,7 +144,8 @@ struct db_bulk_options {
 #define DB_BULK_OPTIONS_VERSION 1
 #define DB_BULK_OPTIONS_INIT                                                                       \
     {                                                                                              \
-        DB_BULK_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0                                            \
+        .version = DB_BULK_OPTIONS_VERSION, .table = NULL, .columns = NULL, .ncolumns = 0,         \
+        .key_columns = NULL, .nkey_columns = 0                                                     \
     }
 
 struct db_bulk;
