@@ -14,6 +14,7 @@
 #include "cli/progress_bar.h"
 #include "import/export_service.h"
 #include "import/import_service.h"
+#include "import/template_catalog.h"
 
 static int enqueue_export(const struct cli_config *config, const char *template_arg, bool wait)
 {

@@ -20,6 +20,7 @@
 #include "cli/cli_jobs.h"
 #include "cli/progress_bar.h"
 #include "import/import_service.h"
+#include "import/template_catalog.h"
 #include "jobs/job_files.h"
 
 /* Errors printed by the human summary before "... and N more". */

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/cli_jobs.h"
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "jobs/heartbeat.h"
 #include "jobs/retention.h"
 
