@@ -7,7 +7,7 @@
  * import does. The message belongs to a validation, so a column with nothing Excel can enforce
  * (an email column, text without max_length) gets neither.
  */
-#include "import/export_service.h"
+#include "import/blank_template.h"
 
 #include <libgen.h>
 #include <stdlib.h>
@@ -141,7 +141,8 @@ int blank_template_write(const struct import_template *tmpl, const char *out_pat
     o.tmpdir = tmpdir;
     char name[XLSX_WRITER_SHEET_NAME_SIZE];
     xlsx_writer_sheet_name(tmpl->name, name);
-    if ((rc = xlsx_writer_open(&w, &o, err)) < 0 || (rc = xlsx_writer_add_sheet(w, name, err)) < 0 ||
+    if ((rc = xlsx_writer_open(&w, &o, err)) < 0 ||
+        (rc = xlsx_writer_add_sheet(w, name, err)) < 0 ||
         (rc = xlsx_writer_set_columns(w, cols, tmpl->ncolumns, err)) < 0 ||
         (rc = xlsx_writer_write_header(w, err)) < 0)
         goto done;

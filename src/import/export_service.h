@@ -7,9 +7,6 @@
  * mode: memory does not grow with the number of rows. The file is written to a temporary
  * name beside out_path and renamed into place only when complete, so a failed or cancelled
  * export never leaves a half-written file under out_path.
- *
- * blank_template_write writes the headers only, with a dropdown for each enum column, date
- * and number-range validation, and each column's rules as the input message.
  */
 #ifndef SHEETD_IMPORT_EXPORT_SERVICE_H
 #define SHEETD_IMPORT_EXPORT_SERVICE_H
@@ -54,9 +51,5 @@ struct export_options {
 int export_service_run(struct export_result *out, struct db *db, const struct import_template *tmpl,
                        const char *out_path, const struct export_options *opts,
                        struct sd_error *err);
-
-/* The blank workbook for `tmpl`; needs no database. */
-int blank_template_write(const struct import_template *tmpl, const char *out_path,
-                         struct sd_error *err);
 
 #endif
