@@ -19,15 +19,15 @@
 /* Configuration from the environment (SHEETD_*), which flags may override. The strings are
  * borrowed from the environment or from static defaults. */
 struct cli_config {
-    const char *data_dir;     /* SHEETD_DATA_DIR, default "./var" */
-    const char *database_url; /* SHEETD_DATABASE_URL, default: SQLite files in data_dir */
-    const char *listen;       /* SHEETD_LISTEN, default "127.0.0.1:8080" */
-    int workers;              /* SHEETD_WORKERS, default 2 */
-    long max_upload_mb;       /* SHEETD_MAX_UPLOAD_MB, default 100 */
-    const char *api_token;    /* SHEETD_API_TOKEN, default none */
-    const char *log_level;    /* SHEETD_LOG_LEVEL, default "info" */
-    long job_retention_days;  /* SHEETD_JOB_RETENTION_DAYS, default 7 */
-    long shutdown_timeout_s;  /* SHEETD_SHUTDOWN_TIMEOUT, default 30 */
+    const char *data_dir;            /* SHEETD_DATA_DIR, default "./var" */
+    const char *database_url;        /* SHEETD_DATABASE_URL, default: SQLite files in data_dir */
+    const char *listen;              /* SHEETD_LISTEN, default "127.0.0.1:8080" */
+    int workers;                     /* SHEETD_WORKERS, default 2 */
+    long max_upload_mb;              /* SHEETD_MAX_UPLOAD_MB, default 100 */
+    const char *api_token;           /* SHEETD_API_TOKEN, default none */
+    const char *log_level;           /* SHEETD_LOG_LEVEL, default "info" */
+    long job_retention_days;         /* SHEETD_JOB_RETENTION_DAYS, default 7 */
+    long shutdown_timeout_s;         /* SHEETD_SHUTDOWN_TIMEOUT, default 30 */
     unsigned max_connections_per_ip; /* SHEETD_MAX_CONNECTIONS_PER_IP, default 64; 0 = none */
 };
 

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli/progress_bar.h"
+#include "import/template_catalog.h"
 
 struct jobs_config cli_jobs_config(const struct cli_config *config)
 {
@@ -120,6 +121,21 @@ done:
     pthread_cond_destroy(&w.changed);
     pthread_mutex_destroy(&w.lock);
     return out;
+}
+
+int cli_jobs_template_id(struct cli_jobs *cj, const char *id_or_table, int64_t *id,
+                         struct sd_error *err)
+{
+    struct db *db = NULL;
+    struct import_template *tmpl = NULL;
+    int rc = store_acquire_main(cj->store, &db, err);
+    if (rc == 0)
+        rc = template_load_arg(&tmpl, db, id_or_table, err);
+    store_release(cj->store, db);
+    if (rc == 0)
+        *id = tmpl->id;
+    template_free(tmpl);
+    return rc;
 }
 
 int cli_jobs_finish_enqueue(struct cli_jobs *cj, int rc, const struct sd_error *err, const char *id,

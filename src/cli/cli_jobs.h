@@ -5,6 +5,7 @@
 #define SHEETD_CLI_CLI_JOBS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cli/cli.h"
 #include "jobs/jobs.h"
@@ -22,10 +23,16 @@ void cli_jobs_close(struct cli_jobs *cj);
 /* The job layer's settings from the CLI configuration. */
 struct jobs_config cli_jobs_config(const struct cli_config *config);
 
+/* The id of the template a user's argument names (an id or a table name), looked up on a
+ * main-database connection borrowed for the call. 0, or a negative code with err filled
+ * (SD_ENOTFOUND when there is no such template: the caller exits CLI_EXIT_USAGE). */
+int cli_jobs_template_id(struct cli_jobs *cj, const char *id_or_table, int64_t *id,
+                         struct sd_error *err);
+
 /* The end of `import/export --async`: prints the job id (rc 0) and follows it with --wait,
  * or prints err's sentence; closes cj. Returns the command's exit code. */
-int cli_jobs_finish_enqueue(struct cli_jobs *cj, int rc, const struct sd_error *err,
-                            const char *id, bool wait);
+int cli_jobs_finish_enqueue(struct cli_jobs *cj, int rc, const struct sd_error *err, const char *id,
+                            bool wait);
 
 /* Follows job `id` until it ends, drawing a progress bar on stderr when it is a terminal.
  * Prints the final message; returns CLI_EXIT_OK when it completed, CLI_EXIT_FAILED when it

@@ -14,7 +14,6 @@
 #include "cli/progress_bar.h"
 #include "import/export_service.h"
 #include "import/import_service.h"
-#include "import/template_catalog.h"
 
 static int enqueue_export(const struct cli_config *config, const char *template_arg, bool wait)
 {
@@ -23,18 +22,14 @@ static int enqueue_export(const struct cli_config *config, const char *template_
     if (rc)
         return rc;
     struct sd_error err = SD_ERROR_INIT;
-    struct db *db = NULL;
-    struct import_template *tmpl = NULL;
+    int64_t template_id = 0;
     char id[JOB_ID_LEN + 1] = "";
     json_t *payload = json_object();
-    rc = payload ? store_acquire_main(cj.store, &db, &err) : sd_error_nomem(&err);
+    rc = payload ? cli_jobs_template_id(&cj, template_arg, &template_id, &err)
+                 : sd_error_nomem(&err);
     if (rc == 0)
-        rc = template_load_arg(&tmpl, db, template_arg, &err);
-    store_release(cj.store, db);
-    if (rc == 0)
-        rc = queue_enqueue(jobs_queue(cj.jobs), id, "export", tmpl->id, payload, 0, &err);
+        rc = queue_enqueue(jobs_queue(cj.jobs), id, "export", template_id, payload, 0, &err);
     json_decref(payload);
-    template_free(tmpl);
     return cli_jobs_finish_enqueue(&cj, rc, &err, id, wait);
 }
 

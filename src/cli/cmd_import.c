@@ -20,7 +20,6 @@
 #include "cli/cli_jobs.h"
 #include "cli/progress_bar.h"
 #include "import/import_service.h"
-#include "import/template_catalog.h"
 #include "jobs/job_files.h"
 
 /* Errors printed by the human summary before "... and N more". */
@@ -97,17 +96,13 @@ static int enqueue_import(const struct cli_config *config, const char *template_
     if (rc)
         return rc;
     struct sd_error err = SD_ERROR_INIT;
-    struct db *db = NULL;
-    struct import_template *tmpl = NULL;
+    int64_t template_id = 0;
     char id[JOB_ID_LEN + 1] = "", ext[8];
     const char *slash = strrchr(path, '/');
     const char *filename = slash ? slash + 1 : path;
     job_file_extension(ext, filename);
     json_t *payload = NULL;
-    rc = store_acquire_main(cj.store, &db, &err);
-    if (rc == 0)
-        rc = template_load_arg(&tmpl, db, template_arg, &err);
-    store_release(cj.store, db);
+    rc = cli_jobs_template_id(&cj, template_arg, &template_id, &err);
     if (rc == 0)
         rc = job_id_generate(id, &err);
     if (rc == 0)
@@ -116,10 +111,9 @@ static int enqueue_import(const struct cli_config *config, const char *template_
                                          "sheet", sheet)))
         rc = sd_error_set(&err, SD_EINVALID, "the file name %s is not valid UTF-8", filename);
     if (rc == 0 &&
-        (rc = queue_enqueue(jobs_queue(cj.jobs), id, "import", tmpl->id, payload, 0, &err)) != 0)
+        (rc = queue_enqueue(jobs_queue(cj.jobs), id, "import", template_id, payload, 0, &err)) != 0)
         job_files_remove_upload(jobs_data_dir(cj.jobs), id);
     json_decref(payload);
-    template_free(tmpl);
     return cli_jobs_finish_enqueue(&cj, rc, &err, id, wait);
 }
 

@@ -16,7 +16,6 @@
 #include "cli/cli.h"
 #include "cli/cli_jobs.h"
 #include "import/template.h"
-#include "import/template_catalog.h"
 #include "jobs/heartbeat.h"
 #include "jobs/retention.h"
 
@@ -40,19 +39,11 @@ static bool valid_status(const char *s)
 /* A template id or table name into its id. */
 static int resolve_template(struct cli_jobs *cj, const char *arg, int64_t *id)
 {
-    struct db *db = NULL;
-    struct import_template *tmpl = NULL;
     struct sd_error err = SD_ERROR_INIT;
-    int rc = store_acquire_main(cj->store, &db, &err);
-    if (rc == 0)
-        rc = template_load_arg(&tmpl, db, arg, &err);
-    store_release(cj->store, db);
-    if (rc) {
+    if (cli_jobs_template_id(cj, arg, id, &err)) {
         cli_errorf("%s", sd_error_message(&err));
         return CLI_EXIT_USAGE;
     }
-    *id = tmpl->id;
-    template_free(tmpl);
     return 0;
 }
 

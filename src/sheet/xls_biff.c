@@ -31,8 +31,7 @@ uint16_t xls_le16(const uint8_t *p)
 
 uint32_t xls_le32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 double xls_le_double(const uint8_t *p)
@@ -78,8 +77,7 @@ int xls_stream_next(struct xls_stream *s, struct sd_error *err)
         return sd_error_set(err, SD_EINVALID,
                             "%s is damaged: a record at byte %lld claims %u bytes but only %lld "
                             "are left in the workbook stream",
-                            s->name, (long long)pos, (unsigned)len,
-                            (long long)(s->size - pos - 4));
+                            s->name, (long long)pos, (unsigned)len, (long long)(s->size - pos - 4));
     if (len && !gsf_input_read(s->input, len, s->body))
         return sd_error_set(err, SD_EINVALID,
                             "%s is damaged: the record at byte %lld could not be read", s->name,
@@ -153,28 +151,33 @@ int xls_cursor_u8(struct xls_cursor *c, uint8_t *out, struct sd_error *err)
     return 0;
 }
 
-int xls_cursor_u16(struct xls_cursor *c, uint16_t *out, struct sd_error *err)
+/* n bytes one at a time, so a value may straddle a CONTINUE record. */
+static int cursor_bytes(struct xls_cursor *c, uint8_t *b, int n, struct sd_error *err)
 {
-    uint8_t b[2];
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < n; i++) {
         int rc = xls_cursor_u8(c, &b[i], err);
         if (rc < 0)
             return rc;
     }
-    *out = xls_le16(b);
     return 0;
+}
+
+int xls_cursor_u16(struct xls_cursor *c, uint16_t *out, struct sd_error *err)
+{
+    uint8_t b[2];
+    int rc = cursor_bytes(c, b, 2, err);
+    if (rc == 0)
+        *out = xls_le16(b);
+    return rc;
 }
 
 int xls_cursor_u32(struct xls_cursor *c, uint32_t *out, struct sd_error *err)
 {
     uint8_t b[4];
-    for (int i = 0; i < 4; i++) {
-        int rc = xls_cursor_u8(c, &b[i], err);
-        if (rc < 0)
-            return rc;
-    }
-    *out = xls_le32(b);
-    return 0;
+    int rc = cursor_bytes(c, b, 4, err);
+    if (rc == 0)
+        *out = xls_le32(b);
+    return rc;
 }
 
 int xls_cursor_skip(struct xls_cursor *c, uint64_t n, struct sd_error *err)
@@ -428,8 +431,8 @@ static int convert_segment(iconv_t cd, const uint8_t *in, size_t len, struct buf
 /* iconv with one substitution rule: a byte the code page does not define becomes U+FFFD
  * and conversion goes on, so a stray byte never loses the rest of a string. NUL bytes are
  * dropped, as in BIFF8 strings. */
-int xls_codec_convert(const struct xls_codec *codec, const uint8_t *in, size_t len,
-                      struct buf *out, struct sd_error *err)
+int xls_codec_convert(const struct xls_codec *codec, const uint8_t *in, size_t len, struct buf *out,
+                      struct sd_error *err)
 {
     if (codec->cd == (iconv_t)-1) {
         for (size_t i = 0; i < len; i++)
