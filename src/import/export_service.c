@@ -118,9 +118,9 @@ static int export_open(struct export_run *run, const char *out_path, struct sd_e
     return 0;
 }
 
-int export_service_run(struct export_result *out, struct db *db,
-                       const struct import_template *tmpl, const char *out_path,
-                       const struct export_options *opts, struct sd_error *err)
+int export_service_run(struct export_result *out, struct db *db, const struct import_template *tmpl,
+                       const char *out_path, const struct export_options *opts,
+                       struct sd_error *err)
 {
     static const struct export_options defaults = EXPORT_OPTIONS_INIT;
     struct export_run run = {0};

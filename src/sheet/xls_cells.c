@@ -149,7 +149,8 @@ static int emit_text(struct xls_book *b, struct xls_value *v,
 }
 
 static int decode_formula(struct xls_book *b, struct xls_value *v,
-                          int (*emit)(struct xls_book *, const struct xls_value *, struct sd_error *),
+                          int (*emit)(struct xls_book *, const struct xls_value *,
+                                      struct sd_error *),
                           struct sd_error *err)
 {
     const uint8_t *p = b->stream->body;

@@ -103,7 +103,8 @@ Test(job_status, a_broken_cache_is_survived_and_the_row_answers)
     cr_assert_eq(job_status_update(jobs_status(jf_jobs), id, doc, NULL), 0);
     json_decref(doc);
     const char *outcome = NULL;
-    cr_assert_eq(jobs_cancel_job(jf_jobs, id, &outcome, NULL), 0, "the queue works without a cache");
+    cr_assert_eq(jobs_cancel_job(jf_jobs, id, &outcome, NULL), 0,
+                 "the queue works without a cache");
     cr_assert_eq(job_status_get(&doc, NULL, jobs_status(jf_jobs), id, NULL), 0);
     cr_assert_str_eq(json_string_value(json_object_get(doc, "status")), "cancelled");
     json_decref(doc);
