@@ -168,6 +168,14 @@ int xlsx_writer_set_columns(struct xlsx_writer *w, const struct xlsx_column *col
  * sheet). Must come before any other row. */
 int xlsx_writer_write_header(struct xlsx_writer *w, struct sd_error *err);
 
+/* How every table sheetd writes starts: opens the workbook, adds one sheet named after `title`
+ * (made valid by xlsx_writer_sheet_name), declares the columns and writes their header row.
+ * On 0 the caller owns *out as with xlsx_writer_open; on failure *out is NULL and nothing is
+ * left behind. */
+int xlsx_writer_open_table(struct xlsx_writer **out, const struct xlsx_writer_options *opts,
+                           const char *title, const struct xlsx_column *cols, size_t ncols,
+                           struct sd_error *err);
+
 /* Starts the next row (row 1 when nothing was written, else one below the current row) and
  * returns 0; SD_ELIMIT past row 1,048,576. */
 int xlsx_writer_begin_row(struct xlsx_writer *w, struct sd_error *err);
