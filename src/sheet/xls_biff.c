@@ -238,6 +238,18 @@ static int put_utf16(struct buf *out, const uint8_t *p, size_t n, unsigned *hi)
     return 0;
 }
 
+/* A string's character count: one byte or two, as the record says. */
+static int read_count(struct xls_cursor *c, unsigned cch_bytes, uint16_t *cch, struct sd_error *err)
+{
+    if (cch_bytes != 1)
+        return xls_cursor_u16(c, cch, err);
+    uint8_t cch8;
+    int rc = xls_cursor_u8(c, &cch8, err);
+    if (rc == 0)
+        *cch = cch8;
+    return rc;
+}
+
 /* Reads a BIFF8 string. The header (count, option byte, run count, phonetic size) is read
  * through the cursor; the characters may be split across CONTINUE records with an option
  * byte at each split; the formatting runs and phonetic data that follow are skipped. A
@@ -247,15 +259,10 @@ int xls_read_unicode(struct xls_cursor *c, unsigned cch_bytes, struct buf *out,
 {
     int rc;
     uint16_t cch = 0, runs = 0;
-    uint8_t flags, cch8;
+    uint8_t flags;
     uint32_t ext = 0;
-    if (cch_bytes == 1) {
-        if ((rc = xls_cursor_u8(c, &cch8, err)) < 0)
-            return rc;
-        cch = cch8;
-    } else if ((rc = xls_cursor_u16(c, &cch, err)) < 0) {
+    if ((rc = read_count(c, cch_bytes, &cch, err)) < 0)
         return rc;
-    }
     if (cch == 0 && c->left == 0)
         return 0; /* some writers omit the option byte of an empty string */
     if ((rc = xls_cursor_u8(c, &flags, err)) < 0)
@@ -321,14 +328,8 @@ int xls_read_bytes_string(struct xls_cursor *c, unsigned cch_bytes, const struct
 {
     int rc;
     uint16_t cch = 0;
-    uint8_t cch8;
-    if (cch_bytes == 1) {
-        if ((rc = xls_cursor_u8(c, &cch8, err)) < 0)
-            return rc;
-        cch = cch8;
-    } else if ((rc = xls_cursor_u16(c, &cch, err)) < 0) {
+    if ((rc = read_count(c, cch_bytes, &cch, err)) < 0)
         return rc;
-    }
     if (cch <= c->left) {
         rc = xls_codec_convert(codec, c->p, cch, out, err);
         c->p += cch;
