@@ -138,6 +138,21 @@ int cli_jobs_template_id(struct cli_jobs *cj, const char *id_or_table, int64_t *
     return rc;
 }
 
+int cli_jobs_open_template(struct cli_jobs *cj, const struct cli_config *config,
+                           const char *id_or_table, int64_t *template_id)
+{
+    int rc = cli_jobs_open(cj, config);
+    if (rc)
+        return rc;
+    struct sd_error err = SD_ERROR_INIT;
+    if (cli_jobs_template_id(cj, id_or_table, template_id, &err)) {
+        cli_errorf("%s", sd_error_message(&err));
+        cli_jobs_close(cj);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int cli_jobs_finish_enqueue(struct cli_jobs *cj, int rc, const struct sd_error *err, const char *id,
                             bool wait)
 {

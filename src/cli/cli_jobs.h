@@ -29,6 +29,12 @@ struct jobs_config cli_jobs_config(const struct cli_config *config);
 int cli_jobs_template_id(struct cli_jobs *cj, const char *id_or_table, int64_t *id,
                          struct sd_error *err);
 
+/* The start of `import/export --async`: cli_jobs_open, then the template the user named. 0
+ * with *template_id, or prints one line, closes cj and returns CLI_EXIT_USAGE (a template
+ * that does not exist is the user's argument). */
+int cli_jobs_open_template(struct cli_jobs *cj, const struct cli_config *config,
+                           const char *id_or_table, int64_t *template_id);
+
 /* The end of `import/export --async`: prints the job id (rc 0) and follows it with --wait,
  * or prints err's sentence; closes cj. Returns the command's exit code. */
 int cli_jobs_finish_enqueue(struct cli_jobs *cj, int rc, const struct sd_error *err, const char *id,

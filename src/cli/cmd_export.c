@@ -18,17 +18,15 @@
 static int enqueue_export(const struct cli_config *config, const char *template_arg, bool wait)
 {
     struct cli_jobs cj;
-    int rc = cli_jobs_open(&cj, config);
+    int64_t template_id = 0;
+    int rc = cli_jobs_open_template(&cj, config, template_arg, &template_id);
     if (rc)
         return rc;
     struct sd_error err = SD_ERROR_INIT;
-    int64_t template_id = 0;
     char id[JOB_ID_LEN + 1] = "";
     json_t *payload = json_object();
-    rc = payload ? cli_jobs_template_id(&cj, template_arg, &template_id, &err)
+    rc = payload ? queue_enqueue(jobs_queue(cj.jobs), id, "export", template_id, payload, 0, &err)
                  : sd_error_nomem(&err);
-    if (rc == 0)
-        rc = queue_enqueue(jobs_queue(cj.jobs), id, "export", template_id, payload, 0, &err);
     json_decref(payload);
     return cli_jobs_finish_enqueue(&cj, rc, &err, id, wait);
 }
