@@ -87,7 +87,7 @@ static void print_url(const char *listen, unsigned port)
 
 int cmd_serve(int argc, char **argv, const struct cli_config *config)
 {
-    struct serve_options opts = {config->listen, config->workers};
+    struct serve_options opts = {.listen = config->listen, .workers = config->workers};
     if (parse_args(&opts, argc, argv))
         return CLI_EXIT_USAGE;
 

@@ -60,7 +60,8 @@ static int add_header_entry(struct header_entry *entries, size_t *n, struct buf 
     char *norm = buf_detach(scratch);
     if (!norm)
         return SD_ENOMEM;
-    entries[*n] = (struct header_entry){norm, text, column, alias};
+    entries[*n] =
+        (struct header_entry){.norm = norm, .text = text, .column = column, .alias = alias};
     (*n)++;
     return 0;
 }
