@@ -8,20 +8,21 @@
  *      into the message when the JSON itself is broken);
  *   2. each field is checked where it stands: the top-level fields here, each column in
  *      template_column.c (type, rules that fit the type, date format, pattern);
- *   3. rules that span columns (template_cross.c): no two columns share a key, no header or
- *      alias could match two columns, and upsert_key names required columns; and what the
- *      whole template may cost: its patterns together stay under
- *      TEMPLATE_PATTERNS_WEIGHT_MAX, so a thousand columns cannot multiply a per-column
- *      limit into seconds and gigabytes.
+ *   3. rules that span columns: what the whole template may cost (its patterns together
+ *      stay under TEMPLATE_PATTERNS_WEIGHT_MAX, so a thousand columns cannot multiply a
+ *      per-column limit into seconds and gigabytes; here), no two columns share a key and no
+ *      header or alias could match two columns (template_cross.c), and upsert_key names
+ *      existing, required columns (here, once the columns are known).
  *
- * Every failed check adds one sentence that says where ("columns[2] (\"Amount\"): ...") and
- * what to do, so the CLI and the web form can show them all. A template is returned only
- * when there is no problem at all; half-valid templates never leave this file.
+ * Every failed check adds one sentence to the problem list (template_problems.c) that says
+ * where ("columns[2] (\"Amount\"): ...") and what to do, so the CLI and the web form can
+ * show them all. A template is returned only when there is no problem at all; half-valid
+ * templates never leave this file. This file is the driver: it calls the helpers, none of
+ * them calls back into it (template_internal.h draws the graph).
  */
 #include "import/template.h"
 
 #include <assert.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
