@@ -49,8 +49,8 @@ int main(int argc, char **argv)
         snprintf(buf, sizeof buf, "person%ld@example.com", r);
         worksheet_write_string(ws, row, 2, buf, NULL);
         worksheet_write_string(ws, row, 3, countries[(x / 100) % 8], NULL);
-        lxw_datetime d = {(int)(2015 + x % 10), (int)(1 + (x / 7) % 12), (int)(1 + (x / 13) % 28),
-                          0, 0, 0};
+        lxw_datetime d = {
+            (int)(2015 + x % 10), (int)(1 + (x / 7) % 12), (int)(1 + (x / 13) % 28), 0, 0, 0};
         worksheet_write_datetime(ws, row, 4, &d, datef);
         worksheet_write_number(ws, row, 5, (x % 1000000) / 100.0, NULL);
         worksheet_write_boolean(ws, row, 6, (int)(x & 1), NULL);

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  build-essential meson ninja-build pkgconf clang libclang-rt-14-dev
+  build-essential meson ninja-build pkgconf clang clang-format libclang-rt-14-dev
   libmicrohttpd-dev libzip-dev libexpat1-dev libgsf-1-dev libcsv-dev libxlsxwriter-dev
   libsqlite3-dev sqlite3 libpq-dev postgresql libjansson-dev libsodium-dev
   libcriterion-dev libcurl4-openssl-dev

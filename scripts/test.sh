@@ -31,6 +31,23 @@ passed=0
 failed=0
 skipped=0
 
+# The house style is .clang-format: a tracked C file it would change counts as one failure
+# (`make format` fixes them all).
+if command -v clang-format >/dev/null 2>&1; then
+  unformatted=$(git ls-files -z '*.c' '*.h' | xargs -0 clang-format --dry-run -Werror 2>&1 |
+    sed -n -E 's/^([^:]+\.[ch]):[0-9]+:[0-9]+: error: .*/\1/p' | sort -u)
+  if [ -n "$unformatted" ]; then
+    echo "FAIL format: these files differ from .clang-format (run make format):"
+    sed 's/^/     /' <<<"$unformatted"
+    failed=$((failed + 1))
+  else
+    echo "ok   format: every tracked C file follows .clang-format"
+  fi
+else
+  echo "FAIL format: clang-format is missing (scripts/deps.sh installs it)"
+  failed=$((failed + 1))
+fi
+
 # A throwaway PostgreSQL for the store contract suites and the PostgreSQL end-to-end tests:
 # started here, stopped and removed on every way out (also when a suite fails or the run is
 # interrupted). Its directory must be reachable by the unprivileged user the server runs as.

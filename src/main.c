@@ -41,9 +41,8 @@ static void glib_log_to_logfmt(const gchar *domain, GLogLevelFlags level, const 
 {
     (void)level;
     (void)unused;
-    char quoted[512];
-    log_debug("library message", "domain=%s detail=%s", domain ? domain : "glib",
-              log_quote(quoted, sizeof quoted, message ? message : ""));
+    log_kv(LOG_DEBUG, "library message", "domain", domain ? domain : "glib", "detail",
+           message ? message : "", NULL);
 }
 
 static void print_usage(FILE *out)

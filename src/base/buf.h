@@ -17,7 +17,10 @@ struct buf {
     size_t cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        .data = NULL, .len = 0, .cap = 0                                                           \
+    }
 
 int buf_grow(struct buf *b, size_t extra);
 int buf_append(struct buf *b, const void *data, size_t len);

@@ -25,7 +25,8 @@ static int64_t system_monotonic_ms(void *ctx)
     return timespec_ms(CLOCK_MONOTONIC);
 }
 
-static const struct sd_clock system_clock = {system_now_ms, system_monotonic_ms, NULL};
+static const struct sd_clock system_clock = {
+    .now_ms = system_now_ms, .monotonic_ms = system_monotonic_ms, .ctx = NULL};
 
 const struct sd_clock *clock_system(void)
 {

@@ -39,24 +39,27 @@ struct sd_error {
     char message[SD_ERROR_MESSAGE_MAX];
 };
 
-#define SD_ERROR_INIT {SD_OK, {0}}
+#define SD_ERROR_INIT                                                                              \
+    {                                                                                              \
+        .code = SD_OK, .message = { 0 }                                                            \
+    }
 
 /* Fills `err` (when not NULL) with `code` and the formatted sentence; evaluates to `code`
- * so that callers can write `return sd_error_set(err, SD_EINVALID, "...")`. These are (GNU statement-expression)
- * macros so the compiler sees the (negative, constant) code that comes back and can prove that an
- * out-parameter is set on every path that returns 0. `code` is evaluated once, before the
- * message (so `errno == ENOENT ? ...` sees the errno of the failure). */
-#define sd_error_set(err, code, ...)                                                             \
-    __extension__({                                                                            \
-        const int sd_error_code_ = (code);                                                     \
-        sd_error_fill((err), sd_error_code_, __VA_ARGS__);                                     \
-        sd_error_code_;                                                                        \
+ * so that callers can write `return sd_error_set(err, SD_EINVALID, "...")`. These are (GNU
+ * statement-expression) macros so the compiler sees the (negative, constant) code that comes back
+ * and can prove that an out-parameter is set on every path that returns 0. `code` is evaluated
+ * once, before the message (so `errno == ENOENT ? ...` sees the errno of the failure). */
+#define sd_error_set(err, code, ...)                                                               \
+    __extension__({                                                                                \
+        const int sd_error_code_ = (code);                                                         \
+        sd_error_fill((err), sd_error_code_, __VA_ARGS__);                                         \
+        sd_error_code_;                                                                            \
     })
-#define sd_error_setv(err, code, fmt, ap)                                                       \
-    __extension__({                                                                            \
-        const int sd_error_code_ = (code);                                                     \
-        sd_error_fillv((err), sd_error_code_, (fmt), (ap));                                    \
-        sd_error_code_;                                                                        \
+#define sd_error_setv(err, code, fmt, ap)                                                          \
+    __extension__({                                                                                \
+        const int sd_error_code_ = (code);                                                         \
+        sd_error_fillv((err), sd_error_code_, (fmt), (ap));                                        \
+        sd_error_code_;                                                                            \
     })
 void sd_error_fill(struct sd_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -64,10 +67,10 @@ void sd_error_fillv(struct sd_error *err, int code, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
 /* The out-of-memory error, which every allocation failure reports; evaluates to SD_ENOMEM. */
-#define sd_error_nomem(err)                                                                     \
-    __extension__({                                                                            \
-        sd_error_fill((err), SD_ENOMEM, "out of memory");                                      \
-        SD_ENOMEM;                                                                             \
+#define sd_error_nomem(err)                                                                        \
+    __extension__({                                                                                \
+        sd_error_fill((err), SD_ENOMEM, "out of memory");                                          \
+        SD_ENOMEM;                                                                                 \
     })
 
 /* Prepends "context: " to an existing message, for adding the file or row a lower

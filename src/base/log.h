@@ -3,9 +3,12 @@
  * listen=127.0.0.1:8080`. One line per call, written with a single write(2) so lines from
  * different threads never interleave.
  *
- * The fields are given as a printf format of already-logfmt pairs; log_quote() helps with
- * values that may hold spaces or quotes. The level threshold is process configuration
- * set once by main() before any thread starts (the one piece of static state here).
+ * Log through log_kv: the fields are key, value pairs and every value is quoted and escaped
+ * here, so no caller formats text into a line. log_write and the log_info/log_warn/... macros
+ * (a printf format of already-logfmt pairs) remain for the web and job callers until they move
+ * to log_kv; new code does not use them. The level names LOG_* collide with <syslog.h>'s;
+ * renaming them waits for the same move. The level threshold is process configuration set
+ * once by main() before any thread starts (the one piece of static state here).
  */
 #ifndef SHEETD_BASE_LOG_H
 #define SHEETD_BASE_LOG_H

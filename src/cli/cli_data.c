@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "import/template_catalog.h"
+
 int cli_data_open_store(struct cli_data *d, const struct cli_config *config)
 {
     return cli_data_open(d, config, NULL);

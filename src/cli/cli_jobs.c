@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "cli/progress_bar.h"
-#include "import/template.h"
+#include "import/template_catalog.h"
 
 struct jobs_config cli_jobs_config(const struct cli_config *config)
 {
@@ -123,6 +123,36 @@ done:
     return out;
 }
 
+int cli_jobs_template_id(struct cli_jobs *cj, const char *id_or_table, int64_t *id,
+                         struct sd_error *err)
+{
+    struct db *db = NULL;
+    struct import_template *tmpl = NULL;
+    int rc = store_acquire_main(cj->store, &db, err);
+    if (rc == 0)
+        rc = template_load_arg(&tmpl, db, id_or_table, err);
+    store_release(cj->store, db);
+    if (rc == 0)
+        *id = tmpl->id;
+    template_free(tmpl);
+    return rc;
+}
+
+int cli_jobs_open_template(struct cli_jobs *cj, const struct cli_config *config,
+                           const char *id_or_table, int64_t *template_id)
+{
+    int rc = cli_jobs_open(cj, config);
+    if (rc)
+        return rc;
+    struct sd_error err = SD_ERROR_INIT;
+    if (cli_jobs_template_id(cj, id_or_table, template_id, &err)) {
+        cli_errorf("%s", sd_error_message(&err));
+        cli_jobs_close(cj);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int cli_jobs_finish_enqueue(struct cli_jobs *cj, int rc, const struct sd_error *err, const char *id,
                             bool wait)
 {
@@ -138,16 +168,4 @@ int cli_jobs_finish_enqueue(struct cli_jobs *cj, int rc, const struct sd_error *
     }
     cli_jobs_close(cj);
     return out;
-}
-
-int cli_jobs_template(struct cli_jobs *cj, const char *id_or_table, struct import_template **out,
-                      struct sd_error *err)
-{
-    struct db *db = NULL;
-    *out = NULL;
-    int rc = store_acquire_main(cj->store, &db, err);
-    if (rc == 0)
-        rc = template_load_arg(out, db, id_or_table, err);
-    store_release(cj->store, db);
-    return rc;
 }

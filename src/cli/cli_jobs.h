@@ -5,6 +5,7 @@
 #define SHEETD_CLI_CLI_JOBS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cli/cli.h"
 #include "jobs/jobs.h"
@@ -22,10 +23,17 @@ void cli_jobs_close(struct cli_jobs *cj);
 /* The job layer's settings from the CLI configuration. */
 struct jobs_config cli_jobs_config(const struct cli_config *config);
 
-struct import_template;
-/* The template a user named by id or table name; the caller frees it with template_free. */
-int cli_jobs_template(struct cli_jobs *cj, const char *id_or_table, struct import_template **out,
-                      struct sd_error *err);
+/* The id of the template a user's argument names (an id or a table name), looked up on a
+ * main-database connection borrowed for the call. 0, or a negative code with err filled
+ * (SD_ENOTFOUND when there is no such template: the caller exits CLI_EXIT_USAGE). */
+int cli_jobs_template_id(struct cli_jobs *cj, const char *id_or_table, int64_t *id,
+                         struct sd_error *err);
+
+/* The start of `import/export --async`: cli_jobs_open, then the template the user named. 0
+ * with *template_id, or prints one line, closes cj and returns CLI_EXIT_USAGE (a template
+ * that does not exist is the user's argument). */
+int cli_jobs_open_template(struct cli_jobs *cj, const struct cli_config *config,
+                           const char *id_or_table, int64_t *template_id);
 
 /* The end of `import/export --async`: prints the job id (rc 0) and follows it with --wait,
  * or prints err's sentence; closes cj. Returns the command's exit code. */

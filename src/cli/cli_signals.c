@@ -23,7 +23,8 @@ static void *second_signal(void *arg)
     const sigset_t *set = arg;
     int signal_number = 0;
     if (sigwait(set, &signal_number) == 0) {
-        log_warn("second signal: stopping at once", "signal=%s", cli_signal_name(signal_number));
+        log_kv(LOG_WARN, "second signal: stopping at once", "signal",
+               cli_signal_name(signal_number), NULL);
         _exit(130);
     }
     return NULL;

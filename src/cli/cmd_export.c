@@ -18,18 +18,16 @@
 static int enqueue_export(const struct cli_config *config, const char *template_arg, bool wait)
 {
     struct cli_jobs cj;
-    int rc = cli_jobs_open(&cj, config);
+    int64_t template_id = 0;
+    int rc = cli_jobs_open_template(&cj, config, template_arg, &template_id);
     if (rc)
         return rc;
     struct sd_error err = SD_ERROR_INIT;
-    struct import_template *tmpl = NULL;
     char id[JOB_ID_LEN + 1] = "";
     json_t *payload = json_object();
-    rc = payload ? cli_jobs_template(&cj, template_arg, &tmpl, &err) : sd_error_nomem(&err);
-    if (rc == 0)
-        rc = queue_enqueue(jobs_queue(cj.jobs), id, "export", tmpl->id, payload, 0, &err);
+    rc = payload ? queue_enqueue(jobs_queue(cj.jobs), id, "export", template_id, payload, 0, &err)
+                 : sd_error_nomem(&err);
     json_decref(payload);
-    template_free(tmpl);
     return cli_jobs_finish_enqueue(&cj, rc, &err, id, wait);
 }
 

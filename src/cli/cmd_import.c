@@ -92,29 +92,26 @@ static int enqueue_import(const struct cli_config *config, const char *template_
                           const char *path, const char *sheet, bool wait)
 {
     struct cli_jobs cj;
-    int rc = cli_jobs_open(&cj, config);
+    int64_t template_id = 0;
+    int rc = cli_jobs_open_template(&cj, config, template_arg, &template_id);
     if (rc)
         return rc;
     struct sd_error err = SD_ERROR_INIT;
-    struct import_template *tmpl = NULL;
     char id[JOB_ID_LEN + 1] = "", ext[8];
     const char *slash = strrchr(path, '/');
     const char *filename = slash ? slash + 1 : path;
     job_file_extension(ext, filename);
     json_t *payload = NULL;
-    rc = cli_jobs_template(&cj, template_arg, &tmpl, &err);
-    if (rc == 0)
-        rc = job_id_generate(id, &err);
+    rc = job_id_generate(id, &err);
     if (rc == 0)
         rc = job_file_copy_upload(jobs_data_dir(cj.jobs), id, ext, path, &err);
     if (rc == 0 && !(payload = json_pack("{s:s, s:s, s:s?}", "ext", ext, "filename", filename,
                                          "sheet", sheet)))
         rc = sd_error_set(&err, SD_EINVALID, "the file name %s is not valid UTF-8", filename);
     if (rc == 0 &&
-        (rc = queue_enqueue(jobs_queue(cj.jobs), id, "import", tmpl->id, payload, 0, &err)) != 0)
+        (rc = queue_enqueue(jobs_queue(cj.jobs), id, "import", template_id, payload, 0, &err)) != 0)
         job_files_remove_upload(jobs_data_dir(cj.jobs), id);
     json_decref(payload);
-    template_free(tmpl);
     return cli_jobs_finish_enqueue(&cj, rc, &err, id, wait);
 }
 

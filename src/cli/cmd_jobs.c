@@ -39,14 +39,11 @@ static bool valid_status(const char *s)
 /* A template id or table name into its id. */
 static int resolve_template(struct cli_jobs *cj, const char *arg, int64_t *id)
 {
-    struct import_template *tmpl = NULL;
     struct sd_error err = SD_ERROR_INIT;
-    if (cli_jobs_template(cj, arg, &tmpl, &err)) {
+    if (cli_jobs_template_id(cj, arg, id, &err)) {
         cli_errorf("%s", sd_error_message(&err));
         return CLI_EXIT_USAGE;
     }
-    *id = tmpl->id;
-    template_free(tmpl);
     return 0;
 }
 
@@ -229,7 +226,8 @@ static int prune(struct cli_jobs *cj, const struct cli_config *config)
     struct sd_error err = SD_ERROR_INIT;
     struct retention_counts counts = {0};
     size_t recovered = 0;
-    if (heartbeat_prune_silent(jobs_queue(cj->jobs), HEARTBEAT_SILENCE_MS, &recovered, &err) ||
+    if (heartbeat_prune_silent(jobs_queue(cj->jobs), HEARTBEAT_SILENCE_MS,
+                               &recovered, &err) ||
         retention_sweep(jobs_queue(cj->jobs), jobs_data_dir(cj->jobs),
                         config->job_retention_days * 24 * 3600 * 1000LL, &counts, &err)) {
         cli_errorf("%s", sd_error_message(&err));

@@ -87,7 +87,7 @@ static void print_url(const char *listen, unsigned port)
 
 int cmd_serve(int argc, char **argv, const struct cli_config *config)
 {
-    struct serve_options opts = {config->listen, config->workers};
+    struct serve_options opts = {.listen = config->listen, .workers = config->workers};
     if (parse_args(&opts, argc, argv))
         return CLI_EXIT_USAGE;
 
@@ -121,11 +121,15 @@ int cmd_serve(int argc, char **argv, const struct cli_config *config)
         goto fail;
 
     print_url(opts.listen, web_server_port(server));
-    log_info("server started", "port=%u workers=%d", web_server_port(server), opts.workers);
+    char port[16], nworkers[16], running[16];
+    snprintf(port, sizeof port, "%u", web_server_port(server));
+    snprintf(nworkers, sizeof nworkers, "%d", opts.workers);
+    log_kv(LOG_INFO, "server started", "port", port, "workers", nworkers, NULL);
 
     int signal_number = cli_signals_wait(&stop_signals);
-    log_info("stopping", "signal=%s running_jobs=%d", cli_signal_name(signal_number),
-             jobs_busy(cj.jobs));
+    snprintf(running, sizeof running, "%d", jobs_busy(cj.jobs));
+    log_kv(LOG_INFO, "stopping", "signal", cli_signal_name(signal_number), "running_jobs", running,
+           NULL);
     web_server_stop(server);
     cli_jobs_close(&cj);
     log_kv(LOG_INFO, "stopped", NULL);

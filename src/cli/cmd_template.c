@@ -14,6 +14,7 @@
 #include "base/str.h"
 #include "cli/cli.h"
 #include "cli/cli_data.h"
+#include "import/template_catalog.h"
 
 /* Bigger than any template template_parse accepts, so it can say how big the file is. */
 #define TEMPLATE_FILE_READ_MAX (4u * 1024 * 1024 + 1)
@@ -184,7 +185,11 @@ static int template_cmd_show(int argc, char **argv, const struct cli_config *con
     struct import_template *tmpl = NULL;
     struct buf out = BUF_INIT;
     struct sd_error err = SD_ERROR_INIT;
-    if (template_load_arg(&tmpl, d.db, argv[1], &err) || template_to_json(tmpl, &out, &err)) {
+    if (template_load_arg(&tmpl, d.db, argv[1], &err)) {
+        /* The template named is the user's argument: like every command, 2. */
+        cli_errorf("%s", sd_error_message(&err));
+        rc = CLI_EXIT_USAGE;
+    } else if (template_to_json(tmpl, &out, &err)) {
         cli_errorf("%s", sd_error_message(&err));
         rc = CLI_EXIT_FAILED;
     } else {

@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_data.h"
-#include "import/export_service.h"
+#include "import/blank_template.h"
 
 int cmd_template_blank(int argc, char **argv, const struct cli_config *config)
 {

@@ -51,10 +51,13 @@ int cmd_work(int argc, char **argv, const struct cli_config *config)
         cli_jobs_close(&cj);
         return CLI_EXIT_USAGE;
     }
-    log_info("worker process started", "threads=%d", threads);
+    char nthreads[16], running[16];
+    snprintf(nthreads, sizeof nthreads, "%d", threads);
+    log_kv(LOG_INFO, "worker process started", "threads", nthreads, NULL);
     int signal_number = cli_signals_wait(&stop_signals);
-    log_info("stopping", "signal=%s running_jobs=%d", cli_signal_name(signal_number),
-             jobs_busy(cj.jobs));
+    snprintf(running, sizeof running, "%d", jobs_busy(cj.jobs));
+    log_kv(LOG_INFO, "stopping", "signal", cli_signal_name(signal_number), "running_jobs", running,
+           NULL);
     cli_jobs_close(&cj);
     log_kv(LOG_INFO, "worker process stopped", NULL);
     return CLI_EXIT_OK;

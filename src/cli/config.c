@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "store/store.h"
 #include "web/server.h"
 
 void cli_errorf(const char *fmt, ...)
@@ -44,7 +45,7 @@ static int env_long(const char *name, long fallback, long min, long max, long *o
 int cli_config_from_env(struct cli_config *config)
 {
     long workers, upload, retention, shutdown, per_ip, max_conns;
-    config->data_dir = env_or("SHEETD_DATA_DIR", "./var");
+    config->data_dir = env_or("SHEETD_DATA_DIR", STORE_DEFAULT_DATA_DIR);
     config->database_url = env_or("SHEETD_DATABASE_URL", NULL);
     config->listen = env_or("SHEETD_LISTEN", "127.0.0.1:8080");
     config->api_token = env_or("SHEETD_API_TOKEN", NULL);

@@ -7,7 +7,7 @@
  * import does. The message belongs to a validation, so a column with nothing Excel can enforce
  * (an email column, text without max_length) gets neither.
  */
-#include "import/export_service.h"
+#include "import/blank_template.h"
 
 #include <libgen.h>
 #include <stdlib.h>
@@ -139,11 +139,7 @@ int blank_template_write(const struct import_template *tmpl, const char *out_pat
     struct xlsx_writer_options o = XLSX_WRITER_OPTIONS_INIT;
     o.path = out_path;
     o.tmpdir = tmpdir;
-    char name[XLSX_WRITER_SHEET_NAME_SIZE];
-    xlsx_writer_sheet_name(tmpl->name, name);
-    if ((rc = xlsx_writer_open(&w, &o, err)) < 0 || (rc = xlsx_writer_add_sheet(w, name, err)) < 0 ||
-        (rc = xlsx_writer_set_columns(w, cols, tmpl->ncolumns, err)) < 0 ||
-        (rc = xlsx_writer_write_header(w, err)) < 0)
+    if ((rc = xlsx_writer_open_table(&w, &o, tmpl->name, cols, tmpl->ncolumns, err)) < 0)
         goto done;
     for (size_t i = 0; i < tmpl->ncolumns && i < XLSX_WRITER_MAX_VALIDATIONS; i++) {
         const struct template_column *col = &tmpl->columns[i];

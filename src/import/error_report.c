@@ -46,11 +46,7 @@ int error_report_open(struct error_report **out, const char *path, const struct 
     struct xlsx_writer_options o = XLSX_WRITER_OPTIONS_INIT;
     o.path = path;
     o.tmpdir = dir;
-    if ((rc = xlsx_writer_open(&r->w, &o, err)) < 0)
-        goto fail;
-    if ((rc = xlsx_writer_add_sheet(r->w, "Errors", err)) < 0 ||
-        (rc = xlsx_writer_set_columns(r->w, cols, map->ncells + 2, err)) < 0 ||
-        (rc = xlsx_writer_write_header(r->w, err)) < 0)
+    if ((rc = xlsx_writer_open_table(&r->w, &o, "Errors", cols, map->ncells + 2, err)) < 0)
         goto fail;
     free(cols);
     free(dir);

@@ -108,19 +108,14 @@ static int export_open(struct export_run *run, const char *out_path, struct sd_e
     struct xlsx_writer_options o = XLSX_WRITER_OPTIONS_INIT;
     o.path = out_path;
     o.tmpdir = run->tmpdir;
-    char name[XLSX_WRITER_SHEET_NAME_SIZE];
-    xlsx_writer_sheet_name(run->opts->sheet_name ? run->opts->sheet_name : tmpl->name, name);
-    if ((rc = xlsx_writer_open(&run->w, &o, err)) < 0 ||
-        (rc = xlsx_writer_add_sheet(run->w, name, err)) < 0 ||
-        (rc = xlsx_writer_set_columns(run->w, run->xcols, n, err)) < 0 ||
-        (rc = xlsx_writer_write_header(run->w, err)) < 0)
-        return rc;
-    return 0;
+    return xlsx_writer_open_table(&run->w, &o,
+                                  run->opts->sheet_name ? run->opts->sheet_name : tmpl->name,
+                                  run->xcols, n, err);
 }
 
-int export_service_run(struct export_result *out, struct db *db,
-                       const struct import_template *tmpl, const char *out_path,
-                       const struct export_options *opts, struct sd_error *err)
+int export_service_run(struct export_result *out, struct db *db, const struct import_template *tmpl,
+                       const char *out_path, const struct export_options *opts,
+                       struct sd_error *err)
 {
     static const struct export_options defaults = EXPORT_OPTIONS_INIT;
     struct export_run run = {0};

@@ -7,9 +7,6 @@
  * mode: memory does not grow with the number of rows. The file is written to a temporary
  * name beside out_path and renamed into place only when complete, so a failed or cancelled
  * export never leaves a half-written file under out_path.
- *
- * blank_template_write writes the headers only, with a dropdown for each enum column, date
- * and number-range validation, and each column's rules as the input message.
  */
 #ifndef SHEETD_IMPORT_EXPORT_SERVICE_H
 #define SHEETD_IMPORT_EXPORT_SERVICE_H
@@ -32,7 +29,7 @@ typedef bool (*export_cancelled_fn)(void *ctx);
 
 struct export_options {
     unsigned version;
-    export_progress_fn progress; /* at most one call per progress_interval_ms */
+    export_progress_fn progress;   /* at most one call per progress_interval_ms */
     export_cancelled_fn cancelled; /* asked between rows; SD_ECANCELLED, no file left */
     void *ctx;
     const struct sd_clock *clock; /* NULL: the system clock */
@@ -41,16 +38,18 @@ struct export_options {
 };
 
 #define EXPORT_OPTIONS_VERSION 1
-#define EXPORT_OPTIONS_INIT {EXPORT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 250, NULL}
+/* The least time between two progress calls unless the caller says otherwise. */
+#define EXPORT_PROGRESS_INTERVAL_MS 250
+#define EXPORT_OPTIONS_INIT                                                                        \
+    {                                                                                              \
+        .version = EXPORT_OPTIONS_VERSION, .progress = NULL, .cancelled = NULL, .ctx = NULL,       \
+        .clock = NULL, .progress_interval_ms = EXPORT_PROGRESS_INTERVAL_MS, .sheet_name = NULL     \
+    }
 
 /* Fills *out (caller's struct) on success. SD_ENOTFOUND / SD_EINVALID when the table is
  * gone or altered, SD_ERROR for I/O, SD_ECANCELLED when cancelled. */
-int export_service_run(struct export_result *out, struct db *db,
-                       const struct import_template *tmpl, const char *out_path,
-                       const struct export_options *opts, struct sd_error *err);
-
-/* The blank workbook for `tmpl`; needs no database. */
-int blank_template_write(const struct import_template *tmpl, const char *out_path,
-                         struct sd_error *err);
+int export_service_run(struct export_result *out, struct db *db, const struct import_template *tmpl,
+                       const char *out_path, const struct export_options *opts,
+                       struct sd_error *err);
 
 #endif

@@ -125,7 +125,7 @@ static int matcher_lookup(struct header_matcher *m, const struct sheet_cell *cel
         return SD_ENOMEM;
     if (m->norm.len == 0)
         return 0;
-    struct matcher_name key = {m->norm.data, 0};
+    struct matcher_name key = {.norm = m->norm.data, .tmpl_index = 0};
     const struct matcher_name *found =
         bsearch(&key, m->names, m->nnames, sizeof *m->names, name_cmp);
     if (found)

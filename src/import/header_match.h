@@ -24,15 +24,15 @@ struct header_matcher;
 
 /* One cell of the header row as written in the file. */
 struct header_cell {
-    uint32_t column; /* 0-based file column */
-    char *text;      /* trimmed header text */
+    uint32_t column;   /* 0-based file column */
+    char *text;        /* trimmed header text */
     size_t tmpl_index; /* the template column it feeds, or HEADER_UNMAPPED */
 };
 
 #define HEADER_UNMAPPED ((size_t)-1)
 
 struct header_map {
-    uint32_t row; /* the header row's number */
+    uint32_t row;              /* the header row's number */
     struct header_cell *cells; /* every non-empty header cell, in column order */
     size_t ncells;
     /* Per template column: the index into cells[] of its header, or HEADER_UNMAPPED. */
@@ -55,8 +55,8 @@ int header_matcher_is_header(const struct header_matcher *m, int score);
  * headers name the same column or a required column is missing (naming the missing columns
  * and listing the headers found). The caller owns *out (header_map_free).
  */
-int header_map_build(struct header_map **out, struct header_matcher *m,
-                     const struct sheet_row *row, struct sd_error *err);
+int header_map_build(struct header_map **out, struct header_matcher *m, const struct sheet_row *row,
+                     struct sd_error *err);
 void header_map_free(struct header_map *map);
 
 /* The sentence for "no header row among the first rows" (appended to out). */

@@ -212,8 +212,8 @@ static json_t *errors_array(const struct import_result *res)
     return arr;
 }
 
-int import_result_to_json(json_t **result_out, json_t **errors_out,
-                          const struct import_result *res, struct sd_error *err)
+int import_result_to_json(json_t **result_out, json_t **errors_out, const struct import_result *res,
+                          struct sd_error *err)
 {
     json_t *r = NULL, *e = NULL;
     if (result_out && !(r = result_object(res)))

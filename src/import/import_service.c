@@ -424,7 +424,8 @@ static int run_import(struct import_run *run, struct sd_error *err)
         return rc;
     if ((rc = data_table_check(run->db, tmpl->table, run->dcols, tmpl->ncolumns, err)) < 0)
         return rc;
-    struct convert_context cctx = {sheet_csv_delimiter(run->book), sheet_uses_1904(run->book)};
+    struct convert_context cctx = {.csv_delimiter = sheet_csv_delimiter(run->book),
+                                   .date1904 = sheet_uses_1904(run->book)};
     if ((rc = validator_new(&run->validator, tmpl, &cctx, err)) < 0)
         return rc;
     if (opts->errors_out &&

@@ -43,21 +43,21 @@
 
 /* One invalid cell (or row). Strings belong to the result. */
 struct import_error {
-    uint32_t row;   /* the spreadsheet's row number (header row = its own number) */
-    char *column;   /* the column's header as written in the file; "" for a whole-row error */
-    char *value;    /* the offending value as text; "" when the cell was empty */
-    char *message;  /* the predicate: "is not a valid email address" */
+    uint32_t row;  /* the spreadsheet's row number (header row = its own number) */
+    char *column;  /* the column's header as written in the file; "" for a whole-row error */
+    char *value;   /* the offending value as text; "" when the cell was empty */
+    char *message; /* the predicate: "is not a valid email address" */
 };
 
 struct import_result {
-    bool success;      /* the import went through (partial mode: even with failed rows) */
-    bool dry_run;      /* nothing was committed */
-    char *message;     /* "Imported 99,998 rows; 2 rows failed" or why the file failed */
-    uint64_t rows_read; /* data rows below the header, up to the last non-empty one */
-    uint64_t imported;  /* inserted (under dry run: would have been) */
-    uint64_t updated;   /* existing rows updated through the upsert key */
-    uint64_t failed;    /* rows with at least one error */
-    uint64_t skipped;   /* empty rows */
+    bool success;           /* the import went through (partial mode: even with failed rows) */
+    bool dry_run;           /* nothing was committed */
+    char *message;          /* "Imported 99,998 rows; 2 rows failed" or why the file failed */
+    uint64_t rows_read;     /* data rows below the header, up to the last non-empty one */
+    uint64_t imported;      /* inserted (under dry run: would have been) */
+    uint64_t updated;       /* existing rows updated through the upsert key */
+    uint64_t failed;        /* rows with at least one error */
+    uint64_t skipped;       /* empty rows */
     char **ignored_columns; /* headers in the file that match no column */
     size_t nignored;
     struct import_error *errors; /* the first IMPORT_RESULT_MAX_ERRORS */
@@ -88,15 +88,22 @@ struct import_options {
     import_progress_fn progress;
     import_cancelled_fn cancelled;
     import_before_commit_fn before_commit;
-    void *ctx; /* handed to progress, cancelled and before_commit */
-    const struct sd_clock *clock; /* NULL: the system clock */
-    int64_t progress_interval_ms; /* minimum time between progress calls */
+    void *ctx;                         /* handed to progress, cancelled and before_commit */
+    const struct sd_clock *clock;      /* NULL: the system clock */
+    int64_t progress_interval_ms;      /* minimum time between progress calls */
     const struct sheet_limits *limits; /* NULL: SHEET_LIMITS_INIT */
 };
 
 #define IMPORT_OPTIONS_VERSION 1
-#define IMPORT_OPTIONS_INIT                                                                    \
-    {IMPORT_OPTIONS_VERSION, NULL, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 250, NULL}
+/* The least time between two progress calls unless the caller says otherwise. */
+#define IMPORT_PROGRESS_INTERVAL_MS 250
+#define IMPORT_OPTIONS_INIT                                                                        \
+    {                                                                                              \
+        .version = IMPORT_OPTIONS_VERSION, .sheet = NULL, .dry_run = false, .job_id = NULL,        \
+        .display_name = NULL, .errors_out = NULL, .progress = NULL, .cancelled = NULL,             \
+        .before_commit = NULL, .ctx = NULL, .clock = NULL,                                         \
+        .progress_interval_ms = IMPORT_PROGRESS_INTERVAL_MS, .limits = NULL                        \
+    }
 
 /*
  * Imports `path` into the template's table through `db` (a connection to the main
@@ -121,8 +128,8 @@ int import_error_format(const struct import_error *e, struct buf *out);
  * [{"row","column","value","message"}]. Either out-parameter may be NULL. The caller owns
  * (json_decref) what comes back.
  */
-int import_result_to_json(json_t **result_out, json_t **errors_out,
-                          const struct import_result *res, struct sd_error *err);
+int import_result_to_json(json_t **result_out, json_t **errors_out, const struct import_result *res,
+                          struct sd_error *err);
 
 /* Writes n with thousands separators: 99998 -> "99,998". out needs 27 bytes. */
 char *import_format_count(char out[32], uint64_t n);

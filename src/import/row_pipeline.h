@@ -43,7 +43,8 @@ struct row_pipeline_options {
 #define ROW_PIPELINE_OPTIONS_VERSION 1
 #define ROW_PIPELINE_OPTIONS_INIT                                                                  \
     {                                                                                              \
-        ROW_PIPELINE_OPTIONS_VERSION, 1024, 1u << 20, 3                                            \
+        .version = ROW_PIPELINE_OPTIONS_VERSION, .batch_rows = 1024, .batch_bytes = 1u << 20,      \
+        .batches = 3                                                                               \
     }
 
 struct row_pipeline;

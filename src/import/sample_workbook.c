@@ -419,10 +419,10 @@ static size_t choose_breaks(const struct import_template *tmpl,
             for (size_t k = 0; k < n; k++)
                 used |= out[k].column == i;
             if (found < SAMPLE_WORKBOOK_INVALID_ROWS)
-                all[found++] = (struct row_break){(enum break_kind)kind, i};
+                all[found++] = (struct row_break){.kind = (enum break_kind)kind, .column = i};
             if (used)
                 continue;
-            out[n++] = (struct row_break){(enum break_kind)kind, i};
+            out[n++] = (struct row_break){.kind = (enum break_kind)kind, .column = i};
             break; /* one column per kind, so the rows show different mistakes */
         }
     }
@@ -435,7 +435,7 @@ static size_t choose_breaks(const struct import_template *tmpl,
 static int write_break(struct xlsx_writer *w, const struct template_column *col, uint32_t c,
                        enum break_kind kind, struct sd_error *err)
 {
-    char text[1100];
+    char text[1100] = "";
     const char *s = text;
     double lo, hi;
     switch (kind) {
@@ -498,12 +498,7 @@ int sample_workbook_write(const struct import_template *tmpl, const char *out_pa
     struct xlsx_writer_options o = XLSX_WRITER_OPTIONS_INIT;
     o.path = out_path;
     o.tmpdir = tmpdir;
-    char name[XLSX_WRITER_SHEET_NAME_SIZE];
-    xlsx_writer_sheet_name(tmpl->name, name);
-    if ((rc = xlsx_writer_open(&w, &o, err)) < 0 ||
-        (rc = xlsx_writer_add_sheet(w, name, err)) < 0 ||
-        (rc = xlsx_writer_set_columns(w, cols, tmpl->ncolumns, err)) < 0 ||
-        (rc = xlsx_writer_write_header(w, err)) < 0)
+    if ((rc = xlsx_writer_open_table(&w, &o, tmpl->name, cols, tmpl->ncolumns, err)) < 0)
         goto done;
     for (uint32_t r = 0; r < valid + nbreaks; r++) {
         const struct row_break *b = r >= valid ? &breaks[r - valid] : NULL;

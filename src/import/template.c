@@ -8,194 +8,27 @@
  *      into the message when the JSON itself is broken);
  *   2. each field is checked where it stands: the top-level fields here, each column in
  *      template_column.c (type, rules that fit the type, date format, pattern);
- *   3. rules that span columns (template_cross.c): no two columns share a key, no header or
- *      alias could match two columns, and upsert_key names required columns; and what the
- *      whole template may cost: its patterns together stay under
- *      TEMPLATE_PATTERNS_WEIGHT_MAX, so a thousand columns cannot multiply a per-column
- *      limit into seconds and gigabytes.
+ *   3. rules that span columns: what the whole template may cost (its patterns together
+ *      stay under TEMPLATE_PATTERNS_WEIGHT_MAX, so a thousand columns cannot multiply a
+ *      per-column limit into seconds and gigabytes; here), no two columns share a key and no
+ *      header or alias could match two columns (template_cross.c), and upsert_key names
+ *      existing, required columns (here, once the columns are known).
  *
- * Every failed check adds one sentence that says where ("columns[2] (\"Amount\"): ...") and
- * what to do, so the CLI and the web form can show them all. A template is returned only
- * when there is no problem at all; half-valid templates never leave this file.
+ * Every failed check adds one sentence to the problem list (template_problems.c) that says
+ * where ("columns[2] (\"Amount\"): ...") and what to do, so the CLI and the web form can
+ * show them all. A template is returned only when there is no problem at all; half-valid
+ * templates never leave this file. This file is the driver: it calls the helpers, none of
+ * them calls back into it (template_internal.h draws the graph).
  */
 #include "import/template.h"
 
 #include <assert.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/str.h"
 #include "import/template_internal.h"
-
-void template_problems_free(struct template_problems *problems)
-{
-    if (!problems)
-        return;
-    for (size_t i = 0; i < problems->count; i++)
-        free(problems->messages[i]);
-    free(problems->messages);
-    problems->messages = NULL;
-    problems->count = 0;
-}
-
-static void problem_add(struct template_parse_ctx *ctx, char *message)
-{
-    struct template_problems *p = &ctx->problems;
-    char **grown = realloc(p->messages, (p->count + 1) * sizeof *grown);
-    if (!grown) {
-        free(message);
-        ctx->nomem = true;
-        return;
-    }
-    p->messages = grown;
-    p->messages[p->count++] = message;
-}
-
-void template_problem(struct template_parse_ctx *ctx, const char *fmt, ...)
-{
-    ctx->total++;
-    if (ctx->nomem || ctx->problems.count >= TEMPLATE_PROBLEMS_KEPT)
-        return;
-    struct buf b = BUF_INIT;
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    char *message = rc == 0 ? buf_detach(&b) : NULL;
-    buf_free(&b);
-    if (!message) {
-        ctx->nomem = true;
-        return;
-    }
-    problem_add(ctx, message);
-}
-
-void template_column_where(const struct template_column *col, size_t index, char *out, size_t size)
-{
-    if (col->header)
-        snprintf(out, size, "columns[%zu] (\"%s\"): ", index, col->header);
-    else
-        snprintf(out, size, "columns[%zu]: ", index);
-}
-
-char *template_text_field(struct template_parse_ctx *ctx, json_t *value, const char *where,
-                          const char *what, size_t max)
-{
-    if (!json_is_string(value)) {
-        template_problem(ctx, "%s%s must be a string", where, what);
-        return NULL;
-    }
-    const char *s = json_string_value(value);
-    size_t len = json_string_length(value);
-    str_trim_span(&s, &len);
-    if (len == 0) {
-        template_problem(ctx, "%s%s is empty", where, what);
-        return NULL;
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f) {
-            template_problem(ctx,
-                             "%s%s contains a control character such as a tab or a "
-                             "line break; use plain text",
-                             where, what);
-            return NULL;
-        }
-    }
-    if (str_utf8_length(s, len) > max) {
-        template_problem(ctx, "%s%s is longer than %zu characters", where, what, max);
-        return NULL;
-    }
-    char *copy = str_ndup(s, len);
-    if (!copy)
-        ctx->nomem = true;
-    return copy;
-}
-
-int template_header_normalize(struct buf *out, const char *header, size_t len)
-{
-    buf_clear(out);
-    if (buf_grow(out, len + 1) != 0)
-        return SD_ENOMEM;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)header[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == '_' ||
-            c == '-')
-            continue;
-        if (c == 0xc2 && i + 1 < len && (unsigned char)header[i + 1] == 0xa0) {
-            i++; /* U+00A0 NO-BREAK SPACE, which spreadsheets love */
-            continue;
-        }
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c - 'A' + 'a');
-        out->data[out->len++] = (char)c;
-    }
-    out->data[out->len] = '\0';
-    return 0;
-}
-
-static const char *const type_names[] = {
-    [TEMPLATE_TYPE_STRING] = "string",     [TEMPLATE_TYPE_INTEGER] = "integer",
-    [TEMPLATE_TYPE_DECIMAL] = "decimal",   [TEMPLATE_TYPE_DATE] = "date",
-    [TEMPLATE_TYPE_DATETIME] = "datetime", [TEMPLATE_TYPE_BOOLEAN] = "boolean",
-    [TEMPLATE_TYPE_EMAIL] = "email",       [TEMPLATE_TYPE_ENUM] = "enum",
-};
-
-const char *template_type_name(enum template_type type)
-{
-    if (type < TEMPLATE_TYPE_STRING || type > TEMPLATE_TYPE_ENUM)
-        return "unknown";
-    return type_names[type];
-}
-
-const char *template_mode_name(enum template_mode mode)
-{
-    return mode == TEMPLATE_MODE_PARTIAL ? "partial" : "all_or_nothing";
-}
-
-enum data_column_type template_type_column(enum template_type type)
-{
-    switch (type) {
-    case TEMPLATE_TYPE_INTEGER:
-        return DATA_COLUMN_INTEGER;
-    case TEMPLATE_TYPE_DECIMAL:
-        return DATA_COLUMN_DECIMAL;
-    case TEMPLATE_TYPE_DATE:
-        return DATA_COLUMN_DATE;
-    case TEMPLATE_TYPE_DATETIME:
-        return DATA_COLUMN_DATETIME;
-    case TEMPLATE_TYPE_BOOLEAN:
-        return DATA_COLUMN_BOOLEAN;
-    case TEMPLATE_TYPE_STRING:
-    case TEMPLATE_TYPE_EMAIL:
-    case TEMPLATE_TYPE_ENUM:
-        break;
-    }
-    return DATA_COLUMN_TEXT;
-}
-
-struct data_column *template_data_columns(const struct import_template *tmpl)
-{
-    struct data_column *cols = calloc(tmpl->ncolumns ? tmpl->ncolumns : 1, sizeof *cols);
-    if (!cols)
-        return NULL;
-    for (size_t i = 0; i < tmpl->ncolumns; i++) {
-        cols[i].name = tmpl->columns[i].key;
-        cols[i].type = template_type_column(tmpl->columns[i].type);
-    }
-    return cols;
-}
-
-const struct template_column *template_find_column(const struct import_template *tmpl,
-                                                   const char *key)
-{
-    for (size_t i = 0; i < tmpl->ncolumns; i++)
-        if (tmpl->columns[i].key && !strcmp(tmpl->columns[i].key, key))
-            return &tmpl->columns[i];
-    return NULL;
-}
 
 void template_free(struct import_template *tmpl)
 {
@@ -313,6 +146,79 @@ static void parse_columns(struct template_parse_ctx *ctx, struct import_template
         template_column_check_pattern(ctx, &t->columns[i], i);
 }
 
+/* upsert_key names existing, required columns, each once; read after the columns so it can
+ * look them up. */
+static void parse_upsert_key(struct template_parse_ctx *ctx, struct import_template *t, json_t *v)
+{
+    if (!v)
+        return;
+    if (!json_is_array(v)) {
+        template_problem(ctx, "upsert_key must be a list of column keys, e.g. [\"email\"]");
+        return;
+    }
+    size_t n = json_array_size(v);
+    if (n == 0)
+        return; /* the same as leaving it out: plain inserts */
+    /* Each entry is looked up among the columns, so an unbounded list would cost entries x
+     * columns (350,000 entries against 1,000 columns took 1.6 s): refused whole. */
+    if (n > TEMPLATE_COLUMNS_MAX) {
+        template_problem(ctx,
+                         "upsert_key has %zu entries; it may name at most %d columns, each "
+                         "once",
+                         n, TEMPLATE_COLUMNS_MAX);
+        return;
+    }
+    t->upsert_key = calloc(n, sizeof *t->upsert_key);
+    if (!t->upsert_key) {
+        ctx->nomem = true;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_array_get(v, i);
+        if (!json_is_string(item)) {
+            template_problem(ctx, "upsert_key[%zu] must be a string: the key of a column", i);
+            continue;
+        }
+        const char *key = json_string_value(item);
+        bool dup = false;
+        for (size_t k = 0; k < t->nupsert_key; k++)
+            dup = dup || !strcmp(t->upsert_key[k], key);
+        if (dup) {
+            template_problem(ctx, "upsert_key names \"%s\" twice", key);
+            continue;
+        }
+        size_t index = 0;
+        while (index < t->ncolumns &&
+               !(t->columns[index].key && !strcmp(t->columns[index].key, key)))
+            index++;
+        if (index == t->ncolumns) {
+            /* A key of the wrong shape is named as such: no column can have it, and the
+             * column it was meant for has had its own key reported already. */
+            if (data_table_identifier_shape_ok(key) || t->ncolumns == 0)
+                template_problem(ctx, "upsert_key[%zu] \"%s\" is not the key of any column", i,
+                                 key);
+            else
+                template_problem(ctx, "upsert_key[%zu] \"%s\" is not a valid column key", i, key);
+            continue;
+        }
+        const struct template_column *col = &t->columns[index];
+        if (!col->required) {
+            char where[TEMPLATE_WHERE_MAX];
+            template_column_where(col, index, where, sizeof where);
+            template_problem(ctx,
+                             "%sis in upsert_key, so it must be \"required\": true (a row "
+                             "without its key could never be matched to update)",
+                             where);
+        }
+        t->upsert_key[t->nupsert_key] = str_dup(key);
+        if (!t->upsert_key[t->nupsert_key]) {
+            ctx->nomem = true;
+            return;
+        }
+        t->nupsert_key++;
+    }
+}
+
 static void parse_top(struct template_parse_ctx *ctx, struct import_template *t, json_t *root)
 {
     const char *field;
@@ -346,45 +252,10 @@ static void parse_top(struct template_parse_ctx *ctx, struct import_template *t,
     parse_columns(ctx, t, json_object_get(root, "columns"));
     if (ctx->nomem)
         return;
-    template_check_columns(ctx, t, json_object_get(root, "upsert_key"));
-}
-
-/* Hands the problems to the caller (or frees them) and fills err with the first sentence, or
- * a count followed by as many sentences as fit. */
-static int finish_problems(struct template_parse_ctx *ctx, struct template_problems *problems,
-                           struct sd_error *err)
-{
-    if (!ctx->nomem && ctx->total > ctx->problems.count) {
-        size_t more = ctx->total - ctx->problems.count;
-        struct buf b = BUF_INIT;
-        char *summary = NULL;
-        if (buf_printf(&b, "... and %zu more problem%s", more, more == 1 ? "" : "s") == 0)
-            summary = buf_detach(&b);
-        buf_free(&b);
-        if (summary)
-            problem_add(ctx, summary);
-        else
-            ctx->nomem = true;
-    }
-    if (ctx->nomem) {
-        template_problems_free(&ctx->problems);
-        return sd_error_nomem(err);
-    }
-    if (ctx->problems.count == 1) {
-        sd_error_set(err, SD_EINVALID, "%s", ctx->problems.messages[0]);
-    } else {
-        struct buf b = BUF_INIT;
-        int rc = buf_printf(&b, "the template has %zu problems: ", ctx->problems.count);
-        for (size_t i = 0; rc == 0 && i < ctx->problems.count && b.len < SD_ERROR_MESSAGE_MAX; i++)
-            rc = buf_printf(&b, "%s%s", i ? "; " : "", ctx->problems.messages[i]);
-        sd_error_set(err, SD_EINVALID, "%s", rc == 0 ? buf_cstr(&b) : "the template has problems");
-        buf_free(&b);
-    }
-    if (problems)
-        *problems = ctx->problems;
-    else
-        template_problems_free(&ctx->problems);
-    return SD_EINVALID;
+    template_check_columns(ctx, t);
+    if (ctx->nomem)
+        return;
+    parse_upsert_key(ctx, t, json_object_get(root, "upsert_key"));
 }
 
 static int parse_document(struct import_template **out, const char *json, size_t len,
@@ -451,5 +322,5 @@ static int parse_document(struct import_template **out, const char *json, size_t
 fail:
     json_decref(root);
     template_free(t);
-    return finish_problems(&ctx, problems, err);
+    return template_problems_finish(&ctx, problems, err);
 }

@@ -18,7 +18,6 @@
 #include "base/buf.h"
 #include "base/error.h"
 #include "store/data_table.h"
-#include "store/db.h"
 
 enum template_type {
     TEMPLATE_TYPE_STRING = 1,
@@ -74,7 +73,7 @@ struct template_problems {
 
 #define TEMPLATE_PROBLEMS_INIT                                                                     \
     {                                                                                              \
-        NULL, 0                                                                                    \
+        .messages = NULL, .count = 0                                                               \
     }
 void template_problems_free(struct template_problems *problems);
 
@@ -114,36 +113,6 @@ const struct template_column *template_find_column(const struct import_template 
                                                    const char *key);
 
 /*
- * Templates in the database (store/template_store.h holds the rows; these wrap them with
- * parsing and the data table):
- *
- * template_create parses and validates `json`, then in one transaction stores the template
- * and creates its data table; nothing is written when anything fails. SD_EINVALID with
- * `problems` for a bad template, SD_EEXISTS when the name or table is taken.
- */
-int template_create(struct import_template **out, struct db *db, const char *json, size_t len,
-                    struct template_problems *problems, struct sd_error *err);
-/* By id. SD_ENOTFOUND with "there is no template with id 7". */
-int template_load(struct import_template **out, struct db *db, int64_t id, struct sd_error *err);
-/* By a user's argument: an id when it is all digits, else a table name. */
-int template_load_arg(struct import_template **out, struct db *db, const char *id_or_table,
-                      struct sd_error *err);
-/*
- * What a list of templates shows: id, name, table and column count, read without parsing
- * any definition or compiling any pattern, so a list costs the same whatever the templates
- * hold. Ordered by id; free with template_summaries_free.
- */
-struct template_summary {
-    int64_t id;
-    char *name;
-    char *table;
-    size_t ncolumns;
-};
-int template_list(struct template_summary **out, size_t *count, struct db *db,
-                  struct sd_error *err);
-void template_summaries_free(struct template_summary *list, size_t count);
-
-/*
  * Compiles a column's pattern for matching rows (REG_EXTENDED | REG_NOSUB). This is the one
  * place sheetd calls regcomp, so the cost of patterns is paid where rows are checked (once
  * per import or validation), never where a template is only listed or shown. 0, SD_EINVALID
@@ -153,10 +122,5 @@ int template_pattern_compile(regex_t *out, const char *pattern, struct sd_error 
 /* How many patterns template_pattern_compile has compiled in this process: a statistic for
  * tests that check a page or command compiles none. */
 unsigned long template_patterns_compiled(void);
-
-/* Every stored template, fully parsed, ordered by id. */
-int template_load_all(struct import_template ***out, size_t *count, struct db *db,
-                      struct sd_error *err);
-void template_free_all(struct import_template **tmpls, size_t count);
 
 #endif

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "base/str.h"
-#include "import/template.h"
+#include "import/template_catalog.h"
 #include "import/template_internal.h"
 #include "store/template_store.h"
 

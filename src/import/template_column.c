@@ -176,7 +176,7 @@ static void check_enum_values(struct template_parse_ctx *ctx, const struct templ
         return;
     }
     for (size_t i = 0; i < col->nvalues; i++)
-        refs[i] = (struct value_ref){col->values[i], i};
+        refs[i] = (struct value_ref){.text = col->values[i], .index = i};
     qsort(refs, col->nvalues, sizeof *refs, value_cmp);
     for (size_t i = 1; i < col->nvalues; i++) {
         const char *first = refs[i - 1].text, *again = refs[i].text;

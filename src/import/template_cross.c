@@ -1,7 +1,7 @@
 /*
  * The rules of a template that span its columns, checked once every column has been read on
- * its own (template_column.c): keys are unique, no sheet header could match two columns, and
- * upsert_key names existing, required columns.
+ * its own (template_column.c): keys are unique and no sheet header could match two columns.
+ * (upsert_key, which names columns, is read by the driver, template.c, after these checks.)
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,8 +23,7 @@ static void check_duplicate_keys(struct template_parse_ctx *ctx, const struct im
             if (!a->key || strcmp(a->key, b->key))
                 continue;
             template_column_where(b, j, where, sizeof where);
-            template_column_where(a, i, first, sizeof first);
-            first[strlen(first) - 2] = '\0'; /* drop ": " */
+            template_column_name(a, i, first, sizeof first);
             template_problem(ctx, "%skey \"%s\" is already the key of %s; keys must be unique",
                              where, b->key, first);
             break;
@@ -61,7 +60,8 @@ static int add_header_entry(struct header_entry *entries, size_t *n, struct buf 
     char *norm = buf_detach(scratch);
     if (!norm)
         return SD_ENOMEM;
-    entries[*n] = (struct header_entry){norm, text, column, alias};
+    entries[*n] =
+        (struct header_entry){.norm = norm, .text = text, .column = column, .alias = alias};
     (*n)++;
     return 0;
 }
@@ -71,8 +71,7 @@ static void report_header_clash(struct template_parse_ctx *ctx, const struct imp
 {
     char where[TEMPLATE_WHERE_MAX], first[TEMPLATE_WHERE_MAX];
     template_column_where(&t->columns[e->column], e->column, where, sizeof where);
-    template_column_where(&t->columns[owner->column], owner->column, first, sizeof first);
-    first[strlen(first) - 2] = '\0';
+    template_column_name(&t->columns[owner->column], owner->column, first, sizeof first);
     template_problem(ctx,
                      "%s%s \"%s\" is the same as the %s \"%s\" of %s (headers and aliases are "
                      "compared ignoring case, spaces, underscores and hyphens)",
@@ -137,81 +136,8 @@ done:
     buf_free(&scratch);
 }
 
-static void parse_upsert_key(struct template_parse_ctx *ctx, struct import_template *t, json_t *v)
-{
-    if (!v)
-        return;
-    if (!json_is_array(v)) {
-        template_problem(ctx, "upsert_key must be a list of column keys, e.g. [\"email\"]");
-        return;
-    }
-    size_t n = json_array_size(v);
-    if (n == 0)
-        return; /* the same as leaving it out: plain inserts */
-    /* Each entry is looked up among the columns, so an unbounded list would cost entries x
-     * columns (350,000 entries against 1,000 columns took 1.6 s): refused whole. */
-    if (n > TEMPLATE_COLUMNS_MAX) {
-        template_problem(ctx,
-                         "upsert_key has %zu entries; it may name at most %d columns, each "
-                         "once",
-                         n, TEMPLATE_COLUMNS_MAX);
-        return;
-    }
-    t->upsert_key = calloc(n, sizeof *t->upsert_key);
-    if (!t->upsert_key) {
-        ctx->nomem = true;
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *item = json_array_get(v, i);
-        if (!json_is_string(item)) {
-            template_problem(ctx, "upsert_key[%zu] must be a string: the key of a column", i);
-            continue;
-        }
-        const char *key = json_string_value(item);
-        bool dup = false;
-        for (size_t k = 0; k < t->nupsert_key; k++)
-            dup = dup || !strcmp(t->upsert_key[k], key);
-        if (dup) {
-            template_problem(ctx, "upsert_key names \"%s\" twice", key);
-            continue;
-        }
-        size_t index = 0;
-        while (index < t->ncolumns &&
-               !(t->columns[index].key && !strcmp(t->columns[index].key, key)))
-            index++;
-        if (index == t->ncolumns) {
-            /* A key of the wrong shape is named as such: no column can have it, and the
-             * column it was meant for has had its own key reported already. */
-            if (data_table_identifier_shape_ok(key) || t->ncolumns == 0)
-                template_problem(ctx, "upsert_key[%zu] \"%s\" is not the key of any column", i,
-                                 key);
-            else
-                template_problem(ctx, "upsert_key[%zu] \"%s\" is not a valid column key", i, key);
-            continue;
-        }
-        const struct template_column *col = &t->columns[index];
-        if (!col->required) {
-            char where[TEMPLATE_WHERE_MAX];
-            template_column_where(col, index, where, sizeof where);
-            template_problem(ctx,
-                             "%sis in upsert_key, so it must be \"required\": true (a row "
-                             "without its key could never be matched to update)",
-                             where);
-        }
-        t->upsert_key[t->nupsert_key] = str_dup(key);
-        if (!t->upsert_key[t->nupsert_key]) {
-            ctx->nomem = true;
-            return;
-        }
-        t->nupsert_key++;
-    }
-}
-
-void template_check_columns(struct template_parse_ctx *ctx, struct import_template *t,
-                            json_t *upsert_key)
+void template_check_columns(struct template_parse_ctx *ctx, const struct import_template *t)
 {
     check_duplicate_keys(ctx, t);
     check_duplicate_headers(ctx, t);
-    parse_upsert_key(ctx, t, upsert_key);
 }

@@ -1,6 +1,15 @@
 /*
- * Shared between the files that parse a template (template.c, template_column.c) and write it
- * back (template_json.c). Not part of the import layer's interface.
+ * Shared between the files that parse a template and the catalog that loads stored ones. Not
+ * part of the import layer's interface. Who calls whom (no file calls back up):
+ *
+ *   template.c           the driver: the document, the top-level fields, upsert_key
+ *     template_column.c  one column on its own (type, rules, date format, pattern)
+ *     template_cross.c   the rules across columns (keys, headers and aliases)
+ *       template_problems.c  the problem list (leaf)
+ *       template_types.c     type names, header normalization, lookups (leaf)
+ *       template_pattern.c   what a pattern may cost (leaf)
+ *   template_json.c      writes a parsed template back as JSON
+ *   template_catalog.c   templates in the database (template_catalog.h)
  *
  * Parsing never stops at the first mistake: every check that fails adds a sentence to the
  * context and parsing goes on, so a person fixing a template sees all of its problems at once.
@@ -57,14 +66,22 @@ int template_parse_sized(struct import_template **out, const char *json, size_t 
                          size_t max_bytes, struct template_problems *problems,
                          struct sd_error *err);
 
-/* Records one problem sentence (printf-style). */
+/* Records one problem sentence (printf-style). (template_problems.c) */
 void template_problem(struct template_parse_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* "columns[2] (\"Amount\")", or "columns[2]" while the header is unknown: how every
- * column problem starts, so a person can find the column by the header they see. */
+/* "columns[2] (\"Amount\")", or "columns[2]" while the header is unknown: how a problem
+ * names a column, so a person can find it by the header they see. */
+void template_column_name(const struct template_column *col, size_t index, char *out, size_t size);
+/* The same followed by ": ", how every column problem starts. */
 void template_column_where(const struct template_column *col, size_t index, char *out, size_t size);
 #define TEMPLATE_WHERE_MAX 1024
+
+/* Ends a parse that found problems (or ran out of memory): hands the sentences to `problems`
+ * (when not NULL; else frees them) and fills err with the first sentence, or a count followed
+ * by as many sentences as fit. Returns SD_EINVALID, or SD_ENOMEM when ctx->nomem. */
+int template_problems_finish(struct template_parse_ctx *ctx, struct template_problems *problems,
+                             struct sd_error *err);
 
 /* Parses columns[index] into *col (zeroed by the caller), adding a problem for every
  * mistake. Cross-column rules (duplicate keys and headers) are template.c's. */
@@ -76,10 +93,9 @@ void template_column_parse(struct template_parse_ctx *ctx, struct template_colum
  * been weighed, so a template over TEMPLATE_PATTERNS_WEIGHT_MAX compiles nothing. */
 void template_column_check_pattern(struct template_parse_ctx *ctx, struct template_column *col,
                                    size_t index);
-/* The rules across columns (template_cross.c): duplicate keys and headers, then upsert_key
- * (the JSON value, or NULL when absent), which it reads into t. */
-void template_check_columns(struct template_parse_ctx *ctx, struct import_template *t,
-                            json_t *upsert_key);
+/* The rules across columns (template_cross.c): duplicate keys, and headers or aliases that
+ * could match two columns. */
+void template_check_columns(struct template_parse_ctx *ctx, const struct import_template *t);
 /* Frees what a column owns (also a half-parsed one). */
 void template_column_clear(struct template_column *col);
 

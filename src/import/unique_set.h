@@ -35,7 +35,7 @@ struct unique_set {
 
 #define UNIQUE_SET_INIT                                                                            \
     {                                                                                              \
-        BUF_INIT, NULL, 0, 0                                                                       \
+        .arena = BUF_INIT, .slots = NULL, .cap = 0, .count = 0                                     \
     }
 
 uint32_t unique_set_hash(const char *value, size_t len);

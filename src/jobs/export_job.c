@@ -9,6 +9,7 @@
 #include "import/export_service.h"
 #include "import/import_service.h"
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "jobs/job_context.h"
 #include "jobs/job_files.h"
 

@@ -20,6 +20,7 @@
 #include "base/failpoint.h"
 #include "import/import_service.h"
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "jobs/job_context.h"
 #include "jobs/job_files.h"
 #include "store/queue_tables.h"

@@ -108,8 +108,7 @@ int csv_scan_file(FILE *file, const char *name, struct csv_scan *out, struct sd_
         size_t n = fread(chunk, 1, sizeof chunk, file);
         if (n == 0) {
             if (ferror(file))
-                return sd_error_set(err, SD_ERROR, "%s cannot be read: %s", name,
-                                    strerror(errno));
+                return sd_error_set(err, SD_ERROR, "%s cannot be read: %s", name, strerror(errno));
             break;
         }
         size_t i = 0;

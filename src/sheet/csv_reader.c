@@ -128,8 +128,8 @@ static int csv_open(struct sheet_book **out, const char *path,
     }
     b->file = fopen(path, "rb");
     if (!b->file) {
-        rc = sd_error_set(err, errno == ENOENT ? SD_ENOTFOUND : SD_ERROR,
-                          "%s cannot be opened: %s", b->base.display_name, strerror(errno));
+        rc = sd_error_set(err, errno == ENOENT ? SD_ENOTFOUND : SD_ERROR, "%s cannot be opened: %s",
+                          b->base.display_name, strerror(errno));
         goto fail;
     }
     if ((rc = csv_scan_file(b->file, b->base.display_name, &b->scan, err)) < 0)
@@ -236,8 +236,7 @@ static int feed(struct csv_book *b, struct sd_error *err)
     return 0;
 }
 
-static int csv_next_row(struct sheet_book *book, const struct sheet_row **out,
-                        struct sd_error *err)
+static int csv_next_row(struct sheet_book *book, const struct sheet_row **out, struct sd_error *err)
 {
     struct csv_book *b = (struct csv_book *)book;
     struct row_builder *rb = &b->base.row;

@@ -205,7 +205,7 @@ static void scan_end(void *ctx, const char *local)
 
 static int scan_directory(struct ods_book *b, struct sd_error *err)
 {
-    static const struct xml_stream_handlers handlers = {scan_start, scan_end, NULL};
+    static const struct xml_stream_handlers handlers = {.start = scan_start, .end = scan_end};
     struct ods_scan s;
     memset(&s, 0, sizeof s);
     s.book = b;

@@ -369,7 +369,8 @@ static void on_end(void *ctx, const char *local)
 int ods_rows_start(struct ods_rows *r, struct zip_guard *zg, uint64_t content_index, size_t target,
                    struct sd_error *err)
 {
-    static const struct xml_stream_handlers handlers = {on_start, on_end, on_text};
+    static const struct xml_stream_handlers handlers = {
+        .start = on_start, .end = on_end, .text = on_text};
     struct xml_stream *xs = NULL;
     r->target = target;
     r->tables_seen = 0;

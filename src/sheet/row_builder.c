@@ -159,16 +159,23 @@ nomem:
     return sd_error_nomem(err);
 }
 
-int row_builder_add_string(struct row_builder *rb, uint32_t column, const char *text, size_t len,
-                           struct sd_error *err)
+/* A cell of `type` whose text the builder copies; empty text is no cell. */
+static int add_copied(struct row_builder *rb, uint32_t column, enum sheet_cell_type type,
+                      const char *text, size_t len, struct sd_error *err)
 {
     if (len == 0)
         return 0;
     struct sheet_cell *cell = new_cell(rb, column, err);
     if (!cell)
         return err ? err->code : SD_ERROR;
-    cell->type = SHEET_CELL_STRING;
+    cell->type = type;
     return add_text(rb, cell, text, len, err);
+}
+
+int row_builder_add_string(struct row_builder *rb, uint32_t column, const char *text, size_t len,
+                           struct sd_error *err)
+{
+    return add_copied(rb, column, SHEET_CELL_STRING, text, len, err);
 }
 
 int row_builder_add_string_ref(struct row_builder *rb, uint32_t column, const char *text,
@@ -199,13 +206,7 @@ int row_builder_add_string_ref(struct row_builder *rb, uint32_t column, const ch
 int row_builder_add_error(struct row_builder *rb, uint32_t column, const char *text, size_t len,
                           struct sd_error *err)
 {
-    if (len == 0)
-        return 0;
-    struct sheet_cell *cell = new_cell(rb, column, err);
-    if (!cell)
-        return err ? err->code : SD_ERROR;
-    cell->type = SHEET_CELL_ERROR;
-    return add_text(rb, cell, text, len, err);
+    return add_copied(rb, column, SHEET_CELL_ERROR, text, len, err);
 }
 
 static int add_value(struct row_builder *rb, uint32_t column, enum sheet_cell_type type,

@@ -84,8 +84,10 @@ struct sheet_limits {
 #define SHEET_LIMITS_DEFAULT_ENTRY (2ULL << 30) /* 2 GiB */
 #define SHEET_LIMITS_INIT                                                                          \
     {                                                                                              \
-        SHEET_LIMITS_DEFAULT_TOTAL, SHEET_LIMITS_DEFAULT_ENTRY, 1000, 10000, 256, 32767, 16384,    \
-            1048576                                                                                \
+        .max_total_uncompressed = SHEET_LIMITS_DEFAULT_TOTAL,                                      \
+        .max_entry_uncompressed = SHEET_LIMITS_DEFAULT_ENTRY, .max_compression_ratio = 1000,       \
+        .max_zip_entries = 10000, .max_xml_depth = 256, .max_cell_chars = 32767,                   \
+        .max_columns = 16384, .max_rows = 1048576                                                  \
     }
 
 struct sheet_open_options {
@@ -99,7 +101,7 @@ struct sheet_open_options {
 #define SHEET_OPEN_OPTIONS_VERSION 1
 #define SHEET_OPEN_OPTIONS_INIT                                                                    \
     {                                                                                              \
-        SHEET_OPEN_OPTIONS_VERSION, SHEET_LIMITS_INIT, NULL                                        \
+        .version = SHEET_OPEN_OPTIONS_VERSION, .limits = SHEET_LIMITS_INIT, .display_name = NULL   \
     }
 
 struct sheet_book;

@@ -31,8 +31,7 @@ uint16_t xls_le16(const uint8_t *p)
 
 uint32_t xls_le32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 double xls_le_double(const uint8_t *p)
@@ -78,8 +77,7 @@ int xls_stream_next(struct xls_stream *s, struct sd_error *err)
         return sd_error_set(err, SD_EINVALID,
                             "%s is damaged: a record at byte %lld claims %u bytes but only %lld "
                             "are left in the workbook stream",
-                            s->name, (long long)pos, (unsigned)len,
-                            (long long)(s->size - pos - 4));
+                            s->name, (long long)pos, (unsigned)len, (long long)(s->size - pos - 4));
     if (len && !gsf_input_read(s->input, len, s->body))
         return sd_error_set(err, SD_EINVALID,
                             "%s is damaged: the record at byte %lld could not be read", s->name,
@@ -153,28 +151,33 @@ int xls_cursor_u8(struct xls_cursor *c, uint8_t *out, struct sd_error *err)
     return 0;
 }
 
-int xls_cursor_u16(struct xls_cursor *c, uint16_t *out, struct sd_error *err)
+/* n bytes one at a time, so a value may straddle a CONTINUE record. */
+static int cursor_bytes(struct xls_cursor *c, uint8_t *b, int n, struct sd_error *err)
 {
-    uint8_t b[2];
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < n; i++) {
         int rc = xls_cursor_u8(c, &b[i], err);
         if (rc < 0)
             return rc;
     }
-    *out = xls_le16(b);
     return 0;
+}
+
+int xls_cursor_u16(struct xls_cursor *c, uint16_t *out, struct sd_error *err)
+{
+    uint8_t b[2];
+    int rc = cursor_bytes(c, b, 2, err);
+    if (rc == 0)
+        *out = xls_le16(b);
+    return rc;
 }
 
 int xls_cursor_u32(struct xls_cursor *c, uint32_t *out, struct sd_error *err)
 {
     uint8_t b[4];
-    for (int i = 0; i < 4; i++) {
-        int rc = xls_cursor_u8(c, &b[i], err);
-        if (rc < 0)
-            return rc;
-    }
-    *out = xls_le32(b);
-    return 0;
+    int rc = cursor_bytes(c, b, 4, err);
+    if (rc == 0)
+        *out = xls_le32(b);
+    return rc;
 }
 
 int xls_cursor_skip(struct xls_cursor *c, uint64_t n, struct sd_error *err)
@@ -235,6 +238,18 @@ static int put_utf16(struct buf *out, const uint8_t *p, size_t n, unsigned *hi)
     return 0;
 }
 
+/* A string's character count: one byte or two, as the record says. */
+static int read_count(struct xls_cursor *c, unsigned cch_bytes, uint16_t *cch, struct sd_error *err)
+{
+    if (cch_bytes != 1)
+        return xls_cursor_u16(c, cch, err);
+    uint8_t cch8;
+    int rc = xls_cursor_u8(c, &cch8, err);
+    if (rc == 0)
+        *cch = cch8;
+    return rc;
+}
+
 /* Reads a BIFF8 string. The header (count, option byte, run count, phonetic size) is read
  * through the cursor; the characters may be split across CONTINUE records with an option
  * byte at each split; the formatting runs and phonetic data that follow are skipped. A
@@ -244,15 +259,10 @@ int xls_read_unicode(struct xls_cursor *c, unsigned cch_bytes, struct buf *out,
 {
     int rc;
     uint16_t cch = 0, runs = 0;
-    uint8_t flags, cch8;
+    uint8_t flags;
     uint32_t ext = 0;
-    if (cch_bytes == 1) {
-        if ((rc = xls_cursor_u8(c, &cch8, err)) < 0)
-            return rc;
-        cch = cch8;
-    } else if ((rc = xls_cursor_u16(c, &cch, err)) < 0) {
+    if ((rc = read_count(c, cch_bytes, &cch, err)) < 0)
         return rc;
-    }
     if (cch == 0 && c->left == 0)
         return 0; /* some writers omit the option byte of an empty string */
     if ((rc = xls_cursor_u8(c, &flags, err)) < 0)
@@ -318,14 +328,8 @@ int xls_read_bytes_string(struct xls_cursor *c, unsigned cch_bytes, const struct
 {
     int rc;
     uint16_t cch = 0;
-    uint8_t cch8;
-    if (cch_bytes == 1) {
-        if ((rc = xls_cursor_u8(c, &cch8, err)) < 0)
-            return rc;
-        cch = cch8;
-    } else if ((rc = xls_cursor_u16(c, &cch, err)) < 0) {
+    if ((rc = read_count(c, cch_bytes, &cch, err)) < 0)
         return rc;
-    }
     if (cch <= c->left) {
         rc = xls_codec_convert(codec, c->p, cch, out, err);
         c->p += cch;
@@ -428,8 +432,8 @@ static int convert_segment(iconv_t cd, const uint8_t *in, size_t len, struct buf
 /* iconv with one substitution rule: a byte the code page does not define becomes U+FFFD
  * and conversion goes on, so a stray byte never loses the rest of a string. NUL bytes are
  * dropped, as in BIFF8 strings. */
-int xls_codec_convert(const struct xls_codec *codec, const uint8_t *in, size_t len,
-                      struct buf *out, struct sd_error *err)
+int xls_codec_convert(const struct xls_codec *codec, const uint8_t *in, size_t len, struct buf *out,
+                      struct sd_error *err)
 {
     if (codec->cd == (iconv_t)-1) {
         for (size_t i = 0; i < len; i++)

@@ -149,7 +149,8 @@ static int emit_text(struct xls_book *b, struct xls_value *v,
 }
 
 static int decode_formula(struct xls_book *b, struct xls_value *v,
-                          int (*emit)(struct xls_book *, const struct xls_value *, struct sd_error *),
+                          int (*emit)(struct xls_book *, const struct xls_value *,
+                                      struct sd_error *),
                           struct sd_error *err)
 {
     const uint8_t *p = b->stream->body;
@@ -403,7 +404,12 @@ int xls_buffered_next(struct xls_book *b, const struct sheet_row **out, struct s
         row_builder_begin(rb, row + 1);
         for (; bf->next < bf->n && bf->cells[bf->next].row == row; bf->next++) {
             const struct xls_buffered_cell *c = &bf->cells[bf->next];
-            struct xls_value v = {c->row, c->col, c->type, c->number, NULL, c->len};
+            struct xls_value v = {.row = c->row,
+                                  .col = c->col,
+                                  .type = c->type,
+                                  .number = c->number,
+                                  .text = NULL,
+                                  .len = c->len};
             if (c->text != SIZE_MAX)
                 v.text = bf->arena.data + c->text;
             int rc = xls_cells_add(rb, &v, err);

@@ -113,11 +113,11 @@ struct xls_book {
     gsf_off_t *sheet_offsets; /* BOF of each listed sheet, parallel to base.sheets */
     uint8_t *xf_kinds;        /* enum numfmt_kind per XF index */
     size_t nxf;
-    struct buf text;          /* scratch for decoded strings */
+    struct buf text; /* scratch for decoded strings */
     /* the selected sheet */
     bool sheet_done;
-    unsigned depth;           /* nested BOF/EOF blocks (embedded charts) */
-    bool pending_string;      /* a FORMULA with a string result waits for its STRING */
+    unsigned depth;      /* nested BOF/EOF blocks (embedded charts) */
+    bool pending_string; /* a FORMULA with a string result waits for its STRING */
     uint32_t pending_row, pending_col;
     struct xls_buffered *buffered; /* non-NULL when the sheet is read whole */
 };
@@ -172,8 +172,8 @@ int xls_codec_set(struct xls_codec *codec, unsigned codepage, struct sd_error *e
 void xls_codec_free(struct xls_codec *codec);
 /* Appends the UTF-8 form of `len` bytes in the codec's code page; bytes the code page does
  * not define become U+FFFD. */
-int xls_codec_convert(const struct xls_codec *codec, const uint8_t *in, size_t len,
-                      struct buf *out, struct sd_error *err);
+int xls_codec_convert(const struct xls_codec *codec, const uint8_t *in, size_t len, struct buf *out,
+                      struct sd_error *err);
 
 /* xls_sst.c */
 void xls_sst_init(struct xls_sst *sst);

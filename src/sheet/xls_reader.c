@@ -294,8 +294,7 @@ static int xls_open(struct sheet_book **out, const char *path,
     GError *gerr = NULL;
     if (!ole_root_is_sane(path)) {
         rc = refuse(b, SD_EINVALID,
-                    "is damaged: its OLE2 container (the .xls file structure) cannot be read",
-                    err);
+                    "is damaged: its OLE2 container (the .xls file structure) cannot be read", err);
         goto fail;
     }
     b->file = gsf_input_stdio_new(path, &gerr);
@@ -307,8 +306,7 @@ static int xls_open(struct sheet_book **out, const char *path,
     b->ole = GSF_INFILE(gsf_infile_msole_new(b->file, &gerr));
     if (!b->ole) {
         rc = refuse(b, SD_EINVALID,
-                    "is damaged: its OLE2 container (the .xls file structure) cannot be read",
-                    err);
+                    "is damaged: its OLE2 container (the .xls file structure) cannot be read", err);
         goto fail;
     }
     if ((rc = find_workbook(b, err)) < 0)
@@ -371,8 +369,7 @@ static int emit_stream(struct xls_book *b, const struct xls_value *v, struct sd_
 
 /* Pulls records until the row number changes; the record of the next row is pushed back
  * and starts the next call. */
-static int xls_next_row(struct sheet_book *book, const struct sheet_row **out,
-                        struct sd_error *err)
+static int xls_next_row(struct sheet_book *book, const struct sheet_row **out, struct sd_error *err)
 {
     struct xls_book *b = (struct xls_book *)book;
     struct xls_stream *s = b->stream;

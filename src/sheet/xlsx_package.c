@@ -164,8 +164,8 @@ int xlsx_rels_load(struct xlsx_rels *rels, struct zip_guard *zg, const char *sou
     uint64_t idx;
     int rc = 0;
     if (zip_guard_find(zg, name, &idx)) {
-        struct rels_ctx ctx = {NULL, rels, source};
-        struct xml_stream_handlers h = {rels_start, NULL, NULL};
+        struct rels_ctx ctx = {.xs = NULL, .rels = rels, .source = source};
+        struct xml_stream_handlers h = {.start = rels_start};
         rc = xlsx_parse_part(zg, idx, &h, &ctx, &ctx.xs, err);
     }
     free(name);

@@ -142,8 +142,8 @@ static int read_directory(struct xlsx_book *book, struct sd_error *err)
                           book->base.display_name, wb_part);
         goto out;
     }
-    struct workbook_ctx ctx = {NULL, book, &rels, 0};
-    struct xml_stream_handlers h = {workbook_start, NULL, NULL};
+    struct workbook_ctx ctx = {.xs = NULL, .book = book, .rels = &rels, .parts_cap = 0};
+    struct xml_stream_handlers h = {.start = workbook_start};
     rc = xlsx_parse_part(book->zg, idx, &h, &ctx, &ctx.xs, err);
     if (rc < 0)
         goto out;

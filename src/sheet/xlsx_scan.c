@@ -427,7 +427,7 @@ int xlsx_scan_open_entry(struct xlsx_scan **out, struct zip_guard *zg, uint64_t 
     size_t cell = (size_t)limits->max_cell_chars * 8 + 8;
     if (cell > opts.max_token)
         opts.max_token = cell;
-    struct xlsx_scan_source src = {entry_read, e};
+    struct xlsx_scan_source src = {.read = entry_read, .ctx = e};
     rc = xlsx_scan_open(out, &src, &opts, err);
     if (rc < 0) {
         zip_guard_entry_close(e);

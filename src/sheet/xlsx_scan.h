@@ -58,7 +58,8 @@ struct xlsx_scan_options {
 
 #define XLSX_SCAN_OPTIONS_INIT                                                                     \
     {                                                                                              \
-        "", "", 256, 64 * 1024, 64 * 1024                                                          \
+        .display_name = "", .part_name = "", .max_depth = 256, .max_token = 64 * 1024,             \
+        .chunk = 64 * 1024                                                                         \
     }
 
 enum xlsx_token_kind { XLSX_TOKEN_START = 1, XLSX_TOKEN_END, XLSX_TOKEN_TEXT };

@@ -144,7 +144,7 @@ int xlsx_styles_load(struct xlsx_styles *styles, struct zip_guard *zg, uint64_t 
     struct styles_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.styles = styles;
-    struct xml_stream_handlers h = {styles_start, styles_end, NULL};
+    struct xml_stream_handlers h = {.start = styles_start, .end = styles_end};
     int rc = xlsx_parse_part(zg, index, &h, &ctx, &ctx.xs, err);
     if (rc == 0)
         resolve_xf_kinds(&ctx);

@@ -555,6 +555,26 @@ int xlsx_writer_write_header(struct xlsx_writer *w, struct sd_error *err)
     return 0;
 }
 
+int xlsx_writer_open_table(struct xlsx_writer **out, const struct xlsx_writer_options *opts,
+                           const char *title, const struct xlsx_column *cols, size_t ncols,
+                           struct sd_error *err)
+{
+    char name[XLSX_WRITER_SHEET_NAME_SIZE];
+    xlsx_writer_sheet_name(title, name);
+    struct xlsx_writer *w = NULL;
+    int rc;
+    if ((rc = xlsx_writer_open(&w, opts, err)) < 0 ||
+        (rc = xlsx_writer_add_sheet(w, name, err)) < 0 ||
+        (rc = xlsx_writer_set_columns(w, cols, ncols, err)) < 0 ||
+        (rc = xlsx_writer_write_header(w, err)) < 0) {
+        xlsx_writer_free(w);
+        *out = NULL;
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
 uint64_t xlsx_writer_truncated_cells(const struct xlsx_writer *w)
 {
     return w->truncated;

@@ -93,7 +93,7 @@ struct xlsx_writer_options {
 #define XLSX_WRITER_OPTIONS_VERSION 1
 #define XLSX_WRITER_OPTIONS_INIT                                                                   \
     {                                                                                              \
-        XLSX_WRITER_OPTIONS_VERSION, NULL, NULL                                                    \
+        .version = XLSX_WRITER_OPTIONS_VERSION, .path = NULL, .tmpdir = NULL                       \
     }
 
 struct xlsx_column {
@@ -130,8 +130,7 @@ struct xlsx_validation {
 #define XLSX_VALIDATION_VERSION 1
 #define XLSX_VALIDATION_INIT                                                                       \
     {                                                                                              \
-        XLSX_VALIDATION_VERSION, XLSX_VALIDATE_LIST, 0, 0, 0, NULL, 0, false, false, 0, 0, NULL,   \
-            NULL, NULL, NULL                                                                       \
+        .version = XLSX_VALIDATION_VERSION, .kind = XLSX_VALIDATE_LIST                             \
     }
 
 struct xlsx_writer;
@@ -168,6 +167,14 @@ int xlsx_writer_set_columns(struct xlsx_writer *w, const struct xlsx_column *col
  * autofilter over the header and every row written (the range is fixed at the end of the
  * sheet). Must come before any other row. */
 int xlsx_writer_write_header(struct xlsx_writer *w, struct sd_error *err);
+
+/* How every table sheetd writes starts: opens the workbook, adds one sheet named after `title`
+ * (made valid by xlsx_writer_sheet_name), declares the columns and writes their header row.
+ * On 0 the caller owns *out as with xlsx_writer_open; on failure *out is NULL and nothing is
+ * left behind. */
+int xlsx_writer_open_table(struct xlsx_writer **out, const struct xlsx_writer_options *opts,
+                           const char *title, const struct xlsx_column *cols, size_t ncols,
+                           struct sd_error *err);
 
 /* Starts the next row (row 1 when nothing was written, else one below the current row) and
  * returns 0; SD_ELIMIT past row 1,048,576. */

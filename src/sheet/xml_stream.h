@@ -13,7 +13,7 @@
  * element. Everything before is streaming: memory stays at one read buffer plus expat's
  * state, whatever the size of the entry.
  *
- *     struct xml_stream_handlers h = {on_start, on_end, on_text};
+ *     struct xml_stream_handlers h = {.start = on_start, .end = on_end, .text = on_text};
  *     xml_stream_open(&xs, zg, index, &h, ctx, &err);
  *     while ((rc = xml_stream_run(xs, &err)) == 1) { ...a row is ready... }
  *     // rc == 0: end of document; rc < 0: err says why

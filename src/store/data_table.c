@@ -18,6 +18,7 @@
 #include "store/data_table.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,19 +260,10 @@ int data_table_count_rows(struct db *db, const char *table, int64_t *count, stru
     struct buf sql = BUF_INIT;
     if (buf_printf(&sql, "SELECT COUNT(*) FROM \"%s\"", table))
         return sd_error_nomem(err);
-    struct db_stmt *stmt = NULL;
-    int rc = db_prepare(&stmt, db, buf_cstr(&sql), err);
+    char what[128];
+    snprintf(what, sizeof what, "the rows of \"%s\"", table);
+    int rc = db_query_int64(db, buf_cstr(&sql), what, count, err);
     buf_free(&sql);
-    if (rc)
-        return rc;
-    rc = db_step(stmt, err);
-    if (rc == DB_ROW) {
-        *count = db_column_int64(stmt, 0);
-        rc = 0;
-    } else if (rc == DB_DONE) {
-        rc = sd_error_set(err, SD_ERROR, "counting the rows of \"%s\" returned nothing", table);
-    }
-    db_finalize(stmt);
     return rc;
 }
 

@@ -60,19 +60,16 @@ int data_table_create(struct db *db, const char *table, const struct data_column
 int data_table_check(struct db *db, const char *table, const struct data_column *columns,
                      size_t ncolumns, struct sd_error *err);
 
-int data_table_count_rows(struct db *db, const char *table, int64_t *count,
-                          struct sd_error *err);
+int data_table_count_rows(struct db *db, const char *table, int64_t *count, struct sd_error *err);
 
 /* Prepares SELECT <columns> FROM table ORDER BY _id for exporting; the caller steps it with
  * db_step/db_column_* and finalizes it. */
 int data_table_select_all(struct db_stmt **out, struct db *db, const char *table,
-                          const struct data_column *columns, size_t ncolumns,
-                          struct sd_error *err);
+                          const struct data_column *columns, size_t ncolumns, struct sd_error *err);
 
 /* Bulk writer over the table's columns plus _row and _job_id (the last two values). */
 int data_table_bulk_open(struct db_bulk **out, struct db *db, const char *table,
                          const struct data_column *columns, size_t ncolumns,
-                         const char *const *key_columns, size_t nkey_columns,
-                         struct sd_error *err);
+                         const char *const *key_columns, size_t nkey_columns, struct sd_error *err);
 
 #endif

@@ -272,6 +272,25 @@ int db_run(struct db_stmt *stmt, int64_t *changes, struct sd_error *err)
     return rc;
 }
 
+int db_query_int64(struct db *db, const char *sql, const char *what, int64_t *out,
+                   struct sd_error *err)
+{
+    assert(db && sql && what && out);
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db, sql, err);
+    if (rc)
+        return rc;
+    rc = db_step(stmt, err);
+    if (rc == DB_ROW) {
+        *out = db_column_int64(stmt, 0);
+        rc = 0;
+    } else if (rc == DB_DONE) {
+        rc = sd_error_set(err, SD_ERROR, "counting %s returned no row", what);
+    }
+    db_finalize(stmt);
+    return rc;
+}
+
 int db_begin(struct db *db, struct sd_error *err)
 {
     assert(db);

@@ -77,6 +77,11 @@ void db_finalize(struct db_stmt *stmt);
 /* Runs a statement that returns no row, then finalizes it (also on failure): 0 or an error.
  * *changes (may be NULL) gets the rows it changed. */
 int db_run(struct db_stmt *stmt, int64_t *changes, struct sd_error *err);
+/* Runs `sql`, a query without parameters whose first row's first column is a whole number
+ * (a COUNT(*)), into *out. A query that returns no row is an error naming `what` ("the rows
+ * of \"orders\""). */
+int db_query_int64(struct db *db, const char *sql, const char *what, int64_t *out,
+                   struct sd_error *err);
 
 int db_begin(struct db *db, struct sd_error *err);
 int db_commit(struct db *db, struct sd_error *err);
@@ -144,7 +149,8 @@ struct db_bulk_options {
 #define DB_BULK_OPTIONS_VERSION 1
 #define DB_BULK_OPTIONS_INIT                                                                       \
     {                                                                                              \
-        DB_BULK_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0                                            \
+        .version = DB_BULK_OPTIONS_VERSION, .table = NULL, .columns = NULL, .ncolumns = 0,         \
+        .key_columns = NULL, .nkey_columns = 0                                                     \
     }
 
 struct db_bulk;

@@ -142,9 +142,12 @@ static void pool_destroy(struct store_pool *pool)
 {
     for (size_t i = 0; i < pool->nidle; i++)
         db_close(pool->idle[i]);
-    if (pool->borrowed > 0)
-        log_warn("store closed while connections were still in use", "borrowed=%zu",
-                 pool->borrowed);
+    if (pool->borrowed > 0) {
+        char borrowed[24];
+        snprintf(borrowed, sizeof borrowed, "%zu", pool->borrowed);
+        log_kv(LOG_WARN, "store closed while connections were still in use", "borrowed", borrowed,
+               NULL);
+    }
     free(pool->idle);
     free(pool->url);
     pthread_mutex_destroy(&pool->lock);
@@ -165,10 +168,11 @@ static void pool_open_failed(struct store_pool *pool, int rc, const struct sd_er
     pool->retry_at_ms = clock_monotonic_ms(clock_system()) + delay;
     pool->last_code = rc;
     snprintf(pool->last_error, sizeof pool->last_error, "%s", sd_error_message(err));
-    char quoted[600];
-    log_quote(quoted, sizeof quoted, pool->last_error);
-    log_warn("could not open a database connection", "attempt=%d retry_in_ms=%lld error=%s",
-             pool->failures, (long long)delay, quoted);
+    char attempt[16], retry_in[24];
+    snprintf(attempt, sizeof attempt, "%d", pool->failures);
+    snprintf(retry_in, sizeof retry_in, "%lld", (long long)delay);
+    log_kv(LOG_WARN, "could not open a database connection", "attempt", attempt, "retry_in_ms",
+           retry_in, "error", pool->last_error, NULL);
 }
 
 /* Hands out an idle connection, or opens one unless the pool is backing off. */
@@ -203,8 +207,11 @@ static int pool_acquire(struct store_pool *pool, struct db **out, struct sd_erro
                 *err = local;
             return rc;
         }
-        if (pool->failures > 0)
-            log_info("database connection restored", "failed_attempts=%d", pool->failures);
+        if (pool->failures > 0) {
+            char attempts[16];
+            snprintf(attempts, sizeof attempts, "%d", pool->failures);
+            log_kv(LOG_INFO, "database connection restored", "failed_attempts", attempts, NULL);
+        }
         pool->failures = 0;
         pthread_mutex_unlock(&pool->lock);
         db->owner = pool;
@@ -226,8 +233,8 @@ static void pool_release(struct store_pool *pool, struct db *db)
     pool->borrowed--;
     if (db->broken) {
         pthread_mutex_unlock(&pool->lock);
-        log_warn("dropped a database connection whose server went away", "pool=%s",
-                 pool->url && str_has_prefix(pool->url, "sqlite:") ? "sqlite" : "postgres");
+        log_kv(LOG_WARN, "dropped a database connection whose server went away", "pool",
+               pool->url && str_has_prefix(pool->url, "sqlite:") ? "sqlite" : "postgres", NULL);
         db_close(db);
         return;
     }
@@ -258,7 +265,7 @@ int store_open(struct store **out, const struct store_config *config, struct sd_
     *out = NULL;
     struct store_config cfg = *config;
     if (!cfg.data_dir || !*cfg.data_dir)
-        cfg.data_dir = "./var";
+        cfg.data_dir = STORE_DEFAULT_DATA_DIR;
     int rc = make_dirs(cfg.data_dir, err);
     if (rc)
         return rc;

@@ -24,6 +24,9 @@
 #include "base/error.h"
 #include "store/db.h"
 
+/* Where the databases live when neither the caller nor SHEETD_DATA_DIR says. */
+#define STORE_DEFAULT_DATA_DIR "./var"
+
 struct store_config {
     unsigned version;
     const char *data_dir;     /* created when missing */
@@ -33,7 +36,7 @@ struct store_config {
 #define STORE_CONFIG_VERSION 1
 #define STORE_CONFIG_INIT                                                                          \
     {                                                                                              \
-        STORE_CONFIG_VERSION, "./var", NULL                                                        \
+        .version = STORE_CONFIG_VERSION, .data_dir = STORE_DEFAULT_DATA_DIR, .database_url = NULL  \
     }
 
 struct store;

@@ -267,17 +267,5 @@ int template_store_summaries(struct template_record **out, size_t *count, struct
 int template_store_count(struct db *db, int64_t *count, struct sd_error *err)
 {
     assert(db && count);
-    struct db_stmt *stmt = NULL;
-    int rc = db_prepare(&stmt, db, "SELECT COUNT(*) FROM import_templates", err);
-    if (rc)
-        return rc;
-    rc = db_step(stmt, err);
-    if (rc == DB_ROW) {
-        *count = db_column_int64(stmt, 0);
-        rc = 0;
-    } else if (rc == DB_DONE) {
-        rc = sd_error_set(err, SD_ERROR, "counting the templates returned no row");
-    }
-    db_finalize(stmt);
-    return rc;
+    return db_query_int64(db, "SELECT COUNT(*) FROM import_templates", "the templates", count, err);
 }

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/number.h"
 #include "base/str.h"
 
 /* Sections and partials, together, nested this deep while rendering. */
@@ -93,16 +94,6 @@ static int mustache_write_text(struct mustache_render *r, const struct mustache_
     return 0;
 }
 
-/* The shortest of %.15g, %.16g and %.17g that reads back to the same double. */
-static void mustache_format_real(char *out, size_t size, double d)
-{
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, size, "%.*g", prec, d);
-        if (strtod(out, NULL) == d)
-            return;
-    }
-}
-
 /* Writes a value as text, escaped or not. Who frees what: the JSON text of an object or
  * array is allocated here and freed here. */
 static int mustache_write_value(struct mustache_render *r, const json_t *v, bool escape)
@@ -124,9 +115,8 @@ static int mustache_write_value(struct mustache_render *r, const json_t *v, bool
         len = strlen(num);
         break;
     case JSON_REAL:
-        mustache_format_real(num, sizeof num, json_real_value(v));
+        len = number_format(json_real_value(v), num);
         text = num;
-        len = strlen(num);
         break;
     case JSON_TRUE:
         text = "true";

@@ -13,8 +13,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const fuzz_methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
-                                           "OPTIONS", "get"};
+static const char *const fuzz_methods[] = {"GET",   "HEAD",   "POST",    "PUT",
+                                           "PATCH", "DELETE", "OPTIONS", "get"};
 
 /* Handlers are never called here, so the table needs none. */
 static const struct route fuzz_table[] = {
@@ -114,8 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (router_match(&again, method, target) != status)
         abort(); /* a pure function answers the same twice */
 
-    status = router_match_table(&m, fuzz_table, sizeof fuzz_table / sizeof *fuzz_table,
-                                method, target);
+    status =
+        router_match_table(&m, fuzz_table, sizeof fuzz_table / sizeof *fuzz_table, method, target);
     fuzz_check(status, &m, method, target);
     free(target);
     return 0;

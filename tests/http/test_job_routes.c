@@ -12,6 +12,7 @@
 #include "http_client.h"
 #include "http_fixture.h"
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "jobs/jobs.h"
 #include "test_support.h"
 

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "http_client.h"
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "store/store.h"
 #include "test_support.h"
 #include "web/server.h"

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "store/store.h"
 #include "web/handlers/handlers.h"
 #include "web/request.h"

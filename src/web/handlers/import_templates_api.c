@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "web/handlers/handlers.h"
 #include "web/handlers/job_support.h"
 #include "web/request.h"

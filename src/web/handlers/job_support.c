@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "web/request.h"
 #include "web/response.h"
 #include "jobs/jobs.h"

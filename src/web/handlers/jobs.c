@@ -11,6 +11,7 @@
 
 #include "base/str.h"
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "jobs/job_files.h"
 #include "jobs/jobs.h"
 #include "web/handlers/handlers.h"

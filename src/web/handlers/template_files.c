@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "import/export_service.h"
+#include "import/blank_template.h"
 #include "import/sample_workbook.h"
 #include "import/template.h"
 #include "store/store.h"

@@ -28,9 +28,9 @@ Test(str, validates_utf8)
     cr_assert(str_utf8_valid("plain", 5));
     cr_assert(str_utf8_valid("M\xc3\xbcnchen", 8));
     cr_assert(str_utf8_valid("\xf0\x9f\x98\x80", 4));
-    cr_assert_not(str_utf8_valid("\xc3", 1));           /* truncated */
-    cr_assert_not(str_utf8_valid("\xc0\xaf", 2));       /* overlong */
-    cr_assert_not(str_utf8_valid("\xed\xa0\x80", 3));   /* surrogate */
+    cr_assert_not(str_utf8_valid("\xc3", 1));             /* truncated */
+    cr_assert_not(str_utf8_valid("\xc0\xaf", 2));         /* overlong */
+    cr_assert_not(str_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
     cr_assert_not(str_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
     cr_assert_not(str_utf8_valid("\xff", 1));
 }

@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "store/store.h"
 #include "test_support.h"
 

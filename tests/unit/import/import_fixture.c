@@ -90,25 +90,26 @@ char *fx_xlsx(const char *name, bool date1904, const char *rows)
     zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
     cr_assert_not_null(z);
     fx_zip_add(z, "[Content_Types].xml",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-            "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
-            "<Default Extension=\"rels\" "
-            "ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
-            "<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
-            "<Override PartName=\"/xl/workbook.xml\" ContentType=\"application/"
-            "vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>"
-            "<Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/"
-            "vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"
-            "<Override PartName=\"/xl/styles.xml\" ContentType=\"application/"
-            "vnd.openxmlformats-officedocument.spreadsheetml.styles+xml\"/>"
-            "</Types>",
-            false);
-    fx_zip_add(z, "_rels/.rels",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-            "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
-            "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/"
-            "2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>",
-            false);
+               "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+               "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+               "<Default Extension=\"rels\" "
+               "ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
+               "<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
+               "<Override PartName=\"/xl/workbook.xml\" ContentType=\"application/"
+               "vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>"
+               "<Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/"
+               "vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"
+               "<Override PartName=\"/xl/styles.xml\" ContentType=\"application/"
+               "vnd.openxmlformats-officedocument.spreadsheetml.styles+xml\"/>"
+               "</Types>",
+               false);
+    fx_zip_add(
+        z, "_rels/.rels",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+        "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+        "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/"
+        "2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>",
+        false);
     char wb[1024];
     snprintf(wb, sizeof wb,
              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
@@ -118,20 +119,22 @@ char *fx_xlsx(const char *name, bool date1904, const char *rows)
              "</sheets></workbook>",
              date1904 ? " date1904=\"1\"" : "");
     fx_zip_add(z, "xl/workbook.xml", wb, false);
-    fx_zip_add(z, "xl/_rels/workbook.xml.rels",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-            "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
-            "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/"
-            "2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
-            "<Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/"
-            "2006/relationships/styles\" Target=\"styles.xml\"/></Relationships>",
-            false);
-    fx_zip_add(z, "xl/styles.xml",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-            "<styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
-            "<cellXfs count=\"2\"><xf numFmtId=\"0\"/><xf numFmtId=\"14\" applyNumberFormat=\"1\"/>"
-            "</cellXfs></styleSheet>",
-            false);
+    fx_zip_add(
+        z, "xl/_rels/workbook.xml.rels",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+        "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+        "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/"
+        "2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
+        "<Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/"
+        "2006/relationships/styles\" Target=\"styles.xml\"/></Relationships>",
+        false);
+    fx_zip_add(
+        z, "xl/styles.xml",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+        "<styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+        "<cellXfs count=\"2\"><xf numFmtId=\"0\"/><xf numFmtId=\"14\" applyNumberFormat=\"1\"/>"
+        "</cellXfs></styleSheet>",
+        false);
     struct buf sheet = BUF_INIT;
     buf_printf(&sheet,
                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
@@ -152,14 +155,14 @@ char *fx_ods(const char *name, const char *rows)
     cr_assert_not_null(z);
     fx_zip_add(z, "mimetype", "application/vnd.oasis.opendocument.spreadsheet", true);
     fx_zip_add(z, "META-INF/manifest.xml",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-            "<manifest:manifest xmlns:manifest=\"urn:oasis:names:tc:opendocument:xmlns:"
-            "manifest:1.0\" manifest:version=\"1.2\">"
-            "<manifest:file-entry manifest:full-path=\"/\" manifest:media-type=\"application/"
-            "vnd.oasis.opendocument.spreadsheet\"/>"
-            "<manifest:file-entry manifest:full-path=\"content.xml\" "
-            "manifest:media-type=\"text/xml\"/></manifest:manifest>",
-            false);
+               "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+               "<manifest:manifest xmlns:manifest=\"urn:oasis:names:tc:opendocument:xmlns:"
+               "manifest:1.0\" manifest:version=\"1.2\">"
+               "<manifest:file-entry manifest:full-path=\"/\" manifest:media-type=\"application/"
+               "vnd.oasis.opendocument.spreadsheet\"/>"
+               "<manifest:file-entry manifest:full-path=\"content.xml\" "
+               "manifest:media-type=\"text/xml\"/></manifest:manifest>",
+               false);
     struct buf c = BUF_INIT;
     buf_printf(&c,
                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"

@@ -8,6 +8,7 @@
 
 #include "import/import_service.h"
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "store/db.h"
 
 extern char *fx_dir;

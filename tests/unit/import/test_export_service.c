@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "import/blank_template.h"
 #include "import/export_service.h"
 #include "import_fixture.h"
 #include "sheet/cell_format.h"
@@ -25,7 +26,7 @@ const char *__asan_default_options(void)
     return "fast_unwind_on_malloc=0";
 }
 
-#define DATA_SQL                                                                               \
+#define DATA_SQL                                                                                   \
     "SELECT email, name, country, born, seen, amount, qty, active FROM %s ORDER BY _row"
 
 static char *dump(const char *table)
@@ -119,8 +120,8 @@ Test(export, typed_cells_bold_frozen_header_and_autofilter)
     cr_assert_str_eq(row->cells[4].text, "Seen At");
     cr_assert_eq(sheet_next_row(book, &row, &err), 1);
     cr_assert_eq(row->cells[0].type, SHEET_CELL_STRING);
-    cr_assert_eq(row->cells[3].type, SHEET_CELL_DATE);  /* born */
-    cr_assert_eq(row->cells[4].type, SHEET_CELL_DATE);  /* seen */
+    cr_assert_eq(row->cells[3].type, SHEET_CELL_DATE);   /* born */
+    cr_assert_eq(row->cells[4].type, SHEET_CELL_DATE);   /* seen */
     cr_assert_eq(row->cells[5].type, SHEET_CELL_NUMBER); /* amount */
     cr_assert_float_eq(row->cells[5].number, 1234.5, 1e-9);
     cr_assert_eq(row->cells[7].type, SHEET_CELL_BOOL);

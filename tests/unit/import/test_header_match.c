@@ -40,8 +40,8 @@ static struct sheet_row make_row(uint32_t number, struct sheet_cell *cells, cons
     for (size_t i = 0; i < n; i++) {
         if (!texts[i])
             continue;
-        cells[k] = (struct sheet_cell){(uint32_t)i, SHEET_CELL_STRING, 0, texts[i],
-                                       strlen(texts[i])};
+        cells[k] =
+            (struct sheet_cell){(uint32_t)i, SHEET_CELL_STRING, 0, texts[i], strlen(texts[i])};
         k++;
     }
     return (struct sheet_row){number, k, cells};

@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "store/data_table.h"
 #include "store/store.h"
 #include "store/template_store.h"

@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "jobs/job_files.h"
 #include "store/job_store.h"
 #include "test_support.h"

@@ -9,6 +9,7 @@
 
 #include "../store/contract.h"
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "jobs/heartbeat.h"
 #include "jobs/job_files.h"
 #include "jobs/jobs.h"

@@ -11,6 +11,7 @@
 
 #include "import/import_service.h"
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "jobs/job_files.h"
 #include "jobs/retention.h"
 #include "jobs_fixture.h"

@@ -58,10 +58,16 @@ Test(csv, utf16_little_and_big_endian)
 {
     /* "a,é\n😀,b" */
     EXPECT("le.csv",
-           "\xFF\xFE" "a\0,\0\xE9\0\n\0" "\x3D\xD8\x00\xDE" ",\0b\0",
+           "\xFF\xFE"
+           "a\0,\0\xE9\0\n\0"
+           "\x3D\xD8\x00\xDE"
+           ",\0b\0",
            "A1\ts\ta\nB1\ts\té\nA2\ts\t😀\nB2\ts\tb\n");
     EXPECT("be.csv",
-           "\xFE\xFF" "\0a\0;\x20\xAC\0\r\0\n" "\xD8\x3D\xDE\x00" "\0;\0b",
+           "\xFE\xFF"
+           "\0a\0;\x20\xAC\0\r\0\n"
+           "\xD8\x3D\xDE\x00"
+           "\0;\0b",
            "A1\ts\ta\nB1\ts\t€\nA2\ts\t😀\nB2\ts\tb\n");
 }
 
@@ -210,14 +216,16 @@ Test(csv, nul_bytes_and_junk)
     cr_assert(strstr(err.message, want), "%s", err.message);
     free(path);
 
-    path = write_csv("nul16.csv", "\xFF\xFE" "a\0\0\0b\0", 8);
+    path = write_csv("nul16.csv",
+                     "\xFF\xFE"
+                     "a\0\0\0b\0",
+                     8);
     free(sheet_dump(path, NULL, NULL, &rc, &err));
     cr_assert_eq(rc, SD_EINVALID);
     cr_assert(strstr(err.message, "NUL byte at byte 4"), "%s", err.message);
     free(path);
 
-    EXPECT("junk.csv", "\x01\x02\xFF\xFE,\x1B[0m\n",
-           "A1\ts\t\x01\x02ÿþ\nB1\ts\t\x1B[0m\n");
+    EXPECT("junk.csv", "\x01\x02\xFF\xFE,\x1B[0m\n", "A1\ts\t\x01\x02ÿþ\nB1\ts\t\x1B[0m\n");
 }
 
 Test(csv, cell_length_limit)

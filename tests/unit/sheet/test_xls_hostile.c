@@ -38,8 +38,7 @@ static void expect_error(const char *path, int code, const char *fragment)
     int rc;
     free(sheet_dump(path, NULL, NULL, &rc, &err));
     cr_assert_eq(rc, code, "expected code %d, got %d (%s)", code, rc, err.message);
-    cr_assert(strstr(err.message, fragment), "message \"%s\" lacks \"%s\"", err.message,
-              fragment);
+    cr_assert(strstr(err.message, fragment), "message \"%s\" lacks \"%s\"", err.message, fragment);
     const char *base = strrchr(path, '/') + 1;
     cr_assert(strstr(err.message, base), "message \"%s\" does not name the file", err.message);
 }
@@ -54,7 +53,8 @@ Test(xls_hostile, sst_index_out_of_range)
     xls_fixture_labelsst(&fx, s, 0, 0, 0, 1);
     xls_fixture_labelsst(&fx, s, 1, 2, 0, 5);
     char *path = xls_fixture_save(&fx, "sst_range.xls", "Workbook");
-    expect_error(path, SD_EINVALID, "cell C2 refers to shared string 5 but the workbook holds only 2");
+    expect_error(path, SD_EINVALID,
+                 "cell C2 refers to shared string 5 but the workbook holds only 2");
     free(path);
 }
 
@@ -334,11 +334,21 @@ static void expect_corpus_reading(const char *name)
 Test(xls_hostile, corpus_readings)
 {
     static const char *const files[] = {
-        "date.xls",         "date_1904.xls",          "sst_continue.xls",
-        "OOM_alloc.xls",    "OOM_alloc2.xls",         "biff5-rich-text-string.xls",
-        "biff5_write.xls",  "issue_643_biff5_formula.xls", "malformed_format.xls",
-        "xls_formula.xls",  "ptgexp-truncated-operand.xls", "optional_records.xls",
-        "issue444.xls",     "formula-date-format.xls", "xls_wrong_decimals.xls",
+        "date.xls",
+        "date_1904.xls",
+        "sst_continue.xls",
+        "OOM_alloc.xls",
+        "OOM_alloc2.xls",
+        "biff5-rich-text-string.xls",
+        "biff5_write.xls",
+        "issue_643_biff5_formula.xls",
+        "malformed_format.xls",
+        "xls_formula.xls",
+        "ptgexp-truncated-operand.xls",
+        "optional_records.xls",
+        "issue444.xls",
+        "formula-date-format.xls",
+        "xls_wrong_decimals.xls",
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         expect_corpus_reading(files[i]);

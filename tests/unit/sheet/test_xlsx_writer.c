@@ -380,6 +380,37 @@ Test(xlsx_writer, discard_and_failed_close_leave_no_file)
     cr_assert_null(w);
 }
 
+/* open_table is open, one sheet named after the title, the columns and the header row; when
+ * a step fails nothing is handed back and nothing is written. */
+Test(xlsx_writer, open_table_starts_a_sheet_or_leaves_nothing)
+{
+    char *path = test_suite_path("table.xlsx");
+    struct xlsx_writer_options o = XLSX_WRITER_OPTIONS_INIT;
+    o.path = path;
+    o.tmpdir = test_suite_tmpdir();
+    struct xlsx_column cols[2] = {{.header = "Email"}, {.header = "Qty"}};
+    struct xlsx_writer *w = NULL;
+    struct sd_error err = SD_ERROR_INIT;
+    OK(xlsx_writer_open_table(&w, &o, "Orders: 2026/Q1", cols, 2, &err));
+    cr_assert_eq(xlsx_writer_current_row(w), 1);
+    OK(xlsx_writer_close(w, &err));
+    char *book = zip_entry(path, "xl/workbook.xml");
+    cr_assert_not_null(strstr(book, "name=\"Orders_ 2026_Q1\""), "%s", book);
+    free(book);
+    char *strings = zip_entry(path, "xl/worksheets/sheet1.xml");
+    cr_assert(strings && strstr(strings, "Email") && strstr(strings, "Qty"));
+    free(strings);
+    free(path);
+
+    char *refused = test_suite_path("refused.xlsx");
+    o.path = refused;
+    w = (struct xlsx_writer *)1; /* overwritten: NULL on failure */
+    cr_assert_lt(xlsx_writer_open_table(&w, &o, "T", cols, XLSX_WRITER_MAX_COLUMNS + 1u, &err), 0);
+    cr_assert_null(w);
+    cr_assert_not(file_exists(refused));
+    free(refused);
+}
+
 Test(xlsx_writer, empty_workbook_gets_a_sheet)
 {
     char *path;

@@ -111,8 +111,8 @@ void xls_fixture_record(struct buf *out, uint16_t type, const void *body, size_t
     xls_fixture_record_claiming(out, type, (uint16_t)len, body, len);
 }
 
-void xls_fixture_record_claiming(struct buf *out, uint16_t type, uint16_t claimed,
-                                 const void *body, size_t len)
+void xls_fixture_record_claiming(struct buf *out, uint16_t type, uint16_t claimed, const void *body,
+                                 size_t len)
 {
     xls_put_u16(out, type);
     xls_put_u16(out, claimed);
@@ -210,14 +210,12 @@ void xls_fixture_sst_split(struct xls_fixture *fx, const char *const *strings, s
     buf_free(&cont);
 }
 
-void xls_fixture_sst(struct xls_fixture *fx, const char *const *strings, size_t n,
-                     uint32_t claimed)
+void xls_fixture_sst(struct xls_fixture *fx, const char *const *strings, size_t n, uint32_t claimed)
 {
     xls_fixture_sst_split(fx, strings, n, claimed, (size_t)-1, 0);
 }
 
-size_t xls_fixture_sheet(struct xls_fixture *fx, const char *name, uint8_t visibility,
-                         uint8_t kind)
+size_t xls_fixture_sheet(struct xls_fixture *fx, const char *name, uint8_t visibility, uint8_t kind)
 {
     struct xls_fixture_sheet *s = &fx->sheets[fx->nsheets];
     snprintf(s->name, sizeof s->name, "%s", name);
@@ -234,8 +232,8 @@ static void cell_head(struct buf *b, uint16_t row, uint16_t col, uint16_t xf)
     xls_put_u16(b, xf);
 }
 
-void xls_fixture_labelsst(struct xls_fixture *fx, size_t s, uint16_t row, uint16_t col,
-                          uint16_t xf, uint32_t idx)
+void xls_fixture_labelsst(struct xls_fixture *fx, size_t s, uint16_t row, uint16_t col, uint16_t xf,
+                          uint32_t idx)
 {
     struct buf b = BUF_INIT;
     cell_head(&b, row, col, xf);
@@ -304,8 +302,8 @@ void xls_fixture_boolerr(struct xls_fixture *fx, size_t s, uint16_t row, uint16_
     record_buf(&fx->sheets[s].records, 0x0205, &b);
 }
 
-void xls_fixture_formula(struct xls_fixture *fx, size_t s, uint16_t row, uint16_t col,
-                         uint16_t xf, char kind, double v, const char *text)
+void xls_fixture_formula(struct xls_fixture *fx, size_t s, uint16_t row, uint16_t col, uint16_t xf,
+                         char kind, double v, const char *text)
 {
     struct buf b = BUF_INIT;
     cell_head(&b, row, col, xf);
@@ -381,8 +379,7 @@ void xls_fixture_stream(struct xls_fixture *fx, struct buf *out)
     }
 }
 
-bool xls_fixture_write_raw(const char *path, const char *stream_name, const void *data,
-                           size_t len)
+bool xls_fixture_write_raw(const char *path, const char *stream_name, const void *data, size_t len)
 {
     GError *gerr = NULL;
     GsfOutput *sink = gsf_output_stdio_new(path, &gerr);

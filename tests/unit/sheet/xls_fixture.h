@@ -23,15 +23,15 @@
 
 struct xls_fixture_sheet {
     char name[64];
-    uint8_t visibility; /* 0 visible, 1 hidden, 2 very hidden */
-    uint8_t kind;       /* 0 worksheet, 2 chart */
-    struct buf records; /* between the sheet's BOF and EOF */
+    uint8_t visibility;   /* 0 visible, 1 hidden, 2 very hidden */
+    uint8_t kind;         /* 0 worksheet, 2 chart */
+    struct buf records;   /* between the sheet's BOF and EOF */
     long offset_override; /* >= 0: BOUNDSHEET points there instead */
 };
 
 struct xls_fixture {
     bool biff8;
-    struct buf globals; /* between the globals BOF and the BOUNDSHEETs */
+    struct buf globals;      /* between the globals BOF and the BOUNDSHEETs */
     struct buf globals_tail; /* after the BOUNDSHEETs (SST usually goes here) */
     struct xls_fixture_sheet sheets[XLS_FIXTURE_MAX_SHEETS];
     size_t nsheets;
@@ -44,8 +44,8 @@ void xls_fixture_free(struct xls_fixture *fx);
 /* Raw record appended to any buffer. */
 void xls_fixture_record(struct buf *out, uint16_t type, const void *body, size_t len);
 /* Record with a header claiming `claimed` bytes but only `len` body bytes written. */
-void xls_fixture_record_claiming(struct buf *out, uint16_t type, uint16_t claimed,
-                                 const void *body, size_t len);
+void xls_fixture_record_claiming(struct buf *out, uint16_t type, uint16_t claimed, const void *body,
+                                 size_t len);
 
 /* Little-endian appenders for building bodies. */
 void xls_put_u8(struct buf *b, uint8_t v);
@@ -74,8 +74,8 @@ size_t xls_fixture_sheet(struct xls_fixture *fx, const char *name, uint8_t visib
                          uint8_t kind);
 
 /* Cells (row, col 0-based). */
-void xls_fixture_labelsst(struct xls_fixture *fx, size_t s, uint16_t row, uint16_t col,
-                          uint16_t xf, uint32_t idx);
+void xls_fixture_labelsst(struct xls_fixture *fx, size_t s, uint16_t row, uint16_t col, uint16_t xf,
+                          uint32_t idx);
 void xls_fixture_label(struct xls_fixture *fx, size_t s, uint16_t row, uint16_t col,
                        const char *utf8);
 /* BIFF5 LABEL with raw 8-bit bytes. */
@@ -91,8 +91,8 @@ void xls_fixture_boolerr(struct xls_fixture *fx, size_t s, uint16_t row, uint16_
                          uint8_t value, bool is_error);
 /* kind: 'n' number (v), 's' string (text: STRING record follows), 'b' bool (v), 'e' error
  * (code v), 'E' empty string. */
-void xls_fixture_formula(struct xls_fixture *fx, size_t s, uint16_t row, uint16_t col,
-                         uint16_t xf, char kind, double v, const char *text);
+void xls_fixture_formula(struct xls_fixture *fx, size_t s, uint16_t row, uint16_t col, uint16_t xf,
+                         char kind, double v, const char *text);
 
 /* Assembles the workbook stream. */
 void xls_fixture_stream(struct xls_fixture *fx, struct buf *out);
@@ -103,7 +103,6 @@ bool xls_fixture_write(struct xls_fixture *fx, const char *path, const char *str
  * the file's path (the caller frees it). Fails the test when the file cannot be written. */
 char *xls_fixture_save(struct xls_fixture *fx, const char *name, const char *stream_name);
 /* Writes an OLE2 file holding `data` as stream `stream_name`. */
-bool xls_fixture_write_raw(const char *path, const char *stream_name, const void *data,
-                           size_t len);
+bool xls_fixture_write_raw(const char *path, const char *stream_name, const void *data, size_t len);
 
 #endif

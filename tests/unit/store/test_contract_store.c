@@ -111,8 +111,7 @@ CONTRACT_TEST(store, processes_migrating_at_once_migrate_once)
     /* On SQLite the queue's migration is recorded in queue.db, beside the main file. */
     struct db *db = contract_open();
     cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM schema_migrations"),
-                 contract_is_postgres() ? all_migrations()
-                                        : (int)migrations_main()->count);
+                 contract_is_postgres() ? all_migrations() : (int)migrations_main()->count);
     db_close(db);
 }
 

@@ -87,6 +87,15 @@ Test(mustache, formats_values)
     expect_render("{{{a}}}", "{\"a\": [1, \"two\", {\"k\": null}]}", "[1,\"two\",{\"k\":null}]");
 }
 
+/* Reals are spelled by base/number.h like every other number sheetd writes: an integral
+ * real as an integer, negative zero as 0, the rest in the shortest form that reads back. */
+Test(mustache, reals_are_spelled_like_every_other_number)
+{
+    expect_render("{{a}} {{b}} {{c}} {{d}}",
+                  "{\"a\": 3.0, \"b\": -0.0, \"c\": 123456789012345.0, \"d\": 0.1}",
+                  "3 0 123456789012345 0.1");
+}
+
 Test(mustache, falsey_values_follow_the_spec_bang_bang)
 {
     expect_render("{{#e}}E{{/e}}{{#z}}Z{{/z}}{{#zr}}R{{/zr}}{{#o}}O{{/o}}{{#s}}S{{/s}}"

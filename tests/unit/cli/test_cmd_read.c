@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 #include "test_support.h"
-#include "xlsx_fixture.h"
+#include "../sheet/xlsx_fixture.h"
 
 static char *book;
 static struct cli_config config;

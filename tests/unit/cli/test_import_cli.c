@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "import/template.h"
+#include "import/template_catalog.h"
 #include "store/store.h"
 #include "test_support.h"
 
@@ -55,8 +56,7 @@ static void setup(void)
     cr_assert_eq(store_open(&store, &sc, &err), 0, "%s", err.message);
     cr_assert_eq(store_migrate(store, NULL, &err), 0, "%s", err.message);
     cr_assert_eq(store_acquire_main(store, &db, &err), 0);
-    cr_assert_eq(template_create(&tmpl, db, json, strlen(json), NULL, &err), 0, "%s",
-                 err.message);
+    cr_assert_eq(template_create(&tmpl, db, json, strlen(json), NULL, &err), 0, "%s", err.message);
     template_free(tmpl);
     store_release(store, db);
     store_close(store);
@@ -120,6 +120,40 @@ Test(import_cli, usage_errors_exit_2)
     free(csv);
 }
 
+/* A template that does not exist is the user's argument: every command that takes one exits
+ * 2 (DESIGN.md: 1 is for work that failed) and says which template it did not find. */
+Test(import_cli, a_missing_template_exits_2_from_every_command)
+{
+    char *csv = file("ok.csv", "Email,Qty\na@example.com,1\n");
+    char *out = test_suite_path("out.xlsx");
+    struct {
+        test_cli_command *command;
+        int argc;
+        char *argv[5];
+    } cases[] = {
+        {cmd_import, 3, {"import", "nosuch", csv}},
+        {cmd_import, 4, {"import", "nosuch", csv, "--async"}},
+        {cmd_export, 3, {"export", "nosuch", out}},
+        {cmd_export, 3, {"export", "nosuch", "--async"}},
+        {cmd_template, 3, {"template", "show", "nosuch"}},
+        {cmd_template, 4, {"template", "blank", "nosuch", out}},
+        {cmd_jobs, 4, {"jobs", "list", "--template", "nosuch"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_eq(test_cli_call(cases[i].command, &config, cases[i].argc, cases[i].argv),
+                     CLI_EXIT_USAGE, "%s %s", cases[i].argv[0], cases[i].argv[1]);
+    fflush(stderr);
+    FILE *err = cr_get_redirected_stderr();
+    char text[4096] = {0};
+    size_t n = fread(text, 1, sizeof text - 1, err);
+    size_t lines = 0;
+    for (const char *p = text; (p = strstr(p, "there is no template with table \"nosuch\"\n")); p++)
+        lines++;
+    cr_assert_eq(lines, sizeof cases / sizeof cases[0], "%.*s", (int)n, text);
+    free(out);
+    free(csv);
+}
+
 Test(import_cli, json_result)
 {
     char *csv = file("ok.csv", "Email,Qty\na@example.com,1\n");
@@ -151,8 +185,10 @@ Test(import_cli, export_and_blank)
     cr_assert_eq(cmd_template_blank(3, a3, &config), 0);
     fflush(stdout);
     char *expect = NULL;
-    cr_assert(asprintf(&expect, "Imported 1 row\nExported 1 row to %s\n"
-                                "Wrote the blank template for People to %s\n", out, blank) > 0);
+    cr_assert(asprintf(&expect,
+                       "Imported 1 row\nExported 1 row to %s\n"
+                       "Wrote the blank template for People to %s\n",
+                       out, blank) > 0);
     cr_assert_stdout_eq_str(expect);
     free(expect);
     free(out);

@@ -126,8 +126,8 @@ Test(template_cli, a_duplicate_name_fails_with_one_line)
 
 Test(template_cli, show_of_an_unknown_template)
 {
-    cr_assert_eq(run(3, "template", "show", "42"), CLI_EXIT_FAILED);
-    cr_assert_eq(run(3, "template", "show", "orders"), CLI_EXIT_FAILED);
+    cr_assert_eq(run(3, "template", "show", "42"), CLI_EXIT_USAGE);
+    cr_assert_eq(run(3, "template", "show", "orders"), CLI_EXIT_USAGE);
     cr_assert_stderr_eq_str("sheetd: there is no template with id 42\n"
                             "sheetd: there is no template with table \"orders\"\n");
 }
