@@ -226,8 +226,7 @@ static int prune(struct cli_jobs *cj, const struct cli_config *config)
     struct sd_error err = SD_ERROR_INIT;
     struct retention_counts counts = {0};
     size_t recovered = 0;
-    if (heartbeat_prune_silent(jobs_queue(cj->jobs), HEARTBEAT_SILENCE_MS,
-                               &recovered, &err) ||
+    if (heartbeat_prune_silent(jobs_queue(cj->jobs), HEARTBEAT_SILENCE_MS, &recovered, &err) ||
         retention_sweep(jobs_queue(cj->jobs), jobs_data_dir(cj->jobs),
                         config->job_retention_days * 24 * 3600 * 1000LL, &counts, &err)) {
         cli_errorf("%s", sd_error_message(&err));

@@ -22,9 +22,9 @@ struct http_fixture {
 
 /* What http_fixture_start_jobs sets up beyond the plain server. */
 struct http_fixture_options {
-    int workers;            /* worker threads in this process (0: jobs stay pending) */
-    const char *api_token;  /* SHEETD_API_TOKEN for the server, or NULL */
-    size_t max_body_bytes;  /* 0: the server's default */
+    int workers;           /* worker threads in this process (0: jobs stay pending) */
+    const char *api_token; /* SHEETD_API_TOKEN for the server, or NULL */
+    size_t max_body_bytes; /* 0: the server's default */
 };
 
 /* The server with the job layer: uploads go to <tmp>/uploads and become jobs. */
