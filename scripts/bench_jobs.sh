@@ -81,11 +81,15 @@ SHEETD_DATA_DIR="$d" "$bin" work 2>"$out/jobs_recovery_1.log" &
 w1=$!
 pids+=("$w1")
 s=""
-for _ in $(seq 300); do
-  s=$(state); [ "${s%% *}" = processing ] && break; sleep 0.05
+# Killed as soon as the import has written progress: in the middle of it (it takes about a
+# second, so a fixed sleep could land after the commit and measure no recovery at all).
+for _ in $(seq 600); do
+  s=$(state)
+  set -- $s
+  [ "${1:-}" = processing ] && [ "${2:-0}" -gt 0 ] && break
+  sleep 0.02
 done
-sleep 1 # well into the import (it takes a few seconds)
-s_kill=$(state)
+s_kill=$s
 kill -9 "$w1"
 t_kill=$(date +%s.%N)
 wait "$w1" 2>/dev/null
