@@ -57,7 +57,7 @@ static int64_t now_ns(clockid_t clock)
 static void report(int64_t value)
 {
     if (write(report_fd, &value, sizeof value) != (ssize_t)sizeof value)
-        log_warn("job_bench could not report", "errno=%d", errno);
+        log_kv(SD_LOG_WARN, "job_bench could not report", "errno", LOG_NUM(errno), NULL);
 }
 
 /* The "noop" job kind: latency samples carry their enqueue time in the payload

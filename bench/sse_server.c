@@ -66,7 +66,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: sse_server LISTEN MAX_CONNECTIONS\n");
         return 2;
     }
-    log_set_level(LOG_WARN);
+    log_set_level(SD_LOG_WARN);
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);

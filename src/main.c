@@ -41,7 +41,7 @@ static void glib_log_to_logfmt(const gchar *domain, GLogLevelFlags level, const 
 {
     (void)level;
     (void)unused;
-    log_kv(LOG_DEBUG, "library message", "domain", domain ? domain : "glib", "detail",
+    log_kv(SD_LOG_DEBUG, "library message", "domain", domain ? domain : "glib", "detail",
            message ? message : "", NULL);
 }
 

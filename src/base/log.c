@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static _Atomic int log_threshold = LOG_INFO;
+static _Atomic int log_threshold = SD_LOG_INFO;
 
 void log_set_level(enum log_level level)
 {
@@ -111,10 +111,14 @@ char *log_quote(char *out, size_t size, const char *value)
     return out;
 }
 
-void log_write(enum log_level level, const char *msg, const char *fields_fmt, ...)
+/* One line: the time, the level, the message and `fields_fmt`'s already-logfmt fields. */
+static void log_write(enum log_level level, const char *msg, const char *fields_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void log_write(enum log_level level, const char *msg, const char *fields_fmt, ...)
 {
     static const char *const names[] = {"debug", "info", "warn", "error"};
-    if ((int)level < atomic_load(&log_threshold) || level >= LOG_OFF)
+    if ((int)level < atomic_load(&log_threshold) || level >= SD_LOG_OFF)
         return;
     char line[2048];
     char ts[32];
@@ -143,7 +147,7 @@ void log_write(enum log_level level, const char *msg, const char *fields_fmt, ..
 
 void log_kv(enum log_level level, const char *msg, ...)
 {
-    if ((int)level < atomic_load(&log_threshold) || level >= LOG_OFF)
+    if ((int)level < atomic_load(&log_threshold) || level >= SD_LOG_OFF)
         return;
     char fields[1536];
     char quoted[512];
@@ -161,4 +165,10 @@ void log_kv(enum log_level level, const char *msg, ...)
     va_end(ap);
     fields[len] = '\0';
     log_write(level, msg, "%s", fields);
+}
+
+const char *log_number(char out[LOG_NUMBER_SIZE], long long value)
+{
+    snprintf(out, LOG_NUMBER_SIZE, "%lld", value);
+    return out;
 }

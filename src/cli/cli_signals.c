@@ -23,7 +23,7 @@ static void *second_signal(void *arg)
     const sigset_t *set = arg;
     int signal_number = 0;
     if (sigwait(set, &signal_number) == 0) {
-        log_kv(LOG_WARN, "second signal: stopping at once", "signal",
+        log_kv(SD_LOG_WARN, "second signal: stopping at once", "signal",
                cli_signal_name(signal_number), NULL);
         _exit(130);
     }

@@ -124,15 +124,15 @@ int cmd_serve(int argc, char **argv, const struct cli_config *config)
     char port[16], nworkers[16], running[16];
     snprintf(port, sizeof port, "%u", web_server_port(server));
     snprintf(nworkers, sizeof nworkers, "%d", opts.workers);
-    log_kv(LOG_INFO, "server started", "port", port, "workers", nworkers, NULL);
+    log_kv(SD_LOG_INFO, "server started", "port", port, "workers", nworkers, NULL);
 
     int signal_number = cli_signals_wait(&stop_signals);
     snprintf(running, sizeof running, "%d", jobs_busy(cj.jobs));
-    log_kv(LOG_INFO, "stopping", "signal", cli_signal_name(signal_number), "running_jobs", running,
-           NULL);
+    log_kv(SD_LOG_INFO, "stopping", "signal", cli_signal_name(signal_number), "running_jobs",
+           running, NULL);
     web_server_stop(server);
     cli_jobs_close(&cj);
-    log_kv(LOG_INFO, "stopped", NULL);
+    log_kv(SD_LOG_INFO, "stopped", NULL);
     return CLI_EXIT_OK;
 fail:
     cli_errorf("%s", sd_error_message(&err));

@@ -53,12 +53,12 @@ int cmd_work(int argc, char **argv, const struct cli_config *config)
     }
     char nthreads[16], running[16];
     snprintf(nthreads, sizeof nthreads, "%d", threads);
-    log_kv(LOG_INFO, "worker process started", "threads", nthreads, NULL);
+    log_kv(SD_LOG_INFO, "worker process started", "threads", nthreads, NULL);
     int signal_number = cli_signals_wait(&stop_signals);
     snprintf(running, sizeof running, "%d", jobs_busy(cj.jobs));
-    log_kv(LOG_INFO, "stopping", "signal", cli_signal_name(signal_number), "running_jobs", running,
-           NULL);
+    log_kv(SD_LOG_INFO, "stopping", "signal", cli_signal_name(signal_number), "running_jobs",
+           running, NULL);
     cli_jobs_close(&cj);
-    log_kv(LOG_INFO, "worker process stopped", NULL);
+    log_kv(SD_LOG_INFO, "worker process stopped", NULL);
     return CLI_EXIT_OK;
 }

@@ -95,7 +95,7 @@ static void read_new(void *ctx)
     }
     store_release(b->store, db);
     if (rc && !b->warned)
-        log_kv(LOG_WARN, "reading broadcasts failed", "error", sd_error_message(&err), NULL);
+        log_kv(SD_LOG_WARN, "reading broadcasts failed", "error", sd_error_message(&err), NULL);
     b->warned = rc != 0;
 }
 
@@ -131,7 +131,8 @@ void broadcaster_free(struct broadcaster *b)
     if (!b)
         return;
     if (b->subs)
-        log_warn("broadcaster freed with subscribers left", "count=%zu", b->nsubs);
+        log_kv(SD_LOG_WARN, "broadcaster freed with subscribers left", "count", LOG_NUM(b->nsubs),
+               NULL);
     pthread_mutex_destroy(&b->lock);
     free(b);
 }

@@ -40,8 +40,8 @@ static int register_process(struct heartbeat *hb, struct sd_error *err)
     store_release(store, db);
     if (rc == 0) {
         atomic_store(&hb->process_id, id);
-        log_info("process registered", "process_id=%lld pid=%d kind=%s", (long long)id,
-                 (int)getpid(), hb->opts.kind);
+        log_kv(SD_LOG_INFO, "process registered", "process_id", LOG_NUM(id), "pid",
+               LOG_NUM(getpid()), "kind", hb->opts.kind, NULL);
     }
     return rc;
 }
@@ -74,8 +74,8 @@ static int recover_process(struct queue *queue, int64_t process_id, size_t *reco
         struct job_record *job = NULL;
         job_status_refresh(queue_status(queue), ids[i], &ignored);
         queue_get(&job, queue, ids[i], &ignored);
-        log_warn("job recovered from a silent process", "job_id=%s process_id=%lld status=%s",
-                 ids[i], (long long)process_id, job ? job->status : "unknown");
+        log_kv(SD_LOG_WARN, "job recovered from a silent process", "job_id", ids[i], "process_id",
+               LOG_NUM(process_id), "status", job ? job->status : "unknown", NULL);
         job_record_free(job);
     }
     free(ids);
@@ -98,7 +98,7 @@ int heartbeat_prune_silent(struct queue *queue, int64_t silence_ms, size_t *reco
         rc = process_store_silent(&ids, &n, db, clock_now_ms(queue_clock(queue)) - silence_ms, err);
     store_release(store, db);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        log_warn("pruning a silent process", "process_id=%lld", (long long)ids[i]);
+        log_kv(SD_LOG_WARN, "pruning a silent process", "process_id", LOG_NUM(ids[i]), NULL);
         rc = recover_process(queue, ids[i], recovered, err);
     }
     free(ids);
@@ -115,8 +115,8 @@ static int beat(struct heartbeat *hb, struct sd_error *err)
                                      clock_now_ms(queue_clock(hb->queue)), err);
     store_release(store, db);
     if (rc == SD_ENOTFOUND) {
-        log_warn("this process was pruned as silent; registering again", "process_id=%lld",
-                 (long long)atomic_load(&hb->process_id));
+        log_kv(SD_LOG_WARN, "this process was pruned as silent; registering again", "process_id",
+               LOG_NUM(atomic_load(&hb->process_id)), NULL);
         rc = register_process(hb, err);
     }
     return rc;
@@ -133,16 +133,17 @@ static void *run(void *arg)
         struct sd_error err = SD_ERROR_INIT;
         size_t recovered = 0;
         if (beat(hb, &err) != 0)
-            log_kv(LOG_WARN, "heartbeat failed", "error", sd_error_message(&err), NULL);
+            log_kv(SD_LOG_WARN, "heartbeat failed", "error", sd_error_message(&err), NULL);
         if (heartbeat_prune_silent(hb->queue, hb->opts.silence_ms, &recovered, &err) != 0)
-            log_kv(LOG_WARN, "pruning silent processes failed", "error", sd_error_message(&err),
+            log_kv(SD_LOG_WARN, "pruning silent processes failed", "error", sd_error_message(&err),
                    NULL);
         int64_t now = clock_monotonic_ms(clock);
         if (now >= next_housekeeping) {
             next_housekeeping = now + hb->opts.housekeeping_ms;
             if (retention_sweep(hb->queue, hb->opts.data_dir, hb->opts.retention_ms, NULL, &err) !=
                 0)
-                log_kv(LOG_WARN, "retention sweep failed", "error", sd_error_message(&err), NULL);
+                log_kv(SD_LOG_WARN, "retention sweep failed", "error", sd_error_message(&err),
+                       NULL);
         }
         pthread_mutex_lock(&hb->lock);
         struct timespec until = clock_deadline_ms(hb->opts.interval_ms);
@@ -196,8 +197,8 @@ void heartbeat_stop(struct heartbeat *hb)
         struct sd_error err = SD_ERROR_INIT;
         size_t recovered = 0;
         if (recover_process(hb->queue, atomic_load(&hb->process_id), &recovered, &err) != 0)
-            log_kv(LOG_WARN, "could not remove this process's row", "error", sd_error_message(&err),
-                   NULL);
+            log_kv(SD_LOG_WARN, "could not remove this process's row", "error",
+                   sd_error_message(&err), NULL);
     }
     pthread_cond_destroy(&hb->wake);
     pthread_mutex_destroy(&hb->lock);

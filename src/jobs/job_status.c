@@ -108,7 +108,7 @@ int job_status_document(json_t **out, const struct job_record *job, const json_t
             json_object_del(part, "files");
             json_object_update(doc, part);
         } else {
-            log_warn("a job's stored result is not JSON", "job_id=%s", job->id);
+            log_kv(SD_LOG_WARN, "a job's stored result is not JSON", "job_id", job->id, NULL);
         }
         json_decref(part);
     }
@@ -161,9 +161,10 @@ int job_status_get(json_t **out, int64_t *seq, struct job_status_service *svc, c
             return 0;
         json_decref(*out);
         *out = NULL;
-        log_warn("a cached job status is not JSON; reading the job instead", "job_id=%s", id);
+        log_kv(SD_LOG_WARN, "a cached job status is not JSON; reading the job instead", "job_id",
+               id, NULL);
     } else if (rc != SD_ENOTFOUND) {
-        log_kv(LOG_WARN, "job status cache read failed; reading the job instead", "job_id", id,
+        log_kv(SD_LOG_WARN, "job status cache read failed; reading the job instead", "job_id", id,
                "error", sd_error_message(&cache_err), NULL);
     }
     if (seq)
@@ -254,7 +255,7 @@ int job_status_refresh_in(struct job_status_service *svc, struct db *db, const c
         return sd_error_set(err, rc, "%s", sd_error_message(&cache_err));
     }
     if (rc) {
-        log_kv(LOG_WARN, "job status cache write failed; the job's row still has its state",
+        log_kv(SD_LOG_WARN, "job status cache write failed; the job's row still has its state",
                "job_id", id, "error", sd_error_message(&cache_err), NULL);
         *seq = 0;
         return db_exec(db, "ROLLBACK TO SAVEPOINT job_status", err);
@@ -278,7 +279,7 @@ int job_status_update(struct job_status_service *svc, const char *id, json_t *do
     job_status_key(key, sizeof key, id);
     struct sd_error cache_err = SD_ERROR_INIT;
     if (write_cache(svc, key, doc, NULL, &cache_err))
-        log_kv(LOG_WARN, "job status cache write failed; the job's row still has its state",
+        log_kv(SD_LOG_WARN, "job status cache write failed; the job's row still has its state",
                "job_id", id, "error", sd_error_message(&cache_err), NULL);
     return 0;
 }
@@ -293,7 +294,7 @@ int job_status_refresh(struct job_status_service *svc, const char *id, struct sd
     if (rc == SD_ENOTFOUND)
         return sd_error_set(err, rc, "%s", sd_error_message(&cache_err));
     if (rc)
-        log_kv(LOG_WARN, "job status cache write failed; the job's row still has its state",
+        log_kv(SD_LOG_WARN, "job status cache write failed; the job's row still has its state",
                "job_id", id, "error", sd_error_message(&cache_err), NULL);
     return 0;
 }

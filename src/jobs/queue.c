@@ -131,8 +131,8 @@ int queue_enqueue(struct queue *q, char id[JOB_ID_LEN + 1], const char *kind, in
     if (rc)
         return sd_error_prefix(err, "could not enqueue the %s job", kind);
     waker_poke(q->waker);
-    log_info("job enqueued", "job_id=%s kind=%s template_id=%lld", id, kind,
-             (long long)template_id);
+    log_kv(SD_LOG_INFO, "job enqueued", "job_id", id, "kind", kind, "template_id",
+           LOG_NUM(template_id), NULL);
     return 0;
 }
 
@@ -207,8 +207,8 @@ int queue_finish(struct queue *q, const struct job_record *job, const char *stat
     int rc = change_and_follow(q, id, do_finish, &f, err);
     free(f.document);
     if (rc == 0)
-        log_info("job finished", "job_id=%s kind=%s status=%s attempts=%d", job->id, job->kind,
-                 status, job->attempts);
+        log_kv(SD_LOG_INFO, "job finished", "job_id", job->id, "kind", job->kind, "status", status,
+               "attempts", LOG_NUM(job->attempts), NULL);
     return rc;
 }
 
@@ -260,8 +260,8 @@ int queue_retry_later(struct queue *q, const struct job_record *job, const char 
     memcpy(id, job->id, sizeof id);
     int rc = change_and_follow(q, id, do_release, &r, err);
     if (rc == 0)
-        log_info("job will be retried", "job_id=%s attempt=%d delay_ms=%lld", job->id,
-                 job->attempts, (long long)delay);
+        log_kv(SD_LOG_INFO, "job will be retried", "job_id", job->id, "attempt",
+               LOG_NUM(job->attempts), "delay_ms", LOG_NUM(delay), NULL);
     return rc;
 }
 

@@ -63,7 +63,7 @@ int retention_sweep(struct queue *queue, const char *data_dir, int64_t retention
     if (counts)
         *counts = c;
     if (rc == 0 && (c.jobs || c.files))
-        log_info("retention sweep", "jobs=%zu files=%zu cache_entries=%zu", c.jobs, c.files,
-                 c.cache_entries);
+        log_kv(SD_LOG_INFO, "retention sweep", "jobs", LOG_NUM(c.jobs), "files", LOG_NUM(c.files),
+               "cache_entries", LOG_NUM(c.cache_entries), NULL);
     return rc;
 }

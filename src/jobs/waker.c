@@ -129,7 +129,7 @@ static void *watch(void *arg)
                 run_listeners(w);
         } else {
             if (!warned)
-                log_kv(LOG_WARN, "queue watch failed", "error", sd_error_message(&err), NULL);
+                log_kv(SD_LOG_WARN, "queue watch failed", "error", sd_error_message(&err), NULL);
             warned = true;
             if (listening)
                 db_exec(db, "UNLISTEN *", NULL);

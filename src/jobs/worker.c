@@ -56,7 +56,8 @@ static void run_job(struct worker_pool *pool, struct job_record *job)
         .interrupt = &pool->interrupt,
     };
     struct sd_error err = SD_ERROR_INIT;
-    log_info("job started", "job_id=%s kind=%s attempt=%d", job->id, job->kind, job->attempts);
+    log_kv(SD_LOG_INFO, "job started", "job_id", job->id, "kind", job->kind, "attempt",
+           LOG_NUM(job->attempts), NULL);
     job_run_fn run = find_kind(pool->opts.kinds, job->kind);
     int rc = run ? run(&ctx, &err)
                  : sd_error_set(&err, SD_EINVALID, "this sheetd does not know jobs of kind %s",
@@ -67,7 +68,7 @@ static void run_job(struct worker_pool *pool, struct job_record *job)
         /* The job ended itself (job_context_finish). */
     } else if (rc == SD_ECANCELLED && atomic_load(&pool->interrupt) && !ctx.cancel_requested) {
         end_rc = queue_hand_back(q, job, &end_err);
-        log_info("job handed back", "job_id=%s", job->id);
+        log_kv(SD_LOG_INFO, "job handed back", "job_id", job->id, NULL);
     } else if (rc == SD_ECANCELLED) {
         end_rc = job_context_finish(&ctx, JOB_STATUS_CANCELLED, "Cancelled; nothing was written",
                                     NULL, &end_err);
@@ -84,7 +85,7 @@ static void run_job(struct worker_pool *pool, struct job_record *job)
             job_context_finish(&ctx, JOB_STATUS_FAILED, sd_error_message(&err), NULL, &end_err);
     }
     if (end_rc != 0)
-        log_kv(LOG_WARN, "could not record the end of a job", "job_id", job->id, "error",
+        log_kv(SD_LOG_WARN, "could not record the end of a job", "job_id", job->id, "error",
                sd_error_message(&end_err), NULL);
 }
 
@@ -115,7 +116,7 @@ static void *work(void *arg)
             if (queue_next_due_in(q, &due_in, &err) == 0 && due_in >= 0 && due_in < wait_ms)
                 wait_ms = due_in > 0 ? due_in : 1;
         } else {
-            log_kv(LOG_WARN, "claiming a job failed", "error", sd_error_message(&err), NULL);
+            log_kv(SD_LOG_WARN, "claiming a job failed", "error", sd_error_message(&err), NULL);
             wait_ms = 1000;
         }
         waker_wait(waker, seen, wait_ms);
@@ -153,8 +154,8 @@ int worker_pool_start(struct worker_pool **out, struct queue *queue,
         }
         pool->nthreads++;
     }
-    log_info("workers started", "threads=%d process_id=%lld", pool->nthreads,
-             (long long)heartbeat_process_id(opts->heartbeat));
+    log_kv(SD_LOG_INFO, "workers started", "threads", LOG_NUM(pool->nthreads), "process_id",
+           LOG_NUM(heartbeat_process_id(opts->heartbeat)), NULL);
     *out = pool;
     return 0;
 }
@@ -172,12 +173,13 @@ void worker_pool_stop(struct worker_pool *pool, int64_t timeout_ms)
         ;
     pthread_mutex_unlock(&pool->lock);
     if (atomic_load(&pool->busy) > 0) {
-        log_info("interrupting running jobs", "running=%d", atomic_load(&pool->busy));
+        log_kv(SD_LOG_INFO, "interrupting running jobs", "running",
+               LOG_NUM(atomic_load(&pool->busy)), NULL);
         atomic_store(&pool->interrupt, true);
     }
     for (int i = 0; i < pool->nthreads; i++)
         pthread_join(pool->threads[i], NULL);
-    log_info("workers stopped", "threads=%d", pool->nthreads);
+    log_kv(SD_LOG_INFO, "workers stopped", "threads", LOG_NUM(pool->nthreads), NULL);
     pthread_cond_destroy(&pool->idle);
     pthread_mutex_destroy(&pool->lock);
     free(pool->threads);

@@ -145,8 +145,8 @@ static void pool_destroy(struct store_pool *pool)
     if (pool->borrowed > 0) {
         char borrowed[24];
         snprintf(borrowed, sizeof borrowed, "%zu", pool->borrowed);
-        log_kv(LOG_WARN, "store closed while connections were still in use", "borrowed", borrowed,
-               NULL);
+        log_kv(SD_LOG_WARN, "store closed while connections were still in use", "borrowed",
+               borrowed, NULL);
     }
     free(pool->idle);
     free(pool->url);
@@ -171,7 +171,7 @@ static void pool_open_failed(struct store_pool *pool, int rc, const struct sd_er
     char attempt[16], retry_in[24];
     snprintf(attempt, sizeof attempt, "%d", pool->failures);
     snprintf(retry_in, sizeof retry_in, "%lld", (long long)delay);
-    log_kv(LOG_WARN, "could not open a database connection", "attempt", attempt, "retry_in_ms",
+    log_kv(SD_LOG_WARN, "could not open a database connection", "attempt", attempt, "retry_in_ms",
            retry_in, "error", pool->last_error, NULL);
 }
 
@@ -210,7 +210,7 @@ static int pool_acquire(struct store_pool *pool, struct db **out, struct sd_erro
         if (pool->failures > 0) {
             char attempts[16];
             snprintf(attempts, sizeof attempts, "%d", pool->failures);
-            log_kv(LOG_INFO, "database connection restored", "failed_attempts", attempts, NULL);
+            log_kv(SD_LOG_INFO, "database connection restored", "failed_attempts", attempts, NULL);
         }
         pool->failures = 0;
         pthread_mutex_unlock(&pool->lock);
@@ -233,7 +233,7 @@ static void pool_release(struct store_pool *pool, struct db *db)
     pool->borrowed--;
     if (db->broken) {
         pthread_mutex_unlock(&pool->lock);
-        log_kv(LOG_WARN, "dropped a database connection whose server went away", "pool",
+        log_kv(SD_LOG_WARN, "dropped a database connection whose server went away", "pool",
                pool->url && str_has_prefix(pool->url, "sqlite:") ? "sqlite" : "postgres", NULL);
         db_close(db);
         return;

@@ -96,7 +96,7 @@ static struct address_count *find(struct conn_guard *g, const struct address *a)
 }
 
 /* Logs at most one line per kind per interval; the next one says how many were left out.
- * Called with the lock held; log_write takes no lock of ours. */
+ * Called with the lock held; logging takes no lock of ours. */
 static bool throttle_allows(struct conn_guard *g, const void *kind, unsigned long *left_out)
 {
     int64_t now = now_ms();
@@ -153,9 +153,9 @@ enum MHD_Result conn_guard_accept(void *cls, const struct sockaddr *addr, sockle
             inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, text, sizeof text);
         else
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, text, sizeof text);
-        log_warn("connection refused",
-                 "client=%s held=%u open=%zu max_per_ip=%u max=%u refused_since_last=%lu", text,
-                 from, open, g->opts.max_per_ip, g->opts.max_connections, left_out);
+        log_kv(SD_LOG_WARN, "connection refused", "client", text, "held", LOG_NUM(from), "open",
+               LOG_NUM(open), "max_per_ip", LOG_NUM(g->opts.max_per_ip), "max",
+               LOG_NUM(g->opts.max_connections), "refused_since_last", LOG_NUM(left_out), NULL);
     }
     return ok ? MHD_YES : MHD_NO;
 }
@@ -292,10 +292,9 @@ static void *reaper_main(void *arg)
         }
         unsigned long left_out = 0;
         if (cut && throttle_allows(g, DEADLINE_KIND, &left_out))
-            log_warn("slow request header",
-                     "connections_closed=%u header_timeout_ms=%u "
-                     "closed_since_last=%lu",
-                     cut, g->opts.header_timeout_ms, left_out);
+            log_kv(SD_LOG_WARN, "slow request header", "connections_closed", LOG_NUM(cut),
+                   "header_timeout_ms", LOG_NUM(g->opts.header_timeout_ms), "closed_since_last",
+                   LOG_NUM(left_out), NULL);
     }
     pthread_mutex_unlock(&g->lock);
     return NULL;
@@ -356,7 +355,7 @@ size_t conn_guard_open(struct conn_guard *g)
 
 void conn_guard_log_mhd(struct conn_guard *g, const char *fmt, va_list ap)
 {
-    char text[512], quoted[600];
+    char text[512];
     unsigned long left_out = 0;
     pthread_mutex_lock(&g->lock);
     bool ok = throttle_allows(g, fmt, &left_out);
@@ -365,6 +364,6 @@ void conn_guard_log_mhd(struct conn_guard *g, const char *fmt, va_list ap)
         return;
     vsnprintf(text, sizeof text, fmt, ap);
     text[strcspn(text, "\r\n")] = '\0';
-    log_quote(quoted, sizeof quoted, text);
-    log_warn("libmicrohttpd", "detail=%s left_out_since_last=%lu", quoted, left_out);
+    log_kv(SD_LOG_WARN, "libmicrohttpd", "detail", text, "left_out_since_last", LOG_NUM(left_out),
+           NULL);
 }

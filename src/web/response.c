@@ -68,7 +68,6 @@ void web_response_page(struct web_response *res, struct web_request *req, int st
                        const char *view, const char *title, json_t *data)
 {
     struct sd_error err = SD_ERROR_INIT;
-    char quoted[600];
     unsigned char raw[18];
     const char *importmap = assets_importmap(req->app->assets);
     if (random_bytes(raw, sizeof raw, &err) != 0)
@@ -97,8 +96,8 @@ void web_response_page(struct web_response *res, struct web_request *req, int st
     res->content_type = "text/html; charset=utf-8";
     return;
 fail:
-    log_quote(quoted, sizeof quoted, sd_error_message(&err));
-    log_error("page rendering failed", "view=%s error=%s", view, quoted);
+    log_kv(SD_LOG_ERROR, "page rendering failed", "view", view, "error", sd_error_message(&err),
+           NULL);
     plain_failure(res, 500, "The page could not be rendered; the server log says why.");
 }
 
@@ -133,7 +132,6 @@ void web_response_sse(struct web_response *res, struct web_request *req, const c
                       sse_render_fn render, void *ctx, void (*ctx_free)(void *))
 {
     struct sd_error err = SD_ERROR_INIT;
-    char quoted[600];
     struct sse_stream *stream = NULL;
     if (sse_stream_new(&stream, req->app->sse_hub, req->connection, topic,
                        web_request_header(req, "Last-Event-ID"), render, ctx, ctx_free, &err) != 0)
@@ -150,8 +148,7 @@ void web_response_sse(struct web_response *res, struct web_request *req, const c
     res->content_type = "text/event-stream";
     return;
 fail:
-    log_quote(quoted, sizeof quoted, sd_error_message(&err));
-    log_error("event stream failed", "error=%s", quoted);
+    log_kv(SD_LOG_ERROR, "event stream failed", "error", sd_error_message(&err), NULL);
     plain_failure(res, 500, "The live updates could not be started; reload the page.");
 }
 
@@ -217,7 +214,7 @@ void web_response_fail(struct web_response *res, struct web_request *req, int rc
         web_response_error(res, req, 503, "The database is busy; try again in a moment.");
         return;
     default:
-        log_kv(LOG_ERROR, "request failed", "error", sd_error_message(err), NULL);
+        log_kv(SD_LOG_ERROR, "request failed", "error", sd_error_message(err), NULL);
         web_response_error(res, req, 500,
                            "Something went wrong on the server; it has been logged. Try again.");
     }

@@ -58,16 +58,16 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
                           req->route_status == 200 && req->match.route ? req->match.route->pattern
                                                                        : NULL,
                           req->method, req->status);
-        /* Both come from the client: quoted, so a method like `X="level=error` cannot add
-         * fields of its own to the line. */
-        char path[256], quoted[300], method[80];
+        /* The method and path come from the client; log_kv quotes them, so a method like
+         * `X="level=error` cannot add fields of its own to the line. */
+        char path[256];
         web_request_path(req, path, sizeof path);
-        log_quote(quoted, sizeof quoted, path);
-        log_quote(method, sizeof method, req->method);
-        log_info("request", "method=%s path=%s status=%d bytes=%llu duration_ms=%lld%s", method,
-                 quoted, req->status, (unsigned long long)req->bytes,
-                 (long long)(clock_monotonic_ms(app->clock) - req->started_ms),
-                 code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " completed=false");
+        bool completed = code == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+        log_kv(SD_LOG_INFO, "request", "method", req->method, "path", path, "status",
+               LOG_NUM(req->status), "bytes", LOG_NUM(req->bytes), "duration_ms",
+               LOG_NUM(clock_monotonic_ms(app->clock) - req->started_ms),
+               /* a NULL key ends the fields: "completed=false" only when it was cut short */
+               completed ? NULL : "completed", "false", NULL);
     }
     web_request_free(req);
     *req_cls = NULL;

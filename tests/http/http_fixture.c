@@ -58,7 +58,7 @@ static void start_server_with(struct http_fixture *f, size_t max_form_bytes,
 void http_fixture_start(struct http_fixture *f, size_t max_form_bytes)
 {
     memset(f, 0, sizeof *f);
-    log_set_level(LOG_WARN);
+    log_set_level(SD_LOG_WARN);
     cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
     f->tmp = test_make_tmpdir();
     cr_assert_not_null(f->tmp);
@@ -68,7 +68,7 @@ void http_fixture_start(struct http_fixture *f, size_t max_form_bytes)
 void http_fixture_start_jobs(struct http_fixture *f, const struct http_fixture_options *o)
 {
     memset(f, 0, sizeof *f);
-    log_set_level(LOG_WARN);
+    log_set_level(SD_LOG_WARN);
     cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
     f->tmp = test_make_tmpdir();
     cr_assert_not_null(f->tmp);

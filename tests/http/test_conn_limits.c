@@ -48,7 +48,7 @@ static void start(unsigned max_connections, unsigned per_ip, unsigned header_tim
 static void setup(void)
 {
     struct sd_error err = SD_ERROR_INIT;
-    log_set_level(LOG_WARN);
+    log_set_level(SD_LOG_WARN);
     cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
     tmp = test_make_tmpdir();
     cr_assert_not_null(tmp);

@@ -29,7 +29,7 @@ static unsigned port;
 static void setup(void)
 {
     struct sd_error err = SD_ERROR_INIT;
-    log_set_level(LOG_WARN);
+    log_set_level(SD_LOG_WARN);
     cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
     tmp = test_make_tmpdir();
     cr_assert_not_null(tmp);

@@ -88,7 +88,7 @@ static void start(unsigned keepalive_ms)
 static void setup(void)
 {
     struct sd_error err = SD_ERROR_INIT;
-    log_set_level(LOG_ERROR);
+    log_set_level(SD_LOG_ERROR);
     tmp = test_make_tmpdir();
     cr_assert_not_null(tmp);
     struct store_config sc = STORE_CONFIG_INIT;

@@ -106,7 +106,7 @@ static void fetch_token(void)
 static void setup(void)
 {
     struct sd_error err = SD_ERROR_INIT;
-    log_set_level(LOG_ERROR);
+    log_set_level(SD_LOG_ERROR);
     cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
     tmp = test_make_tmpdir();
     cr_assert_not_null(tmp);

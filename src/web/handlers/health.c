@@ -17,9 +17,7 @@ void health_show(struct web_request *req, struct web_response *res)
     if (store_ping(req->app->store, &err) == 0) {
         doc = json_pack("{s:s}", "status", "ok");
     } else {
-        char quoted[600];
-        log_quote(quoted, sizeof quoted, sd_error_message(&err));
-        log_error("health check failed", "error=%s", quoted);
+        log_kv(SD_LOG_ERROR, "health check failed", "error", sd_error_message(&err), NULL);
         status = 503;
         doc = json_pack("{s:s,s:s}", "status", "error", "error", sd_error_message(&err));
     }

@@ -316,7 +316,7 @@ void import_templates_create(struct web_request *req, struct web_response *res)
     }
     char location[64];
     snprintf(location, sizeof location, "/import_templates/%lld", (long long)t->id);
-    log_info("template created", "id=%lld table=%s", (long long)t->id, t->table);
+    log_kv(SD_LOG_INFO, "template created", "id", LOG_NUM(t->id), "table", t->table, NULL);
     template_free(t);
     web_response_redirect(res, location);
 }

@@ -124,7 +124,7 @@ Test(log, quotes_values_the_logfmt_way)
     cr_assert_str_eq(log_quote(out, sizeof out, ""), "\"\"");
     cr_assert_str_eq(log_quote(out, sizeof out, "caf\xc3\xa9"), "\"caf\xc3\xa9\"",
                      "UTF-8 text is kept");
-    cr_assert_eq(log_level_parse("WARN"), LOG_WARN);
+    cr_assert_eq(log_level_parse("WARN"), SD_LOG_WARN);
     cr_assert_eq(log_level_parse("loud"), -1);
 }
 
