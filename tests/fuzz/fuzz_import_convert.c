@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "import/cell_convert.h"
+#include "import/date_format.h"
 #include "import/validate.h"
 
 static const char *formats[] = {"DD/MM/YYYY", "MM-DD-YY", "YYYY.MM.DD HH:mm:ss", "D.M.YYYY",
@@ -52,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int with_time = 0; with_time < 2; with_time++) {
         double days;
         if (convert_parse_iso(text, len, with_time, &days) ||
-            convert_parse_format(format, text, len, with_time, &days)) {
+            date_format_parse(format, text, len, with_time, &days)) {
             assert(convert_format_datetime(days, out));
             double again;
             assert(convert_parse_iso(out, strlen(out), true, &again));
