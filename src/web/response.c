@@ -13,7 +13,7 @@
 #include "base/random.h"
 #include "base/str.h"
 #include "web/csrf.h"
-#include "web/handlers/assets.h"
+#include "web/assets.h"
 #include "web/request.h"
 #include "web/views.h"
 

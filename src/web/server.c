@@ -20,7 +20,7 @@
 #include "web/csrf.h"
 #include "web/metrics.h"
 #include "web/status_feed.h"
-#include "web/handlers/assets.h"
+#include "web/assets.h"
 #include "web/request.h"
 #include "web/response.h"
 #include "web/sse.h"

@@ -14,10 +14,21 @@
  * The import map maps "@hotwired/turbo", "@hotwired/stimulus", "controllers" (the index)
  * and "controllers/NAME" to those URLs.
  */
-#ifndef SHEETD_WEB_HANDLERS_ASSETS_H
-#define SHEETD_WEB_HANDLERS_ASSETS_H
+#ifndef SHEETD_WEB_ASSETS_H
+#define SHEETD_WEB_ASSETS_H
+
+#include <stddef.h>
 
 #include "base/error.h"
+
+/* One asset in memory, owned by the cache. */
+struct asset {
+    char *name; /* "app.css", "controllers/index.js" */
+    const char *content_type;
+    char *data;
+    size_t len;
+    char etag[40]; /* "\"<32 hex>\"" */
+};
 
 struct assets;
 
@@ -28,5 +39,8 @@ void assets_free(struct assets *assets);
 
 /* The import map JSON, exactly as the layout embeds it (and as its CSP hash is taken). */
 const char *assets_importmap(const struct assets *assets);
+
+/* One asset as the cache holds it; NULL when there is no asset of that name. */
+const struct asset *assets_find(const struct assets *assets, const char *name);
 
 #endif
