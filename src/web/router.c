@@ -133,15 +133,21 @@ static bool plain_file_name(const char *v)
     return true;
 }
 
+/* True when the pattern's parameter name (not NUL-terminated there) is `literal`. */
+static bool param_named(const char *name, size_t name_len, const char *literal)
+{
+    return strlen(literal) == name_len && !memcmp(name, literal, name_len);
+}
+
 /* Each parameter name carries its rule, so a handler never sees a value it must re-check
  * for shape (it still checks meaning, e.g. whether template 7 exists). */
 static bool param_valid(const char *name, size_t name_len, const char *value)
 {
-    if (name_len == 3 && !memcmp(name, "tid", 3))
+    if (param_named(name, name_len, "tid"))
         return all_digits(value, 18);
-    if (name_len == 6 && !memcmp(name, "job_id", 6))
+    if (param_named(name, name_len, "job_id"))
         return job_id_valid(value);
-    if (name_len == 4 && !memcmp(name, "file", 4))
+    if (param_named(name, name_len, "file"))
         return plain_file_name(value);
     return value[0] != '\0' && strlen(value) < ROUTER_MAX_PARAM_LEN;
 }
@@ -244,9 +250,8 @@ int router_match(struct route_match *out, const char *method, const char *target
 
 const char *router_param(const struct route_match *match, const char *name)
 {
-    size_t len = strlen(name);
     for (size_t i = 0; i < match->nparams; i++)
-        if (match->params[i].name_len == len && !memcmp(match->params[i].name, name, len))
+        if (param_named(match->params[i].name, match->params[i].name_len, name))
             return match->params[i].value;
     return NULL;
 }
