@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "jobs/jobs.h"
 #include "store/store.h"
 #include "web/server.h"
 
@@ -52,8 +53,8 @@ int cli_config_from_env(struct cli_config *config)
     config->log_level = env_or("SHEETD_LOG_LEVEL", "info");
     if (env_long("SHEETD_WORKERS", 2, 0, 256, &workers) ||
         env_long("SHEETD_MAX_UPLOAD_MB", 100, 1, 1024 * 1024, &upload) ||
-        env_long("SHEETD_JOB_RETENTION_DAYS", 7, 1, 3650, &retention) ||
-        env_long("SHEETD_SHUTDOWN_TIMEOUT", 30, 0, 86400, &shutdown) ||
+        env_long("SHEETD_JOB_RETENTION_DAYS", RETENTION_DEFAULT_DAYS, 1, 3650, &retention) ||
+        env_long("SHEETD_SHUTDOWN_TIMEOUT", JOBS_DEFAULT_SHUTDOWN_TIMEOUT_S, 0, 86400, &shutdown) ||
         env_long("SHEETD_MAX_CONNECTIONS_PER_IP", WEB_DEFAULT_MAX_CONNECTIONS_PER_IP, 0, 1000000,
                  &per_ip) ||
         env_long("SHEETD_MAX_CONNECTIONS", WEB_DEFAULT_MAX_CONNECTIONS, 1, 1000000, &max_conns))

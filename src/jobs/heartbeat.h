@@ -25,6 +25,7 @@
 
 #include "base/error.h"
 #include "jobs/queue.h"
+#include "jobs/retention.h"
 
 #define HEARTBEAT_INTERVAL_MS 5000
 #define HEARTBEAT_SILENCE_MS 30000
@@ -41,8 +42,8 @@ struct heartbeat_options {
 
 #define HEARTBEAT_OPTIONS_INIT                                                                     \
     {                                                                                              \
-        .kind = "serve", .data_dir = "./var", .interval_ms = HEARTBEAT_INTERVAL_MS,                \
-        .silence_ms = HEARTBEAT_SILENCE_MS, .retention_ms = 7 * 24 * 3600 * 1000LL,                \
+        .kind = "serve", .data_dir = STORE_DEFAULT_DATA_DIR, .interval_ms = HEARTBEAT_INTERVAL_MS, \
+        .silence_ms = HEARTBEAT_SILENCE_MS, .retention_ms = RETENTION_DEFAULT_MS,                  \
         .housekeeping_ms = 60000                                                                   \
     }
 

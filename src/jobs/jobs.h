@@ -19,6 +19,7 @@
 #include "jobs/job_context.h"
 #include "jobs/job_status.h"
 #include "jobs/queue.h"
+#include "jobs/retention.h"
 #include "store/store.h"
 
 struct jobs_config {
@@ -33,10 +34,14 @@ struct jobs_config {
     const struct job_kind *kinds;  /* NULL: job_kinds_default (job_context.h) */
 };
 
+/* How long running jobs get to finish when the process stops (SHEETD_SHUTDOWN_TIMEOUT). */
+#define JOBS_DEFAULT_SHUTDOWN_TIMEOUT_S 30
+
 #define JOBS_CONFIG_INIT                                                                           \
     {                                                                                              \
-        .data_dir = "./var", .max_attempts = 3, .retention_ms = 7 * 24 * 3600 * 1000LL,            \
-        .shutdown_timeout_ms = 30000                                                               \
+        .data_dir = STORE_DEFAULT_DATA_DIR, .max_attempts = 3,                                     \
+        .retention_ms = RETENTION_DEFAULT_MS,                                                      \
+        .shutdown_timeout_ms = JOBS_DEFAULT_SHUTDOWN_TIMEOUT_S * 1000LL                            \
     }
 
 struct jobs;

@@ -15,6 +15,9 @@
 #include "jobs/queue.h"
 
 #define RETENTION_BROADCAST_AGE_MS 60000
+/* How long ended jobs are kept unless SHEETD_JOB_RETENTION_DAYS says otherwise. */
+#define RETENTION_DEFAULT_DAYS 7
+#define RETENTION_DEFAULT_MS (RETENTION_DEFAULT_DAYS * 24 * 3600 * 1000LL)
 
 struct retention_counts {
     size_t jobs, files, cache_entries;

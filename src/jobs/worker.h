@@ -35,7 +35,7 @@ struct worker_pool_options {
 
 #define WORKER_POOL_OPTIONS_INIT                                                                   \
     {                                                                                              \
-        .threads = 2, .data_dir = "./var", .idle_wait_ms = 5000                                    \
+        .threads = 2, .data_dir = STORE_DEFAULT_DATA_DIR, .idle_wait_ms = 5000                     \
     }
 
 struct worker_pool;
