@@ -75,7 +75,7 @@ static int recover_process(struct queue *queue, const char *data_dir, int64_t pr
         job_status_refresh(queue_status(queue), ids[i], &ignored);
         if (queue_get(&job, queue, ids[i], &ignored) == 0 &&
             strcmp(job->status, JOB_STATUS_PENDING) != 0)
-            job_files_remove_upload(data_dir, ids[i]);
+            job_files_remove_upload(store, data_dir, ids[i]);
         log_warn("job recovered from a silent process", "job_id=%s process_id=%lld status=%s",
                  ids[i], (long long)process_id, job ? job->status : "unknown");
         job_record_free(job);

@@ -193,6 +193,28 @@ static const struct migration queue_migrations[] = {
      */
     {1002, "jobs with workers, processes and broadcasts", MIGRATION_1002("INTEGER PRIMARY KEY"),
      MIGRATION_1002("BIGSERIAL PRIMARY KEY")},
+    /*
+     * The files of jobs (uploads, error reports, exports) for PostgreSQL, where processes on
+     * several machines share no disk (store/file_store.h): one row per 1 MiB chunk, created_ms
+     * for the retention sweep. Their bytes are spreadsheets, mostly zip archives already, so
+     * PostgreSQL is told not to try compressing them (STORAGE EXTERNAL). SQLite keeps its
+     * files in the data directory; the table is created there too, empty, so both backends
+     * have the same schema.
+     */
+    {1003, "job files",
+     "CREATE TABLE job_files ("
+     " name TEXT NOT NULL,"
+     " chunk INTEGER NOT NULL,"
+     " data BLOB NOT NULL,"
+     " created_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (name, chunk))",
+     "CREATE TABLE job_files ("
+     " name TEXT NOT NULL,"
+     " chunk INTEGER NOT NULL,"
+     " data BYTEA NOT NULL,"
+     " created_ms BIGINT NOT NULL,"
+     " PRIMARY KEY (name, chunk));"
+     "ALTER TABLE job_files ALTER COLUMN data SET STORAGE EXTERNAL"},
 };
 
 static const struct migration_set main_set = {

@@ -117,7 +117,12 @@ CONTRACT_TEST(jobs, an_import_runs_to_completion_and_its_document_says_so)
     cr_assert(test_write_file(csv, text, strlen(text)));
     char id[17] = "";
     cr_assert_eq(job_id_generate(id, NULL), 0);
-    cr_assert_eq(job_file_copy_upload(contract.dir, id, "csv", csv, NULL), 0);
+    cr_assert_eq(job_file_copy_upload(store, contract.dir, id, "csv", csv, NULL), 0);
+    /* PostgreSQL keeps the upload in the database, not in this machine's data directory. */
+    char upload[4096];
+    cr_assert_eq(
+        job_file_path(upload, sizeof upload, contract.dir, JOB_FILE_UPLOAD, id, "csv", NULL), 0);
+    cr_assert_eq(access(upload, F_OK) == 0, !contract_is_postgres());
     json_t *payload = json_pack("{s:s, s:s}", "ext", "csv", "filename", "people.csv");
     cr_assert_eq(queue_enqueue(jobs_queue(jobs), id, "import", template_id, payload, 0, NULL), 0);
     json_decref(payload);
@@ -135,6 +140,23 @@ CONTRACT_TEST(jobs, an_import_runs_to_completion_and_its_document_says_so)
     cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM people"), 2);
     cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM job_completions"), 1);
     store_release(store, db);
+    /* The upload is gone everywhere; the error report is kept where the backend keeps files,
+     * and readable through job_files from any data directory. */
+    bool present = true;
+    cr_assert_eq(job_file_exists(&present, store, contract.dir, JOB_FILE_UPLOAD, id, "csv", NULL),
+                 0);
+    cr_assert_not(present);
+    cr_assert_eq(access(upload, F_OK), -1);
+    char report[4096];
+    cr_assert_eq(
+        job_file_path(report, sizeof report, contract.dir, JOB_FILE_REPORT, id, NULL, NULL), 0);
+    cr_assert_eq(access(report, F_OK) == 0, !contract_is_postgres());
+    int fd = -1;
+    cr_assert_eq(job_file_open(&fd, store, contract.dir, JOB_FILE_REPORT, id, NULL, NULL), 0);
+    char magic[2];
+    cr_assert_eq(read(fd, magic, 2), 2);
+    cr_assert(!memcmp(magic, "PK", 2), "the report is an XLSX (zip) file");
+    close(fd);
     free(csv);
     close_all();
 }

@@ -1,0 +1,218 @@
+/* Job files in the data directory or in PostgreSQL (file_store.h). */
+#include "store/file_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/db_postgres.h"
+
+/* A connection to the database that holds the files (the queue database), or NULL with the
+ * data directory's backend. */
+static bool is_postgres(struct db *db)
+{
+    return !strcmp(db_backend_name(db), "postgres");
+}
+
+static int local_path(char *out, size_t size, const char *data_dir, const char *name,
+                      struct sd_error *err)
+{
+    int n = snprintf(out, size, "%s/%s", data_dir, name);
+    if (n < 0 || (size_t)n >= size)
+        return sd_error_set(err, SD_ELIMIT, "the data directory's path is too long");
+    return 0;
+}
+
+bool file_store_shared(struct store *store)
+{
+    struct db *db = NULL;
+    struct sd_error ignored = SD_ERROR_INIT;
+    bool shared = store_acquire_queue(store, &db, &ignored) == 0 && is_postgres(db);
+    store_release(store, db);
+    return shared;
+}
+
+/* Acquires the queue connection; *postgres tells which backend it is. */
+static int acquire(struct db **db, bool *postgres, struct store *store, struct sd_error *err)
+{
+    int rc = store_acquire_queue(store, db, err);
+    *postgres = rc == 0 && is_postgres(*db);
+    return rc;
+}
+
+int file_store_put(struct store *store, const char *data_dir, const char *name,
+                   struct sd_error *err)
+{
+    char path[4096];
+    struct db *db = NULL;
+    bool postgres = false;
+    int rc = local_path(path, sizeof path, data_dir, name, err);
+    if (rc == 0)
+        rc = acquire(&db, &postgres, store, err);
+    if (rc == 0 && postgres) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            rc = sd_error_set(err, SD_ERROR, "cannot read %s to store it: %s", path,
+                              strerror(errno));
+        else {
+            rc = pg_file_put(db, name, fd, (int64_t)time(NULL) * 1000, err);
+            close(fd);
+        }
+        if (rc == 0)
+            unlink(path);
+    }
+    store_release(store, db);
+    return rc;
+}
+
+/* Streams the rows of `name` into a fresh temporary file in data_dir. */
+static int fetch_rows(struct file_store_local *out, struct db *db, const char *data_dir,
+                      const char *name, struct sd_error *err)
+{
+    int n = snprintf(out->path, sizeof out->path, "%s/.fetched-XXXXXX", data_dir);
+    if (n < 0 || (size_t)n >= sizeof out->path)
+        return sd_error_set(err, SD_ELIMIT, "the data directory's path is too long");
+    int fd = mkstemp(out->path);
+    if (fd < 0)
+        return sd_error_set(err, SD_ERROR, "could not create a temporary file in %s: %s", data_dir,
+                            strerror(errno));
+    out->temporary = true;
+    int rc = pg_file_fetch(db, name, fd, err);
+    if (close(fd) != 0 && rc == 0)
+        rc = sd_error_set(err, SD_ERROR, "could not write the fetched file %s: %s", name,
+                          strerror(errno));
+    if (rc)
+        file_store_local_done(out);
+    return rc;
+}
+
+int file_store_fetch(struct file_store_local *out, struct store *store, const char *data_dir,
+                     const char *name, struct sd_error *err)
+{
+    out->path[0] = '\0';
+    out->temporary = false;
+    struct db *db = NULL;
+    bool postgres = false;
+    int rc = acquire(&db, &postgres, store, err);
+    if (rc == 0 && postgres)
+        rc = fetch_rows(out, db, data_dir, name, err);
+    else if (rc == 0 && (rc = local_path(out->path, sizeof out->path, data_dir, name, err)) == 0 &&
+             access(out->path, R_OK) != 0) {
+        rc = sd_error_set(err, SD_ENOTFOUND, "the file %s is not in %s", name, data_dir);
+        out->path[0] = '\0';
+    }
+    store_release(store, db);
+    return rc;
+}
+
+void file_store_local_done(struct file_store_local *local)
+{
+    if (local->temporary && local->path[0])
+        unlink(local->path);
+    local->path[0] = '\0';
+    local->temporary = false;
+}
+
+/* On PostgreSQL, runs a statement with one text parameter and gives the first column of its
+ * first row in *out (0 without a row); *postgres says whether it ran. */
+static int query_int(int64_t *out, bool *postgres, struct store *store, const char *sql,
+                     const char *param, struct sd_error *err)
+{
+    *out = 0;
+    struct db *db = NULL;
+    int rc = acquire(&db, postgres, store, err);
+    if (rc == 0 && *postgres) {
+        struct db_stmt *stmt = NULL;
+        rc = db_prepare(&stmt, db, sql, err);
+        if (rc == 0 && (rc = db_bind_cstr(stmt, 1, param)) == 0) {
+            rc = db_step(stmt, err);
+            if (rc == DB_ROW)
+                *out = db_column_int64(stmt, 0);
+            rc = rc < 0 ? rc : 0;
+        }
+        db_finalize(stmt);
+    }
+    store_release(store, db);
+    return rc;
+}
+
+int file_store_exists(bool *out, struct store *store, const char *data_dir, const char *name,
+                      struct sd_error *err)
+{
+    *out = false;
+    int64_t n = 0;
+    bool postgres = false;
+    int rc = query_int(&n, &postgres, store,
+                       "SELECT count(*) FROM job_files WHERE name = $1 AND chunk = 0", name, err);
+    if (rc || postgres) {
+        *out = n > 0;
+        return rc;
+    }
+    char path[4096];
+    if ((rc = local_path(path, sizeof path, data_dir, name, err)) == 0)
+        *out = access(path, R_OK) == 0;
+    return rc;
+}
+
+/* Runs one statement with one text parameter on the database's files; *changes may be
+ * NULL. */
+static int run_on_rows(struct store *store, const char *sql, const char *param, int64_t *changes,
+                       struct sd_error *err)
+{
+    struct db *db = NULL;
+    bool postgres = false;
+    int rc = acquire(&db, &postgres, store, err);
+    if (rc == 0 && postgres) {
+        struct db_stmt *stmt = NULL;
+        rc = db_prepare(&stmt, db, sql, err);
+        if (rc == 0) {
+            db_bind_cstr(stmt, 1, param);
+            rc = db_run(stmt, changes, err);
+        }
+    }
+    store_release(store, db);
+    return rc;
+}
+
+int file_store_remove(struct store *store, const char *data_dir, const char *name,
+                      struct sd_error *err)
+{
+    char path[4096];
+    if (local_path(path, sizeof path, data_dir, name, err) == 0)
+        unlink(path);
+    return run_on_rows(store, "DELETE FROM job_files WHERE name = $1", name, NULL, err);
+}
+
+int file_store_remove_prefix(struct store *store, const char *prefix, struct sd_error *err)
+{
+    /* Not LIKE: a prefix is compared as text, with no wildcard to escape. */
+    return run_on_rows(store, "DELETE FROM job_files WHERE left(name, length($1::text)) = $1::text",
+                       prefix, NULL, err);
+}
+
+int file_store_sweep(struct store *store, int64_t before_ms, size_t *removed, struct sd_error *err)
+{
+    char before[24];
+    snprintf(before, sizeof before, "%lld", (long long)before_ms);
+    int64_t n = 0;
+    bool postgres = false;
+    /* Every chunk of a file put before the limit; the files are counted by their first. */
+    int rc = query_int(&n, &postgres, store,
+                       "WITH gone AS (DELETE FROM job_files WHERE name IN (SELECT name FROM "
+                       "job_files WHERE chunk = 0 AND created_ms < $1::bigint) RETURNING chunk) "
+                       "SELECT count(*) FROM gone WHERE chunk = 0",
+                       before, err);
+    *removed = (size_t)n;
+    return rc;
+}
+
+int file_store_chunks(int64_t *out, struct store *store, const char *name, struct sd_error *err)
+{
+    bool postgres = false;
+    return query_int(out, &postgres, store, "SELECT count(*) FROM job_files WHERE name = $1", name,
+                     err);
+}
