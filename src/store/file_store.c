@@ -73,10 +73,15 @@ int file_store_put(struct store *store, const char *data_dir, const char *name,
 static int fetch_rows(struct file_store_local *out, struct db *db, const char *data_dir,
                       const char *name, struct sd_error *err)
 {
-    int n = snprintf(out->path, sizeof out->path, "%s/.fetched-XXXXXX", data_dir);
+    /* The name's extension stays, for readers that look at it. */
+    const char *slash = strrchr(name, '/');
+    const char *dot = strrchr(slash ? slash : name, '.');
+    if (!dot || strlen(dot) > 16)
+        dot = "";
+    int n = snprintf(out->path, sizeof out->path, "%s/.fetched-XXXXXX%s", data_dir, dot);
     if (n < 0 || (size_t)n >= sizeof out->path)
         return sd_error_set(err, SD_ELIMIT, "the data directory's path is too long");
-    int fd = mkstemp(out->path);
+    int fd = mkstemps(out->path, (int)strlen(dot));
     if (fd < 0)
         return sd_error_set(err, SD_ERROR, "could not create a temporary file in %s: %s", data_dir,
                             strerror(errno));
