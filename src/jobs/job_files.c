@@ -42,6 +42,7 @@ int job_files_prepare(const char *data_dir, struct sd_error *err)
         if (mkdir(path, 0750) != 0 && errno != EEXIST)
             return sd_error_set(err, SD_ERROR, "could not create %s: %s", path, strerror(errno));
     }
+    file_store_clean_fetched(data_dir, NULL);
     return 0;
 }
 
@@ -91,6 +92,7 @@ int job_file_fetch(struct file_store_local *out, struct store *store, const char
     char name[128];
     out->path[0] = '\0';
     out->temporary = false;
+    out->fd = -1;
     int rc = store_name(name, sizeof name, kind, job_id, ext, err);
     return rc ? rc : file_store_fetch(out, store, data_dir, name, err);
 }
@@ -168,9 +170,10 @@ int job_files_sweep(struct store *store, const char *data_dir, int64_t before_s,
         }
         closedir(d);
     }
-    size_t stored = 0;
+    size_t stored = 0, abandoned = 0;
+    file_store_clean_fetched(data_dir, &abandoned);
     int rc = file_store_sweep(store, before_s * 1000, &stored, err);
-    *removed += stored;
+    *removed += stored + abandoned;
     return rc;
 }
 

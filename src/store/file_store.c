@@ -1,11 +1,14 @@
 /* Job files in the data directory or in PostgreSQL (file_store.h). */
 #include "store/file_store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,11 +88,12 @@ static int fetch_rows(struct file_store_local *out, struct db *db, const char *d
     if (fd < 0)
         return sd_error_set(err, SD_ERROR, "could not create a temporary file in %s: %s", data_dir,
                             strerror(errno));
+    /* Held until file_store_local_done; the kernel lets go when the process dies, which is
+     * how file_store_clean_fetched tells an abandoned copy from one in use. */
+    flock(fd, LOCK_SH);
     out->temporary = true;
+    out->fd = fd;
     int rc = pg_file_fetch(db, name, fd, err);
-    if (close(fd) != 0 && rc == 0)
-        rc = sd_error_set(err, SD_ERROR, "could not write the fetched file %s: %s", name,
-                          strerror(errno));
     if (rc)
         file_store_local_done(out);
     return rc;
@@ -100,6 +104,7 @@ int file_store_fetch(struct file_store_local *out, struct store *store, const ch
 {
     out->path[0] = '\0';
     out->temporary = false;
+    out->fd = -1;
     struct db *db = NULL;
     bool postgres = false;
     int rc = acquire(&db, &postgres, store, err);
@@ -118,8 +123,37 @@ void file_store_local_done(struct file_store_local *local)
 {
     if (local->temporary && local->path[0])
         unlink(local->path);
+    if (local->fd >= 0)
+        close(local->fd);
     local->path[0] = '\0';
     local->temporary = false;
+    local->fd = -1;
+}
+
+void file_store_clean_fetched(const char *data_dir, size_t *removed)
+{
+    if (removed)
+        *removed = 0;
+    DIR *d = opendir(data_dir);
+    if (!d)
+        return;
+    time_t limit = time(NULL) - 60;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, ".fetched-", 9) != 0)
+            continue;
+        char path[4096 + 300];
+        snprintf(path, sizeof path, "%s/%s", data_dir, e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st;
+        /* Young copies are spared: one just created may not hold its lock yet. */
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < limit &&
+            flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0 && removed)
+            (*removed)++;
+        if (fd >= 0)
+            close(fd);
+    }
+    closedir(d);
 }
 
 /* On PostgreSQL, runs a statement with one text parameter and gives the first column of its

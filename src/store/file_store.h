@@ -40,6 +40,7 @@
 struct file_store_local {
     char path[4096];
     bool temporary; /* a copy fetched from the database: file_store_local_done removes it */
+    int fd;         /* a fetched copy's descriptor, holding a shared flock(2) while in use */
 };
 
 /* True when files are kept in the database (PostgreSQL), false when they stay in the data
@@ -59,6 +60,12 @@ int file_store_put(struct store *store, const char *data_dir, const char *name,
 int file_store_fetch(struct file_store_local *out, struct store *store, const char *data_dir,
                      const char *name, struct sd_error *err);
 void file_store_local_done(struct file_store_local *local);
+
+/* Removes fetched copies in data_dir that a process that died while using one (SIGKILL, a
+ * lost machine) left behind: those older than a minute that no live process holds a lock
+ * on. *removed (may be NULL) counts them. Run when a process starts and by the retention
+ * sweep. */
+void file_store_clean_fetched(const char *data_dir, size_t *removed);
 
 /* Whether the stored file `name` exists. */
 int file_store_exists(bool *out, struct store *store, const char *data_dir, const char *name,

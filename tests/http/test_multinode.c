@@ -324,3 +324,83 @@ Test(multinode, upload_through_a_stream_through_b_export_through_a, .init = cont
     cr_assert_eq(contract_int(db, "SELECT count(*) FROM people"), 2);
     db_close(db);
 }
+
+#define KILL_ROWS 200000
+
+/* The status document of a job through `port`. */
+static json_t *status_of(unsigned port, const char *id)
+{
+    char target[64];
+    snprintf(target, sizeof target, "/jobs/%s/status.json", id);
+    return request_json(port, "GET", target, NULL, NULL, 0, 200);
+}
+
+Test(multinode, a_worker_killed_mid_import_is_taken_over_and_every_row_lands_once,
+     .init = contract_setup_postgres, .fini = stop_nodes, .timeout = 120)
+{
+    start_nodes();
+    unsigned a = nodes[0].port, b = nodes[1].port;
+    int64_t tid = create_template(a, "all_or_nothing");
+    struct buf csv = BUF_INIT;
+    cr_assert_eq(buf_puts(&csv, "Email,N\n"), 0);
+    for (int i = 0; i < KILL_ROWS; i++)
+        cr_assert_eq(buf_printf(&csv, "person%d@example.com,%d\n", i, i), 0);
+    char id[17];
+    upload(id, a, tid, buf_cstr(&csv), csv.len);
+    buf_free(&csv);
+
+    /* The worker that holds the job, as the document names it, dies without a word. */
+    struct node *holder = NULL;
+    for (int i = 0; i < 2000 && !holder; i++) {
+        json_t *doc = status_of(b, id);
+        const char *status = json_string_value(json_object_get(doc, "status"));
+        cr_assert(strcmp(status, "completed") && strcmp(status, "failed"),
+                  "the import ended (%s) before a worker could be killed", status);
+        json_int_t pid = json_integer_value(json_object_get(json_object_get(doc, "worker"), "pid"));
+        for (int n = 2; n < NODES; n++)
+            if (pid > 0 && nodes[n].pid == (pid_t)pid)
+                holder = &nodes[n];
+        json_decref(doc);
+        if (!holder)
+            usleep(5000);
+    }
+    cr_assert_not_null(holder, "a worker process took the job");
+    cr_assert_eq(kill(holder->pid, SIGKILL), 0);
+    cr_assert_eq(waitpid(holder->pid, NULL, 0), holder->pid);
+    holder->pid = 0;
+    json_t *doc = status_of(b, id);
+    cr_assert_str_eq(json_string_value(json_object_get(doc, "status")), "processing",
+                     "killed mid-import");
+    json_decref(doc);
+
+    /* The other worker prunes the silent one after 30 s and runs the job again. */
+    follow_stream(a, id, "completed");
+    struct db *db = contract_open();
+    cr_assert_eq(contract_int(db, "SELECT count(*) FROM people"), KILL_ROWS);
+    cr_assert_eq(contract_int(db, "SELECT count(DISTINCT n) FROM people"), KILL_ROWS);
+    cr_assert_eq(contract_int(db, "SELECT count(*) FROM processes"), 3, "the dead one is gone");
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT attempts FROM jobs WHERE id = '%s'", id);
+    cr_assert_eq(contract_int(db, sql), 2, "claimed by the killed worker, then by the other");
+    db_close(db);
+    cr_assert_eq(stored_files("uploads/"), 0, "the upload is deleted once the import ended");
+
+    /* The dead worker's machine comes back: its abandoned copy of the upload goes. */
+    char *work[] = {(char *)bin, "work", "--threads", "1", NULL};
+    char copy[8192];
+    snprintf(copy, sizeof copy, "ls -A %s | grep -q '^\\.fetched'", holder->dir);
+    cr_assert_eq(system(copy), 0, "the killed worker was reading its own copy of the upload");
+    /* Aged past the minute a fresh copy is spared for. */
+    snprintf(copy, sizeof copy, "touch -d '2 minutes ago' %s/.fetched-*", holder->dir);
+    cr_assert_eq(system(copy), 0);
+    holder->pid = spawn(holder, work);
+    snprintf(copy, sizeof copy, "ls -A %s | grep -q '^\\.fetched'", holder->dir);
+    bool gone = false;
+    for (int i = 0; i < 200 && !gone; i++) {
+        gone = system(copy) != 0;
+        if (!gone)
+            usleep(25000);
+    }
+    cr_assert(gone, "the restarted worker removed the abandoned copy");
+    assert_no_job_files_on_disk();
+}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -199,5 +200,41 @@ CONTRACT_TEST(files, the_backend_says_whether_files_are_shared)
 {
     struct store *store = migrated_store();
     cr_assert_eq(file_store_shared(store), contract_is_postgres());
+    store_close(store);
+}
+
+/* Makes <data_dir>/<name> look `age_s` seconds old. */
+static void age_local(const char *name, int age_s)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", contract.dir, name);
+    struct timespec times[2] = {{.tv_sec = time(NULL) - age_s}, {.tv_sec = time(NULL) - age_s}};
+    cr_assert_eq(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+CONTRACT_TEST(files, fetched_copies_left_by_a_dead_process_are_cleaned_and_live_ones_kept)
+{
+    struct store *store = migrated_store();
+    struct sd_error err = SD_ERROR_INIT;
+    round_trip(store, "exports/in-use.xlsx", 1000, 9, 1);
+    struct file_store_local held;
+    cr_assert_eq(file_store_fetch(&held, store, contract.dir, "exports/in-use.xlsx", &err), 0, "%s",
+                 sd_error_message(&err));
+    /* A copy nobody holds (its process died), an hour old; one as young as a fresh fetch. */
+    write_local(".fetched-dead01.csv", 10, 1);
+    age_local(".fetched-dead01.csv", 3600);
+    write_local(".fetched-young1.csv", 10, 1);
+    if (held.temporary) {
+        const char *base = strrchr(held.path, '/') + 1;
+        age_local(base, 3600);
+    }
+    size_t removed = 0;
+    file_store_clean_fetched(contract.dir, &removed);
+    cr_assert_eq(removed, 1);
+    cr_assert_not(local_exists(".fetched-dead01.csv"));
+    cr_assert(local_exists(".fetched-young1.csv"));
+    /* The copy this process holds stays readable, however old. */
+    assert_content(held.path, 1000, 9);
+    file_store_local_done(&held);
     store_close(store);
 }
