@@ -6,7 +6,8 @@
  *
  *   - an upload made through A is imported by a worker, its stream followed through B to
  *     the end, its error report downloaded through B; an export asked of B is downloaded
- *     through A; no upload or export is left in any data directory;
+ *     through A; no upload or export is left in any data directory; a form page served by
+ *     A posts through B (one secret key, kept in the database);
  *   - a worker killed with SIGKILL in the middle of a large import: the other worker takes
  *     the job over once the heartbeat silence (30 s) has passed, every row lands exactly
  *     once and no file is left behind.
@@ -278,6 +279,40 @@ static void assert_no_job_files_on_disk(void)
     }
 }
 
+/* The browser's way: the CSRF token from a form page of `from`, then the upload form posted
+ * to `to` with that token as cookie and field. The HTTP status of the post. */
+static long form_upload_across(unsigned from, unsigned to, int64_t template_id, const char *csv)
+{
+    struct http_reply r;
+    http_request(&r, from, "GET", "/import_templates/new", NULL, NULL, 0, NULL);
+    cr_assert_eq(r.status, 200);
+    char *set_cookie = http_header(&r, "Set-Cookie");
+    cr_assert_not_null(set_cookie, "the form page sets the CSRF cookie");
+    char token[200] = "";
+    cr_assert_eq(sscanf(set_cookie, "sheetd_csrf=%128[0-9a-f];", token), 1, "%s", set_cookie);
+    free(set_cookie);
+    http_reply_free(&r);
+    struct buf body = BUF_INIT;
+    cr_assert_eq(buf_printf(&body,
+                            "--XyZ\r\nContent-Disposition: form-data; "
+                            "name=\"authenticity_token\"\r\n\r\n%s\r\n--XyZ\r\n"
+                            "Content-Disposition: form-data; name=\"file\"; "
+                            "filename=\"people.csv\"\r\nContent-Type: text/csv\r\n\r\n%s"
+                            "\r\n--XyZ--\r\n",
+                            token, csv),
+                 0);
+    char target[96], cookie[256];
+    snprintf(target, sizeof target, "/import_templates/%lld/import_file", (long long)template_id);
+    snprintf(cookie, sizeof cookie, "Cookie: sheetd_csrf=%s", token);
+    const char *headers[] = {cookie, NULL};
+    http_request(&r, to, "POST", target, "multipart/form-data; boundary=XyZ", buf_cstr(&body),
+                 body.len, headers);
+    long status = r.status;
+    http_reply_free(&r);
+    buf_free(&body);
+    return status;
+}
+
 static int64_t stored_files(const char *prefix)
 {
     struct db *db = contract_open();
@@ -320,8 +355,13 @@ Test(multinode, upload_through_a_stream_through_b_export_through_a, .init = cont
     cr_assert_eq(stored_files("exports/"), 1);
     assert_no_job_files_on_disk();
 
+    /* A form page served by A, posted to B: one secret key for every process. */
+    cr_assert_eq(form_upload_across(a, b, tid, "Email,N\ncid@example.com,4\n"), 303,
+                 "B accepts the CSRF token A signed");
     struct db *db = contract_open();
-    cr_assert_eq(contract_int(db, "SELECT count(*) FROM people"), 2);
+    for (int i = 0; i < 500 && contract_int(db, "SELECT count(*) FROM people") < 3; i++)
+        usleep(20000);
+    cr_assert_eq(contract_int(db, "SELECT count(*) FROM people"), 3);
     db_close(db);
 }
 
