@@ -7,10 +7,9 @@
  * directory (upload.h) and checked CSRF. Here the file is sniffed (its bytes, not its name,
  * must be a spreadsheet), renamed to uploads/<job_id>.<ext>, handed to the store (job_files.h:
  * with PostgreSQL it goes into the database, for a worker on any machine) and the job
- * enqueued. A refused
- * file is deleted with the request (the upload is not taken); a file whose job could not be
- * enqueued is deleted here. Nothing is enqueued without its file, and no file stays
- * without its job.
+ * enqueued. A refused file is deleted with the request (the upload is not taken); a file
+ * whose job could not be enqueued is deleted here. Nothing is enqueued without its file, and
+ * no file stays without its job.
  */
 #include <jansson.h>
 #include <stdio.h>
