@@ -405,6 +405,11 @@ Test(multinode, a_worker_killed_mid_import_is_taken_over_and_every_row_lands_onc
             usleep(5000);
     }
     cr_assert_not_null(holder, "a worker process took the job");
+    /* Once it is reading its copy of the upload (a job is claimed a moment before). */
+    char has_copy[8192];
+    snprintf(has_copy, sizeof has_copy, "ls -A %s | grep -q '^\\.fetched'", holder->dir);
+    for (int i = 0; i < 1000 && system(has_copy) != 0; i++)
+        usleep(5000);
     cr_assert_eq(kill(holder->pid, SIGKILL), 0);
     cr_assert_eq(waitpid(holder->pid, NULL, 0), holder->pid);
     holder->pid = 0;
@@ -428,8 +433,7 @@ Test(multinode, a_worker_killed_mid_import_is_taken_over_and_every_row_lands_onc
     /* The dead worker's machine comes back: its abandoned copy of the upload goes. */
     char *work[] = {(char *)bin, "work", "--threads", "1", NULL};
     char copy[8192];
-    snprintf(copy, sizeof copy, "ls -A %s | grep -q '^\\.fetched'", holder->dir);
-    cr_assert_eq(system(copy), 0, "the killed worker was reading its own copy of the upload");
+    cr_assert_eq(system(has_copy), 0, "the killed worker was reading its own copy of the upload");
     /* Aged past the minute a fresh copy is spared for. */
     snprintf(copy, sizeof copy, "touch -d '2 minutes ago' %s/.fetched-*", holder->dir);
     cr_assert_eq(system(copy), 0);
