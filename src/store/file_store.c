@@ -197,9 +197,8 @@ int file_store_exists(bool *out, struct store *store, const char *data_dir, cons
     return rc;
 }
 
-/* Runs one statement with one text parameter on the database's files; *changes may be
- * NULL. */
-static int run_on_rows(struct store *store, const char *sql, const char *param, int64_t *changes,
+/* Runs one statement with text parameters on the database's files; nothing on SQLite. */
+static int run_on_rows(struct store *store, const char *sql, const char *p1, const char *p2,
                        struct sd_error *err)
 {
     struct db *db = NULL;
@@ -208,10 +207,11 @@ static int run_on_rows(struct store *store, const char *sql, const char *param, 
     if (rc == 0 && postgres) {
         struct db_stmt *stmt = NULL;
         rc = db_prepare(&stmt, db, sql, err);
-        if (rc == 0) {
-            db_bind_cstr(stmt, 1, param);
-            rc = db_run(stmt, changes, err);
-        }
+        if (rc == 0 && (rc = db_bind_cstr(stmt, 1, p1)) == 0 &&
+            (!p2 || (rc = db_bind_cstr(stmt, 2, p2)) == 0))
+            rc = db_run(stmt, NULL, err);
+        else
+            db_finalize(stmt);
     }
     store_release(store, db);
     return rc;
@@ -226,11 +226,22 @@ int file_store_remove(struct store *store, const char *data_dir, const char *nam
     return run_on_rows(store, "DELETE FROM job_files WHERE name = $1", name, NULL, err);
 }
 
+/*
+ * The names that begin with `prefix` are, in bytewise order (the column is COLLATE "C"), the
+ * range from the prefix up to the prefix with its last byte raised by one, so the primary
+ * key's index finds them without reading the table.
+ */
 int file_store_remove_prefix(struct store *store, const char *prefix, struct sd_error *err)
 {
-    /* Not LIKE: a prefix is compared as text, with no wildcard to escape. */
-    return run_on_rows(store, "DELETE FROM job_files WHERE left(name, length($1::text)) = $1::text",
-                       prefix, NULL, err);
+    size_t len = strlen(prefix);
+    char upper[256];
+    if (len == 0 || len >= sizeof upper || (unsigned char)prefix[len - 1] >= 0x7f)
+        return sd_error_set(err, SD_EUSAGE,
+                            "a file name prefix must be 1-255 bytes ending in ASCII");
+    memcpy(upper, prefix, len + 1);
+    upper[len - 1]++;
+    return run_on_rows(store, "DELETE FROM job_files WHERE name >= $1 AND name < $2", prefix, upper,
+                       err);
 }
 
 int file_store_sweep(struct store *store, int64_t before_ms, size_t *removed, struct sd_error *err)

@@ -197,7 +197,9 @@ static const struct migration queue_migrations[] = {
      * The files of jobs (uploads, error reports, exports) for PostgreSQL, where processes on
      * several machines share no disk (store/file_store.h): one row per 1 MiB chunk, created_ms
      * for the retention sweep. Their bytes are spreadsheets, mostly zip archives already, so
-     * PostgreSQL is told not to try compressing them (STORAGE EXTERNAL). And the secret key
+     * PostgreSQL is told not to try compressing them (STORAGE EXTERNAL); names compare
+     * bytewise (COLLATE "C"), so a name prefix is a range of the primary key's index for
+     * file_store_remove_prefix. And the secret key
      * every process of a PostgreSQL setup signs its tokens with (store.c, secret_store.c).
      * SQLite keeps its files and its key in the data directory; the tables are created there
      * too, empty, so both backends have the same schema.
@@ -211,7 +213,7 @@ static const struct migration queue_migrations[] = {
      " PRIMARY KEY (name, chunk));"
      "CREATE TABLE secret_keys (id INTEGER PRIMARY KEY, hex TEXT NOT NULL)",
      "CREATE TABLE job_files ("
-     " name TEXT NOT NULL,"
+     " name TEXT COLLATE \"C\" NOT NULL,"
      " chunk INTEGER NOT NULL,"
      " data BYTEA NOT NULL,"
      " created_ms BIGINT NOT NULL,"
