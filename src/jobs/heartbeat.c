@@ -73,8 +73,11 @@ static int recover_process(struct queue *queue, const char *data_dir, int64_t pr
         struct sd_error ignored = SD_ERROR_INIT;
         struct job_record *job = NULL;
         job_status_refresh(queue_status(queue), ids[i], &ignored);
+        /* Only a job the recovery failed for good loses its upload. One it put back may
+         * already be processing again under another worker (possibly on another machine,
+         * reading the same stored upload): "not pending" is no sign it has ended. */
         if (queue_get(&job, queue, ids[i], &ignored) == 0 &&
-            strcmp(job->status, JOB_STATUS_PENDING) != 0)
+            strcmp(job->status, JOB_STATUS_FAILED) == 0)
             job_files_remove_upload(store, data_dir, ids[i]);
         log_warn("job recovered from a silent process", "job_id=%s process_id=%lld status=%s",
                  ids[i], (long long)process_id, job ? job->status : "unknown");
