@@ -104,13 +104,13 @@ static int enqueue_import(const struct cli_config *config, const char *template_
     json_t *payload = NULL;
     rc = job_id_generate(id, &err);
     if (rc == 0)
-        rc = job_file_copy_upload(jobs_data_dir(cj.jobs), id, ext, path, &err);
+        rc = job_file_copy_upload(cj.store, jobs_data_dir(cj.jobs), id, ext, path, &err);
     if (rc == 0 && !(payload = json_pack("{s:s, s:s, s:s?}", "ext", ext, "filename", filename,
                                          "sheet", sheet)))
         rc = sd_error_set(&err, SD_EINVALID, "the file name %s is not valid UTF-8", filename);
     if (rc == 0 &&
         (rc = queue_enqueue(jobs_queue(cj.jobs), id, "import", template_id, payload, 0, &err)) != 0)
-        job_files_remove_upload(jobs_data_dir(cj.jobs), id);
+        job_files_remove_upload(cj.store, jobs_data_dir(cj.jobs), id);
     json_decref(payload);
     return cli_jobs_finish_enqueue(&cj, rc, &err, id, wait);
 }

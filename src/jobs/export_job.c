@@ -2,7 +2,9 @@
  * ExportGenerationJob: every row of a template's table into exports/<job_id>.xlsx through
  * the same export_service `sheetd export` runs. The service writes to a temporary name and
  * renames the finished file into place, so a crash or a cancel never leaves half a workbook
- * to download; running it again simply writes the file again.
+ * to download; running it again simply writes the file again. The finished file is handed
+ * to the store (job_file_store: with PostgreSQL, into the database) before the job's end is
+ * written, so the download link works through every web process once it shows.
  */
 #include <stdio.h>
 
@@ -46,6 +48,9 @@ static int run_export(struct job_context *ctx, struct db *db, struct sd_error *e
     job_context_progress(ctx, "Exporting rows", 0, 0);
     rc = export_service_run(&res, db, tmpl, path, &opts, err);
     template_free(tmpl);
+    if (rc == 0)
+        rc = job_file_store(queue_store(ctx->queue), ctx->data_dir, JOB_FILE_EXPORT, job->id, NULL,
+                            err);
     if (rc < 0)
         return rc;
     char count[32], message[96], download[64];

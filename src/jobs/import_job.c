@@ -10,7 +10,10 @@
  * imports from scratch.
  *
  * Payload: {"ext": "xlsx", "filename": "orders.xlsx", "sheet": "Sheet1" (optional)}; the
- * file is uploads/<job_id>.<ext> (job_files.h), never a path taken from the payload.
+ * file is uploads/<job_id>.<ext> (job_files.h), never a path taken from the payload. With
+ * PostgreSQL it is fetched from the database into a temporary local copy for the run, and the
+ * error report is handed to the database once written, before the job's end is, so whoever
+ * sees the end can download it through any web process.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "base/failpoint.h"
+#include "base/log.h"
 #include "import/import_service.h"
 #include "import/template.h"
 #include "import/template_catalog.h"
@@ -103,19 +107,12 @@ static const char *payload_string(json_t *payload, const char *key)
 static int run_import(struct job_context *ctx, struct db *db, json_t *payload, struct sd_error *err)
 {
     struct job_record *job = ctx->job;
-    char upload[4096], report[4096];
-    const char *ext = payload_string(payload, "ext");
-    int rc = job_file_path(upload, sizeof upload, ctx->data_dir, JOB_FILE_UPLOAD, job->id,
-                           ext ? ext : "bin", err);
-    if (rc == 0)
-        rc = job_file_path(report, sizeof report, ctx->data_dir, JOB_FILE_REPORT, job->id, NULL,
-                           err);
+    struct store *store = queue_store(ctx->queue);
+    char report[4096];
+    int rc =
+        job_file_path(report, sizeof report, ctx->data_dir, JOB_FILE_REPORT, job->id, NULL, err);
     if (rc)
         return rc;
-    if (access(upload, R_OK) != 0)
-        return sd_error_set(err, SD_EINVALID,
-                            "the uploaded file is no longer there (it was removed from %s)",
-                            job_file_dir(JOB_FILE_UPLOAD));
     struct import_template *tmpl = NULL;
     if ((rc = template_load(&tmpl, db, job->template_id, err)) < 0) {
         if (rc == SD_ENOTFOUND)
@@ -123,6 +120,18 @@ static int run_import(struct job_context *ctx, struct db *db, json_t *payload, s
                          "the template (id %lld) was deleted after the file was uploaded",
                          (long long)job->template_id);
         return rc == SD_ENOTFOUND ? SD_EINVALID : rc;
+    }
+    const char *ext = payload_string(payload, "ext");
+    struct file_store_local upload;
+    rc = job_file_fetch(&upload, store, ctx->data_dir, JOB_FILE_UPLOAD, job->id, ext ? ext : "bin",
+                        err);
+    if (rc == SD_ENOTFOUND)
+        rc = sd_error_set(err, SD_EINVALID,
+                          "the uploaded file is no longer there (it was removed from %s)",
+                          job_file_dir(JOB_FILE_UPLOAD));
+    if (rc) {
+        template_free(tmpl);
+        return rc;
     }
     struct import_job ij = {ctx, clock_now_ms(queue_clock(ctx->queue))};
     struct import_options opts = IMPORT_OPTIONS_INIT;
@@ -137,14 +146,23 @@ static int run_import(struct job_context *ctx, struct db *db, json_t *payload, s
     opts.clock = queue_clock(ctx->queue);
     struct import_result *res = NULL;
     job_context_progress(ctx, "Reading the file", 0, 0);
-    rc = import_service_run(&res, db, tmpl, upload, &opts, err);
+    rc = import_service_run(&res, db, tmpl, upload.path, &opts, err);
     template_free(tmpl);
+    file_store_local_done(&upload);
     if (rc < 0)
         return rc;
     /* The rows and the marker are committed; the job's end is not written yet. */
     FAILPOINT("import_job.after_commit");
     if (!res->errors_written)
         unlink(report);
+    else {
+        /* The rows are committed: the job's outcome stands even if its report cannot be
+         * kept (the download link then says the file is gone). */
+        struct sd_error report_err = SD_ERROR_INIT;
+        if (job_file_store(store, ctx->data_dir, JOB_FILE_REPORT, job->id, NULL, &report_err))
+            log_kv(SD_LOG_WARN, "could not keep the error report", "job_id", job->id, "error",
+                   sd_error_message(&report_err), NULL);
+    }
     json_t *part = result_part(res, job->id);
     if (!part) {
         import_result_free(res);

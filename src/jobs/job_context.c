@@ -43,7 +43,7 @@ int job_context_finish(struct job_context *ctx, const char *status, const char *
 {
     struct sd_error ignored = SD_ERROR_INIT;
     if (!strcmp(ctx->job->kind, "import") && !strcmp(status, JOB_STATUS_COMPLETED))
-        job_files_remove_upload(ctx->data_dir, ctx->job->id);
+        job_files_remove_upload(queue_store(ctx->queue), ctx->data_dir, ctx->job->id);
     job_status_flush_progress(queue_status(ctx->queue), ctx->job, &ctx->progress, &ignored);
     return queue_finish(ctx->queue, ctx->job, status, message, result_part, err);
 }

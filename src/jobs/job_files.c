@@ -1,4 +1,4 @@
-/* The files of jobs in the data directory (job_files.h). */
+/* The files of jobs, in the data directory or the database (job_files.h). */
 #include "jobs/job_files.h"
 
 #include <ctype.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/job_id.h"
+#include "base/log.h"
 
 static const char *const dirs[] = {
     [JOB_FILE_UPLOAD] = "uploads",
@@ -41,6 +42,7 @@ int job_files_prepare(const char *data_dir, struct sd_error *err)
         if (mkdir(path, 0750) != 0 && errno != EEXIST)
             return sd_error_set(err, SD_ERROR, "could not create %s: %s", path, strerror(errno));
     }
+    file_store_clean_fetched(data_dir, NULL);
     return 0;
 }
 
@@ -65,23 +67,89 @@ static void remove_matching(const char *data_dir, const char *dir, const char *j
     closedir(d);
 }
 
-void job_files_remove_upload(const char *data_dir, const char *job_id)
+/* "<dir>/<job_id>.<ext>", the file's name in the store. */
+static int store_name(char *out, size_t size, enum job_file_kind kind, const char *job_id,
+                      const char *ext, struct sd_error *err)
 {
-    if (job_id_valid(job_id))
-        remove_matching(data_dir, dirs[JOB_FILE_UPLOAD], job_id);
+    int n = snprintf(out, size, "%s/%s.%s", dirs[kind], job_id, ext ? ext : "xlsx");
+    if (n < 0 || (size_t)n >= size)
+        return sd_error_set(err, SD_ELIMIT, "the file's extension is too long");
+    return 0;
 }
 
-void job_files_remove_all(const char *data_dir, const char *job_id)
+int job_file_store(struct store *store, const char *data_dir, enum job_file_kind kind,
+                   const char *job_id, const char *ext, struct sd_error *err)
+{
+    char name[128];
+    int rc = store_name(name, sizeof name, kind, job_id, ext, err);
+    return rc ? rc : file_store_put(store, data_dir, name, err);
+}
+
+int job_file_fetch(struct file_store_local *out, struct store *store, const char *data_dir,
+                   enum job_file_kind kind, const char *job_id, const char *ext,
+                   struct sd_error *err)
+{
+    char name[128];
+    out->path[0] = '\0';
+    out->temporary = false;
+    out->fd = -1;
+    int rc = store_name(name, sizeof name, kind, job_id, ext, err);
+    return rc ? rc : file_store_fetch(out, store, data_dir, name, err);
+}
+
+int job_file_open(int *fd, struct store *store, const char *data_dir, enum job_file_kind kind,
+                  const char *job_id, const char *ext, struct sd_error *err)
+{
+    *fd = -1;
+    struct file_store_local local;
+    int rc = job_file_fetch(&local, store, data_dir, kind, job_id, ext, err);
+    if (rc == 0 && (*fd = open(local.path, O_RDONLY | O_CLOEXEC)) < 0)
+        rc = sd_error_set(err, errno == ENOENT ? SD_ENOTFOUND : SD_ERROR,
+                          "could not open the file of job %s: %s", job_id, strerror(errno));
+    /* An open descriptor keeps a fetched copy readable after its name is gone. */
+    file_store_local_done(&local);
+    return rc;
+}
+
+int job_file_exists(bool *out, struct store *store, const char *data_dir, enum job_file_kind kind,
+                    const char *job_id, const char *ext, struct sd_error *err)
+{
+    char name[128];
+    *out = false;
+    int rc = store_name(name, sizeof name, kind, job_id, ext, err);
+    return rc ? rc : file_store_exists(out, store, data_dir, name, err);
+}
+
+/* Removes a job's files of one kind (whatever their extension), here and in the database. */
+static void remove_kind(struct store *store, const char *data_dir, enum job_file_kind kind,
+                        const char *job_id)
+{
+    remove_matching(data_dir, dirs[kind], job_id);
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s/%s.", dirs[kind], job_id);
+    struct sd_error err = SD_ERROR_INIT;
+    if (file_store_remove_prefix(store, prefix, &err) != 0)
+        log_kv(SD_LOG_WARN, "could not remove a job's stored file", "job_id", job_id, "error",
+               sd_error_message(&err), NULL);
+}
+
+void job_files_remove_upload(struct store *store, const char *data_dir, const char *job_id)
+{
+    if (job_id_valid(job_id))
+        remove_kind(store, data_dir, JOB_FILE_UPLOAD, job_id);
+}
+
+void job_files_remove_all(struct store *store, const char *data_dir, const char *job_id)
 {
     if (!job_id_valid(job_id))
         return;
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
-        remove_matching(data_dir, dirs[i], job_id);
+        remove_kind(store, data_dir, (enum job_file_kind)i, job_id);
 }
 
-int job_files_sweep(const char *data_dir, int64_t before_s, size_t *removed, struct sd_error *err)
+int job_files_sweep(struct store *store, const char *data_dir, int64_t before_s, size_t *removed,
+                    struct sd_error *err)
 {
-    (void)err;
     *removed = 0;
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         char path[4096];
@@ -102,7 +170,11 @@ int job_files_sweep(const char *data_dir, int64_t before_s, size_t *removed, str
         }
         closedir(d);
     }
-    return 0;
+    size_t stored = 0, abandoned = 0;
+    file_store_clean_fetched(data_dir, &abandoned);
+    int rc = file_store_sweep(store, before_s * 1000, &stored, err);
+    *removed += stored + abandoned;
+    return rc;
 }
 
 void job_file_extension(char out[8], const char *filename)
@@ -122,8 +194,8 @@ void job_file_extension(char out[8], const char *filename)
     out[n] = '\0';
 }
 
-int job_file_copy_upload(const char *data_dir, const char *job_id, const char *ext,
-                         const char *source, struct sd_error *err)
+int job_file_copy_upload(struct store *store, const char *data_dir, const char *job_id,
+                         const char *ext, const char *source, struct sd_error *err)
 {
     char final_path[4096], tmp_path[4200];
     int rc =
@@ -165,5 +237,7 @@ done:
                           strerror(errno));
     if (rc)
         unlink(tmp_path);
+    if (rc == 0 && (rc = job_file_store(store, data_dir, JOB_FILE_UPLOAD, job_id, ext, err)) != 0)
+        unlink(final_path);
     return rc;
 }

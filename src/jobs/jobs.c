@@ -106,17 +106,16 @@ int jobs_cancel_job(struct jobs *j, const char *id, const char **outcome, struct
     return queue_cancel(j->queue, id, outcome, err);
 }
 
-/* True when an import job's upload is still in the uploads directory. */
+/* True when an import job's upload is still kept (job_files.h). */
 static bool upload_present(struct jobs *j, const struct job_record *job)
 {
     json_error_t jerr;
     json_t *payload = json_loads(job->payload, 0, &jerr);
     const char *ext = json_string_value(json_object_get(payload, "ext"));
-    char path[4096];
-    bool present =
-        ext &&
-        job_file_path(path, sizeof path, j->data_dir, JOB_FILE_UPLOAD, job->id, ext, NULL) == 0 &&
-        access(path, R_OK) == 0;
+    bool present = false;
+    if (ext &&
+        job_file_exists(&present, j->store, j->data_dir, JOB_FILE_UPLOAD, job->id, ext, NULL) != 0)
+        present = false;
     json_decref(payload);
     return present;
 }

@@ -28,7 +28,7 @@ static int prune_jobs(struct queue *queue, const char *data_dir, int64_t before_
     rc = store_acquire_main(store, &db, err);
     for (size_t i = 0; i < n; i++) {
         struct sd_error ignored = SD_ERROR_INIT;
-        job_files_remove_all(data_dir, ids[i]);
+        job_files_remove_all(store, data_dir, ids[i]);
         job_status_forget(queue_status(queue), ids[i], &ignored);
         if (rc == 0)
             completion_store_delete(db, ids[i], &ignored);
@@ -59,7 +59,8 @@ int retention_sweep(struct queue *queue, const char *data_dir, int64_t retention
         rc = broadcast_store_prune(db, now - RETENTION_BROADCAST_AGE_MS, err);
     store_release(queue_store(queue), db);
     if (rc == 0)
-        rc = job_files_sweep(data_dir, (now - retention_ms) / 1000, &c.files, err);
+        rc = job_files_sweep(queue_store(queue), data_dir, (now - retention_ms) / 1000, &c.files,
+                             err);
     if (counts)
         *counts = c;
     if (rc == 0 && (c.jobs || c.files))

@@ -70,6 +70,12 @@ int db_pg_bulk_write_row(struct db_bulk *bulk, const struct db_value *values, in
                          struct sd_error *err);
 int db_pg_bulk_flush(struct db_bulk *bulk, struct sd_error *err);
 void db_pg_bulk_close(struct db_bulk *bulk);
+/* Files as chunked bytea rows (db_postgres_files.c, for file_store.c): pg_file_put replaces
+ * the stored file `name` by the bytes of fd in one transaction; pg_file_fetch writes them
+ * into fd, SD_ENOTFOUND when there is no such file. */
+int pg_file_put(struct db *db, const char *name, int fd, int64_t now_ms, struct sd_error *err);
+int pg_file_fetch(struct db *db, const char *name, int fd, struct sd_error *err);
+
 int db_pg_table_columns(char ***out, size_t *count, struct db *db, const char *table,
                         struct sd_error *err);
 

@@ -193,6 +193,33 @@ static const struct migration queue_migrations[] = {
      */
     {1002, "jobs with workers, processes and broadcasts", MIGRATION_1002("INTEGER PRIMARY KEY"),
      MIGRATION_1002("BIGSERIAL PRIMARY KEY")},
+    /*
+     * The files of jobs (uploads, error reports, exports) for PostgreSQL, where processes on
+     * several machines share no disk (store/file_store.h): one row per 1 MiB chunk, created_ms
+     * for the retention sweep. Their bytes are spreadsheets, mostly zip archives already, so
+     * PostgreSQL is told not to try compressing them (STORAGE EXTERNAL); names compare
+     * bytewise (COLLATE "C"), so a name prefix is a range of the primary key's index for
+     * file_store_remove_prefix. And the secret key
+     * every process of a PostgreSQL setup signs its tokens with (store.c, secret_store.c).
+     * SQLite keeps its files and its key in the data directory; the tables are created there
+     * too, empty, so both backends have the same schema.
+     */
+    {1003, "job files and the shared secret key",
+     "CREATE TABLE job_files ("
+     " name TEXT NOT NULL,"
+     " chunk INTEGER NOT NULL,"
+     " data BLOB NOT NULL,"
+     " created_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (name, chunk));"
+     "CREATE TABLE secret_keys (id INTEGER PRIMARY KEY, hex TEXT NOT NULL)",
+     "CREATE TABLE job_files ("
+     " name TEXT COLLATE \"C\" NOT NULL,"
+     " chunk INTEGER NOT NULL,"
+     " data BYTEA NOT NULL,"
+     " created_ms BIGINT NOT NULL,"
+     " PRIMARY KEY (name, chunk));"
+     "ALTER TABLE job_files ALTER COLUMN data SET STORAGE EXTERNAL;"
+     "CREATE TABLE secret_keys (id INTEGER PRIMARY KEY, hex TEXT NOT NULL)"},
 };
 
 static const struct migration_set main_set = {

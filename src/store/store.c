@@ -39,6 +39,7 @@
 #include "base/str.h"
 #include "store/db_backend.h"
 #include "store/migrations.h"
+#include "store/secret_store.h"
 
 struct store_pool {
     pthread_mutex_t lock;
@@ -367,6 +368,10 @@ int store_migrate(struct store *store, int *applied, struct sd_error *err)
         rc = store_acquire_queue(store, &db, err);
     if (!rc) {
         rc = migrations_apply(db, migrations_queue(), &count, err);
+        /* PostgreSQL: every process adopts one key (secret_store.h). Before any request is
+         * served: store_migrate runs when a process starts. */
+        if (!rc)
+            rc = secret_store_share(db, store->secret_key, err);
         store_release(store, db);
     }
     /* Also on failure: what was applied before it stays applied. */

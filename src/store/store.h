@@ -50,7 +50,9 @@ const char *store_data_dir(const struct store *store);
 
 /* The server's secret key (CRYPTO_KEY_BYTES bytes), kept in <data_dir>/secret_key: created
  * with mode 0600 by the first store_open, read by every later one, so tokens the server
- * signs (CSRF) stay valid across restarts and between processes sharing the data dir. */
+ * signs (CSRF) stay valid across restarts and between processes sharing the data dir. With
+ * PostgreSQL, store_migrate replaces it by the key stored in the database, the same for
+ * every process on every machine (secret_store.h). */
 const unsigned char *store_secret_key(const struct store *store);
 
 /* Applies every pending migration to both databases, each in its own transaction;

@@ -5,10 +5,11 @@
  *
  * The server has already streamed the file to a private temporary name in the uploads
  * directory (upload.h) and checked CSRF. Here the file is sniffed (its bytes, not its name,
- * must be a spreadsheet), renamed to uploads/<job_id>.<ext> and the job enqueued. A refused
- * file is deleted with the request (the upload is not taken); a file whose job could not be
- * enqueued is deleted here. Nothing is enqueued without its file, and no file stays
- * without its job.
+ * must be a spreadsheet), renamed to uploads/<job_id>.<ext>, handed to the store (job_files.h:
+ * with PostgreSQL it goes into the database, for a worker on any machine) and the job
+ * enqueued. A refused file is deleted with the request (the upload is not taken); a file
+ * whose job could not be enqueued is deleted here. Nothing is enqueued without its file, and
+ * no file stays without its job.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -58,6 +59,9 @@ static enum upload_outcome enqueue_upload(struct web_request *req, struct web_re
         rc = job_file_path(path, sizeof path, data_dir, JOB_FILE_UPLOAD, id, ext, &err);
     if (rc == 0)
         rc = web_upload_move(upload, path, &err);
+    if (rc == 0 &&
+        (rc = job_file_store(req->app->store, data_dir, JOB_FILE_UPLOAD, id, ext, &err)) != 0)
+        unlink(path);
     if (rc) {
         web_response_fail(res, req, rc, &err);
         return UPLOAD_FAILED;
@@ -68,7 +72,7 @@ static enum upload_outcome enqueue_upload(struct web_request *req, struct web_re
                  : sd_error_nomem(&err);
     json_decref(payload);
     if (rc) {
-        unlink(path);
+        job_files_remove_upload(req->app->store, data_dir, id);
         web_response_error(res, req, 503,
                            "The import could not be queued (the database is busy or full); "
                            "nothing was kept. Try again in a moment.");

@@ -163,19 +163,30 @@ static void send_job_file(struct web_request *req, struct web_response *res,
     const char *id = web_request_param(req, "job_id");
     bool named = json_is_string(json_object_get(json_object_get(doc, "files"), files_key));
     json_decref(doc);
-    char path[4096], name[64];
-    if (!named ||
-        job_file_path(path, sizeof path, jobs_data_dir(req->app->jobs), kind, id, NULL, NULL)) {
+    char name[64];
+    if (!named) {
         web_response_error(res, req, 404,
                            kind == JOB_FILE_EXPORT
                                ? "This job has no export file (yet): it is not a finished export."
                                : "This job has no error report: no row failed.");
         return;
     }
+    struct sd_error err = SD_ERROR_INIT;
+    int fd = -1;
+    int rc =
+        job_file_open(&fd, req->app->store, jobs_data_dir(req->app->jobs), kind, id, NULL, &err);
+    if (rc == SD_ENOTFOUND) {
+        web_response_error(res, req, 404,
+                           "The file of this job is gone; it is deleted with the job.");
+        return;
+    }
+    if (rc) {
+        web_response_fail(res, req, rc, &err);
+        return;
+    }
     snprintf(name, sizeof name, "%s-%s.xlsx", prefix, id);
-    web_response_file(res, req, path,
-                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name,
-                      "The file of this job is gone; it is deleted with the job.");
+    web_response_fd(res, req, fd,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name);
 }
 
 void jobs_download(struct web_request *req, struct web_response *res)

@@ -97,8 +97,9 @@ void jf_enqueue_import(struct jobs *jobs, char id[17], const char *path)
     struct sd_error err = SD_ERROR_INIT;
     id[0] = '\0';
     cr_assert_eq(job_id_generate(id, &err), 0);
-    cr_assert_eq(job_file_copy_upload(jobs_data_dir(jobs), id, "csv", path, &err), 0, "%s",
-                 sd_error_message(&err));
+    cr_assert_eq(job_file_copy_upload(queue_store(jobs_queue(jobs)), jobs_data_dir(jobs), id, "csv",
+                                      path, &err),
+                 0, "%s", sd_error_message(&err));
     json_t *payload = json_pack("{s:s, s:s}", "ext", "csv", "filename", "people.csv");
     cr_assert_eq(queue_enqueue(jobs_queue(jobs), id, "import", jf_template_id, payload, 0, &err), 0,
                  "%s", sd_error_message(&err));

@@ -245,7 +245,7 @@ Test(queue, a_cancelled_import_keeps_its_file_for_a_retry_unless_it_is_gone)
     cr_assert_eq(jf_count_files("uploads"), 1, "kept for a retry");
     cr_assert_eq(jobs_retry_job(jf_jobs, id, &err), 0, "%s", sd_error_message(&err));
     cr_assert_eq(jobs_cancel_job(jf_jobs, id, &outcome, &err), 0);
-    job_files_remove_upload(jf_dir, id);
+    job_files_remove_upload(jf_store, jf_dir, id);
     cr_assert_eq(jobs_retry_job(jf_jobs, id, &err), SD_EINVALID);
     cr_assert(strstr(sd_error_message(&err), "upload it again"));
     free(csv);

@@ -94,7 +94,7 @@ Test(worker, an_upload_that_vanished_fails_the_job_with_a_sentence)
     char *csv = jf_people_csv("gone.csv", 2, 0);
     char id[17];
     jf_enqueue_import(jf_jobs, id, csv);
-    job_files_remove_upload(jf_dir, id);
+    job_files_remove_upload(jf_store, jf_dir, id);
     run_workers(1);
     json_t *doc = jf_wait_status(jf_jobs, id, "failed", 10000);
     cr_assert(strstr(json_string_value(json_object_get(doc, "message")), "no longer there"));

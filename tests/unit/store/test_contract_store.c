@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/crypto.h"
 #include "contract.h"
 #include "store/data_table.h"
 #include "store/db_backend.h"
@@ -355,4 +357,32 @@ CONTRACT_TEST(store, the_identifier_rules_let_through_only_names_both_databases_
     db_finalize(stmt);
     store_release(store, db);
     store_close(store);
+}
+
+/* Two processes on two machines: each data directory has its own key file, yet on
+ * PostgreSQL both adopt the one stored in the database, so a token signed by one passes on
+ * the other. On SQLite the key stays the data directory's. */
+CONTRACT_TEST(store, processes_with_different_data_dirs_share_the_key_on_postgres)
+{
+    char other[4096];
+    snprintf(other, sizeof other, "%s/other-machine", contract.dir);
+    cr_assert_eq(mkdir(other, 0700), 0);
+    struct store_config config = STORE_CONFIG_INIT;
+    config.data_dir = other;
+    config.database_url = contract_is_postgres() ? contract.url : NULL;
+    struct store *first = open_store(), *second = NULL;
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(store_open(&second, &config, &err), 0, "%s", sd_error_message(&err));
+    unsigned char before[CRYPTO_KEY_BYTES];
+    memcpy(before, store_secret_key(second), sizeof before);
+    /* Before migrating, each has its own file's key. */
+    cr_assert_neq(memcmp(store_secret_key(first), store_secret_key(second), CRYPTO_KEY_BYTES), 0);
+    cr_assert_eq(store_migrate(first, NULL, &err), 0, "%s", sd_error_message(&err));
+    cr_assert_eq(store_migrate(second, NULL, &err), 0, "%s", sd_error_message(&err));
+    bool same = !memcmp(store_secret_key(first), store_secret_key(second), CRYPTO_KEY_BYTES);
+    cr_assert_eq(same, contract_is_postgres());
+    if (!contract_is_postgres())
+        cr_assert_eq(memcmp(store_secret_key(second), before, sizeof before), 0);
+    store_close(second);
+    store_close(first);
 }
