@@ -83,20 +83,25 @@ static void run_listeners(struct waker *w)
 
 /* One look for changes made by other connections: *changed says whether there were any.
  * SQLite compares data_version with the last one; PostgreSQL (first LISTENing on a
- * connection kept for it) waits up to WAKER_PG_WAIT_MS for a NOTIFY. */
+ * connection kept for it) waits up to WAKER_PG_WAIT_MS for a NOTIFY. The first look of a
+ * connection counts as a change: whatever happened before it (between the start of the
+ * process and the watcher's first look, or while it reconnected) was seen by nobody. */
 static int look(struct db *db, bool postgres, bool *listening, int64_t *last, bool *changed,
                 struct sd_error *err)
 {
     *changed = false;
     if (postgres) {
-        int rc = *listening ? 0 : db_listen(db, WAKER_CHANNEL, err);
-        *listening = rc == 0;
-        return rc ? rc : db_wait_notification(db, WAKER_PG_WAIT_MS, changed, err);
+        if (!*listening) {
+            int rc = db_listen(db, WAKER_CHANNEL, err);
+            *listening = *changed = rc == 0;
+            return rc;
+        }
+        return db_wait_notification(db, WAKER_PG_WAIT_MS, changed, err);
     }
     int64_t version = 0;
     int rc = read_data_version(db, &version, err);
     if (rc == 0) {
-        *changed = *last >= 0 && version != *last;
+        *changed = *last < 0 || version != *last;
         *last = version;
     }
     return rc;
@@ -136,6 +141,7 @@ static void *watch(void *arg)
             store_release(w->store, db);
             db = NULL;
             listening = false;
+            last = -1;
         }
         pthread_mutex_lock(&w->lock);
         /* PostgreSQL waited in the look already; SQLite polls, and both back off after an
