@@ -30,12 +30,31 @@
 enum upload_outcome {
     UPLOAD_ENQUEUED,
     UPLOAD_REFUSED, /* the file's fault: `message` says why; nothing was enqueued */
-    UPLOAD_FAILED,  /* the server's: a response was already written */
+    UPLOAD_FAILED,  /* the server's, or no such template: a response was already written */
 };
 
+static enum upload_outcome enqueue_file(struct web_request *req, struct web_response *res,
+                                        int64_t template_id, char id[JOB_ID_LEN + 1], char *message,
+                                        size_t size);
+
+/* The route's template, then the upload as its job; *template_id tells which. */
 static enum upload_outcome enqueue_upload(struct web_request *req, struct web_response *res,
-                                          int64_t template_id, char id[JOB_ID_LEN + 1],
+                                          int64_t *template_id, char id[JOB_ID_LEN + 1],
                                           char *message, size_t size)
+{
+    if (!job_support_ready(req, res))
+        return UPLOAD_FAILED;
+    struct import_template *tmpl = job_support_template(req, res);
+    if (!tmpl)
+        return UPLOAD_FAILED;
+    *template_id = tmpl->id;
+    template_free(tmpl);
+    return enqueue_file(req, res, *template_id, id, message, size);
+}
+
+static enum upload_outcome enqueue_file(struct web_request *req, struct web_response *res,
+                                        int64_t template_id, char id[JOB_ID_LEN + 1], char *message,
+                                        size_t size)
 {
     struct web_upload *upload = req->upload;
     struct sd_error err = SD_ERROR_INIT;
@@ -83,17 +102,13 @@ static enum upload_outcome enqueue_upload(struct web_request *req, struct web_re
 
 void imports_create(struct web_request *req, struct web_response *res)
 {
-    if (!job_support_ready(req, res))
-        return;
-    struct import_template *tmpl = job_support_template(req, res);
-    if (!tmpl)
-        return;
+    int64_t template_id = 0;
     char id[JOB_ID_LEN + 1] = "", message[SD_ERROR_MESSAGE_MAX];
-    switch (enqueue_upload(req, res, tmpl->id, id, message, sizeof message)) {
+    switch (enqueue_upload(req, res, &template_id, id, message, sizeof message)) {
     case UPLOAD_ENQUEUED: {
         char location[96];
-        snprintf(location, sizeof location, "/import_templates/%lld/jobs/%s", (long long)tmpl->id,
-                 id);
+        snprintf(location, sizeof location, "/import_templates/%lld/jobs/%s",
+                 (long long)template_id, id);
         web_response_redirect(res, location);
         break;
     }
@@ -103,24 +118,16 @@ void imports_create(struct web_request *req, struct web_response *res)
     case UPLOAD_FAILED:
         break;
     }
-    template_free(tmpl);
 }
 
 void api_imports_create(struct web_request *req, struct web_response *res)
 {
-    if (!job_support_ready(req, res))
-        return;
-    struct import_template *tmpl = job_support_template(req, res);
-    if (!tmpl)
-        return;
+    int64_t template_id = 0;
     char id[JOB_ID_LEN + 1] = "", message[SD_ERROR_MESSAGE_MAX];
-    enum upload_outcome outcome = enqueue_upload(req, res, tmpl->id, id, message, sizeof message);
-    template_free(tmpl);
-    if (outcome == UPLOAD_REFUSED) {
+    enum upload_outcome outcome =
+        enqueue_upload(req, res, &template_id, id, message, sizeof message);
+    if (outcome == UPLOAD_REFUSED)
         web_response_error(res, req, 422, message);
-        return;
-    }
-    if (outcome != UPLOAD_ENQUEUED)
-        return;
-    job_support_answer_queued(req, res, id);
+    else if (outcome == UPLOAD_ENQUEUED)
+        job_support_answer_queued(req, res, id);
 }
