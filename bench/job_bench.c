@@ -9,6 +9,8 @@
  *   job_bench cross DIR [N]       the same with the workers in another process, which only
  *                                 learns of a job through PRAGMA data_version (waker.h)
  *   job_bench throughput DIR [N]  N no-op jobs through 2 workers, enqueue included, in jobs/s
+ *   job_bench throughput2 DIR [N] the same through 4 workers in 2 processes (2 each), the
+ *                                 form issue 11 measures on PostgreSQL
  *   job_bench csv FILE ROWS       a customers CSV (the columns of ../shared/bench/gen_xlsx.c)
  *                                 for the kill -9 recovery run
  *
@@ -299,6 +301,56 @@ static int run_throughput(const char *dir, int n)
     return rc;
 }
 
+/* N no-op jobs through 2 workers here and 2 in a second process, enqueue included; the end
+ * is seen by counting completed jobs, since either process may finish the last one. */
+static int run_throughput2(const char *dir, int n)
+{
+    int reports[2], ctl[2];
+    if (pipe(reports) != 0 || pipe(ctl) != 0)
+        return -1;
+    pid_t pid = fork(); /* before any thread exists in this process */
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        close(reports[0]);
+        close(ctl[1]);
+        report_fd = reports[1];
+        cross_worker(dir, ctl[0]);
+    }
+    close(reports[1]);
+    close(ctl[0]);
+    int rc = -1;
+    int64_t ready = 0;
+    struct layer l = {0};
+    if (read_report(reports[0], &ready) == 0 && layer_open(&l, dir, 2) == 0) {
+        struct queue *q = jobs_queue(l.jobs);
+        struct job_filter filter = {.kind = "noop"};
+        int64_t counts[5] = {0};
+        int64_t t0 = now_ns(CLOCK_MONOTONIC);
+        rc = 0;
+        for (int i = 0; i < n && rc == 0; i++) {
+            json_t *payload = json_object();
+            rc = payload ? enqueue_noop(q, payload) : -1;
+        }
+        int64_t deadline = t0 + (int64_t)REPORT_TIMEOUT_MS * 1000000LL;
+        while (rc == 0 && counts[2] < n) {
+            if (queue_counts(q, &filter, counts, NULL) != 0 || now_ns(CLOCK_MONOTONIC) > deadline)
+                rc = -1;
+            else if (counts[2] < n)
+                sleep_ms(2);
+        }
+        if (rc == 0)
+            printf("sheetd noop_jobs_per_s %.0f (enqueue included, %d jobs, 4 workers in 2 "
+                   "processes, %" PRId64 " completed)\n",
+                   n / ((now_ns(CLOCK_MONOTONIC) - t0) / 1e9), n, counts[2]);
+        layer_close(&l);
+    }
+    close(ctl[1]);
+    close(reports[0]);
+    waitpid(pid, NULL, 0);
+    return rc;
+}
+
 /* Rows like ../shared/bench/gen_xlsx.c's, as CSV. */
 static int write_csv(const char *path, long rows)
 {
@@ -346,7 +398,8 @@ int main(int argc, char **argv)
     if (level && log_level_parse(level) >= 0)
         log_set_level((enum log_level)log_level_parse(level));
     if (argc < 3) {
-        fprintf(stderr, "usage: job_bench latency|cross|throughput DIR [N] | csv FILE ROWS\n");
+        fprintf(stderr,
+                "usage: job_bench latency|cross|throughput|throughput2 DIR [N] | csv FILE ROWS\n");
         return 2;
     }
     long n = argc > 3 ? strtol(argv[3], NULL, 10) : 0;
@@ -357,6 +410,8 @@ int main(int argc, char **argv)
         rc = run_cross(argv[2], n > 0 ? (int)n : 500);
     else if (!strcmp(argv[1], "throughput"))
         rc = run_throughput(argv[2], n > 0 ? (int)n : 10000);
+    else if (!strcmp(argv[1], "throughput2"))
+        rc = run_throughput2(argv[2], n > 0 ? (int)n : 10000);
     else if (!strcmp(argv[1], "csv") && n > 0)
         rc = write_csv(argv[2], n);
     else

@@ -13,7 +13,8 @@
 #   peers                  ../shared/bench/job_peers.sh in the same run: BullMQ on a private
 #                          redis and pg-boss on a throwaway PostgreSQL, measured the same way
 #
-# BENCH_PEERS=0 skips the peers; BENCH_JOBS_LATENCY (500) and BENCH_JOBS_THROUGHPUT (10000)
+# BENCH_PEERS=0 skips the peers, BENCH_PG=0 the PostgreSQL block; BENCH_JOBS_LATENCY (500) and
+# BENCH_JOBS_THROUGHPUT (10000)
 # change the number of jobs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -110,6 +111,25 @@ rows_ok=0
 echo "  recovery:      killed -9 at \"${s_kill}\" (status processed attempts); ${s%% *} ${recovery_s} s after the kill, attempts ${s##* }; rows in table (all, distinct ids): ${rows:-none} of 200000"
 
 # The peers, in the same run.
+# The job layer on PostgreSQL (issue 11): enqueue -> start across processes (LISTEN/NOTIFY)
+# and no-op jobs/s through 4 workers in 2 processes, on a throwaway server (fsync on, as a
+# real one), beside pg-boss below. BENCH_PG=0 skips it.
+pg_x50=""; pg_jps=""
+if [ "${BENCH_PG:-1}" != 0 ]; then
+  pg_dir=$(mktemp -d); chmod 755 "$pg_dir"
+  if pg_url=$(PG_SH_FSYNC=on scripts/pg.sh start "$pg_dir/pg"); then
+    for db in jobs_cross jobs_thr; do psql "$pg_url" -qc "CREATE DATABASE $db" >/dev/null; done
+    base=${pg_url%/*}
+    pg_cross=$(SHEETD_DATABASE_URL="$base/jobs_cross" "$jb" cross "$(fresh pgx)" "$nlat" 2>/dev/null | tail -1)
+    pg_thr=$(SHEETD_DATABASE_URL="$base/jobs_thr" "$jb" throughput2 "$(fresh pgt)" "$nthr" 2>/dev/null | tail -1)
+    echo "  PostgreSQL cross-process: $pg_cross"
+    echo "  PostgreSQL throughput:    $pg_thr"
+    pg_x50=$(field "$pg_cross" latency_p50_ms); pg_jps=$(field "$pg_thr" noop_jobs_per_s)
+  else
+    echo "  (the PostgreSQL server did not start; skipped)"
+  fi
+  scripts/pg.sh stop "$pg_dir/pg" >/dev/null 2>&1; rm -rf "$pg_dir"
+fi
 declare -A peer
 if [ "${BENCH_PEERS:-1}" != 0 ]; then
   "$shared/job_peers.sh" >"$out/job_peers.txt" 2>"$out/job_peers.err"
@@ -132,6 +152,10 @@ echo "  latency cross-process p50:  ${x50:-?} ms (target <= 100)    $(verdict "$
 b=${peer[bullmq_jps]:-0}
 echo "  no-op jobs/s vs BullMQ:     ${jps:-?} vs ${b} = $(ratio "${jps:-0}" "$b")x (target >= 1)  $(verdict "${jps:-0} >= $b && $b > 0")"
 echo "  idle CPU of sheetd work:    ${idle_pct} % (target < 1)        $(verdict "$idle_pct < 1")"
+if [ -n "$pg_x50" ]; then
+  echo "  PostgreSQL cross-process p50: ${pg_x50} ms (target <= 10)  $(verdict "${pg_x50} <= 10")"
+  echo "  PostgreSQL no-op jobs/s (4 workers, 2 processes): ${pg_jps:-?}; pg-boss here: ${peer[pg-boss_jps]:-?} (batches of 1,000); published: Que 10,000, River ~46,000"
+fi
 echo "  recovery after kill -9:     ${recovery_s} s, rows exactly once: $([ $rows_ok = 1 ] && echo yes || echo no) (target <= 35 s)  $(verdict "$rows_ok == 1 && $recovery_s <= 35")"
 # Ours / theirs, so below 1 is better for latency and above 1 is better for jobs/s.
 r3() { awk "BEGIN{ if ($2 > 0) printf \"%.3g\", $1 / $2; else print \"n/a\" }"; }
