@@ -6,10 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Marks the buffer failed and returns SD_ENOMEM. */
+static int fail(struct buf *b)
+{
+    b->failed = true;
+    return SD_ENOMEM;
+}
+
+int buf_status(const struct buf *b)
+{
+    return b->failed ? SD_ENOMEM : 0;
+}
+
 int buf_grow(struct buf *b, size_t extra)
 {
-    if (extra > SIZE_MAX - b->len - 1)
-        return SD_ENOMEM;
+    if (b->failed || extra > SIZE_MAX - b->len - 1)
+        return fail(b);
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return 0;
@@ -18,7 +30,7 @@ int buf_grow(struct buf *b, size_t extra)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     char *data = realloc(b->data, cap);
     if (!data)
-        return SD_ENOMEM;
+        return fail(b);
     b->data = data;
     b->cap = cap;
     return 0;
@@ -51,8 +63,10 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
     va_copy(copy, ap);
     int n = vsnprintf(NULL, 0, fmt, copy);
     va_end(copy);
-    if (n < 0)
+    if (n < 0) {
+        b->failed = true;
         return SD_ERROR;
+    }
     if (buf_grow(b, (size_t)n) < 0)
         return SD_ENOMEM;
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
@@ -91,6 +105,7 @@ int buf_read_stream(struct buf *b, FILE *f, size_t max)
 void buf_clear(struct buf *b)
 {
     buf_truncate(b, 0);
+    b->failed = false;
 }
 
 void buf_truncate(struct buf *b, size_t len)
@@ -112,6 +127,7 @@ char *buf_detach(struct buf *b)
     char *data = b->data ? b->data : strdup("");
     b->data = NULL;
     b->len = b->cap = 0;
+    b->failed = false;
     return data;
 }
 
@@ -120,4 +136,5 @@ void buf_free(struct buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->failed = false;
 }

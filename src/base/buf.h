@@ -3,11 +3,17 @@
  * A zeroed struct (BUF_INIT) is an empty buffer that owns nothing. Every function that
  * grows the buffer returns 0 or SD_ENOMEM and leaves the buffer unchanged on failure.
  * The buffer owns `data`; buf_free releases it, buf_detach hands it to the caller.
+ *
+ * A failure is sticky, as in libgit2's git_str: once an append failed, every later one
+ * does nothing and fails too, and buf_status says so. So text built in many steps is
+ * checked once at the end (`buf_puts(...); buf_printf(...); if (buf_status(&b)) ...`)
+ * instead of after every step, and no step can be lost between two checks.
  */
 #ifndef SHEETD_BASE_BUF_H
 #define SHEETD_BASE_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -15,14 +21,17 @@ struct buf {
     char *data; /* NULL until something is appended */
     size_t len;
     size_t cap;
+    bool failed; /* an append failed: later ones do nothing (buf_status) */
 };
 
 #define BUF_INIT                                                                                   \
     {                                                                                              \
-        .data = NULL, .len = 0, .cap = 0                                                           \
+        .data = NULL, .len = 0, .cap = 0, .failed = false                                          \
     }
 
 int buf_grow(struct buf *b, size_t extra);
+/* 0, or SD_ENOMEM when an append failed since the buffer was made, cleared or freed. */
+int buf_status(const struct buf *b);
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);

@@ -20,54 +20,55 @@
 
 static const char *const bool_items[] = {"TRUE", "FALSE"};
 
-/* "Required. A whole number from 1 to 100. Unique in the file." */
+/* "Required. A whole number from 1 to 100. Unique in the file." The appends are checked once,
+ * at the end (a buffer's failure is sticky). */
 static int describe_column(const struct template_column *col, struct buf *out)
 {
     char lo[32], hi[32];
-    int rc = col->required ? buf_puts(out, "Required. ") : 0;
+    if (col->required)
+        buf_puts(out, "Required. ");
     switch (col->type) {
     case TEMPLATE_TYPE_INTEGER:
     case TEMPLATE_TYPE_DECIMAL:
-        rc |= buf_puts(out, col->type == TEMPLATE_TYPE_INTEGER ? "A whole number" : "A number");
+        buf_puts(out, col->type == TEMPLATE_TYPE_INTEGER ? "A whole number" : "A number");
         number_format(col->min, lo);
         number_format(col->max, hi);
         if (col->has_min && col->has_max)
-            rc |= buf_printf(out, " from %s to %s", lo, hi);
+            buf_printf(out, " from %s to %s", lo, hi);
         else if (col->has_min)
-            rc |= buf_printf(out, " of at least %s", lo);
+            buf_printf(out, " of at least %s", lo);
         else if (col->has_max)
-            rc |= buf_printf(out, " of at most %s", hi);
+            buf_printf(out, " of at most %s", hi);
         break;
     case TEMPLATE_TYPE_DATE:
-        rc |= buf_printf(out, "A date (%s)", col->format ? col->format : "YYYY-MM-DD");
+        buf_printf(out, "A date (%s)", col->format ? col->format : "YYYY-MM-DD");
         break;
     case TEMPLATE_TYPE_DATETIME:
-        rc |= buf_printf(out, "A date and time (%s)",
-                         col->format ? col->format : "YYYY-MM-DD HH:MM:SS");
+        buf_printf(out, "A date and time (%s)", col->format ? col->format : "YYYY-MM-DD HH:MM:SS");
         break;
     case TEMPLATE_TYPE_BOOLEAN:
-        rc |= buf_puts(out, "TRUE or FALSE");
+        buf_puts(out, "TRUE or FALSE");
         break;
     case TEMPLATE_TYPE_EMAIL:
-        rc |= buf_puts(out, "An email address");
+        buf_puts(out, "An email address");
         break;
     case TEMPLATE_TYPE_ENUM:
-        rc |= buf_puts(out, "One of: ");
+        buf_puts(out, "One of: ");
         for (size_t i = 0; i < col->nvalues; i++)
-            rc |= buf_printf(out, "%s%s", i ? ", " : "", col->values[i]);
+            buf_printf(out, "%s%s", i ? ", " : "", col->values[i]);
         break;
     default:
-        rc |= buf_puts(out, "Text");
+        buf_puts(out, "Text");
         if (col->max_length >= 0)
-            rc |= buf_printf(out, " of at most %ld characters", col->max_length);
+            buf_printf(out, " of at most %ld characters", col->max_length);
         if (col->pattern)
-            rc |= buf_printf(out, " matching %s", col->pattern);
+            buf_printf(out, " matching %s", col->pattern);
         break;
     }
-    rc |= buf_putc(out, '.');
+    buf_putc(out, '.');
     if (col->unique)
-        rc |= buf_puts(out, " Unique in the file.");
-    return rc ? SD_ENOMEM : 0;
+        buf_puts(out, " Unique in the file.");
+    return buf_status(out);
 }
 
 /* The validation Excel can enforce for a column; false when there is none. */

@@ -90,20 +90,15 @@ bool data_table_identifier_ok(const char *name)
     return data_table_identifier_shape_ok(name) && !data_table_is_keyword(name);
 }
 
-static int put_ident(struct buf *b, const char *name)
-{
-    return buf_printf(b, "\"%s\"", name);
-}
-
 /* Appends `"a", "b", ...` for the columns. */
 static int put_column_list(struct buf *b, const struct data_column *columns, size_t ncolumns)
 {
-    int rc = 0;
-    for (size_t i = 0; !rc && i < ncolumns; i++) {
-        rc = i ? buf_puts(b, ", ") : 0;
-        rc = rc ? rc : put_ident(b, columns[i].name);
+    for (size_t i = 0; i < ncolumns; i++) {
+        if (i)
+            buf_puts(b, ", ");
+        db_append_ident(b, columns[i].name);
     }
-    return rc;
+    return buf_status(b);
 }
 
 static const char *sql_type(const struct db_dialect *d, enum data_column_type type)
@@ -187,20 +182,22 @@ int data_table_create(struct db *db, const char *table, const struct data_column
 
     const struct db_dialect *d = db_dialect_of(db);
     struct buf sql = BUF_INIT;
-    rc = buf_printf(&sql, "CREATE TABLE \"%s\" (\"" ID_COLUMN "\" %s", table, d->id_column);
-    for (size_t i = 0; !rc && i < ncolumns; i++)
-        rc = buf_printf(&sql, ", \"%s\" %s", columns[i].name, sql_type(d, columns[i].type));
-    rc = rc ? rc
-            : buf_printf(&sql, ", \"" ROW_COLUMN "\" %s, \"" JOB_COLUMN "\" %s)", d->int64_type,
-                         d->text_type);
+    buf_printf(&sql, "CREATE TABLE \"%s\" (\"" ID_COLUMN "\" %s", table, d->id_column);
+    for (size_t i = 0; i < ncolumns; i++)
+        buf_printf(&sql, ", \"%s\" %s", columns[i].name, sql_type(d, columns[i].type));
+    buf_printf(&sql, ", \"" ROW_COLUMN "\" %s, \"" JOB_COLUMN "\" %s)", d->int64_type,
+               d->text_type);
+    rc = buf_status(&sql);
     if (!rc && nkey_columns) {
-        rc = buf_printf(&sql, "; CREATE UNIQUE INDEX \"_upsert_key_%s\" ON \"%s\" (", table, table);
-        for (size_t k = 0; !rc && k < nkey_columns; k++) {
+        buf_printf(&sql, "; CREATE UNIQUE INDEX \"_upsert_key_%s\" ON \"%s\" (", table, table);
+        for (size_t k = 0; k < nkey_columns; k++) {
             assert(data_table_identifier_ok(key_columns[k]));
-            rc = k ? buf_puts(&sql, ", ") : 0;
-            rc = rc ? rc : put_ident(&sql, key_columns[k]);
+            if (k)
+                buf_puts(&sql, ", ");
+            db_append_ident(&sql, key_columns[k]);
         }
-        rc = rc ? rc : buf_puts(&sql, ")");
+        buf_puts(&sql, ")");
+        rc = buf_status(&sql);
     }
     if (rc) {
         buf_free(&sql);
@@ -276,9 +273,10 @@ int data_table_select_all(struct db_stmt **out, struct db *db, const char *table
     for (size_t i = 0; i < ncolumns; i++)
         assert(data_table_identifier_ok(columns[i].name));
     struct buf sql = BUF_INIT;
-    int rc = buf_puts(&sql, "SELECT ");
-    rc = rc ? rc : put_column_list(&sql, columns, ncolumns);
-    rc = rc ? rc : buf_printf(&sql, " FROM \"%s\" ORDER BY \"" ID_COLUMN "\"", table);
+    buf_puts(&sql, "SELECT ");
+    put_column_list(&sql, columns, ncolumns);
+    buf_printf(&sql, " FROM \"%s\" ORDER BY \"" ID_COLUMN "\"", table);
+    int rc = buf_status(&sql);
     if (rc) {
         buf_free(&sql);
         return sd_error_nomem(err);

@@ -406,3 +406,15 @@ void db_free_names(char **names, size_t count)
         free(names[i]);
     free(names);
 }
+
+int db_append_ident(struct buf *b, const char *name)
+{
+    buf_putc(b, '"');
+    for (const char *p = name; *p; p++) {
+        if (*p == '"')
+            buf_putc(b, '"');
+        buf_putc(b, *p);
+    }
+    buf_putc(b, '"');
+    return buf_status(b);
+}

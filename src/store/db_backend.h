@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "base/buf.h"
 #include "store/db.h"
 
 /* SQL fragments that differ between backends. */
@@ -150,6 +151,9 @@ bool db_url_is_postgres(const char *url);
  * (an '=' and no '/' after it), else NULL, since such a '?' belongs to the file name. db_open
  * reads the options there; the store gives queue.db the same ones. */
 const char *db_sqlite_url_options(const char *url);
+
+/* Appends `name` as a quoted SQL identifier ("a""b" for a"b), the same on both backends. */
+int db_append_ident(struct buf *b, const char *name);
 
 /* Helpers for the store's own files (data_table.c, ...). */
 const struct db_dialect *db_dialect_of(const struct db *db);

@@ -70,16 +70,6 @@ int pg_command(struct pg_db *db, const char *sql, struct sd_error *err)
     return rc;
 }
 
-int pg_append_ident(struct buf *b, const char *name)
-{
-    if (buf_putc(b, '"'))
-        return SD_ENOMEM;
-    for (const char *p = name; *p; p++)
-        if ((*p == '"' && buf_putc(b, '"')) || buf_putc(b, *p))
-            return SD_ENOMEM;
-    return buf_putc(b, '"') ? SD_ENOMEM : 0;
-}
-
 void pg_format_double(char out[32], double value)
 {
     if (isnan(value))
@@ -145,7 +135,7 @@ int db_pg_table_columns(char ***out, size_t *count, struct db *db, const char *t
 {
     struct pg_db *p = (struct pg_db *)db;
     struct buf quoted = BUF_INIT;
-    if (pg_append_ident(&quoted, table))
+    if (db_append_ident(&quoted, table))
         return sd_error_nomem(err);
     pg_settle(p);
     const char *values[1] = {buf_cstr(&quoted)};

@@ -40,9 +40,6 @@ int pg_first_line_len(const char *msg);
 /* Runs one command without parameters and checks that it worked (SD_E* code otherwise). */
 int pg_command(struct pg_db *db, const char *sql, struct sd_error *err);
 
-/* Appends `name` as a double-quoted SQL identifier (quotes inside doubled). */
-int pg_append_ident(struct buf *b, const char *name);
-
 /* The statement functions of the ops table (db_postgres_stmt.c). */
 int db_pg_prepare(struct db_stmt **out, struct db *db, const char *sql, struct sd_error *err);
 int db_pg_bind_null(struct db_stmt *stmt, int idx);

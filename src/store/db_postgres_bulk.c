@@ -126,52 +126,53 @@ static int build_sql(struct pg_bulk *b, const struct db_bulk_options *opts)
     struct buf cols = BUF_INIT, copy = BUF_INIT, stage = BUF_INIT, upsert = BUF_INIT;
     struct buf stage_copy = BUF_INIT;
     struct buf stage_name = BUF_INIT, table = BUF_INIT;
-    int rc = pg_append_ident(&table, opts->table);
-    for (size_t i = 0; !rc && i < opts->ncolumns; i++) {
-        rc = i ? buf_puts(&cols, ", ") : 0;
-        rc = rc ? rc : pg_append_ident(&cols, opts->columns[i]);
+    db_append_ident(&table, opts->table);
+    for (size_t i = 0; i < opts->ncolumns; i++) {
+        if (i)
+            buf_puts(&cols, ", ");
+        db_append_ident(&cols, opts->columns[i]);
     }
     uint64_t h = hash_bytes(14695981039346656037ULL, opts->table, strlen(opts->table));
     h = hash_bytes(h, cols.data ? cols.data : "", cols.len);
-    rc = rc ? rc : buf_printf(&stage_name, "\"sd_stage_%016llx\"", (unsigned long long)h);
-    rc = rc ? rc : buf_printf(&copy, "COPY %s (%s) FROM STDIN", buf_cstr(&table), buf_cstr(&cols));
+    buf_printf(&stage_name, "\"sd_stage_%016llx\"", (unsigned long long)h);
+    buf_printf(&copy, "COPY %s (%s) FROM STDIN", buf_cstr(&table), buf_cstr(&cols));
+    int rc = buf_status(&table) || buf_status(&cols) || buf_status(&stage_name) || buf_status(&copy)
+                 ? SD_ENOMEM
+                 : 0;
     if (!rc && b->upsert) {
-        rc = buf_printf(&stage_copy, "COPY %s (%s) FROM STDIN", buf_cstr(&stage_name),
-                        buf_cstr(&cols));
-        rc = rc ? rc
-                : buf_printf(
-                      &stage,
-                      "CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DROP AS SELECT %s FROM %s "
-                      "WITH NO DATA; TRUNCATE %s",
-                      buf_cstr(&stage_name), buf_cstr(&cols), buf_cstr(&table),
-                      buf_cstr(&stage_name));
-        rc = rc ? rc
-                : buf_printf(&upsert, "INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (",
-                             buf_cstr(&table), buf_cstr(&cols), buf_cstr(&cols),
-                             buf_cstr(&stage_name));
-        for (size_t k = 0; !rc && k < opts->nkey_columns; k++) {
-            rc = k ? buf_puts(&upsert, ", ") : 0;
-            rc = rc ? rc : pg_append_ident(&upsert, opts->key_columns[k]);
+        buf_printf(&stage_copy, "COPY %s (%s) FROM STDIN", buf_cstr(&stage_name), buf_cstr(&cols));
+        buf_printf(&stage,
+                   "CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DROP AS SELECT %s FROM %s "
+                   "WITH NO DATA; TRUNCATE %s",
+                   buf_cstr(&stage_name), buf_cstr(&cols), buf_cstr(&table), buf_cstr(&stage_name));
+        buf_printf(&upsert, "INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (", buf_cstr(&table),
+                   buf_cstr(&cols), buf_cstr(&cols), buf_cstr(&stage_name));
+        for (size_t k = 0; k < opts->nkey_columns; k++) {
+            if (k)
+                buf_puts(&upsert, ", ");
+            db_append_ident(&upsert, opts->key_columns[k]);
         }
         if (b->nothing_to_update) {
-            rc = rc ? rc : buf_puts(&upsert, ") DO NOTHING RETURNING true");
+            buf_puts(&upsert, ") DO NOTHING RETURNING true");
         } else {
-            rc = rc ? rc : buf_puts(&upsert, ") DO UPDATE SET ");
+            buf_puts(&upsert, ") DO UPDATE SET ");
             bool any = false;
-            for (size_t i = 0; !rc && i < opts->ncolumns; i++) {
+            for (size_t i = 0; i < opts->ncolumns; i++) {
                 bool key = false;
                 for (size_t k = 0; k < b->nkeys && !key; k++)
                     key = b->key_index[k] == i;
                 if (key)
                     continue;
-                rc = any ? buf_puts(&upsert, ", ") : 0;
+                if (any)
+                    buf_puts(&upsert, ", ");
                 any = true;
-                rc = rc ? rc : pg_append_ident(&upsert, opts->columns[i]);
-                rc = rc ? rc : buf_puts(&upsert, " = EXCLUDED.");
-                rc = rc ? rc : pg_append_ident(&upsert, opts->columns[i]);
+                db_append_ident(&upsert, opts->columns[i]);
+                buf_puts(&upsert, " = EXCLUDED.");
+                db_append_ident(&upsert, opts->columns[i]);
             }
-            rc = rc ? rc : buf_puts(&upsert, " RETURNING (xmax = 0)");
+            buf_puts(&upsert, " RETURNING (xmax = 0)");
         }
+        rc = buf_status(&stage_copy) || buf_status(&stage) || buf_status(&upsert) ? SD_ENOMEM : 0;
         if (!rc) {
             b->stage_sql = buf_detach(&stage);
             b->upsert_sql = buf_detach(&upsert);
@@ -202,16 +203,17 @@ static int check_key_index(struct pg_bulk *b, const struct db_bulk_options *opts
 {
     struct pg_db *db = bulk_db(b);
     struct buf keys = BUF_INIT, sql = BUF_INIT;
-    int rc = 0;
-    for (size_t k = 0; !rc && k < opts->nkey_columns; k++) {
-        rc = k ? buf_puts(&keys, ", ") : 0;
-        rc = rc ? rc : pg_append_ident(&keys, opts->key_columns[k]);
+    for (size_t k = 0; k < opts->nkey_columns; k++) {
+        if (k)
+            buf_puts(&keys, ", ");
+        db_append_ident(&keys, opts->key_columns[k]);
     }
-    rc = rc ? rc : buf_puts(&sql, "INSERT INTO ");
-    rc = rc ? rc : pg_append_ident(&sql, opts->table);
-    rc = rc ? rc : buf_printf(&sql, " (%s) SELECT %s FROM ", buf_cstr(&keys), buf_cstr(&keys));
-    rc = rc ? rc : pg_append_ident(&sql, opts->table);
-    rc = rc ? rc : buf_printf(&sql, " WHERE false ON CONFLICT (%s) DO NOTHING", buf_cstr(&keys));
+    buf_puts(&sql, "INSERT INTO ");
+    db_append_ident(&sql, opts->table);
+    buf_printf(&sql, " (%s) SELECT %s FROM ", buf_cstr(&keys), buf_cstr(&keys));
+    db_append_ident(&sql, opts->table);
+    buf_printf(&sql, " WHERE false ON CONFLICT (%s) DO NOTHING", buf_cstr(&keys));
+    int rc = buf_status(&keys) || buf_status(&sql) ? SD_ENOMEM : 0;
     buf_free(&keys);
     if (rc) {
         buf_free(&sql);

@@ -90,16 +90,6 @@ int db_sqlite_error(int rc, const char *message, struct sd_error *err)
     }
 }
 
-int db_sqlite_append_ident(struct buf *b, const char *name)
-{
-    if (buf_putc(b, '"'))
-        return SD_ENOMEM;
-    for (const char *p = name; *p; p++)
-        if ((*p == '"' && buf_putc(b, '"')) || buf_putc(b, *p))
-            return SD_ENOMEM;
-    return buf_putc(b, '"') ? SD_ENOMEM : 0;
-}
-
 static void sqlite_close(struct db *db)
 {
     struct sqlite_db *s = as_db(db);

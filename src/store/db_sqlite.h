@@ -48,9 +48,6 @@ struct sqlite_stmt {
  *   anything else                                   SD_ERROR with the database's message */
 int db_sqlite_error(int rc, const char *message, struct sd_error *err);
 
-/* Appends `name` as a double-quoted SQL identifier (quotes inside doubled). */
-int db_sqlite_append_ident(struct buf *b, const char *name);
-
 int db_sqlite_bulk_open(struct db_bulk **out, struct db *db, const struct db_bulk_options *opts,
                         struct sd_error *err);
 int db_sqlite_bulk_write_row(struct db_bulk *bulk, const struct db_value *values, int64_t tag,

@@ -34,58 +34,59 @@ static bool is_key(const struct db_bulk_options *opts, const char *column)
 static int build_insert_parts(struct sqlite_bulk *b, const struct db_bulk_options *opts)
 {
     struct buf *sql = &b->sql_head;
-    int rc = buf_puts(sql, "INSERT INTO ");
-    rc = rc ? rc : db_sqlite_append_ident(sql, opts->table);
-    rc = rc ? rc : buf_puts(sql, " (");
-    for (size_t i = 0; !rc && i < opts->ncolumns; i++) {
-        rc = i ? buf_puts(sql, ", ") : 0;
-        rc = rc ? rc : db_sqlite_append_ident(sql, opts->columns[i]);
+    buf_puts(sql, "INSERT INTO ");
+    db_append_ident(sql, opts->table);
+    buf_puts(sql, " (");
+    for (size_t i = 0; i < opts->ncolumns; i++) {
+        if (i)
+            buf_puts(sql, ", ");
+        db_append_ident(sql, opts->columns[i]);
     }
-    rc = rc ? rc : buf_puts(sql, ") VALUES ");
+    buf_puts(sql, ") VALUES ");
     /* An empty tail must still be a valid C string. */
-    rc = rc ? rc : buf_puts(&b->sql_tail, "");
-    if (!rc && opts->nkey_columns) {
-        sql = &b->sql_tail;
-        rc = buf_puts(sql, " ON CONFLICT (");
-        for (size_t k = 0; !rc && k < opts->nkey_columns; k++) {
-            rc = k ? buf_puts(sql, ", ") : 0;
-            rc = rc ? rc : db_sqlite_append_ident(sql, opts->key_columns[k]);
+    buf_puts(&b->sql_tail, "");
+    if (opts->nkey_columns) {
+        buf_puts(&b->sql_tail, " ON CONFLICT (");
+        for (size_t k = 0; k < opts->nkey_columns; k++) {
+            if (k)
+                buf_puts(&b->sql_tail, ", ");
+            db_append_ident(&b->sql_tail, opts->key_columns[k]);
         }
-        rc = rc ? rc : buf_puts(sql, ") DO NOTHING");
+        buf_puts(&b->sql_tail, ") DO NOTHING");
     }
-    return rc;
+    return buf_status(&b->sql_head) ? SD_ENOMEM : buf_status(&b->sql_tail);
 }
 
 /* Leaves `sql` empty when every column is a key column: there is nothing to update. */
 static int build_update(struct buf *sql, const struct db_bulk_options *opts)
 {
-    int rc = 0;
     bool any = false;
-    for (size_t i = 0; !rc && i < opts->ncolumns; i++) {
+    for (size_t i = 0; i < opts->ncolumns; i++) {
         if (is_key(opts, opts->columns[i]))
             continue;
         if (!any) {
-            rc = buf_puts(sql, "UPDATE ");
-            rc = rc ? rc : db_sqlite_append_ident(sql, opts->table);
-            rc = rc ? rc : buf_puts(sql, " SET ");
+            buf_puts(sql, "UPDATE ");
+            db_append_ident(sql, opts->table);
+            buf_puts(sql, " SET ");
         } else {
-            rc = buf_puts(sql, ", ");
+            buf_puts(sql, ", ");
         }
         any = true;
-        rc = rc ? rc : db_sqlite_append_ident(sql, opts->columns[i]);
-        rc = rc ? rc : buf_printf(sql, " = $%zu", i + 1);
+        db_append_ident(sql, opts->columns[i]);
+        buf_printf(sql, " = $%zu", i + 1);
     }
     if (!any)
-        return rc;
-    rc = rc ? rc : buf_puts(sql, " WHERE ");
-    for (size_t i = 0, n = 0; !rc && i < opts->ncolumns; i++) {
+        return buf_status(sql);
+    buf_puts(sql, " WHERE ");
+    for (size_t i = 0, n = 0; i < opts->ncolumns; i++) {
         if (!is_key(opts, opts->columns[i]))
             continue;
-        rc = n++ ? buf_puts(sql, " AND ") : 0;
-        rc = rc ? rc : db_sqlite_append_ident(sql, opts->columns[i]);
-        rc = rc ? rc : buf_printf(sql, " = $%zu", i + 1);
+        if (n++)
+            buf_puts(sql, " AND ");
+        db_append_ident(sql, opts->columns[i]);
+        buf_printf(sql, " = $%zu", i + 1);
     }
-    return rc;
+    return buf_status(sql);
 }
 
 /* Prepares an INSERT of `nrows` rows, its parameters numbered row by row. `flags` is
@@ -95,14 +96,15 @@ int db_sqlite_bulk_prepare_insert(sqlite3_stmt **out, struct sqlite_bulk *b, siz
                                   unsigned flags, struct sd_error *err)
 {
     struct buf sql = BUF_INIT;
-    int rc = buf_append(&sql, b->sql_head.data, b->sql_head.len);
-    for (size_t r = 0; !rc && r < nrows; r++) {
-        rc = buf_puts(&sql, r ? ", (" : "(");
-        for (size_t i = 0; !rc && i < b->ncolumns; i++)
-            rc = buf_puts(&sql, i ? ", ?" : "?");
-        rc = rc ? rc : buf_putc(&sql, ')');
+    buf_append(&sql, b->sql_head.data, b->sql_head.len);
+    for (size_t r = 0; r < nrows && !buf_status(&sql); r++) {
+        buf_puts(&sql, r ? ", (" : "(");
+        for (size_t i = 0; i < b->ncolumns; i++)
+            buf_puts(&sql, i ? ", ?" : "?");
+        buf_putc(&sql, ')');
     }
-    rc = rc ? rc : buf_puts(&sql, buf_cstr(&b->sql_tail));
+    buf_puts(&sql, buf_cstr(&b->sql_tail));
+    int rc = buf_status(&sql);
     if (rc) {
         buf_free(&sql);
         return sd_error_nomem(err);
@@ -167,11 +169,12 @@ static int prepare_undo(struct sqlite_bulk *b, const struct db_bulk_options *opt
         if (is_rowid_alias(conn, opts->table, opts->columns[i]))
             return 0;
     struct buf max_sql = BUF_INIT, del_sql = BUF_INIT;
-    int rc = buf_puts(&max_sql, "SELECT max(rowid) FROM ");
-    rc = rc ? rc : db_sqlite_append_ident(&max_sql, opts->table);
-    rc = rc ? rc : buf_puts(&del_sql, "DELETE FROM ");
-    rc = rc ? rc : db_sqlite_append_ident(&del_sql, opts->table);
-    rc = rc ? rc : buf_puts(&del_sql, " WHERE rowid > ?");
+    buf_puts(&max_sql, "SELECT max(rowid) FROM ");
+    db_append_ident(&max_sql, opts->table);
+    buf_puts(&del_sql, "DELETE FROM ");
+    db_append_ident(&del_sql, opts->table);
+    buf_puts(&del_sql, " WHERE rowid > ?");
+    int rc = buf_status(&max_sql) || buf_status(&del_sql) ? SD_ENOMEM : 0;
     if (rc) {
         rc = sd_error_nomem(err);
         goto done;

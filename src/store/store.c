@@ -102,23 +102,21 @@ static int database_urls(char **main_url, char **queue_url, const struct store_c
 {
     struct buf m = BUF_INIT, q = BUF_INIT;
     const char *url = config->database_url;
-    int rc;
     /* queue.db lives on many small transactions: 4 KiB pages (its own option, last, so it
      * wins over one copied from the main URL) make each commit write a quarter as much. */
     if (!url || !*url) {
-        rc = buf_printf(&m, "sqlite:%s/sheetd.db", config->data_dir);
-        rc = rc ? rc : buf_printf(&q, "sqlite:%s/queue.db?%s", config->data_dir, QUEUE_DB_OPTIONS);
+        buf_printf(&m, "sqlite:%s/sheetd.db", config->data_dir);
+        buf_printf(&q, "sqlite:%s/queue.db?%s", config->data_dir, QUEUE_DB_OPTIONS);
     } else if (db_url_is_postgres(url)) {
-        rc = buf_puts(&m, url);
-        rc = rc ? rc : buf_puts(&q, url);
+        buf_puts(&m, url);
+        buf_puts(&q, url);
     } else {
         const char *opts = db_sqlite_url_options(url);
-        rc = buf_puts(&m, url);
-        rc = rc ? rc
-                : buf_printf(&q, "sqlite:%s/queue.db?%s%s%s", config->data_dir,
-                             opts ? opts + 1 : "", opts ? "&" : "", QUEUE_DB_OPTIONS);
+        buf_puts(&m, url);
+        buf_printf(&q, "sqlite:%s/queue.db?%s%s%s", config->data_dir, opts ? opts + 1 : "",
+                   opts ? "&" : "", QUEUE_DB_OPTIONS);
     }
-    if (rc) {
+    if (buf_status(&m) || buf_status(&q)) {
         buf_free(&m);
         buf_free(&q);
         return SD_ENOMEM;

@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,5 +108,22 @@ Test(buf, read_stream_reports_a_read_error)
     cr_assert_not_null(f);
     cr_assert_eq(buf_read_stream(&b, f, 10), SD_ERROR);
     fclose(f);
+    buf_free(&b);
+}
+
+Test(buf, a_failure_is_sticky_until_the_buffer_is_cleared)
+{
+    struct buf b = BUF_INIT;
+    cr_assert_eq(buf_puts(&b, "ok"), 0);
+    cr_assert_eq(buf_status(&b), 0);
+    cr_assert_eq(buf_grow(&b, SIZE_MAX), SD_ENOMEM, "more than memory can hold");
+    cr_assert_eq(buf_status(&b), SD_ENOMEM);
+    cr_assert_eq(buf_puts(&b, " more"), SD_ENOMEM, "later appends do nothing");
+    cr_assert_eq(buf_printf(&b, "%d", 7), SD_ENOMEM);
+    cr_assert_str_eq(buf_cstr(&b), "ok", "what was there stays");
+    buf_clear(&b);
+    cr_assert_eq(buf_status(&b), 0);
+    cr_assert_eq(buf_puts(&b, "again"), 0);
+    cr_assert_str_eq(buf_cstr(&b), "again");
     buf_free(&b);
 }
