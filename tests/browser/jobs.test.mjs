@@ -346,8 +346,18 @@ test("a running import can be cancelled and writes nothing", { timeout: TEST_TIM
     const bar = document.getElementById(`job_progress_${id}`)
     return Number(bar?.value) >= 5 && [...(el?.querySelectorAll("dt") || [])].some((dt) => dt.textContent === "Rate")
   }, jobId)
-  await page.screenshot({ path: path.join(shots, "job-running.png"), fullPage: true })
-  await page.locator(`#job_cancel_${jobId}`).click()
+  // The import would outrun a person on an idle machine: the worker is paused (SIGSTOP) for
+  // the screenshot and the click, and resumed once the cancel has been answered, so the
+  // cancel always lands mid-import. A pause inside a status write only delays the answer.
+  worker.kill("SIGSTOP")
+  try {
+    await page.screenshot({ path: path.join(shots, "job-running.png"), fullPage: true })
+    const answered = page.waitForResponse((r) => r.url().endsWith(`/jobs/${jobId}/cancel`), { timeout: 8000 })
+    await page.locator(`#job_cancel_${jobId}`).click()
+    await answered.catch(() => {})
+  } finally {
+    worker.kill("SIGCONT")
+  }
   await waitForStatus(page, jobId, "cancelled")
   assert.equal(await page.locator(`#job_cancel_${jobId}`).count(), 0)
   const doc = jobDoc(jobId)
