@@ -246,21 +246,21 @@ int job_status_refresh_in(struct job_status_service *svc, struct db *db, const c
     job_status_key(key, sizeof key, id);
     *seq = 0;
     struct sd_error cache_err = SD_ERROR_INIT;
-    int rc = db_exec(db, "SAVEPOINT job_status", err);
+    int rc = db_savepoint(db, "job_status", err);
     if (rc)
         return rc;
     rc = write_in(svc, db, key, NULL, id, seq, &cache_err);
     if (rc == SD_ENOTFOUND) {
-        db_exec(db, "ROLLBACK TO SAVEPOINT job_status", NULL);
+        db_rollback_to_savepoint(db, "job_status", NULL);
         return sd_error_set(err, rc, "%s", sd_error_message(&cache_err));
     }
     if (rc) {
         log_kv(SD_LOG_WARN, "job status cache write failed; the job's row still has its state",
                "job_id", id, "error", sd_error_message(&cache_err), NULL);
         *seq = 0;
-        return db_exec(db, "ROLLBACK TO SAVEPOINT job_status", err);
+        return db_rollback_to_savepoint(db, "job_status", err);
     }
-    return db_exec(db, "RELEASE SAVEPOINT job_status", err);
+    return db_release_savepoint(db, "job_status", err);
 }
 
 void job_status_announce(struct job_status_service *svc, const char *id, int64_t seq)

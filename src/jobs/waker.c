@@ -44,21 +44,6 @@ static struct timespec deadline_after(int64_t ms)
     return ts;
 }
 
-/* Reads the data_version of the watcher's own connection: it changes whenever another
- * connection (in this process or another) committed to the file. */
-static int read_data_version(struct db *db, int64_t *version, struct sd_error *err)
-{
-    struct db_stmt *stmt = NULL;
-    int rc = db_prepare(&stmt, db, "PRAGMA data_version", err);
-    if (rc)
-        return rc;
-    rc = db_step(stmt, err);
-    if (rc == DB_ROW)
-        *version = db_column_int64(stmt, 0);
-    db_finalize(stmt);
-    return rc < 0 ? rc : 0;
-}
-
 static void notify_change(struct waker *w)
 {
     pthread_mutex_lock(&w->lock);
@@ -99,7 +84,7 @@ static int look(struct db *db, bool postgres, bool *listening, int64_t *last, bo
         return db_wait_notification(db, WAKER_PG_WAIT_MS, changed, err);
     }
     int64_t version = 0;
-    int rc = read_data_version(db, &version, err);
+    int rc = db_change_counter(db, &version, err);
     if (rc == 0) {
         *changed = *last < 0 || version != *last;
         *last = version;
@@ -137,7 +122,7 @@ static void *watch(void *arg)
                 log_kv(SD_LOG_WARN, "queue watch failed", "error", sd_error_message(&err), NULL);
             warned = true;
             if (listening)
-                db_exec(db, "UNLISTEN *", NULL);
+                db_unlisten_all(db);
             store_release(w->store, db);
             db = NULL;
             listening = false;
@@ -154,7 +139,7 @@ static void *watch(void *arg)
     pthread_mutex_unlock(&w->lock);
     /* A pooled connection must not go on listening for someone else. */
     if (listening)
-        db_exec(db, "UNLISTEN *", NULL);
+        db_unlisten_all(db);
     store_release(w->store, db);
     return NULL;
 }

@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -417,4 +418,49 @@ int db_append_ident(struct buf *b, const char *name)
     }
     buf_putc(b, '"');
     return buf_status(b);
+}
+
+/* Runs "<verb> <name>" for the savepoint helpers. */
+static int savepoint_command(struct db *db, const char *verb, const char *name,
+                             struct sd_error *err)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "%s %s", verb, name);
+    return db_exec(db, sql, err);
+}
+
+int db_savepoint(struct db *db, const char *name, struct sd_error *err)
+{
+    return savepoint_command(db, "SAVEPOINT", name, err);
+}
+
+int db_release_savepoint(struct db *db, const char *name, struct sd_error *err)
+{
+    return savepoint_command(db, "RELEASE SAVEPOINT", name, err);
+}
+
+int db_rollback_to_savepoint(struct db *db, const char *name, struct sd_error *err)
+{
+    return savepoint_command(db, "ROLLBACK TO SAVEPOINT", name, err);
+}
+
+int db_change_counter(struct db *db, int64_t *counter, struct sd_error *err)
+{
+    if (strcmp(db_backend_name(db), "sqlite") != 0)
+        return sd_error_set(err, SD_EUSAGE, "only SQLite has a change counter");
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db, "PRAGMA data_version", err);
+    if (rc)
+        return rc;
+    rc = db_step(stmt, err);
+    if (rc == DB_ROW)
+        *counter = db_column_int64(stmt, 0);
+    db_finalize(stmt);
+    return rc < 0 ? rc : 0;
+}
+
+void db_unlisten_all(struct db *db)
+{
+    if (!strcmp(db_backend_name(db), "postgres"))
+        db_exec(db, "UNLISTEN *", NULL);
 }
