@@ -59,11 +59,6 @@ struct import_template *job_support_template(struct web_request *req, struct web
     return rc ? NULL : t;
 }
 
-bool job_support_query(struct web_request *req, const char *name, char *out, size_t size)
-{
-    return web_request_query(req, name, out, size);
-}
-
 json_t *job_support_api_document(struct web_request *req, const char *id)
 {
     json_t *doc = NULL;

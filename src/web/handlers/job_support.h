@@ -23,9 +23,6 @@ json_t *job_support_document(struct web_request *req, struct web_response *res);
 /* The template of the route's :tid; NULL with 404 answered. Free with template_free. */
 struct import_template *job_support_template(struct web_request *req, struct web_response *res);
 
-/* The query-string parameter `name` into out; false when absent or malformed. */
-bool job_support_query(struct web_request *req, const char *name, char *out, size_t size);
-
 /* The status document of job `id` as the API answers with it, plus "status_url" and
  * "job_url"; the caller decrefs. NULL when it cannot be read. */
 json_t *job_support_api_document(struct web_request *req, const char *id);

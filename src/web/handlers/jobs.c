@@ -223,11 +223,11 @@ void jobs_index(struct web_request *req, struct web_response *res)
     struct job_filter filter = {.limit = DASHBOARD_PAGE_SIZE + 1};
     char status[16] = "";
     long long template_id = 0, page = 1;
-    job_support_query(req, "status", status, sizeof status);
+    web_request_query(req, "status", status, sizeof status);
     char number[24];
-    if (job_support_query(req, "template_id", number, sizeof number))
+    if (web_request_query(req, "template_id", number, sizeof number))
         str_to_int64(number, &template_id);
-    if (job_support_query(req, "page", number, sizeof number) &&
+    if (web_request_query(req, "page", number, sizeof number) &&
         (!str_to_int64(number, &page) || page < 1 || page > 100000))
         page = 1;
     if (status[0] && !job_view_status_known(status)) {

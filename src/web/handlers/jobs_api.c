@@ -26,7 +26,7 @@ static long long query_number(struct web_request *req, const char *name, long lo
 {
     char text[24];
     long long v = fallback;
-    if (job_support_query(req, name, text, sizeof text) &&
+    if (web_request_query(req, name, text, sizeof text) &&
         (!str_to_int64(text, &v) || v < min || v > max))
         *ok = false;
     return v;
@@ -42,8 +42,8 @@ void api_jobs_index(struct web_request *req, struct web_response *res)
     filter.limit = (size_t)query_number(req, "limit", 50, 1, API_JOBS_MAX_LIMIT, &ok);
     filter.offset = (size_t)query_number(req, "offset", 0, 0, 1000000000, &ok);
     filter.template_id = query_number(req, "template_id", 0, 1, INT64_MAX, &ok);
-    job_support_query(req, "status", status, sizeof status);
-    job_support_query(req, "kind", kind, sizeof kind);
+    web_request_query(req, "status", status, sizeof status);
+    web_request_query(req, "kind", kind, sizeof kind);
     if (!ok || (status[0] && !job_view_status_known(status)) ||
         (kind[0] && strcmp(kind, "import") && strcmp(kind, "export"))) {
         web_response_error(res, req, 400,
