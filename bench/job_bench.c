@@ -221,16 +221,27 @@ static void cross_worker(const char *dir, int ctl)
     _exit(0);
 }
 
-static int run_cross(const char *dir, int n)
+/* A cross_worker child, forked before any thread exists in this process, that has
+ * migrated the fresh data dir and said it is ready; its reports arrive on `reports`. */
+struct worker_process {
+    pid_t pid;
+    int reports;
+    int ctl;
+};
+
+static int worker_process_start(struct worker_process *w, const char *dir)
 {
     int reports[2], ctl[2];
-    if (pipe(reports) != 0 || pipe(ctl) != 0)
+    *w = (struct worker_process){.pid = -1, .reports = -1, .ctl = -1};
+    if (pipe(reports) != 0)
         return -1;
-    /* Before any thread exists in this process. */
-    pid_t pid = fork();
-    if (pid < 0)
+    if (pipe(ctl) != 0) {
+        close(reports[0]);
+        close(reports[1]);
         return -1;
-    if (pid == 0) {
+    }
+    w->pid = fork();
+    if (w->pid == 0) {
         close(reports[0]);
         close(ctl[1]);
         report_fd = reports[1];
@@ -238,19 +249,34 @@ static int run_cross(const char *dir, int n)
     }
     close(reports[1]);
     close(ctl[0]);
-    int rc = -1;
+    w->reports = reports[0];
+    w->ctl = ctl[1];
     int64_t ready = 0;
+    return w->pid > 0 ? read_report(w->reports, &ready) : -1;
+}
+
+/* Closing the control pipe tells the child to close its layer and exit. */
+static void worker_process_stop(struct worker_process *w)
+{
+    if (w->ctl >= 0)
+        close(w->ctl);
+    if (w->reports >= 0)
+        close(w->reports);
+    if (w->pid > 0)
+        waitpid(w->pid, NULL, 0);
+}
+
+static int run_cross(const char *dir, int n)
+{
+    struct worker_process w;
+    int rc = -1;
     struct layer l = {0};
-    /* The child migrates the fresh data dir first; then this side opens it. */
-    if (read_report(reports[0], &ready) == 0 && layer_open(&l, dir, 0) == 0) {
-        rc = sample_latency("sheetd_crossprocess", jobs_queue(l.jobs), reports[0], n,
-                            CLOCK_REALTIME);
+    if (worker_process_start(&w, dir) == 0 && layer_open(&l, dir, 0) == 0) {
+        rc =
+            sample_latency("sheetd_crossprocess", jobs_queue(l.jobs), w.reports, n, CLOCK_REALTIME);
         layer_close(&l);
     }
-    close(ctl[1]);
-    close(reports[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    worker_process_stop(&w);
     return rc;
 }
 
@@ -305,24 +331,10 @@ static int run_throughput(const char *dir, int n)
  * is seen by counting completed jobs, since either process may finish the last one. */
 static int run_throughput2(const char *dir, int n)
 {
-    int reports[2], ctl[2];
-    if (pipe(reports) != 0 || pipe(ctl) != 0)
-        return -1;
-    pid_t pid = fork(); /* before any thread exists in this process */
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        close(reports[0]);
-        close(ctl[1]);
-        report_fd = reports[1];
-        cross_worker(dir, ctl[0]);
-    }
-    close(reports[1]);
-    close(ctl[0]);
+    struct worker_process w;
     int rc = -1;
-    int64_t ready = 0;
     struct layer l = {0};
-    if (read_report(reports[0], &ready) == 0 && layer_open(&l, dir, 2) == 0) {
+    if (worker_process_start(&w, dir) == 0 && layer_open(&l, dir, 2) == 0) {
         struct queue *q = jobs_queue(l.jobs);
         struct job_filter filter = {.kind = "noop"};
         int64_t counts[5] = {0};
@@ -345,9 +357,7 @@ static int run_throughput2(const char *dir, int n)
                    n / ((now_ns(CLOCK_MONOTONIC) - t0) / 1e9), n, counts[2]);
         layer_close(&l);
     }
-    close(ctl[1]);
-    close(reports[0]);
-    waitpid(pid, NULL, 0);
+    worker_process_stop(&w);
     return rc;
 }
 
