@@ -11,9 +11,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "import/template.h"
+#include "cli_fixture.h"
 #include "import/template_catalog.h"
-#include "store/store.h"
 #include "test_support.h"
 
 static struct cli_config config;
@@ -31,19 +30,7 @@ static void setup(void)
     static const char *json =
         "{\"name\": \"People\", \"table\": \"people\", \"mode\": \"partial\", \"columns\": ["
         " {\"key\": \"email\", \"header\": \"Email\", \"type\": \"email\", \"required\": true}]}";
-    struct store_config sc = STORE_CONFIG_INIT;
-    sc.data_dir = test_suite_tmpdir();
-    struct store *store;
-    struct db *db;
-    struct import_template *tmpl;
-    struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(store_open(&store, &sc, &err), 0, "%s", err.message);
-    cr_assert_eq(store_migrate(store, NULL, &err), 0, "%s", err.message);
-    cr_assert_eq(store_acquire_main(store, &db, &err), 0);
-    cr_assert_eq(template_create(&tmpl, db, json, strlen(json), NULL, &err), 0, "%s", err.message);
-    template_free(tmpl);
-    store_release(store, db);
-    store_close(store);
+    cli_fixture_store_with_template(json);
 }
 
 TestSuite(cmd_jobs, .init = setup, .fini = test_suite_tmpdir_teardown);
