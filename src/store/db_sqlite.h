@@ -25,6 +25,9 @@ struct sqlite_db {
         uint64_t last_used; /* for replacing the least recently used slot */
     } cache[SQLITE_STMT_CACHE];
     uint64_t uses;
+    int busy_timeout_ms;
+    int64_t busy_since_ns;       /* when the current wait for the write lock began */
+    int64_t checkpoint_after_ns; /* no checkpoint before then (db_sqlite.c) */
 };
 
 struct sqlite_stmt {

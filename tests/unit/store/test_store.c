@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/migrations.h"
@@ -88,7 +89,7 @@ Test(store, database_url_names_the_main_file_and_queue_stays_in_the_data_dir)
 {
     char *main_path = test_suite_path("elsewhere.db");
     char url[4096];
-    snprintf(url, sizeof url, "sqlite:%s?busy_timeout=70", main_path);
+    snprintf(url, sizeof url, "sqlite:%s?busy_timeout=150", main_path);
     char *dir = test_suite_path("var");
     struct store_config config = STORE_CONFIG_INIT;
     config.data_dir = dir;
@@ -99,10 +100,22 @@ Test(store, database_url_names_the_main_file_and_queue_stays_in_the_data_dir)
     cr_assert(is_file(test_suite_tmpdir(), "elsewhere.db"));
     cr_assert(is_file(dir, "queue.db"));
     cr_assert(!is_file(dir, "sheetd.db"));
-    struct db *q = NULL;
+    /* queue.db keeps the URL's busy_timeout: a queue connection gives up on a lock held by
+     * another connection after 150 ms, not the default 5 s. */
+    char queue_url[4096];
+    snprintf(queue_url, sizeof queue_url, "sqlite:%s/queue.db", dir);
+    struct db *holder = NULL, *q = NULL;
+    cr_assert_eq(db_open(&holder, queue_url, &err), 0, "%s", sd_error_message(&err));
+    cr_assert_eq(db_begin(holder, &err), 0);
     cr_assert_eq(store_acquire_queue(store, &q, &err), 0);
-    cr_assert_eq(query_int(q, "PRAGMA busy_timeout"), 70);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(db_begin(q, &err), SD_ERETRY);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double waited = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+    cr_assert(waited >= 150 && waited < 3000, "waited %.0f ms for a 150 ms timeout", waited);
     store_release(store, q);
+    db_close(holder);
     store_close(store);
     free(main_path);
     free(dir);
