@@ -94,10 +94,18 @@ int broadcast_store_last_id(struct db *db, int64_t *id, struct sd_error *err)
     return rc < 0 ? rc : 0;
 }
 
+/* Ids grow with time, so the old rows are the ones before the first new one: found by
+ * reading from the oldest row on, which needs no index on created_at for every change to
+ * keep up to date. A row a little older than one after it (two processes' clocks) waits for
+ * the next prune. */
 int broadcast_store_prune(struct db *db, int64_t before_ms, struct sd_error *err)
 {
     struct db_stmt *stmt = NULL;
-    int rc = db_prepare(&stmt, db, "DELETE FROM broadcasts WHERE created_at < $1", err);
+    int rc = db_prepare(&stmt, db,
+                        "DELETE FROM broadcasts WHERE id < COALESCE((SELECT id FROM broadcasts "
+                        "WHERE created_at >= $1 ORDER BY id LIMIT 1), (SELECT MAX(id) + 1 FROM "
+                        "broadcasts))",
+                        err);
     if (rc)
         return rc;
     db_bind_int64(stmt, 1, before_ms);
