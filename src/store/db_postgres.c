@@ -40,6 +40,7 @@ static const struct db_dialect pg_dialect = {
     .datetime_type = "TIMESTAMP",
     .bool_type = "BOOLEAN",
     .skip_locked = " FOR UPDATE SKIP LOCKED",
+    .error_aborts_transaction = true,
     /* Any constant works as long as every sheetd uses the same one: "sheetd" in ASCII. */
     .migration_lock = "SELECT pg_advisory_lock(126892214940772)",
     .migration_unlock = "SELECT pg_advisory_unlock(126892214940772)",
@@ -101,7 +102,7 @@ static int pg_commit(struct db *db, struct sd_error *err)
 {
     struct pg_db *p = as_db(db);
     pg_settle(p);
-    PGresult *res = PQexec(p->conn, "COMMIT");
+    PGresult *res = pg_exec_after_notify(p, "COMMIT");
     int rc = 0;
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
         rc = pg_result_error(p, res, err);
@@ -116,6 +117,7 @@ static void pg_rollback(struct db *db)
 {
     struct pg_db *p = as_db(db);
     pg_settle(p);
+    p->pending_notify[0] = '\0';
     PGTransactionStatusType t = PQtransactionStatus(p->conn);
     if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR)
         PQclear(PQexec(p->conn, "ROLLBACK"));

@@ -22,7 +22,14 @@ struct pg_db {
      * statement's queue. */
     struct pg_stmt *streaming;
     unsigned prepared_seq; /* the last number in a prepared statement's name "sd_p<N>" */
+    /* "NOTIFY <channel>" asked for inside the open transaction, sent with its COMMIT
+     * (db_postgres_notify.c); "" when none. */
+    char pending_notify[96];
 };
+
+/* Sends what db_pg_notify deferred, followed by `sql` ("COMMIT"), in one round trip, and
+ * returns the last result (that of `sql`). */
+PGresult *pg_exec_after_notify(struct pg_db *db, const char *sql);
 
 /* The text PostgreSQL reads back as exactly `value` ("NaN", "Infinity", or %.17g). */
 void pg_format_double(char out[32], double value);

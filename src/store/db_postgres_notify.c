@@ -9,17 +9,46 @@
 #include "base/clock.h"
 #include "store/db_postgres.h"
 
-/* pg_notify takes the channel as a value, so it is bound, never spliced into SQL. */
+/*
+ * A NOTIFY is delivered at commit anyway, so inside a transaction it waits for the COMMIT
+ * and travels with it: a queue change would otherwise pay one more round trip for it, for
+ * every job it touches (PostgreSQL folds repeats of one channel in a transaction into one).
+ * Outside a transaction, pg_notify takes the channel as a value, bound, never spliced into
+ * SQL; the deferred one quotes it with libpq.
+ */
 int db_pg_notify(struct db *db, const char *channel, struct sd_error *err)
 {
     struct pg_db *p = (struct pg_db *)db;
     pg_settle(p);
+    if (PQtransactionStatus(p->conn) == PQTRANS_INTRANS) {
+        char *ident = PQescapeIdentifier(p->conn, channel, strlen(channel));
+        if (!ident)
+            return sd_error_nomem(err);
+        char sql[sizeof p->pending_notify];
+        int n = snprintf(sql, sizeof sql, "NOTIFY %s", ident);
+        PQfreemem(ident);
+        if (n > 0 && (size_t)n < sizeof sql &&
+            (!p->pending_notify[0] || !strcmp(p->pending_notify, sql))) {
+            memcpy(p->pending_notify, sql, (size_t)n + 1);
+            return 0;
+        }
+    }
     const char *values[1] = {channel};
     PGresult *res =
         PQexecParams(p->conn, "SELECT pg_notify($1, '')", 1, NULL, values, NULL, NULL, 0);
     int rc = res && PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : pg_result_error(p, res, err);
     PQclear(res);
     return rc;
+}
+
+PGresult *pg_exec_after_notify(struct pg_db *db, const char *sql)
+{
+    if (!db->pending_notify[0])
+        return PQexec(db->conn, sql);
+    char both[sizeof db->pending_notify + 32];
+    snprintf(both, sizeof both, "%s; %s", db->pending_notify, sql);
+    db->pending_notify[0] = '\0';
+    return PQexec(db->conn, both);
 }
 
 /* LISTEN takes an identifier, so the channel is quoted by libpq. */

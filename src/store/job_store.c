@@ -159,20 +159,24 @@ int job_store_get(struct job_record **out, struct db *db, const char *id, struct
 
 /*
  * One statement, so it is atomic on both backends: SQLite runs it under the write lock,
- * PostgreSQL locks the row the sub-select found and lets a concurrent claimer skip it. The
- * claimed row is read back by id afterwards (with its worker) rather than through RETURNING,
- * which cannot join.
+ * PostgreSQL locks the row the sub-select found and lets a concurrent claimer skip it. It
+ * returns the claimed row in JOB_COLUMNS order, the worker ($1's process) read by
+ * sub-selects since RETURNING cannot join: a claim is one statement, not two.
  */
 int job_store_claim(struct job_record **out, struct db *db, int64_t process_id, int64_t now_ms,
                     struct sd_error *err)
 {
     assert(out && db);
     *out = NULL;
-    char sql[512];
+    char sql[1024];
     snprintf(sql, sizeof sql,
              "UPDATE jobs SET status = 'processing', attempts = attempts + 1, process_id = $1, "
              "claimed_at = $2, updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE status = "
-             "'pending' AND run_at <= $2 ORDER BY run_at, created_at LIMIT 1%s) RETURNING id",
+             "'pending' AND run_at <= $2 ORDER BY run_at, created_at LIMIT 1%s) RETURNING id, "
+             "kind, template_id, status, payload, attempts, max_attempts, run_at, process_id, "
+             "cancel_requested, message, document, created_at, claimed_at, finished_at, "
+             "updated_at, (SELECT pid FROM processes WHERE id = $1), (SELECT hostname FROM "
+             "processes WHERE id = $1)",
              db_dialect_of(db)->skip_locked);
     struct db_stmt *stmt = NULL;
     int rc = db_prepare(&stmt, db, sql, err);
@@ -180,19 +184,21 @@ int job_store_claim(struct job_record **out, struct db *db, int64_t process_id, 
         return rc;
     db_bind_int64(stmt, 1, process_id);
     db_bind_int64(stmt, 2, now_ms);
-    char id[JOB_ID_LEN + 1] = "";
+    struct job_record *job = NULL;
     rc = db_step(stmt, err);
     if (rc == DB_ROW) {
-        const char *text = db_column_text(stmt, 0);
-        snprintf(id, sizeof id, "%s", text ? text : "");
-        rc = db_step(stmt, err);
+        if (!(job = calloc(1, sizeof *job)))
+            rc = sd_error_nomem(err);
+        else if ((rc = record_from_row(job, stmt, err)) == 0)
+            rc = db_step(stmt, err);
     }
     db_finalize(stmt);
-    if (rc < 0)
-        return rc;
-    if (!id[0])
-        return SD_ENOTFOUND;
-    return job_store_get(out, db, id, err);
+    if (rc < 0 || !job) {
+        job_record_free(job);
+        return rc < 0 ? rc : SD_ENOTFOUND;
+    }
+    *out = job;
+    return 0;
 }
 
 int job_store_finish(struct db *db, const char *id, int64_t process_id, const char *status,
