@@ -45,5 +45,6 @@ int job_context_finish(struct job_context *ctx, const char *status, const char *
     if (!strcmp(ctx->job->kind, "import") && !strcmp(status, JOB_STATUS_COMPLETED))
         job_files_remove_upload(queue_store(ctx->queue), ctx->data_dir, ctx->job->id);
     job_status_flush_progress(queue_status(ctx->queue), ctx->job, &ctx->progress, &ignored);
-    return queue_finish(ctx->queue, ctx->job, status, message, result_part, err);
+    return queue_finish_and_claim(ctx->queue, ctx->job, status, message, result_part,
+                                  ctx->claim_next ? &ctx->next : NULL, err);
 }

@@ -33,6 +33,10 @@ struct job_context {
     struct job_progress progress;
     int64_t last_cancel_check_ms;
     bool cancel_requested;
+    /* Set by the worker when it wants more work: job_context_finish then claims the next
+     * job in the finish's own transaction, into `next`, which the worker owns. */
+    bool claim_next;
+    struct job_record *next;
 };
 
 /* True when the job should stop now: cancelled (looked up at most every
@@ -44,7 +48,8 @@ void job_context_progress(struct job_context *ctx, const char *message, uint64_t
                           uint64_t total);
 
 /* Ends the job through the queue (fenced by its process) with `status` and the result part
- * of its document, after writing the last progress held back. */
+ * of its document, after writing the last progress held back; claims the next job with
+ * `claim_next`. */
 int job_context_finish(struct job_context *ctx, const char *status, const char *message,
                        const json_t *result_part, struct sd_error *err);
 

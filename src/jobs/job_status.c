@@ -185,20 +185,22 @@ static char *document_text(struct job_status_service *svc, json_t *doc)
 /*
  * Writes a document and its broadcast row through `db`, inside the caller's transaction, and
  * queues the NOTIFY that wakes other processes (sent at commit on PostgreSQL; nothing on
- * SQLite, whose watchers see the commit itself). With `id_to_read` the document is built
- * from the jobs row as read in that same transaction (`doc` is NULL), so it always says what
- * the row says. *seq gets the change's sequence number.
+ * SQLite, whose watchers see the commit itself). With `row` or `id_to_read` the document is
+ * built from the jobs row as read in that same transaction (`doc` is NULL), so it always
+ * says what the row says. *seq gets the change's sequence number.
  */
 static int write_in(struct job_status_service *svc, struct db *db, const char *key, json_t *doc,
-                    const char *id_to_read, int64_t *seq, struct sd_error *err)
+                    const struct job_record *row, const char *id_to_read, int64_t *seq,
+                    struct sd_error *err)
 {
-    struct job_record *job = NULL;
+    struct job_record *read = NULL;
     json_t *built = NULL;
     char *text = NULL;
     int64_t now = clock_now_ms(svc->clock);
     int rc = 0;
-    if (id_to_read && (rc = job_store_get(&job, db, id_to_read, err)) == 0 &&
-        (rc = job_status_document(&built, job, NULL, err)) == 0)
+    if (!row && id_to_read && (rc = job_store_get(&read, db, id_to_read, err)) == 0)
+        row = read;
+    if (rc == 0 && row && (rc = job_status_document(&built, row, NULL, err)) == 0)
         doc = built;
     if (rc == 0 && !(text = document_text(svc, doc)))
         rc = sd_error_nomem(err);
@@ -210,7 +212,7 @@ static int write_in(struct job_status_service *svc, struct db *db, const char *k
         rc = db_notify(db, WAKER_CHANNEL, err);
     free(text);
     json_decref(built);
-    job_record_free(job);
+    job_record_free(read);
     return rc;
 }
 
@@ -224,7 +226,7 @@ static int write_cache(struct job_status_service *svc, const char *key, json_t *
     if (rc == 0)
         rc = db_begin(db, err);
     if (rc == 0)
-        rc = write_in(svc, db, key, doc, id_to_read, &seq, err);
+        rc = write_in(svc, db, key, doc, NULL, id_to_read, &seq, err);
     if (rc == 0)
         rc = db_commit(db, err);
     store_release(svc->store, db);
@@ -234,33 +236,36 @@ static int write_cache(struct job_status_service *svc, const char *key, json_t *
 }
 
 /*
- * The status half of a queue change (queue.c): in the caller's transaction, behind a
- * savepoint, so that a cache that cannot be written (logged here) rolls back only itself and
- * the change to the jobs row still commits; the row stays the source of truth. *seq is 0
- * when nothing was written.
+ * The status half of a queue change (queue.c), in the caller's transaction: a cache that
+ * cannot be written is logged and the change to the jobs row still commits; the row stays
+ * the source of truth. On PostgreSQL, which aborts a transaction at its first error, that
+ * takes a savepoint around the write; SQLite undoes just the failed statement, and there a
+ * savepoint per change cost a sixth of a no-op job. *seq is 0 when nothing was written.
  */
 int job_status_refresh_in(struct job_status_service *svc, struct db *db, const char *id,
-                          int64_t *seq, struct sd_error *err)
+                          const struct job_record *row, int64_t *seq, struct sd_error *err)
 {
     char key[48];
     job_status_key(key, sizeof key, id);
     *seq = 0;
     struct sd_error cache_err = SD_ERROR_INIT;
-    int rc = db_savepoint(db, "job_status", err);
+    bool guarded = db_error_aborts_transaction(db);
+    int rc = guarded ? db_savepoint(db, "job_status", err) : 0;
     if (rc)
         return rc;
-    rc = write_in(svc, db, key, NULL, id, seq, &cache_err);
+    rc = write_in(svc, db, key, NULL, row, id, seq, &cache_err);
     if (rc == SD_ENOTFOUND) {
-        db_rollback_to_savepoint(db, "job_status", NULL);
+        if (guarded)
+            db_rollback_to_savepoint(db, "job_status", NULL);
         return sd_error_set(err, rc, "%s", sd_error_message(&cache_err));
     }
     if (rc) {
         log_kv(SD_LOG_WARN, "job status cache write failed; the job's row still has its state",
                "job_id", id, "error", sd_error_message(&cache_err), NULL);
         *seq = 0;
-        return db_rollback_to_savepoint(db, "job_status", err);
+        return guarded ? db_rollback_to_savepoint(db, "job_status", err) : 0;
     }
-    return db_release_savepoint(db, "job_status", err);
+    return guarded ? db_release_savepoint(db, "job_status", err) : 0;
 }
 
 void job_status_announce(struct job_status_service *svc, const char *id, int64_t seq)

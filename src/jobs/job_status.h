@@ -70,10 +70,12 @@ int job_status_refresh(struct job_status_service *svc, const char *id, struct sd
 
 /* The same inside the caller's transaction on a queue connection `db` (the queue makes each
  * state change and its document commit together); after the commit, job_status_announce
- * tells this process's subscribers of change *seq. A cache write that fails is logged and
- * rolled back on its own (0 returned); SD_ENOTFOUND when the job does not exist. */
+ * tells this process's subscribers of change *seq. `row`, when the caller has just read the
+ * job in this transaction, saves reading it again (NULL: read job `id`). A cache write that
+ * fails is logged and rolled back on its own (0 returned); SD_ENOTFOUND when the job does
+ * not exist. */
 int job_status_refresh_in(struct job_status_service *svc, struct db *db, const char *id,
-                          int64_t *seq, struct sd_error *err);
+                          const struct job_record *row, int64_t *seq, struct sd_error *err);
 void job_status_announce(struct job_status_service *svc, const char *id, int64_t seq);
 
 /* Per-job throttle state, kept by the running job. Zeroed = nothing written yet. */

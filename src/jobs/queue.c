@@ -70,70 +70,145 @@ static int64_t now_ms(const struct queue *q)
 }
 
 /*
- * Every state change of a job goes through here: the change to its row and the status
- * document it implies commit in one transaction on a queue connection, so a reader never
- * sees the one without the other, and one transaction instead of two is what a job costs.
- * `change` fills `id` when it learns it (a claim). Subscribers in this process hear of it
- * after the commit; other processes through their watchers.
+ * Every state change of a job goes through here: the changes to rows and the status
+ * documents they imply commit in one transaction on a queue connection, so a reader never
+ * sees the one without the other. A transaction may change several jobs (a batch enqueue,
+ * a finish that claims the next job), and each commit costs far more than the statements in
+ * it, so that is how the queue gets its throughput. Subscribers in this process hear of the
+ * changes after the commit; other processes through their watchers.
  */
-typedef int (*queue_change_fn)(struct db *db, char id[JOB_ID_LEN + 1], void *arg,
-                               struct sd_error *err);
+struct queue_tx {
+    struct queue *q;
+    struct db *db;
+    struct changed_job {
+        char id[JOB_ID_LEN + 1];
+        int64_t seq; /* 0: its document could not be written (logged) */
+    } * changed;
+    size_t nchanged, cap;
+};
 
-static int change_and_follow(struct queue *q, char id[JOB_ID_LEN + 1], queue_change_fn change,
-                             void *arg, struct sd_error *err)
+typedef int (*queue_change_fn)(struct queue_tx *tx, void *arg, struct sd_error *err);
+
+/* Writes the status document of a job `tx` changed and remembers it for the announcement;
+ * `row` is the job as just read in `tx`, if the caller has it. */
+static int tx_changed(struct queue_tx *tx, const char *id, const struct job_record *row,
+                      struct sd_error *err)
 {
-    struct db *db = NULL;
-    int64_t seq = 0;
-    int rc = store_acquire_queue(q->store, &db, err);
+    if (tx->nchanged == tx->cap) {
+        size_t cap = tx->cap ? tx->cap * 2 : 2;
+        struct changed_job *grown = realloc(tx->changed, cap * sizeof *grown);
+        if (!grown)
+            return sd_error_nomem(err);
+        tx->changed = grown;
+        tx->cap = cap;
+    }
+    struct changed_job *c = &tx->changed[tx->nchanged];
+    snprintf(c->id, sizeof c->id, "%s", id);
+    int rc = job_status_refresh_in(tx->q->status, tx->db, id, row, &c->seq, err);
     if (rc == 0)
-        rc = db_begin(db, err);
-    if (rc == 0)
-        rc = change(db, id, arg, err);
-    if (rc == 0)
-        rc = job_status_refresh_in(q->status, db, id, &seq, err);
-    if (rc == 0)
-        rc = db_commit(db, err);
-    store_release(q->store, db); /* rolls back what did not commit */
-    if (rc == 0)
-        job_status_announce(q->status, id, seq);
+        tx->nchanged++;
     return rc;
 }
 
-static int do_insert(struct db *db, char id[JOB_ID_LEN + 1], void *arg, struct sd_error *err)
+static int in_transaction(struct queue *q, queue_change_fn change, void *arg, struct sd_error *err)
 {
-    (void)id;
-    return job_store_insert(db, arg, err);
+    struct queue_tx tx = {.q = q};
+    int rc = store_acquire_queue(q->store, &tx.db, err);
+    if (rc == 0)
+        rc = db_begin(tx.db, err);
+    if (rc == 0)
+        rc = change(&tx, arg, err);
+    if (rc == 0)
+        rc = db_commit(tx.db, err);
+    store_release(q->store, tx.db); /* rolls back what did not commit */
+    for (size_t i = 0; rc == 0 && i < tx.nchanged; i++)
+        job_status_announce(q->status, tx.changed[i].id, tx.changed[i].seq);
+    free(tx.changed);
+    return rc;
+}
+
+struct enqueue_args {
+    struct queue_new_job *jobs;
+    size_t count;
+    int64_t now;
+    int max_attempts;
+};
+
+static int do_insert(struct queue_tx *tx, void *arg, struct sd_error *err)
+{
+    struct enqueue_args *e = arg;
+    int rc = 0;
+    for (size_t i = 0; i < e->count && rc == 0; i++) {
+        struct queue_new_job *n = &e->jobs[i];
+        char *text = json_dumps(n->payload, JSON_COMPACT | JSON_SORT_KEYS);
+        if (!text)
+            return sd_error_nomem(err);
+        /* The row as inserted, which is all its document needs. */
+        struct job_record job = {
+            .kind = (char *)n->kind,
+            .template_id = n->template_id,
+            .status = JOB_STATUS_PENDING,
+            .payload = text,
+            .max_attempts = e->max_attempts,
+            .run_at = n->run_at_ms ? n->run_at_ms : e->now,
+            .created_at = e->now,
+            .updated_at = e->now,
+        };
+        memcpy(job.id, n->id, sizeof job.id);
+        rc = job_store_insert(tx->db, &job, err);
+        if (rc == 0)
+            rc = tx_changed(tx, n->id, &job, err);
+        free(text);
+    }
+    return rc;
+}
+
+int queue_enqueue_batch(struct queue *q, struct queue_new_job *jobs, size_t count,
+                        struct sd_error *err)
+{
+    assert(q && (jobs || count == 0));
+    int rc;
+    for (size_t i = 0; i < count; i++) {
+        assert(jobs[i].kind && jobs[i].payload);
+        if (!jobs[i].id[0] && (rc = job_id_generate(jobs[i].id, err)) < 0)
+            return rc;
+        assert(job_id_valid(jobs[i].id));
+    }
+    struct enqueue_args e = {jobs, count, now_ms(q), q->opts.max_attempts};
+    rc = in_transaction(q, do_insert, &e, err);
+    if (rc)
+        return count == 1 ? sd_error_prefix(err, "could not enqueue the %s job", jobs[0].kind)
+                          : sd_error_prefix(err, "could not enqueue %zu jobs", count);
+    waker_poke(q->waker);
+    for (size_t i = 0; i < count; i++)
+        log_kv(SD_LOG_INFO, "job enqueued", "job_id", jobs[i].id, "kind", jobs[i].kind,
+               "template_id", LOG_NUM(jobs[i].template_id), NULL);
+    return 0;
 }
 
 int queue_enqueue(struct queue *q, char id[JOB_ID_LEN + 1], const char *kind, int64_t template_id,
                   const json_t *payload, int64_t run_at_ms, struct sd_error *err)
 {
-    assert(q && id && kind && payload);
-    int rc;
-    if (!id[0] && (rc = job_id_generate(id, err)) < 0)
-        return rc;
-    assert(job_id_valid(id));
-    char *text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!text)
-        return sd_error_nomem(err);
-    int64_t now = now_ms(q);
-    struct job_record job = {
-        .kind = (char *)kind,
-        .template_id = template_id,
-        .payload = text,
-        .max_attempts = q->opts.max_attempts,
-        .run_at = run_at_ms ? run_at_ms : now,
-        .created_at = now,
-    };
+    assert(id);
+    struct queue_new_job job = {
+        .kind = kind, .template_id = template_id, .payload = payload, .run_at_ms = run_at_ms};
     memcpy(job.id, id, sizeof job.id);
-    rc = change_and_follow(q, id, do_insert, &job, err);
-    free(text);
-    if (rc)
-        return sd_error_prefix(err, "could not enqueue the %s job", kind);
-    waker_poke(q->waker);
-    log_kv(SD_LOG_INFO, "job enqueued", "job_id", id, "kind", kind, "template_id",
-           LOG_NUM(template_id), NULL);
-    return 0;
+    int rc = queue_enqueue_batch(q, &job, 1, err);
+    if (rc == 0)
+        memcpy(id, job.id, sizeof job.id);
+    return rc;
+}
+
+/* Claims the next due job in `tx`: 0 with *out, or SD_ENOTFOUND. */
+static int claim_in(struct job_record **out, struct queue_tx *tx, int64_t process_id, int64_t now,
+                    struct sd_error *err)
+{
+    int rc = job_store_claim(out, tx->db, process_id, now, err);
+    if (rc == 0 && (rc = tx_changed(tx, (*out)->id, *out, err)) != 0) {
+        job_record_free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 struct claim_args {
@@ -141,20 +216,16 @@ struct claim_args {
     int64_t process_id, now;
 };
 
-static int do_claim(struct db *db, char id[JOB_ID_LEN + 1], void *arg, struct sd_error *err)
+static int do_claim(struct queue_tx *tx, void *arg, struct sd_error *err)
 {
     struct claim_args *c = arg;
-    int rc = job_store_claim(c->out, db, c->process_id, c->now, err);
-    if (rc == 0)
-        memcpy(id, (*c->out)->id, JOB_ID_LEN + 1);
-    return rc;
+    return claim_in(c->out, tx, c->process_id, c->now, err);
 }
 
 int queue_claim(struct job_record **out, struct queue *q, int64_t process_id, struct sd_error *err)
 {
     assert(out && q);
     *out = NULL;
-    char id[JOB_ID_LEN + 1] = "";
     struct claim_args c = {out, process_id, now_ms(q)};
     /* Most wake-ups find nothing to do (every status write wakes idle workers): look first,
      * without the write lock, and take it only when a job is due. */
@@ -166,13 +237,7 @@ int queue_claim(struct job_record **out, struct queue *q, int64_t process_id, st
     store_release(q->store, db);
     if (rc == 0 && !due)
         return SD_ENOTFOUND;
-    if (rc == 0)
-        rc = change_and_follow(q, id, do_claim, &c, err);
-    if (rc) {
-        job_record_free(*out);
-        *out = NULL;
-    }
-    return rc;
+    return rc == 0 ? in_transaction(q, do_claim, &c, err) : rc;
 }
 
 struct finish_args {
@@ -180,20 +245,43 @@ struct finish_args {
     const char *status, *message;
     char *document;
     int64_t rows, now;
+    struct job_record **next; /* NULL: claim nothing */
+    bool claim_failed;
 };
 
-static int do_finish(struct db *db, char id[JOB_ID_LEN + 1], void *arg, struct sd_error *err)
+static int do_finish(struct queue_tx *tx, void *arg, struct sd_error *err)
 {
     struct finish_args *f = arg;
-    return job_store_finish(db, id, f->job->process_id, f->status, f->message, f->document, f->rows,
-                            f->now, err);
+    const struct job_record *job = f->job;
+    int rc = job_store_finish(tx->db, job->id, job->process_id, f->status, f->message, f->document,
+                              f->rows, f->now, err);
+    /* The fenced update changed exactly these columns of the row the worker holds. */
+    struct job_record ended = *job;
+    ended.status = (char *)f->status;
+    ended.message = (char *)f->message;
+    ended.document = f->document;
+    ended.finished_at = ended.updated_at = f->now;
+    ended.process_id = ended.worker_pid = 0;
+    ended.worker_hostname = NULL;
+    if (rc == 0)
+        rc = tx_changed(tx, job->id, &ended, err);
+    if (rc == 0 && f->next) {
+        rc = claim_in(f->next, tx, job->process_id, f->now, err);
+        if (rc == SD_ENOTFOUND)
+            rc = 0;
+        f->claim_failed = rc != 0;
+    }
+    return rc;
 }
 
-int queue_finish(struct queue *q, const struct job_record *job, const char *status,
-                 const char *message, const json_t *result_part, struct sd_error *err)
+int queue_finish_and_claim(struct queue *q, const struct job_record *job, const char *status,
+                           const char *message, const json_t *result_part, struct job_record **next,
+                           struct sd_error *err)
 {
     assert(q && job && status);
-    struct finish_args f = {job, status, message, NULL, 0, now_ms(q)};
+    if (next)
+        *next = NULL;
+    struct finish_args f = {job, status, message, NULL, 0, now_ms(q), next, false};
     if (result_part && !(f.document = json_dumps(result_part, JSON_COMPACT | JSON_PRESERVE_ORDER)))
         return sd_error_nomem(err);
     /* The rows it moved, for /metrics: inserted and updated by an import, written by an
@@ -202,14 +290,25 @@ int queue_finish(struct queue *q, const struct job_record *job, const char *stat
     f.rows = json_integer_value(json_object_get(result, "imported")) +
              json_integer_value(json_object_get(result, "updated")) +
              json_integer_value(json_object_get(result, "exported"));
-    char id[JOB_ID_LEN + 1];
-    memcpy(id, job->id, sizeof id);
-    int rc = change_and_follow(q, id, do_finish, &f, err);
+    int rc = in_transaction(q, do_finish, &f, err);
+    if (rc && f.claim_failed) {
+        /* The claim took the finish down with it (PostgreSQL aborts a transaction at its
+         * first error): the end of this job must not depend on the next one. */
+        log_kv(SD_LOG_WARN, "claiming the next job failed", "error", sd_error_message(err), NULL);
+        f.next = NULL;
+        rc = in_transaction(q, do_finish, &f, err);
+    }
     free(f.document);
     if (rc == 0)
         log_kv(SD_LOG_INFO, "job finished", "job_id", job->id, "kind", job->kind, "status", status,
                "attempts", LOG_NUM(job->attempts), NULL);
     return rc;
+}
+
+int queue_finish(struct queue *q, const struct job_record *job, const char *status,
+                 const char *message, const json_t *result_part, struct sd_error *err)
+{
+    return queue_finish_and_claim(q, job, status, message, result_part, NULL, err);
 }
 
 int64_t queue_backoff_ms(const struct queue *q, int attempt, double random_unit)
@@ -237,11 +336,12 @@ struct release_args {
     const char *message;
 };
 
-static int do_release(struct db *db, char id[JOB_ID_LEN + 1], void *arg, struct sd_error *err)
+static int do_release(struct queue_tx *tx, void *arg, struct sd_error *err)
 {
     struct release_args *r = arg;
-    return job_store_release(db, id, r->job->process_id, r->run_at, r->refund, r->message, r->now,
-                             err);
+    int rc = job_store_release(tx->db, r->job->id, r->job->process_id, r->run_at, r->refund,
+                               r->message, r->now, err);
+    return rc ? rc : tx_changed(tx, r->job->id, NULL, err);
 }
 
 int queue_retry_later(struct queue *q, const struct job_record *job, const char *message,
@@ -256,9 +356,7 @@ int queue_retry_later(struct queue *q, const struct job_record *job, const char 
     }
     int64_t delay = queue_backoff_ms(q, job->attempts, random_unit());
     struct release_args r = {job, now_ms(q) + delay, now_ms(q), false, message};
-    char id[JOB_ID_LEN + 1];
-    memcpy(id, job->id, sizeof id);
-    int rc = change_and_follow(q, id, do_release, &r, err);
+    int rc = in_transaction(q, do_release, &r, err);
     if (rc == 0)
         log_kv(SD_LOG_INFO, "job will be retried", "job_id", job->id, "attempt",
                LOG_NUM(job->attempts), "delay_ms", LOG_NUM(delay), NULL);
@@ -269,31 +367,29 @@ int queue_hand_back(struct queue *q, const struct job_record *job, struct sd_err
 {
     struct release_args r = {job, now_ms(q), now_ms(q), true,
                              "Handed back: its worker was stopping"};
-    char id[JOB_ID_LEN + 1];
-    memcpy(id, job->id, sizeof id);
-    int rc = change_and_follow(q, id, do_release, &r, err);
+    int rc = in_transaction(q, do_release, &r, err);
     if (rc == 0)
         waker_poke(q->waker);
     return rc;
 }
 
 struct cancel_args {
+    const char *id;
     int64_t now;
     const char **outcome;
 };
 
-static int do_cancel(struct db *db, char id[JOB_ID_LEN + 1], void *arg, struct sd_error *err)
+static int do_cancel(struct queue_tx *tx, void *arg, struct sd_error *err)
 {
     struct cancel_args *c = arg;
-    return job_store_cancel(db, id, c->now, c->outcome, err);
+    int rc = job_store_cancel(tx->db, c->id, c->now, c->outcome, err);
+    return rc ? rc : tx_changed(tx, c->id, NULL, err);
 }
 
 int queue_cancel(struct queue *q, const char *id, const char **outcome, struct sd_error *err)
 {
-    char copy[JOB_ID_LEN + 1];
-    snprintf(copy, sizeof copy, "%s", id);
-    struct cancel_args c = {now_ms(q), outcome};
-    return change_and_follow(q, copy, do_cancel, &c, err);
+    struct cancel_args c = {id, now_ms(q), outcome};
+    return in_transaction(q, do_cancel, &c, err);
 }
 
 int queue_cancel_requested(struct queue *q, const char *id, bool *requested, struct sd_error *err)
@@ -306,17 +402,22 @@ int queue_cancel_requested(struct queue *q, const char *id, bool *requested, str
     return rc;
 }
 
-static int do_retry(struct db *db, char id[JOB_ID_LEN + 1], void *arg, struct sd_error *err)
+struct retry_args {
+    const char *id;
+    int64_t now;
+};
+
+static int do_retry(struct queue_tx *tx, void *arg, struct sd_error *err)
 {
-    return job_store_retry(db, id, *(int64_t *)arg, err);
+    struct retry_args *r = arg;
+    int rc = job_store_retry(tx->db, r->id, r->now, err);
+    return rc ? rc : tx_changed(tx, r->id, NULL, err);
 }
 
 int queue_retry(struct queue *q, const char *id, struct sd_error *err)
 {
-    char copy[JOB_ID_LEN + 1];
-    snprintf(copy, sizeof copy, "%s", id);
-    int64_t now = now_ms(q);
-    int rc = change_and_follow(q, copy, do_retry, &now, err);
+    struct retry_args r = {id, now_ms(q)};
+    int rc = in_transaction(q, do_retry, &r, err);
     if (rc == 0)
         waker_poke(q->waker);
     return rc;

@@ -15,7 +15,10 @@
  *   cancel    a pending job at once; a processing one is flagged and the worker notices at
  *             its next progress tick (queue_cancel_requested)
  *
- * Every state change writes the job's status document (job_status.h) so readers follow it.
+ * Every state change writes the job's status document (job_status.h) so readers follow it,
+ * in the transaction of the change. A commit costs far more than the statements in it, so
+ * the queue puts several changes in one where it can: a batch enqueue, and a worker's
+ * finish that claims its next job (as BullMQ's moveToFinished does).
  */
 #ifndef SHEETD_JOBS_QUEUE_H
 #define SHEETD_JOBS_QUEUE_H
@@ -62,6 +65,19 @@ const struct sd_clock *queue_clock(struct queue *q);
 int queue_enqueue(struct queue *q, char id[JOB_ID_LEN + 1], const char *kind, int64_t template_id,
                   const json_t *payload, int64_t run_at_ms, struct sd_error *err);
 
+/* One job of a batch, as queue_enqueue takes it; `payload` is borrowed. */
+struct queue_new_job {
+    char id[JOB_ID_LEN + 1]; /* "": a fresh one is written here */
+    const char *kind;
+    int64_t template_id;
+    const json_t *payload;
+    int64_t run_at_ms;
+};
+
+/* Enqueues `count` jobs in one transaction: all or none. */
+int queue_enqueue_batch(struct queue *q, struct queue_new_job *jobs, size_t count,
+                        struct sd_error *err);
+
 /* Claims the next due job for `process_id`: 0 with *out, or SD_ENOTFOUND. */
 int queue_claim(struct job_record **out, struct queue *q, int64_t process_id, struct sd_error *err);
 
@@ -69,6 +85,13 @@ int queue_claim(struct job_record **out, struct queue *q, int64_t process_id, st
  * (result, errors, error_count, files). */
 int queue_finish(struct queue *q, const struct job_record *job, const char *status,
                  const char *message, const json_t *result_part, struct sd_error *err);
+
+/* queue_finish, and in the same transaction claims the next due job for the same process
+ * into *next (NULL when none is due, or when the claim failed: that is logged, and the
+ * finish still commits). */
+int queue_finish_and_claim(struct queue *q, const struct job_record *job, const char *status,
+                           const char *message, const json_t *result_part, struct job_record **next,
+                           struct sd_error *err);
 
 /* After a transient error: back to pending with backoff while attempts remain, else failed
  * with `message`. *retried says which. */

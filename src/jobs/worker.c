@@ -45,8 +45,9 @@ static bool transient(int rc)
     return rc == SD_ERETRY || rc == SD_ENOMEM || rc == SD_ENOSPC;
 }
 
-/* Runs one claimed job to an end state, or hands it back. */
-static void run_job(struct worker_pool *pool, struct job_record *job)
+/* Runs one claimed job to an end state, or hands it back. Returns the next job when ending
+ * this one claimed it (job_context.h), or NULL. */
+static struct job_record *run_job(struct worker_pool *pool, struct job_record *job)
 {
     struct queue *q = pool->queue;
     struct job_context ctx = {
@@ -54,6 +55,7 @@ static void run_job(struct worker_pool *pool, struct job_record *job)
         .job = job,
         .data_dir = pool->opts.data_dir,
         .interrupt = &pool->interrupt,
+        .claim_next = !atomic_load(&pool->stopping),
     };
     struct sd_error err = SD_ERROR_INIT;
     log_kv(SD_LOG_INFO, "job started", "job_id", job->id, "kind", job->kind, "attempt",
@@ -87,6 +89,17 @@ static void run_job(struct worker_pool *pool, struct job_record *job)
     if (end_rc != 0)
         log_kv(SD_LOG_WARN, "could not record the end of a job", "job_id", job->id, "error",
                sd_error_message(&end_err), NULL);
+    return ctx.next;
+}
+
+/* A job claimed while the pool began to stop goes back without counting the attempt. */
+static void hand_back(struct queue *q, struct job_record *job)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    if (queue_hand_back(q, job, &err) != 0)
+        log_kv(SD_LOG_WARN, "could not hand a job back", "job_id", job->id, "error",
+               sd_error_message(&err), NULL);
+    job_record_free(job);
 }
 
 static void *work(void *arg)
@@ -94,15 +107,17 @@ static void *work(void *arg)
     struct worker_pool *pool = arg;
     struct queue *q = pool->queue;
     struct waker *waker = queue_waker(q);
+    struct job_record *next = NULL; /* claimed by the end of the previous job */
     while (!atomic_load(&pool->stopping)) {
         uint64_t seen = waker_generation(waker);
-        struct job_record *job = NULL;
+        struct job_record *job = next;
         struct sd_error err = SD_ERROR_INIT;
         int64_t process_id = heartbeat_process_id(pool->opts.heartbeat);
-        int rc = queue_claim(&job, q, process_id, &err);
+        int rc = job ? 0 : queue_claim(&job, q, process_id, &err);
+        next = NULL;
         if (rc == 0) {
             atomic_fetch_add(&pool->busy, 1);
-            run_job(pool, job);
+            next = run_job(pool, job);
             job_record_free(job);
             atomic_fetch_sub(&pool->busy, 1);
             pthread_mutex_lock(&pool->lock);
@@ -121,6 +136,8 @@ static void *work(void *arg)
         }
         waker_wait(waker, seen, wait_ms);
     }
+    if (next)
+        hand_back(q, next);
     return NULL;
 }
 

@@ -67,6 +67,66 @@ Test(queue, enqueue_claim_finish_moves_the_row_and_the_document)
     job_record_free(job);
 }
 
+Test(queue, a_batch_is_enqueued_in_one_transaction_all_or_none)
+{
+    char existing[17];
+    enqueue_export(existing);
+    json_t *payload = json_object();
+    struct queue_new_job batch[3];
+    for (int i = 0; i < 3; i++)
+        batch[i] = (struct queue_new_job){
+            .kind = "export", .template_id = jf_template_id, .payload = payload};
+    memcpy(batch[1].id, existing, sizeof batch[1].id); /* taken: the batch must fail whole */
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_neq(queue_enqueue_batch(jobs_queue(jf_jobs), batch, 3, &err), 0);
+    cr_assert(strstr(sd_error_message(&err), "could not enqueue 3 jobs"), "%s",
+              sd_error_message(&err));
+    cr_assert_eq(jf_query_long("SELECT COUNT(*) FROM jobs"), 1, "nothing of the batch stayed");
+    cr_assert_eq(jf_query_long("SELECT COUNT(*) FROM cache"), 1);
+    for (int i = 0; i < 3; i++)
+        batch[i].id[0] = '\0';
+    cr_assert_eq(queue_enqueue_batch(jobs_queue(jf_jobs), batch, 3, &err), 0, "%s",
+                 sd_error_message(&err));
+    json_decref(payload);
+    for (int i = 0; i < 3; i++) {
+        cr_assert(job_id_valid(batch[i].id));
+        cr_assert_str_eq(doc_status(batch[i].id), "pending");
+        for (int j = 0; j < i; j++)
+            cr_assert_str_neq(batch[i].id, batch[j].id);
+    }
+    cr_assert_eq(jf_query_long("SELECT COUNT(*) FROM jobs WHERE status = 'pending'"), 4);
+}
+
+Test(queue, a_finish_claims_the_next_job_in_the_same_transaction)
+{
+    char first[17], second[17];
+    enqueue_export(first);
+    enqueue_export(second);
+    struct sd_error err = SD_ERROR_INIT;
+    struct job_record *job = NULL, *next = NULL;
+    cr_assert_eq(queue_claim(&job, jobs_queue(jf_jobs), 7, &err), 0);
+    cr_assert_str_eq(job->id, first);
+    cr_assert_eq(
+        queue_finish_and_claim(jobs_queue(jf_jobs), job, "completed", "Done", NULL, &next, &err), 0,
+        "%s", sd_error_message(&err));
+    cr_assert_str_eq(jf_row_status(first), "completed");
+    cr_assert_str_eq(doc_status(first), "completed");
+    cr_assert_not_null(next, "the second job came with the first one's end");
+    cr_assert_str_eq(next->id, second);
+    cr_assert_str_eq(next->status, "processing");
+    cr_assert_eq(next->process_id, 7);
+    cr_assert_eq(next->attempts, 1);
+    cr_assert_str_eq(jf_row_status(second), "processing");
+    cr_assert_str_eq(doc_status(second), "processing");
+    job_record_free(job);
+    job = next;
+    cr_assert_eq(
+        queue_finish_and_claim(jobs_queue(jf_jobs), job, "failed", "No", NULL, &next, &err), 0);
+    cr_assert_null(next, "nothing else is due");
+    cr_assert_str_eq(doc_status(second), "failed");
+    job_record_free(job);
+}
+
 Test(queue, a_job_held_by_another_process_cannot_be_finished_or_handed_back)
 {
     char id[17];
