@@ -2,6 +2,7 @@
 #include "jobs/job_context.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
 #include "jobs/job_files.h"
@@ -38,6 +39,23 @@ void job_context_progress(struct job_context *ctx, const char *message, uint64_t
  * needed). A failed or cancelled import keeps its file so that Retry can run it again; it
  * goes with the job when the retention prunes it (retention.h).
  */
+/*
+ * The end of a job is written again while the database cannot take it (busy past its
+ * timeout, a connection that went away): a job left "processing" under a live process is
+ * one no recovery would ever touch, since its process keeps beating. It stops trying when
+ * another process took the job over (SD_ENOTFOUND: the fence), when the end itself is
+ * refused, when the process is stopping (its jobs are recovered once it is gone), or after
+ * JOB_END_RETRY_MS, past which the process is presumed dead by the others anyway.
+ */
+static bool end_worth_retrying(struct job_context *ctx, int rc, int64_t since_ms)
+{
+    if (rc == SD_ENOTFOUND || rc == SD_EINVALID || rc == SD_EUSAGE)
+        return false;
+    if (ctx->interrupt && atomic_load(ctx->interrupt))
+        return false;
+    return clock_monotonic_ms(queue_clock(ctx->queue)) - since_ms < JOB_END_RETRY_MS;
+}
+
 int job_context_finish(struct job_context *ctx, const char *status, const char *message,
                        const json_t *result_part, struct sd_error *err)
 {
@@ -45,6 +63,17 @@ int job_context_finish(struct job_context *ctx, const char *status, const char *
     if (!strcmp(ctx->job->kind, "import") && !strcmp(status, JOB_STATUS_COMPLETED))
         job_files_remove_upload(queue_store(ctx->queue), ctx->data_dir, ctx->job->id);
     job_status_flush_progress(queue_status(ctx->queue), ctx->job, &ctx->progress, &ignored);
-    return queue_finish_and_claim(ctx->queue, ctx->job, status, message, result_part,
-                                  ctx->claim_next ? &ctx->next : NULL, err);
+    int64_t since = clock_monotonic_ms(queue_clock(ctx->queue)), delay_ms = 50;
+    for (;;) {
+        int rc = queue_finish_and_claim(ctx->queue, ctx->job, status, message, result_part,
+                                        ctx->claim_next ? &ctx->next : NULL, err);
+        if (rc == 0 || !end_worth_retrying(ctx, rc, since))
+            return rc;
+        log_kv(SD_LOG_WARN, "could not record the end of a job; trying again", "job_id",
+               ctx->job->id, "status", status, "retry_in_ms", LOG_NUM(delay_ms), "error",
+               sd_error_message(err), NULL);
+        struct timespec pause = {delay_ms / 1000, (delay_ms % 1000) * 1000000};
+        nanosleep(&pause, NULL);
+        delay_ms = delay_ms * 2 < 2000 ? delay_ms * 2 : 2000;
+    }
 }

@@ -25,6 +25,9 @@
 /* How often a running job looks at its row for a cancel request. */
 #define JOB_CANCEL_CHECK_MS 250
 
+/* How long job_context_finish keeps trying to write an end the database cannot take. */
+#define JOB_END_RETRY_MS 60000
+
 struct job_context {
     struct queue *queue;
     struct job_record *job; /* the claimed row, owned by the worker */
@@ -49,7 +52,8 @@ void job_context_progress(struct job_context *ctx, const char *message, uint64_t
 
 /* Ends the job through the queue (fenced by its process) with `status` and the result part
  * of its document, after writing the last progress held back; claims the next job with
- * `claim_next`. */
+ * `claim_next`. An end the database cannot take yet is tried again for up to
+ * JOB_END_RETRY_MS (job_context.c says when it stops). */
 int job_context_finish(struct job_context *ctx, const char *status, const char *message,
                        const json_t *result_part, struct sd_error *err);
 

@@ -155,6 +155,45 @@ Test(worker, a_busy_database_is_retried_with_backoff_until_it_frees)
     free(csv);
 }
 
+/* The end of a job that the queue database cannot take for a while is written once it can:
+ * the job must not stay "processing" under a live worker, and its rows are not imported a
+ * second time. */
+Test(worker, an_end_the_database_cannot_take_yet_is_written_when_it_can)
+{
+    jobs_close(jf_jobs);
+    store_close(jf_store);
+    struct store_config cfg = STORE_CONFIG_INIT;
+    cfg.data_dir = jf_dir;
+    char url[4200];
+    snprintf(url, sizeof url, "sqlite:%s/sheetd.db?busy_timeout=50", jf_dir);
+    cfg.database_url = url;
+    cr_assert_eq(store_open(&jf_store, &cfg, NULL), 0);
+    jf_open_jobs(NULL);
+    char *csv = jf_people_csv("p.csv", 20000, 0);
+    char id[17];
+    run_workers(1);
+    jf_enqueue_import(jf_jobs, id, csv);
+    for (int i = 0; i < 2000 && strcmp(jf_row_status(id), "processing"); i++)
+        usleep(2000);
+    cr_assert_str_eq(jf_row_status(id), "processing", "claimed; 20,000 rows take a while");
+    char queue_url[4200];
+    snprintf(queue_url, sizeof queue_url, "sqlite:%s/queue.db", jf_dir);
+    struct db *locker = NULL;
+    cr_assert_eq(db_open(&locker, queue_url, NULL), 0);
+    cr_assert_eq(db_begin(locker, NULL), 0, "BEGIN IMMEDIATE holds queue.db's write lock");
+    for (int i = 0; i < 2000 && people() < 20000; i++)
+        usleep(5000);
+    cr_assert_eq(people(), 20000, "the rows committed while the queue was locked");
+    usleep(300000); /* the end fails at least once meanwhile */
+    db_rollback(locker);
+    db_close(locker);
+    json_t *doc = jf_wait_status(jf_jobs, id, "completed", 10000);
+    cr_assert_eq(attempts(id), 1, "one attempt: the end was written again, not the job re-run");
+    cr_assert_eq(people(), 20000);
+    json_decref(doc);
+    free(csv);
+}
+
 /* Waits until the job is processing and has imported some rows. */
 static void wait_running(const char *id)
 {
