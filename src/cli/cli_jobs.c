@@ -138,34 +138,26 @@ int cli_jobs_template_id(struct cli_jobs *cj, const char *id_or_table, int64_t *
     return rc;
 }
 
-int cli_jobs_open_template(struct cli_jobs *cj, const struct cli_config *config,
-                           const char *id_or_table, int64_t *template_id)
+int cli_jobs_enqueue(const struct cli_config *config, const char *id_or_table,
+                     cli_jobs_enqueue_fn enqueue, void *ctx, bool wait)
 {
-    int rc = cli_jobs_open(cj, config);
-    if (rc)
-        return rc;
+    struct cli_jobs cj;
+    int out = cli_jobs_open(&cj, config);
+    if (out)
+        return out;
     struct sd_error err = SD_ERROR_INIT;
-    if (cli_jobs_template_id(cj, id_or_table, template_id, &err)) {
+    int64_t template_id = 0;
+    char id[JOB_ID_LEN + 1] = "";
+    if (cli_jobs_template_id(&cj, id_or_table, &template_id, &err) ||
+        enqueue(&cj, template_id, id, ctx, &err)) {
         cli_errorf("%s", sd_error_message(&err));
-        cli_jobs_close(cj);
-        return CLI_EXIT_USAGE;
-    }
-    return 0;
-}
-
-int cli_jobs_finish_enqueue(struct cli_jobs *cj, int rc, const struct sd_error *err, const char *id,
-                            bool wait)
-{
-    int out = CLI_EXIT_OK;
-    if (rc) {
-        cli_errorf("%s", sd_error_message(err));
         out = CLI_EXIT_USAGE;
     } else {
         printf("%s\n", id);
         fflush(stdout);
         if (wait)
-            out = cli_jobs_wait(cj, id);
+            out = cli_jobs_wait(&cj, id);
     }
-    cli_jobs_close(cj);
+    cli_jobs_close(&cj);
     return out;
 }

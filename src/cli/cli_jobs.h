@@ -29,16 +29,17 @@ struct jobs_config cli_jobs_config(const struct cli_config *config);
 int cli_jobs_template_id(struct cli_jobs *cj, const char *id_or_table, int64_t *id,
                          struct sd_error *err);
 
-/* The start of `import/export --async`: cli_jobs_open, then the template the user named. 0
- * with *template_id, or prints one line, closes cj and returns CLI_EXIT_USAGE (a template
- * that does not exist is the user's argument). */
-int cli_jobs_open_template(struct cli_jobs *cj, const struct cli_config *config,
-                           const char *id_or_table, int64_t *template_id);
+/* Puts the job of `import/export --async` in the queue for `template_id`, with its own
+ * payload: 0 with the job's id in `id`, or a negative code with err filled. */
+typedef int (*cli_jobs_enqueue_fn)(struct cli_jobs *cj, int64_t template_id,
+                                   char id[JOB_ID_LEN + 1], void *ctx, struct sd_error *err);
 
-/* The end of `import/export --async`: prints the job id (rc 0) and follows it with --wait,
- * or prints err's sentence; closes cj. Returns the command's exit code. */
-int cli_jobs_finish_enqueue(struct cli_jobs *cj, int rc, const struct sd_error *err, const char *id,
-                            bool wait);
+/* `import/export --async`: opens the job layer, finds the template the user named, calls
+ * `enqueue`, prints the job's id and with `wait` follows the job. Returns the command's exit
+ * code; a template that does not exist or a job not enqueued prints one line and gives
+ * CLI_EXIT_USAGE. */
+int cli_jobs_enqueue(const struct cli_config *config, const char *id_or_table,
+                     cli_jobs_enqueue_fn enqueue, void *ctx, bool wait);
 
 /* Follows job `id` until it ends, drawing a progress bar on stderr when it is a terminal.
  * Prints the final message; returns CLI_EXIT_OK when it completed, CLI_EXIT_FAILED when it

@@ -15,20 +15,17 @@
 #include "import/export_service.h"
 #include "import/import_service.h"
 
-static int enqueue_export(const struct cli_config *config, const char *template_arg, bool wait)
+/* An export job needs nothing but its template (cli_jobs_enqueue_fn). */
+static int enqueue_export(struct cli_jobs *cj, int64_t template_id, char id[JOB_ID_LEN + 1],
+                          void *ctx, struct sd_error *err)
 {
-    struct cli_jobs cj;
-    int64_t template_id = 0;
-    int rc = cli_jobs_open_template(&cj, config, template_arg, &template_id);
-    if (rc)
-        return rc;
-    struct sd_error err = SD_ERROR_INIT;
-    char id[JOB_ID_LEN + 1] = "";
+    (void)ctx;
     json_t *payload = json_object();
-    rc = payload ? queue_enqueue(jobs_queue(cj.jobs), id, "export", template_id, payload, 0, &err)
-                 : sd_error_nomem(&err);
+    int rc = payload
+                 ? queue_enqueue(jobs_queue(cj->jobs), id, "export", template_id, payload, 0, err)
+                 : sd_error_nomem(err);
     json_decref(payload);
-    return cli_jobs_finish_enqueue(&cj, rc, &err, id, wait);
+    return rc;
 }
 
 static void draw_progress(uint64_t done, uint64_t total, void *ctx)
@@ -40,7 +37,7 @@ int cmd_export(int argc, char **argv, const struct cli_config *config)
 {
     if (argc >= 3 && !strcmp(argv[2], "--async") &&
         (argc == 3 || (argc == 4 && !strcmp(argv[3], "--wait"))) && argv[1][0] != '-')
-        return enqueue_export(config, argv[1], argc == 4);
+        return cli_jobs_enqueue(config, argv[1], enqueue_export, NULL, argc == 4);
     if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-') {
         cli_errorf("usage: sheetd export TEMPLATE OUT.xlsx | export TEMPLATE --async [--wait]");
         return CLI_EXIT_USAGE;

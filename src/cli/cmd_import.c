@@ -87,32 +87,34 @@ static void print_human(const struct import_result *res, const char *errors_out)
         printf("Error report: %s\n", errors_out);
 }
 
-/* Copies the file into the uploads directory under a new job id and enqueues the job. */
-static int enqueue_import(const struct cli_config *config, const char *template_arg,
-                          const char *path, const char *sheet, bool wait)
+/* The file an --async import uploads, and its --sheet. */
+struct import_upload {
+    const char *path;
+    const char *sheet;
+};
+
+/* Copies the file into the uploads directory under a new job id and enqueues the job
+ * (cli_jobs_enqueue_fn), removing the copy again when the queue refuses the job. */
+static int enqueue_import(struct cli_jobs *cj, int64_t template_id, char id[JOB_ID_LEN + 1],
+                          void *ctx, struct sd_error *err)
 {
-    struct cli_jobs cj;
-    int64_t template_id = 0;
-    int rc = cli_jobs_open_template(&cj, config, template_arg, &template_id);
-    if (rc)
-        return rc;
-    struct sd_error err = SD_ERROR_INIT;
-    char id[JOB_ID_LEN + 1] = "", ext[8];
-    const char *slash = strrchr(path, '/');
-    const char *filename = slash ? slash + 1 : path;
+    const struct import_upload *up = ctx;
+    char ext[8];
+    const char *slash = strrchr(up->path, '/');
+    const char *filename = slash ? slash + 1 : up->path;
     job_file_extension(ext, filename);
     json_t *payload = NULL;
-    rc = job_id_generate(id, &err);
+    int rc = job_id_generate(id, err);
     if (rc == 0)
-        rc = job_file_copy_upload(cj.store, jobs_data_dir(cj.jobs), id, ext, path, &err);
+        rc = job_file_copy_upload(cj->store, jobs_data_dir(cj->jobs), id, ext, up->path, err);
     if (rc == 0 && !(payload = json_pack("{s:s, s:s, s:s?}", "ext", ext, "filename", filename,
-                                         "sheet", sheet)))
-        rc = sd_error_set(&err, SD_EINVALID, "the file name %s is not valid UTF-8", filename);
+                                         "sheet", up->sheet)))
+        rc = sd_error_set(err, SD_EINVALID, "the file name %s is not valid UTF-8", filename);
     if (rc == 0 &&
-        (rc = queue_enqueue(jobs_queue(cj.jobs), id, "import", template_id, payload, 0, &err)) != 0)
-        job_files_remove_upload(cj.store, jobs_data_dir(cj.jobs), id);
+        (rc = queue_enqueue(jobs_queue(cj->jobs), id, "import", template_id, payload, 0, err)) != 0)
+        job_files_remove_upload(cj->store, jobs_data_dir(cj->jobs), id);
     json_decref(payload);
-    return cli_jobs_finish_enqueue(&cj, rc, &err, id, wait);
+    return rc;
 }
 
 static void draw_progress(uint64_t done, uint64_t total, void *ctx)
@@ -167,8 +169,10 @@ int cmd_import(int argc, char **argv, const struct cli_config *config)
         cli_errorf("cannot read %s: %s", path, strerror(errno));
         return CLI_EXIT_USAGE;
     }
-    if (async)
-        return enqueue_import(config, positional[0], path, opts.sheet, wait);
+    if (async) {
+        struct import_upload up = {.path = path, .sheet = opts.sheet};
+        return cli_jobs_enqueue(config, positional[0], enqueue_import, &up, wait);
+    }
     struct cli_data d;
     int rc = cli_data_open(&d, config, positional[0]);
     if (rc)

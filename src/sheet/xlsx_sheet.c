@@ -250,104 +250,116 @@ static int finish_cell(struct xlsx_sheet_reader *r)
     return row_builder_add_string(rb, r->col, p, vlen, e);
 }
 
+/* The elements the reader acts on, named here once for on_start and on_end. This runs for
+ * every tag, so it switches on the length first: a worksheet is mostly <c> and <v>. */
+enum sheet_tag { TAG_OTHER, TAG_C, TAG_V, TAG_IS, TAG_ROW, TAG_SHEET_DATA, TAG_DIMENSION };
+
+static inline enum sheet_tag sheet_tag_of(const struct xlsx_token *tok)
+{
+    const char *local = tok->local;
+    switch (tok->local_len) {
+    case 1:
+        return local[0] == 'c' ? TAG_C : local[0] == 'v' ? TAG_V : TAG_OTHER;
+    case 2:
+        return local[0] == 'i' && local[1] == 's' ? TAG_IS : TAG_OTHER;
+    case 3:
+        return xlsx_token_is(tok, "row") ? TAG_ROW : TAG_OTHER;
+    case 9:
+        return xlsx_token_is(tok, "sheetData")   ? TAG_SHEET_DATA
+               : xlsx_token_is(tok, "dimension") ? TAG_DIMENSION
+                                                 : TAG_OTHER;
+    default:
+        return TAG_OTHER;
+    }
+}
+
 static int on_start(struct xlsx_sheet_reader *r, const struct xlsx_token *tok)
 {
     if (r->in_is) {
         xlsx_rich_text_start(&r->is, tok);
         return EV_NONE;
     }
-    const char *local = tok->local;
-    size_t len = tok->local_len;
-    if (len == 0)
-        return EV_NONE;
-    switch (local[0]) {
-    case 'c':
-        if (len == 1 && r->in_row)
+    switch (sheet_tag_of(tok)) {
+    case TAG_C:
+        if (r->in_row)
             start_cell(r, tok);
-        return EV_NONE;
-    case 'v':
-        if (len == 1 && r->in_cell) {
+        break;
+    case TAG_V:
+        if (r->in_cell) {
             r->in_v = true;
             r->has_v = true;
             r->v_len = 0;
         }
-        return EV_NONE;
-    case 'i':
-        if (len == 2 && local[1] == 's' && r->in_cell) {
+        break;
+    case TAG_IS:
+        if (r->in_cell) {
             r->in_is = true;
             r->has_is = true;
             xlsx_rich_text_reset(&r->is, r->v_max);
             xlsx_rich_text_start(&r->is, tok);
         }
-        return EV_NONE;
-    case 'r':
-        if (xlsx_token_is(tok, "row") && r->in_sheet_data)
+        break;
+    case TAG_ROW:
+        if (r->in_sheet_data)
             start_row(r, tok);
-        return EV_NONE;
-    case 's':
-        if (xlsx_token_is(tok, "sheetData")) {
-            r->in_sheet_data = true;
-            return EV_SHEET_DATA; /* select() stops here; the hint is known by now */
-        }
-        return EV_NONE;
-    case 'd':
-        if (xlsx_token_is(tok, "dimension")) {
-            size_t rlen;
-            const char *ref = xlsx_token_attr(tok, "ref", &rlen);
-            const char *colon = ref ? memchr(ref, ':', rlen) : NULL;
-            uint32_t col, row;
-            if (colon && xlsx_parse_ref(colon + 1, rlen - (size_t)(colon + 1 - ref), &col, &row))
-                r->book->base.row_count_hint = row;
-        }
-        return EV_NONE;
-    default:
-        return EV_NONE;
+        break;
+    case TAG_SHEET_DATA:
+        r->in_sheet_data = true;
+        return EV_SHEET_DATA; /* select() stops here; the hint is known by now */
+    case TAG_DIMENSION: {
+        size_t rlen;
+        const char *ref = xlsx_token_attr(tok, "ref", &rlen);
+        const char *colon = ref ? memchr(ref, ':', rlen) : NULL;
+        uint32_t col, row;
+        if (colon && xlsx_parse_ref(colon + 1, rlen - (size_t)(colon + 1 - ref), &col, &row))
+            r->book->base.row_count_hint = row;
+        break;
     }
+    case TAG_OTHER:
+        break;
+    }
+    return EV_NONE;
 }
 
 static int on_end(struct xlsx_sheet_reader *r, const struct xlsx_token *tok)
 {
+    enum sheet_tag tag = sheet_tag_of(tok);
     if (r->in_is) {
-        if (xlsx_token_is(tok, "is"))
+        if (tag == TAG_IS)
             r->in_is = false;
         else if (!xlsx_rich_text_end(&r->is, tok))
             return sd_error_nomem(&r->error);
         return EV_NONE;
     }
-    const char *local = tok->local;
-    size_t len = tok->local_len;
-    if (len == 0)
-        return EV_NONE;
-    switch (local[0]) {
-    case 'v':
-        if (len == 1)
-            r->in_v = false;
-        return EV_NONE;
-    case 'c':
-        if (len == 1 && r->in_cell) {
+    switch (tag) {
+    case TAG_V:
+        r->in_v = false;
+        break;
+    case TAG_C:
+        if (r->in_cell) {
             r->in_cell = false;
             r->in_v = false;
             int rc = finish_cell(r);
             return rc < 0 ? rc : EV_NONE;
         }
-        return EV_NONE;
-    case 'r':
-        if (xlsx_token_is(tok, "row") && r->in_row) {
+        break;
+    case TAG_ROW:
+        if (r->in_row) {
             r->in_row = false;
             r->last_row = r->row_number;
             if (!row_builder_is_empty(&r->book->base.row))
                 return EV_ROW;
         }
-        return EV_NONE;
-    case 's':
-        if (xlsx_token_is(tok, "sheetData")) {
-            r->in_sheet_data = false;
-            return EV_DONE; /* nothing after the cells matters */
-        }
-        return EV_NONE;
-    default:
-        return EV_NONE;
+        break;
+    case TAG_SHEET_DATA:
+        r->in_sheet_data = false;
+        return EV_DONE; /* nothing after the cells matters */
+    case TAG_IS:
+    case TAG_DIMENSION:
+    case TAG_OTHER:
+        break;
     }
+    return EV_NONE;
 }
 
 static int on_text(struct xlsx_sheet_reader *r, const struct xlsx_token *tok)

@@ -90,6 +90,29 @@ static const struct migration main_migrations[] = {
  * ("job_status:<job_id>", 24 h). expires_at is milliseconds since the Unix epoch (the unit of
  * base/clock.h); the index serves purging expired entries.
  */
+/* Migration 1001 for both backends; they differ only in the type of a 64-bit integer
+ * (SQLite's INTEGER is 64 bits, PostgreSQL's 32). */
+#define MIGRATION_1001(INT64_TYPE)                                                                 \
+    "CREATE TABLE jobs ("                                                                          \
+    " id TEXT PRIMARY KEY,"                                                                        \
+    " kind TEXT NOT NULL,"                                                                         \
+    " template_id " INT64_TYPE ","                                                                 \
+    " status TEXT NOT NULL,"                                                                       \
+    " payload TEXT,"                                                                               \
+    " attempts INTEGER NOT NULL DEFAULT 0,"                                                        \
+    " run_at TEXT,"                                                                                \
+    " claimed_at TEXT,"                                                                            \
+    " finished_at TEXT,"                                                                           \
+    " created_at TEXT NOT NULL"                                                                    \
+    ");"                                                                                           \
+    "CREATE INDEX jobs_status_run_at ON jobs (status, run_at);"                                    \
+    "CREATE TABLE cache ("                                                                         \
+    " key TEXT PRIMARY KEY,"                                                                       \
+    " value TEXT NOT NULL,"                                                                        \
+    " expires_at " INT64_TYPE " NOT NULL"                                                          \
+    ");"                                                                                           \
+    "CREATE INDEX cache_expires_at ON cache (expires_at);"
+
 /* Migration 1002 for both backends; they differ only in how a row id is generated. */
 #define MIGRATION_1002(ID_COLUMN)                                                                  \
     "DROP TABLE jobs;"                                                                             \
@@ -133,45 +156,7 @@ static const struct migration main_migrations[] = {
     "ALTER TABLE cache ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;"
 
 static const struct migration queue_migrations[] = {
-    {1001, "create jobs and cache",
-     "CREATE TABLE jobs ("
-     " id TEXT PRIMARY KEY,"
-     " kind TEXT NOT NULL,"
-     " template_id INTEGER,"
-     " status TEXT NOT NULL,"
-     " payload TEXT,"
-     " attempts INTEGER NOT NULL DEFAULT 0,"
-     " run_at TEXT,"
-     " claimed_at TEXT,"
-     " finished_at TEXT,"
-     " created_at TEXT NOT NULL"
-     ");"
-     "CREATE INDEX jobs_status_run_at ON jobs (status, run_at);"
-     "CREATE TABLE cache ("
-     " key TEXT PRIMARY KEY,"
-     " value TEXT NOT NULL,"
-     " expires_at INTEGER NOT NULL"
-     ");"
-     "CREATE INDEX cache_expires_at ON cache (expires_at);",
-     "CREATE TABLE jobs ("
-     " id TEXT PRIMARY KEY,"
-     " kind TEXT NOT NULL,"
-     " template_id BIGINT,"
-     " status TEXT NOT NULL,"
-     " payload TEXT,"
-     " attempts INTEGER NOT NULL DEFAULT 0,"
-     " run_at TEXT,"
-     " claimed_at TEXT,"
-     " finished_at TEXT,"
-     " created_at TEXT NOT NULL"
-     ");"
-     "CREATE INDEX jobs_status_run_at ON jobs (status, run_at);"
-     "CREATE TABLE cache ("
-     " key TEXT PRIMARY KEY,"
-     " value TEXT NOT NULL,"
-     " expires_at BIGINT NOT NULL"
-     ");"
-     "CREATE INDEX cache_expires_at ON cache (expires_at);"},
+    {1001, "create jobs and cache", MIGRATION_1001("INTEGER"), MIGRATION_1001("BIGINT")},
     /*
      * The job layer as built (src/jobs/). jobs is recreated (nothing wrote to 1001's table:
      * no code used it before this migration) with every time in milliseconds since the Unix
