@@ -545,6 +545,9 @@ static int collect_ids(char (**ids)[JOB_ID_LEN + 1], size_t *count, struct db_st
     return 0;
 }
 
+/* One UPDATE that returns what it changed: when two processes prune the same dead one at
+ * once, the second finds nothing left to recover (PostgreSQL re-checks the WHERE clause of a
+ * row another transaction changed), instead of listing jobs it did not recover. */
 int job_store_recover(char (**ids)[JOB_ID_LEN + 1], size_t *count, struct db *db,
                       int64_t process_id, int64_t now_ms, const char *exhausted_message,
                       struct sd_error *err)
@@ -554,32 +557,20 @@ int job_store_recover(char (**ids)[JOB_ID_LEN + 1], size_t *count, struct db *db
     *count = 0;
     struct db_stmt *stmt = NULL;
     int rc = db_prepare(&stmt, db,
-                        "SELECT id FROM jobs WHERE status = 'processing' AND process_id = $1", err);
+                        "UPDATE jobs SET status = CASE WHEN attempts < max_attempts THEN "
+                        "'pending' ELSE 'failed' END, message = CASE WHEN attempts < "
+                        "max_attempts THEN message ELSE $1 END, finished_at = CASE WHEN "
+                        "attempts < max_attempts THEN NULL ELSE $2 END, run_at = $2, "
+                        "updated_at = $2, process_id = NULL WHERE status = 'processing' AND "
+                        "process_id = $3 RETURNING id",
+                        err);
     if (rc)
         return rc;
-    db_bind_int64(stmt, 1, process_id);
+    db_bind_cstr(stmt, 1, exhausted_message);
+    db_bind_int64(stmt, 2, now_ms);
+    db_bind_int64(stmt, 3, process_id);
     rc = collect_ids(ids, count, stmt, err);
     db_finalize(stmt);
-    if (rc)
-        return rc;
-    rc = db_prepare(&stmt, db,
-                    "UPDATE jobs SET status = CASE WHEN attempts < max_attempts THEN 'pending' "
-                    "ELSE 'failed' END, message = CASE WHEN attempts < max_attempts THEN "
-                    "message ELSE $1 END, finished_at = CASE WHEN attempts < max_attempts THEN "
-                    "NULL ELSE $2 END, run_at = $2, updated_at = $2, process_id = NULL "
-                    "WHERE status = 'processing' AND process_id = $3",
-                    err);
-    if (rc == 0) {
-        db_bind_cstr(stmt, 1, exhausted_message);
-        db_bind_int64(stmt, 2, now_ms);
-        db_bind_int64(stmt, 3, process_id);
-        rc = db_run(stmt, NULL, err);
-    }
-    if (rc) {
-        free(*ids);
-        *ids = NULL;
-        *count = 0;
-    }
     return rc;
 }
 

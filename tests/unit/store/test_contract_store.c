@@ -2,6 +2,7 @@
  * several processes start at the same moment; template rows; data tables with every column
  * type, written by the bulk writer and read back as the export reads them. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "contract.h"
 #include "store/data_table.h"
 #include "store/db_backend.h"
+#include "store/job_store.h"
 #include "store/migrations.h"
 #include "store/store.h"
 #include "store/template_store.h"
@@ -385,4 +387,68 @@ CONTRACT_TEST(store, processes_with_different_data_dirs_share_the_key_on_postgre
         cr_assert_eq(memcmp(store_secret_key(second), before, sizeof before), 0);
     store_close(second);
     store_close(first);
+}
+
+/* A second pruner of the same dead process, in a thread: it begins while the first one's
+ * recovery is not committed yet. */
+struct pruner {
+    struct store *store;
+    size_t count;
+    int rc;
+};
+
+static void *prune_too(void *arg)
+{
+    struct pruner *p = arg;
+    struct db *db = NULL;
+    char(*ids)[JOB_ID_LEN + 1] = NULL;
+    p->rc = store_acquire_queue(p->store, &db, NULL);
+    if (p->rc == 0)
+        p->rc = db_begin(db, NULL);
+    if (p->rc == 0)
+        p->rc = job_store_recover(&ids, &p->count, db, 9, 2000, "gone", NULL);
+    if (p->rc == 0)
+        p->rc = db_commit(db, NULL);
+    free(ids);
+    store_release(p->store, db);
+    return NULL;
+}
+
+/* Two processes pruning one dead process at the same moment: the job goes back once, and
+ * only the pruner that moved it lists it (and so reports and announces it). */
+CONTRACT_TEST(store, two_pruners_at_once_recover_a_job_once)
+{
+    struct store *store = NULL;
+    struct db *main_db = migrated(&store);
+    store_release(store, main_db);
+    struct db *db = NULL;
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(store_acquire_queue(store, &db, &err), 0, "%s", sd_error_message(&err));
+    struct job_record job = {.id = "00000000000000a1",
+                             .kind = "export",
+                             .payload = "{}",
+                             .max_attempts = 3,
+                             .run_at = 1000,
+                             .created_at = 1000};
+    cr_assert_eq(job_store_insert(db, &job, &err), 0, "%s", sd_error_message(&err));
+    contract_exec(db, "UPDATE jobs SET status = 'processing', process_id = 9, attempts = 1");
+    cr_assert_eq(db_begin(db, &err), 0);
+    char(*ids)[JOB_ID_LEN + 1] = NULL;
+    size_t count = 0;
+    cr_assert_eq(job_store_recover(&ids, &count, db, 9, 2000, "gone", &err), 0, "%s",
+                 sd_error_message(&err));
+    cr_assert_eq(count, 1);
+    free(ids);
+    struct pruner second = {.store = store};
+    pthread_t thread;
+    cr_assert_eq(pthread_create(&thread, NULL, prune_too, &second), 0);
+    usleep(200000); /* the second pruner now waits for the first one's rows or lock */
+    cr_assert_eq(db_commit(db, &err), 0, "%s", sd_error_message(&err));
+    pthread_join(thread, NULL);
+    cr_assert_eq(second.rc, 0);
+    cr_assert_eq(second.count, 0, "the second pruner listed %zu job(s) it did not recover",
+                 second.count);
+    cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM jobs WHERE status = 'pending'"), 1);
+    store_release(store, db);
+    store_close(store);
 }
