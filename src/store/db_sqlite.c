@@ -120,18 +120,18 @@ static int busy_wait(void *arg, int tries)
 }
 
 /*
- * Checkpoints. SQLite's own (after a commit that leaves WAL_CHECKPOINT_PAGES in the WAL) is
- * PASSIVE: it copies pages back without waiting for anyone, and the WAL starts over only if
- * no reader is inside it when the next write begins. The queue is read all the time, by
- * other threads and processes, so that moment rarely came: the WAL grew by hundreds of
- * megabytes a minute, and every commit past the threshold paid another checkpoint and its
- * two fsyncs. Here the threshold runs a RESTART checkpoint, which waits for the readers
+ * Checkpoints. SQLite's own (after a commit that leaves 1,000 pages in the WAL) is PASSIVE: it
+ * copies pages back without waiting for anyone, and the WAL starts over only if no reader is inside
+ * it when the next write begins. The queue is read all the time, by other threads and processes, so
+ * that moment rarely came: the WAL grew by hundreds of megabytes a minute, and every commit past
+ * the threshold paid another checkpoint and its two fsyncs. Here WAL_CHECKPOINT_PAGES (four times
+ * as many, so a quarter of the fsyncs) runs a RESTART checkpoint, which waits for the readers
  * already inside the WAL (new ones read the database file) and so lets it start over. It
  * waits at most CHECKPOINT_WAIT_MS, since a long reader such as an export must not stall
  * the writers, and a connection that found it busy leaves checkpoints alone for
  * CHECKPOINT_BACKOFF_MS rather than pay one per commit.
  */
-#define WAL_CHECKPOINT_PAGES 1000
+#define WAL_CHECKPOINT_PAGES 4000
 #define CHECKPOINT_WAIT_MS 5
 #define CHECKPOINT_BACKOFF_MS 100
 
