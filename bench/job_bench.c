@@ -13,6 +13,10 @@
  *                                 form issue 11 measures on PostgreSQL
  *   job_bench csv FILE ROWS       a customers CSV (the columns of ../shared/bench/gen_xlsx.c)
  *                                 for the kill -9 recovery run
+ *   job_bench canceller DIR       the other process of scripts/bench_web.sh's cross-process
+ *                                 SSE latency: reads job ids on stdin, one a line, cancels
+ *                                 each through the queue and answers "ID OUTCOME BEFORE_US
+ *                                 AFTER_US" (see run_canceller)
  *
  * DIR is a data dir the caller made fresh; everything runs on SQLite there, through the same
  * calls `sheetd serve` and `sheetd work` make (store_open, store_migrate, jobs_open,
@@ -375,6 +379,59 @@ static int run_throughput2(const char *dir, int n)
     return rc;
 }
 
+/*
+ * A long-lived process that changes job statuses, as a `sheetd work` does: the store and the
+ * job layer opened the same way and the process registered (jobs_run with no worker
+ * threads, so nothing claims the jobs it is given). It prints "ready", then for each job id
+ * read on stdin waits a random 1-25 ms (so the commits fall at random points of the
+ * watchers' 20 ms poll, not in step with it, as in sample_latency), cancels the job through
+ * the queue (the one transaction that commits the status and its broadcast) and prints
+ *
+ *     ID OUTCOME BEFORE_US AFTER_US
+ *
+ * OUTCOME "cancelled", "cancel_requested" or "error"; BEFORE_US and AFTER_US are
+ * CLOCK_MONOTONIC microseconds taken just before the call and as soon as it returns, so the
+ * commit lies between them (what the call does after its commit is returning the
+ * connection to the pool). CLOCK_MONOTONIC is one clock for every process of the machine on
+ * Linux, so the reader (bench/sse_clients.c --trigger-pipe) compares its own readings with
+ * it. Ends at the end of stdin.
+ */
+static int run_canceller(const char *dir)
+{
+    struct layer l;
+    if (layer_open(&l, dir, 0) != 0)
+        return -1;
+    struct sd_error err = SD_ERROR_INIT;
+    if (jobs_run(l.jobs, "work", 0, &err) != 0) {
+        fprintf(stderr, "job_bench: %s\n", sd_error_message(&err));
+        layer_close(&l);
+        return -1;
+    }
+    printf("ready\n");
+    fflush(stdout);
+    srand((unsigned)getpid());
+    char line[128];
+    while (fgets(line, sizeof line, stdin)) {
+        line[strcspn(line, " \r\n")] = '\0';
+        sleep_ms(1 + rand() % 25);
+        const char *outcome = NULL;
+        int64_t before = now_ns(CLOCK_MONOTONIC);
+        int rc = job_id_valid(line) ? jobs_cancel_job(l.jobs, line, &outcome, &err)
+                                    : sd_error_set(&err, SD_EUSAGE, "not a job id");
+        int64_t after = now_ns(CLOCK_MONOTONIC);
+        if (rc)
+            fprintf(stderr, "job_bench: cancel %s: %s\n", line, sd_error_message(&err));
+        printf("%s %s %" PRId64 " %" PRId64 "\n", line,
+               rc                                       ? "error"
+               : !strcmp(outcome, JOB_STATUS_CANCELLED) ? "cancelled"
+                                                        : "cancel_requested",
+               before / 1000, after / 1000);
+        fflush(stdout);
+    }
+    layer_close(&l);
+    return 0;
+}
+
 /* Rows like ../shared/bench/gen_xlsx.c's, as CSV. */
 static int write_csv(const char *path, long rows)
 {
@@ -422,8 +479,8 @@ int main(int argc, char **argv)
     if (level && log_level_parse(level) >= 0)
         log_set_level((enum log_level)log_level_parse(level));
     if (argc < 3) {
-        fprintf(stderr,
-                "usage: job_bench latency|cross|throughput|throughput2 DIR [N] | csv FILE ROWS\n");
+        fprintf(stderr, "usage: job_bench latency|cross|throughput|throughput2 DIR [N] | csv FILE "
+                        "ROWS | canceller DIR\n");
         return 2;
     }
     long n = argc > 3 ? strtol(argv[3], NULL, 10) : 0;
@@ -436,6 +493,8 @@ int main(int argc, char **argv)
         rc = run_throughput(argv[2], n > 0 ? (int)n : 10000);
     else if (!strcmp(argv[1], "throughput2"))
         rc = run_throughput2(argv[2], n > 0 ? (int)n : 10000);
+    else if (!strcmp(argv[1], "canceller"))
+        rc = run_canceller(argv[2]);
     else if (!strcmp(argv[1], "csv") && n > 0)
         rc = write_csv(argv[2], n);
     else

@@ -6,12 +6,19 @@
  * connection, the time from just before the trigger to the arrival of the end of the next
  * event. Keep-alive comments (": ...") are not events.
  *
- *   sse_clients URL N [--trigger CMD | --trigger-http 'METHOD PATH'] [--timeout SECONDS]
- *               [--sources K]
+ *   sse_clients URL N [--trigger CMD | --trigger-http 'METHOD PATH' | --trigger-pipe 'W R LINE']
+ *               [--timeout SECONDS] [--sources K]
  *
  * --trigger-http sends the request itself on a connection to the same server opened before
  * the streams, so the measured time holds no process start: it runs from just before the
  * request is written to each stream's event (the response is read and ignored).
+ * --trigger-pipe asks a long-lived process in another process to make the change: it writes
+ * LINE and a newline to the inherited descriptor W and reads one line back from the
+ * descriptor R, whose last two fields are the CLOCK_MONOTONIC microseconds just before the
+ * change and just after it committed (bench/job_bench.c canceller). Times then run from
+ * that commit, not from the trigger, so they hold neither a process start nor the change's
+ * own transaction; the output adds change_ms=, the time from before the change to its
+ * commit.
  * --sources K spreads the connections over the source addresses 127.0.0.2 .. 127.0.0.(K+1)
  * (a per-address connection limit then sees N/K each). Requests are HTTP/1.0, so the body
  * is not chunked and every byte after the head is event-stream text. Output, one line:
@@ -26,6 +33,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -68,8 +76,8 @@ static int64_t now_us(void)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: sse_clients URL N [--trigger CMD | --trigger-http 'METHOD PATH'] "
-                    "[--timeout SECONDS] [--sources K]\n");
+    fprintf(stderr, "usage: sse_clients URL N [--trigger CMD | --trigger-http 'METHOD PATH' | "
+                    "--trigger-pipe 'W R LINE'] [--timeout SECONDS] [--sources K]\n");
     return 2;
 }
 
@@ -141,6 +149,44 @@ static pid_t run_trigger(const char *cmd)
     return pid;
 }
 
+/* --trigger-pipe's answer: one line read byte by byte from `fd` (nothing of a later answer
+ * is consumed), waiting up to `timeout_ms`; its last two fields are the times before the
+ * change and after its commit. */
+static bool read_commit_time(int fd, int timeout_ms, int64_t *before_us, int64_t *commit_us)
+{
+    char line[256];
+    size_t len = 0;
+    int64_t deadline = now_us() + (int64_t)timeout_ms * 1000;
+    while (len + 1 < sizeof line) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int left = (int)((deadline - now_us()) / 1000);
+        if (left <= 0 || poll(&p, 1, left) != 1)
+            return false;
+        char ch;
+        ssize_t r = read(fd, &ch, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r != 1)
+            return false;
+        if (ch == '\n')
+            break;
+        line[len++] = ch;
+    }
+    line[len] = '\0';
+    long long before = 0, after = 0;
+    const char *last = strrchr(line, ' ');
+    if (!last || last == line)
+        return false;
+    const char *prev = last - 1;
+    while (prev > line && *prev != ' ')
+        prev--;
+    if (sscanf(prev, "%lld %lld", &before, &after) != 2 || strstr(line, " error "))
+        return false;
+    *before_us = before;
+    *commit_us = after;
+    return true;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -153,13 +199,15 @@ int main(int argc, char **argv)
         return usage();
     const char *url = argv[1];
     long n = strtol(argv[2], NULL, 10);
-    const char *trigger = NULL, *trigger_http = NULL;
+    const char *trigger = NULL, *trigger_http = NULL, *trigger_pipe = NULL;
     long timeout_s = 60, sources = 0;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--trigger") && i + 1 < argc)
             trigger = argv[++i];
         else if (!strcmp(argv[i], "--trigger-http") && i + 1 < argc)
             trigger_http = argv[++i];
+        else if (!strcmp(argv[i], "--trigger-pipe") && i + 1 < argc)
+            trigger_pipe = argv[++i];
         else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
             timeout_s = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--sources") && i + 1 < argc)
@@ -169,8 +217,13 @@ int main(int argc, char **argv)
     }
     char host[256], port[16];
     const char *path;
+    int pipe_w = -1, pipe_r = -1, pipe_line_at = 0;
+    if (trigger_pipe && (sscanf(trigger_pipe, "%d %d %n", &pipe_w, &pipe_r, &pipe_line_at) != 2 ||
+                         pipe_w < 0 || pipe_r < 0 || !trigger_pipe[pipe_line_at]))
+        return usage();
     if (n <= 0 || n > 1000000 || timeout_s <= 0 || sources < 0 || sources > 250 ||
-        (trigger && trigger_http) || (trigger_http && !strchr(trigger_http, ' ')) ||
+        (!!trigger + !!trigger_http + !!trigger_pipe > 1) ||
+        (trigger_http && !strchr(trigger_http, ' ')) ||
         !parse_url(url, host, sizeof host, port, sizeof port, &path))
         return usage();
 
@@ -252,7 +305,7 @@ int main(int argc, char **argv)
                         n);
             phase = WAIT_NEXT;
             deadline = now_us() + (int64_t)timeout_s * 1000000;
-            if (!trigger && !trigger_http) {
+            if (!trigger && !trigger_http && !trigger_pipe) {
                 printf("ready\n");
                 fflush(stdout);
                 if (!fgets(buf, sizeof buf, stdin))
@@ -269,6 +322,14 @@ int main(int argc, char **argv)
                                      MSG_NOSIGNAL) != trigger_len) {
                 fprintf(stderr, "sse_clients: cannot send the trigger request\n");
                 break;
+            }
+            if (trigger_pipe) {
+                const char *line = trigger_pipe + pipe_line_at;
+                size_t len = strlen(line);
+                if (write(pipe_w, line, len) != (ssize_t)len || write(pipe_w, "\n", 1) != 1) {
+                    fprintf(stderr, "sse_clients: cannot write to the trigger pipe\n");
+                    break;
+                }
             }
         }
         if (phase == WAIT_NEXT && got >= first)
@@ -340,22 +401,34 @@ int main(int argc, char **argv)
         close(trigger_fd);
     }
 
+    /* With --trigger-pipe the times run from the other process's commit. */
+    int64_t from = t0, before_us = 0, commit_us = 0;
+    bool commit_known = false;
+    if (trigger_pipe && t0) {
+        commit_known = read_commit_time(pipe_r, (int)timeout_s * 1000, &before_us, &commit_us);
+        if (!commit_known)
+            fprintf(stderr, "sse_clients: the trigger process sent no commit time\n");
+        from = commit_us;
+    }
     int64_t *lat = calloc((size_t)n, sizeof *lat);
     long m = 0;
-    for (long i = 0; i < n; i++)
+    for (long i = 0; i < n && (!trigger_pipe || commit_known); i++)
         if (conns[i].next_event_us)
-            lat[m++] = conns[i].next_event_us - t0;
+            lat[m++] = conns[i].next_event_us - from;
     qsort(lat, (size_t)m, sizeof *lat, cmp_i64);
     double p50 = m ? lat[(m - 1) / 2] / 1000.0 : 0;
     double p99 = m ? lat[(size_t)((m - 1) * 0.99)] / 1000.0 : 0;
     double max = m ? lat[m - 1] / 1000.0 : 0;
-    printf("clients=%ld connected=%ld first=%ld got=%ld p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n", n,
+    printf("clients=%ld connected=%ld first=%ld got=%ld p50_ms=%.1f p99_ms=%.1f max_ms=%.1f", n,
            connected, first, got, p50, p99, max);
+    if (commit_known)
+        printf(" change_ms=%.1f", (commit_us - before_us) / 1000.0);
+    printf("\n");
     for (long i = 0; i < n; i++)
         if (!conns[i].closed)
             close(conns[i].fd);
     free(lat);
     free(conns);
     close(ep);
-    return got == n ? 0 : 1;
+    return got == n && (!trigger_pipe || commit_known) ? 0 : 1;
 }

@@ -29,6 +29,7 @@ struct broadcast_subscription {
 
 struct broadcaster {
     struct store *store;
+    struct waker *waker; /* watched from the first subscription on */
     const struct sd_clock *clock;
     /* Held while callbacks run, so unsubscribe cannot return while its callback runs. */
     pthread_mutex_t lock;
@@ -108,6 +109,7 @@ int broadcaster_new(struct broadcaster **out, struct store *store, struct waker 
     if (!b)
         return sd_error_nomem(err);
     b->store = store;
+    b->waker = waker;
     b->clock = clock ? clock : clock_system();
     pthread_mutex_init(&b->lock, NULL);
     struct db *db = NULL;
@@ -144,6 +146,10 @@ int broadcast_subscribe(struct broadcast_subscription **out, struct broadcaster 
     *out = NULL;
     if (channel && strlen(channel) >= BROADCAST_CHANNEL_MAX)
         return sd_error_set(err, SD_EUSAGE, "channel name too long");
+    /* Other processes' broadcasts arrive through the waker's watcher. */
+    int rc = waker_watch(b->waker, err);
+    if (rc)
+        return rc;
     struct broadcast_subscription *s = calloc(1, sizeof *s);
     if (!s)
         return sd_error_nomem(err);

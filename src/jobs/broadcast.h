@@ -51,8 +51,9 @@ int broadcast_record(struct db *db, const char *channel, int64_t now_ms, int64_t
 /* Tells this process's subscribers of `channel` about change `seq`. */
 void broadcast_deliver(struct broadcaster *b, const char *channel, int64_t seq);
 
-/* `channel` NULL subscribes to every channel (the dashboard). The caller frees the
- * subscription with broadcast_unsubscribe. */
+/* `channel` NULL subscribes to every channel (the dashboard). The first subscription starts
+ * the waker's watcher (waker_watch), so other processes' broadcasts reach it. The caller
+ * frees the subscription with broadcast_unsubscribe. */
 int broadcast_subscribe(struct broadcast_subscription **out, struct broadcaster *b,
                         const char *channel, broadcast_fn fn, void *ctx, struct sd_error *err);
 void broadcast_unsubscribe(struct broadcast_subscription *sub);

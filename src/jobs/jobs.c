@@ -48,7 +48,7 @@ int jobs_open(struct jobs **out, struct store *store, const struct jobs_config *
         qopts.backoff_base_ms = j->config.backoff_base_ms;
     int rc = job_files_prepare(j->data_dir, err);
     if (rc == 0)
-        rc = waker_start(&j->waker, store, 0, err);
+        rc = waker_new(&j->waker, store, 0, err);
     if (rc == 0)
         rc = broadcaster_new(&j->broadcaster, store, j->waker, j->config.clock, err);
     if (rc == 0)
@@ -74,7 +74,11 @@ int jobs_run(struct jobs *j, const char *kind, int workers, struct sd_error *err
         hopts.interval_ms = j->config.heartbeat_interval_ms;
     if (j->config.heartbeat_silence_ms > 0)
         hopts.silence_ms = j->config.heartbeat_silence_ms;
-    int rc = heartbeat_start(&j->heartbeat, j->queue, &hopts, err);
+    /* A running process hears of other processes' changes: its workers claim their jobs,
+     * its subscribers see their status. */
+    int rc = waker_watch(j->waker, err);
+    if (rc == 0)
+        rc = heartbeat_start(&j->heartbeat, j->queue, &hopts, err);
     if (rc || workers <= 0)
         return rc;
     struct worker_pool_options wopts = WORKER_POOL_OPTIONS_INIT;
@@ -93,7 +97,7 @@ void jobs_close(struct jobs *j)
      * watcher last (the broadcaster is one of its listeners). */
     worker_pool_stop(j->pool, j->config.shutdown_timeout_ms);
     heartbeat_stop(j->heartbeat);
-    waker_stop(j->waker);
+    waker_free(j->waker);
     queue_free(j->queue);
     job_status_service_free(j->status);
     broadcaster_free(j->broadcaster);

@@ -1,9 +1,11 @@
 /*
  * The job layer as one object, the way `serve`, `work` and the CLI use it:
  *
- *     jobs_open      the waker, the broadcaster, JobStatusService and the queue
- *     jobs_run       registers this process (heartbeat.h) and starts N workers (worker.h);
- *                    0 workers for a web process that only heartbeats and prunes
+ *     jobs_open      the waker, the broadcaster, JobStatusService and the queue; enough to
+ *                    enqueue, cancel or read jobs, and cheap: no thread, one connection each
+ *     jobs_run       starts watching for other processes' changes (waker.h), registers this
+ *                    process (heartbeat.h) and starts N workers (worker.h); 0 workers for a
+ *                    web process that only heartbeats and prunes
  *     jobs_close     stops the workers (graceful, then interrupt), the heartbeat, the rest
  *
  * Everything is borrowed from the store, which must outlive it.

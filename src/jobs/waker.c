@@ -144,7 +144,7 @@ static void *watch(void *arg)
     return NULL;
 }
 
-int waker_start(struct waker **out, struct store *store, int poll_ms, struct sd_error *err)
+int waker_new(struct waker **out, struct store *store, int poll_ms, struct sd_error *err)
 {
     assert(out && store);
     *out = NULL;
@@ -160,27 +160,37 @@ int waker_start(struct waker **out, struct store *store, int poll_ms, struct sd_
     pthread_cond_init(&w->changed, &attr);
     pthread_cond_init(&w->stop, &attr);
     pthread_condattr_destroy(&attr);
-    int rc = pthread_create(&w->thread, NULL, watch, w);
-    if (rc != 0) {
-        waker_stop(w);
-        return sd_error_set(err, SD_ERROR, "could not start the queue watcher thread: %s",
-                            strerror(rc));
-    }
-    w->thread_started = true;
     *out = w;
     return 0;
 }
 
-void waker_stop(struct waker *w)
+int waker_watch(struct waker *w, struct sd_error *err)
+{
+    assert(w);
+    pthread_mutex_lock(&w->lock);
+    int rc = 0;
+    if (!w->thread_started && !w->stopping) {
+        rc = pthread_create(&w->thread, NULL, watch, w);
+        w->thread_started = rc == 0;
+    }
+    pthread_mutex_unlock(&w->lock);
+    if (rc != 0)
+        return sd_error_set(err, SD_ERROR, "could not start the queue watcher thread: %s",
+                            strerror(rc));
+    return 0;
+}
+
+void waker_free(struct waker *w)
 {
     if (!w)
         return;
     pthread_mutex_lock(&w->lock);
     w->stopping = true;
+    bool started = w->thread_started;
     pthread_cond_broadcast(&w->changed);
     pthread_cond_broadcast(&w->stop);
     pthread_mutex_unlock(&w->lock);
-    if (w->thread_started)
+    if (started)
         pthread_join(w->thread, NULL);
     pthread_cond_destroy(&w->changed);
     pthread_cond_destroy(&w->stop);

@@ -19,9 +19,11 @@
  *               stays as the correctness path when a notification is lost.
  *
  * On a change the watcher bumps the generation (waking every waiter) and calls the change
- * listeners (the broadcast reader) on its own thread.
+ * listeners (the broadcast reader) on its own thread. The watcher starts only when something
+ * in the process needs it (waker_watch: workers, a broadcast subscriber), so a command that
+ * makes one change and exits starts no thread and opens no extra connection.
  *
- * A caller owns the waker it started and stops it with waker_stop before the store closes.
+ * A caller owns the waker it made and frees it with waker_free before the store closes.
  */
 #ifndef SHEETD_JOBS_WAKER_H
 #define SHEETD_JOBS_WAKER_H
@@ -43,9 +45,18 @@ struct waker;
 /* Called on the watcher thread after another connection changed the queue database. */
 typedef void (*waker_listener_fn)(void *ctx);
 
-/* Starts the watcher thread. `poll_ms` 0 means WAKER_POLL_MS. */
-int waker_start(struct waker **out, struct store *store, int poll_ms, struct sd_error *err);
-void waker_stop(struct waker *waker);
+/* A waker without its watcher: pokes and waits within this process work at once. `poll_ms`
+ * 0 means WAKER_POLL_MS. */
+int waker_new(struct waker **out, struct store *store, int poll_ms, struct sd_error *err);
+
+/* Starts the watcher thread unless it runs already; called by whatever needs to hear of
+ * other processes' changes (jobs_run, broadcast_subscribe). A process that only makes
+ * changes (`sheetd jobs cancel`) never starts it: it would open a connection of its own and
+ * read the broadcasts just to be stopped again. */
+int waker_watch(struct waker *waker, struct sd_error *err);
+
+/* Stops the watcher if it was started and frees the waker. */
+void waker_free(struct waker *waker);
 
 /* Registers a listener; at most a few (the broadcast reader). Call before changes matter. */
 int waker_add_listener(struct waker *waker, waker_listener_fn fn, void *ctx);

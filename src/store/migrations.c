@@ -12,7 +12,9 @@
  *
  * The version is checked *inside* the migration's transaction (BEGIN IMMEDIATE holds the
  * write lock), so two processes migrating at the same time cannot both apply the same
- * migration: the second one waits, then finds the version recorded and skips it.
+ * migration: the second one waits, then finds the version recorded and skips it. A database
+ * that records every version already is seen by one read first and not locked at all
+ * (migrations_apply).
  *
  * The two sets own disjoint version ranges (sheetd.db 1-999, queue.db 1001-1999). With SQLite
  * they live in different files and could share numbers, but with PostgreSQL both sets go
@@ -353,12 +355,45 @@ static int apply_all(struct db *db, const struct migration_set *set, int *applie
     return 0;
 }
 
+/* True when the database records exactly the versions of `set`, no more and no fewer: the
+ * common case of every process start, answered by one read. Any doubt (no
+ * schema_migrations table yet, a version missing, one this program does not know, a failed
+ * read) answers false, and the caller takes the careful path. */
+static bool all_recorded(struct db *db, const struct migration_set *set)
+{
+    struct db_stmt *stmt = NULL;
+    if (db_prepare(&stmt, db,
+                   "SELECT version FROM schema_migrations WHERE version BETWEEN $1 AND $2 "
+                   "ORDER BY version",
+                   NULL) != 0)
+        return false;
+    db_bind_int64(stmt, 1, set->first_version);
+    db_bind_int64(stmt, 2, set->last_version);
+    size_t i = 0;
+    int rc;
+    while ((rc = db_step(stmt, NULL)) == DB_ROW) {
+        if (i == set->count || db_column_int64(stmt, 0) != set->migrations[i].version)
+            break;
+        i++;
+    }
+    db_finalize(stmt);
+    return rc == DB_DONE && i == set->count;
+}
+
 /* apply_all under the dialect's migration lock (see the DESIGN note). The lock is released
- * on every path; a lost connection releases it on the server's side. */
+ * on every path; a lost connection releases it on the server's side.
+ *
+ * A database that already records every migration is left alone after one read, without
+ * the lock or a write transaction: every sheetd command starts by migrating, and a short one
+ * (`sheetd jobs cancel`) would otherwise queue for the write lock once per migration behind
+ * the workers of a busy server. Nothing is skipped that the careful path would apply, since
+ * the read has to find each known version. */
 int migrations_apply(struct db *db, const struct migration_set *set, int *applied,
                      struct sd_error *err)
 {
     assert(db && set && set->count > 0);
+    if (all_recorded(db, set))
+        return 0;
     const struct db_dialect *d = db_dialect_of(db);
     if (*d->migration_lock) {
         int rc = db_exec(db, d->migration_lock, err);

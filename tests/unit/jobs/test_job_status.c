@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -199,6 +200,42 @@ Test(job_status, subscribers_in_this_process_hear_each_write_at_once)
     json_decref(doc);
     broadcast_unsubscribe(sub);
     broadcast_unsubscribe(every);
+}
+
+/* The threads of this process, from /proc/self/status. */
+static int thread_count(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    cr_assert(f);
+    char line[256];
+    int n = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1)
+            break;
+    fclose(f);
+    return n;
+}
+
+/* A process that only makes changes (`sheetd jobs cancel`) starts no watcher; the first
+ * subscriber starts it, once. */
+Test(job_status, the_watcher_starts_with_the_first_subscriber)
+{
+    char id[17];
+    enqueue_export(id);
+    int before = thread_count();
+    const char *outcome = NULL;
+    cr_assert_eq(jobs_cancel_job(jf_jobs, id, &outcome, NULL), 0);
+    cr_assert_eq(thread_count(), before, "enqueue and cancel start no thread");
+    struct heard h = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    struct broadcast_subscription *a = NULL, *b = NULL;
+    cr_assert_eq(broadcast_subscribe(&a, jobs_broadcaster(jf_jobs), NULL, on_broadcast, &h, NULL),
+                 0);
+    cr_assert_eq(thread_count(), before + 1);
+    cr_assert_eq(broadcast_subscribe(&b, jobs_broadcaster(jf_jobs), NULL, on_broadcast, &h, NULL),
+                 0);
+    cr_assert_eq(thread_count(), before + 1, "one watcher for the process");
+    broadcast_unsubscribe(a);
+    broadcast_unsubscribe(b);
 }
 
 /* Another process (forked before this one starts any thread) cancels the job; this

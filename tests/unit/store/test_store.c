@@ -169,6 +169,50 @@ Test(store, migrate_is_idempotent)
     store_close(store);
 }
 
+/* Every command migrates when it starts; a database that is up to date is only read, so a
+ * command does not queue for the write lock behind a busy writer (here one that holds it). */
+Test(store, migrating_an_up_to_date_store_takes_no_write_lock)
+{
+    char url[4096];
+    snprintf(url, sizeof url, "sqlite:%s/queue.db", test_suite_tmpdir());
+    struct store *store = open_store(test_suite_tmpdir());
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(store_migrate(store, NULL, &err), 0, "%s", sd_error_message(&err));
+    struct db *writer = NULL;
+    cr_assert_eq(db_open(&writer, url, &err), 0, "%s", sd_error_message(&err));
+    cr_assert_eq(db_begin(writer, &err), 0, "%s", sd_error_message(&err));
+    cr_assert_eq(db_exec(writer, "DELETE FROM cache", &err), 0, "%s", sd_error_message(&err));
+    int applied = -1;
+    cr_assert_eq(store_migrate(store, &applied, &err), 0, "%s", sd_error_message(&err));
+    cr_assert_eq(applied, 0);
+    db_rollback(writer);
+    db_close(writer);
+    store_close(store);
+}
+
+/* The quick look must find every known version: one that went missing is applied again. */
+Test(store, a_missing_migration_is_applied_again)
+{
+    struct store *store = open_store(test_suite_tmpdir());
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(store_migrate(store, NULL, &err), 0);
+    struct db *db = NULL;
+    cr_assert_eq(store_acquire_main(store, &db, &err), 0);
+    cr_assert_eq(db_exec(db,
+                         "DROP TABLE job_completions; DELETE FROM schema_migrations "
+                         "WHERE version = 2",
+                         &err),
+                 0, "%s", sd_error_message(&err));
+    store_release(store, db);
+    int applied = -1;
+    cr_assert_eq(store_migrate(store, &applied, &err), 0, "%s", sd_error_message(&err));
+    cr_assert_eq(applied, 1);
+    cr_assert_eq(store_acquire_main(store, &db, &err), 0);
+    cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM job_completions"), 0);
+    store_release(store, db);
+    store_close(store);
+}
+
 Test(store, a_database_from_a_newer_sheetd_is_refused)
 {
     struct store *store = open_store(test_suite_tmpdir());
