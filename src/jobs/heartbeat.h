@@ -3,14 +3,14 @@
  * ------
  * Processes and their heartbeats: every `serve` and `work` process registers a row in
  * `processes` (pid, hostname, kind, started) and a thread of its own writes a heartbeat every
- * HEARTBEAT_INTERVAL_MS. The same thread, in every live process, looks for processes silent
- * for HEARTBEAT_SILENCE_MS and prunes them: in one transaction their processing jobs go back
- * to pending (the claim already counted the attempt) or, with no attempts left, fail with
- * "the worker stopped and attempts are exhausted"; then the row goes. Whichever live process
- * looks first does it; the others find nothing left.
+ * HEARTBEAT_INTERVAL_MS. The same thread, in every live process, looks every
+ * HEARTBEAT_PRUNE_CHECK_MS for processes silent for HEARTBEAT_SILENCE_MS and prunes them: in one
+ * transaction their processing jobs go back to pending (the claim already counted the attempt) or,
+ * with no attempts left, fail with "the worker stopped and attempts are exhausted"; then the row
+ * goes. Whichever live process looks first does it; the others find nothing left.
  *
  * So a job whose process was killed outright is running again within about
- * HEARTBEAT_SILENCE_MS + HEARTBEAT_INTERVAL_MS, and a process that was only slow (paused,
+ * HEARTBEAT_SILENCE_MS + HEARTBEAT_PRUNE_CHECK_MS, and a process that was only slow (paused,
  * swapped out) and was pruned finds its row gone at its next heartbeat, registers again, and
  * cannot finish the jobs it lost: their rows are fenced by process id (store/job_store.h).
  *
@@ -29,6 +29,7 @@
 
 #define HEARTBEAT_INTERVAL_MS 5000
 #define HEARTBEAT_SILENCE_MS 30000
+#define HEARTBEAT_PRUNE_CHECK_MS 1000
 #define HEARTBEAT_EXHAUSTED_MESSAGE "the worker stopped and attempts are exhausted"
 
 struct heartbeat_options {
