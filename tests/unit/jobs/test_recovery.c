@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jobs/heartbeat.h"
@@ -139,4 +140,40 @@ Test(recovery, a_job_out_of_attempts_fails_when_its_worker_dies)
     cr_assert_eq(jf_count_files("uploads"), 1, "kept for a retry");
     cr_assert_eq(jobs_retry_job(jf_jobs, id, NULL), 0, "which works");
     free(csv);
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A live process beating every 5 s still looks for silent ones every second: a process
+ * killed right after its last beat is pruned about a second after its silence, not at the
+ * live one's next beat. */
+Test(recovery, a_killed_process_is_pruned_within_a_second_of_its_silence)
+{
+    pid_t worker = start_worker_process(NULL, 3);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM processes WHERE pid = %d", (int)worker);
+    for (int i = 0; i < 1000 && jf_query_long(sql) == 0; i++)
+        usleep(5000);
+    cr_assert_eq(jf_query_long(sql), 1, "the worker process registered");
+    struct jobs_config c = jf_config(); /* 600 ms of silence makes a process dead */
+    c.heartbeat_interval_ms = 5000;
+    jf_open_jobs(&c);
+    cr_assert_eq(jobs_run(jf_jobs, "work", 1, NULL), 0);
+    usleep(100000); /* its first round (beat and prune) is done */
+    cr_assert_eq(kill(worker, SIGKILL), 0);
+    waitpid(worker, NULL, 0);
+    int64_t killed = monotonic_ms();
+    while (jf_query_long(sql) != 0 && monotonic_ms() - killed < 10000)
+        usleep(20000);
+    int64_t took = monotonic_ms() - killed;
+    cr_assert_eq(jf_query_long(sql), 0, "the dead process was pruned");
+    cr_assert_lt(took, 3000,
+                 "pruned %lld ms after the kill (600 ms of silence, then a look "
+                 "every second; the next beat was 5 s away)",
+                 (long long)took);
 }
