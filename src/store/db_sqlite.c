@@ -384,14 +384,27 @@ static void sqlite_finalize(struct db_stmt *stmt)
     free(st);
 }
 
+/* BEGIN and COMMIT go through the statement cache like any statement: sqlite3_exec would
+ * parse them again for every transaction, and the queue runs thousands a second. */
+static int run_cached(struct db *db, const char *sql, struct sd_error *err)
+{
+    struct db_stmt *stmt = NULL;
+    int rc = sqlite_prepare(&stmt, db, sql, err);
+    if (rc)
+        return rc;
+    rc = sqlite_step(stmt, err);
+    sqlite_finalize(stmt);
+    return rc < 0 ? rc : 0;
+}
+
 static int sqlite_begin(struct db *db, struct sd_error *err)
 {
-    return sqlite_exec(db, "BEGIN IMMEDIATE", err);
+    return run_cached(db, "BEGIN IMMEDIATE", err);
 }
 
 static int sqlite_commit(struct db *db, struct sd_error *err)
 {
-    return sqlite_exec(db, "COMMIT", err);
+    return run_cached(db, "COMMIT", err);
 }
 
 static void sqlite_rollback(struct db *db)
