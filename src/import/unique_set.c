@@ -1,134 +1,716 @@
 #include "import/unique_set.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
 
-/* Entries start below this offset, so that offset + 1 fits a slot's uint32. */
-#define ARENA_MAX ((size_t)UINT32_MAX - 1)
+/* Entries start below this offset, so that every offset fits a uint32. */
+#define ARENA_MAX ((size_t)UINT32_MAX)
+/* Value bytes to see before training the codec: FSST's own sample size. Smaller sets stay
+ * uncoded, so a few hundred values never pay for the codec's 150 KiB. */
+#define TRAIN_BYTES 16384
+#define TRAIN_ROUNDS 5
+#define MARK_EVERY 32
+#define GROUP 16
+#define ESC 255 /* the code that says "one literal byte follows" */
+#define SYMBOLS_MAX 255
+#define CODE_SPACE 512 /* while training: 0-255 single bytes, 256 + i symbol i */
+#define LONG_HASH_BITS 10
 
-/* FNV-1a, finished with a multiply-xorshift so that the low bits the table indexes by depend
- * on every byte (values like "C-000123-AB" differ only near their end). A collision costs a
- * comparison, never a wrong answer. */
-uint32_t unique_set_hash(const char *s, size_t len)
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Little-endian loads, so that the first byte of a string is the low byte of its word on
+ * any host: symbol matching masks the low bytes, the table reads slot i from byte i. */
+static uint64_t load64(const void *p)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static uint32_t load32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The first n < 8 bytes at p, zero-extended; built from loads that do not pass the end
+ * rather than through a byte buffer, whose 8-byte reload would stall on the byte stores. */
+static uint64_t load_short(const unsigned char *p, size_t n)
+{
+    if (n >= 4)
+        return load32(p) | (uint64_t)load32(p + n - 4) << (8 * (n - 4));
+    if (n == 0)
+        return 0;
+    return (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+           (uint64_t)p[n - 1] << (8 * (n - 1));
+}
+
+static uint64_t low_bytes(unsigned n)
+{
+    return n >= 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
+}
+
+static uint64_t hash_mix(uint64_t h)
+{
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return h ^ (h >> 31);
+}
+
+/* Hashes a value's stored form, eight bytes a step. The length and the raw flag are folded
+ * in first, so that "a" and "a\0" differ, and so do a value kept as bytes and another whose
+ * codes happen to be those bytes. The table takes the top bits for the group and the low 8
+ * for the tag. */
+static uint32_t hash_stored(const struct unique_set *set, const unsigned char *p, size_t len,
+                            bool raw)
+{
+    if (set->hash_fn)
+        return set->hash_fn((const char *)p, len);
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (len << 1 | raw);
+    for (; len >= 8; p += 8, len -= 8)
+        h = hash_mix(h ^ load64(p));
+    h = hash_mix(h ^ load_short(p, len));
     h ^= h >> 32;
-    h *= 0x9E3779B97F4A7C15ULL;
+    h *= 0x94D049BB133111EBULL;
     return (uint32_t)(h >> 32);
 }
 
-/* An entry: uint32 row, then the length as a varint (7 bits a byte, low bits first), then
- * the value's bytes. */
-static const unsigned char *entry_at(const struct unique_set *set, uint32_t entry)
+/* Grows a byte array to hold `need` bytes, at least doubling: 0 or SD_ENOMEM (unchanged). */
+static int grow_bytes(unsigned char **p, size_t *cap, size_t need)
 {
-    return (const unsigned char *)set->arena.data + (entry - 1);
-}
-
-static uint32_t entry_row(const unsigned char *e)
-{
-    uint32_t row;
-    memcpy(&row, e, sizeof row);
-    return row;
-}
-
-static bool entry_holds(const unsigned char *e, const char *value, size_t len)
-{
-    const unsigned char *p = e + sizeof(uint32_t);
-    size_t stored = 0;
-    for (unsigned shift = 0;; shift += 7) {
-        stored |= (size_t)(*p & 0x7f) << shift;
-        if (!(*p++ & 0x80))
-            break;
-    }
-    return stored == len && !memcmp(p, value, len);
-}
-
-static struct unique_slot *unique_lookup(const struct unique_set *set, const char *value,
-                                         size_t len, uint32_t hash)
-{
-    size_t mask = set->cap - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        struct unique_slot *slot = &set->slots[i];
-        if (!slot->entry ||
-            (slot->hash == hash && entry_holds(entry_at(set, slot->entry), value, len)))
-            return slot;
-    }
-}
-
-uint32_t unique_set_find(const struct unique_set *set, const char *value, size_t len, uint32_t hash)
-{
-    if (!set->cap)
+    if (need <= *cap)
         return 0;
-    const struct unique_slot *slot = unique_lookup(set, value, len, hash);
-    return slot->entry ? entry_row(entry_at(set, slot->entry)) : 0;
-}
-
-/* Doubles the table, keeping the load factor under 1/2 so probes stay short. The arena is
- * untouched: slots hold offsets, which survive the arena's own reallocations. */
-static int unique_resize(struct unique_set *set)
-{
-    size_t cap = set->cap ? set->cap * 2 : 64;
-    if (cap > SIZE_MAX / sizeof(struct unique_slot))
+    size_t n = *cap ? *cap : 64;
+    while (n < need)
+        n = n > SIZE_MAX / 2 ? need : n * 2;
+    unsigned char *q = realloc(*p, n);
+    if (!q)
         return SD_ENOMEM;
-    struct unique_slot *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return SD_ENOMEM;
-    for (size_t i = 0; i < set->cap; i++) {
-        if (!set->slots[i].entry)
-            continue;
-        size_t j = set->slots[i].hash & (cap - 1);
-        while (slots[j].entry)
-            j = (j + 1) & (cap - 1);
-        slots[j] = set->slots[i];
-    }
-    free(set->slots);
-    set->slots = slots;
-    set->cap = cap;
+    *p = q;
+    *cap = n;
     return 0;
 }
 
-int unique_set_add(struct unique_set *set, const char *value, size_t len, uint32_t hash,
-                   uint32_t row)
+/* Makes room for the mark of entry `count` when it needs one: 0 or SD_ENOMEM. */
+static int marks_reserve(struct unique_set *set)
 {
-    if (row == 0 || len > ARENA_MAX)
-        return SD_ENOMEM;
-    if ((set->count + 1) * 2 > set->cap && unique_resize(set) < 0)
-        return SD_ENOMEM;
-    struct unique_slot *slot = unique_lookup(set, value, len, hash);
-    if (slot->entry)
+    size_t need = set->count / MARK_EVERY + 1;
+    if (set->count % MARK_EVERY || need <= set->marks_cap)
         return 0;
-    unsigned char head[sizeof row + 10];
-    memcpy(head, &row, sizeof row);
-    size_t n = sizeof row;
-    size_t rest = len;
+    size_t n = set->marks_cap ? set->marks_cap * 2 : 16;
+    if (n > SIZE_MAX / sizeof *set->marks)
+        return SD_ENOMEM;
+    struct unique_mark *m = realloc(set->marks, n * sizeof *m);
+    if (!m)
+        return SD_ENOMEM;
+    set->marks = m;
+    set->marks_cap = n;
+    return 0;
+}
+
+/* ---- the codec ---------------------------------------------------------------------- */
+
+/* Symbols of 3 to 8 bytes are found through a hash of their first three bytes, one symbol
+ * per bucket (a symbol whose bucket is taken is not admitted, as in FSST); symbols of 1 and
+ * 2 bytes through a table indexed by the next two bytes. */
+struct long_symbol {
+    uint64_t val;
+    uint8_t len; /* 0: empty bucket */
+    uint8_t code;
+};
+
+struct unique_codec {
+    unsigned nsym;
+    uint64_t val[SYMBOLS_MAX]; /* the symbol's bytes, zero-extended */
+    uint8_t len[SYMBOLS_MAX];
+    uint8_t byte_code[256];     /* the 1-byte symbol for a byte, or ESC */
+    uint16_t short_code[65536]; /* for the next two bytes: length << 8 | code */
+    struct long_symbol longs[1 << LONG_HASH_BITS];
+};
+
+static unsigned long_bucket(uint64_t word)
+{
+    return (unsigned)(((word & 0xFFFFFF) * 0x9E3779B1u) >> 14) & ((1u << LONG_HASH_BITS) - 1);
+}
+
+/* The code for the longest symbol the codec finds at p (n > 0 bytes left), and its
+ * length; ESC with length 1 when none does. Both lookups are made and one result picked
+ * without a branch: which one wins is as good as random, and a mispredicted branch costs
+ * more than the second lookup. */
+static unsigned codec_match(const struct unique_codec *c, const unsigned char *p, size_t n,
+                            unsigned *len)
+{
+    uint64_t w = n >= 8 ? load64(p) : load_short(p, n);
+    const struct long_symbol *s = &c->longs[long_bucket(w)];
+    /* one byte left: a 2-byte symbol must not match the zero after it */
+    unsigned sc = n >= 2 ? c->short_code[w & 0xFFFF] : (1u << 8 | c->byte_code[w & 0xFF]);
+    bool hit = s->len && s->len <= n && ((w ^ s->val) & (~0ULL >> ((64 - 8 * s->len) & 63))) == 0;
+    *len = hit ? s->len : sc >> 8;
+    return hit ? s->code : (sc & 0xFF);
+}
+
+static void codec_clear(struct unique_codec *c)
+{
+    c->nsym = 0;
+    memset(c->longs, 0, sizeof c->longs);
+}
+
+/* False when the symbol's bucket is taken (it is then left out). */
+static bool codec_add(struct unique_codec *c, uint64_t val, unsigned len)
+{
+    if (len >= 3) {
+        struct long_symbol *s = &c->longs[long_bucket(val)];
+        if (s->len)
+            return false;
+        *s = (struct long_symbol){.val = val, .len = (uint8_t)len, .code = (uint8_t)c->nsym};
+    }
+    c->val[c->nsym] = val;
+    c->len[c->nsym] = (uint8_t)len;
+    c->nsym++;
+    return true;
+}
+
+/* Fills the two lookup tables for 1- and 2-byte symbols once the symbols are chosen. */
+static void codec_finish(struct unique_codec *c)
+{
+    memset(c->byte_code, ESC, sizeof c->byte_code);
+    for (unsigned i = 0; i < c->nsym; i++)
+        if (c->len[i] == 1)
+            c->byte_code[c->val[i]] = (uint8_t)i;
+    for (unsigned x = 0; x < 65536; x++)
+        c->short_code[x] = (uint16_t)(1 << 8 | c->byte_code[x & 0xFF]);
+    for (unsigned i = 0; i < c->nsym; i++)
+        if (c->len[i] == 2)
+            c->short_code[c->val[i]] = (uint16_t)(2 << 8 | i);
+}
+
+/* Codes n bytes into out (room for n + 2); returns the coded length, or SIZE_MAX when it
+ * would not be shorter than n (the entry then keeps the bytes). */
+static size_t codec_encode(const struct unique_codec *c, const unsigned char *in, size_t n,
+                           unsigned char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        if (o + 2 > n) /* even one more code leaves it no shorter */
+            return SIZE_MAX;
+        unsigned len;
+        unsigned code = codec_match(c, in + i, n - i, &len);
+        out[o] = (unsigned char)code;
+        out[o + 1] = in[i]; /* the literal after an escape; overwritten otherwise */
+        o += 1 + (code == ESC);
+        i += len;
+    }
+    return o < n ? o : SIZE_MAX;
+}
+
+/* ---- entries ------------------------------------------------------------------------ */
+
+#define VARINT_MAX 10
+
+static size_t put_varint(unsigned char *p, uint64_t v)
+{
+    size_t n = 0;
     do {
-        head[n++] = (unsigned char)((rest & 0x7f) | (rest > 0x7f ? 0x80 : 0));
-        rest >>= 7;
-    } while (rest);
-    size_t offset = set->arena.len;
-    if (n + len > ARENA_MAX - offset) /* offset <= ARENA_MAX always; n + len cannot wrap */
+        p[n++] = (unsigned char)((v & 0x7F) | (v > 0x7F ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return n;
+}
+
+/* An entry: varint(body length << 2 | has-delta << 1 | raw), then varint(zigzag(delta))
+ * when has-delta, then the body. Writes the header (at most 2 * VARINT_MAX bytes) and
+ * returns its length. */
+static size_t entry_header(unsigned char *p, size_t blen, bool raw, int64_t delta)
+{
+    size_t n = put_varint(p, (uint64_t)blen << 2 | (delta ? 2u : 0u) | raw);
+    if (delta)
+        n += put_varint(p + n, ((uint64_t)delta << 1) ^ (uint64_t)(delta >> 63));
+    return n;
+}
+
+struct entry {
+    const unsigned char *body;
+    size_t len;
+    bool raw;      /* the body is the value's bytes, not codes */
+    int64_t delta; /* row - the previous entry's row - 1 */
+};
+
+static uint64_t get_varint(const unsigned char **p)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        unsigned char b = *(*p)++;
+        v |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80))
+            return v;
+    }
+}
+
+/* Returns the offset of the entry after it. */
+static size_t entry_parse(const struct unique_set *set, size_t off, struct entry *e)
+{
+    const unsigned char *p = set->arena + off;
+    uint64_t h = get_varint(&p);
+    e->raw = h & 1;
+    e->delta = 0;
+    if (h & 2) {
+        uint64_t z = get_varint(&p);
+        e->delta = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+    }
+    e->len = (size_t)(h >> 2);
+    e->body = p;
+    return (size_t)(p - set->arena) + e->len;
+}
+
+/* Whether the entry holds the key's value: the same stored form, byte for byte. */
+static bool entry_holds(const struct unique_set *set, uint32_t off, const struct unique_key *key)
+{
+    struct entry e;
+    entry_parse(set, off, &e);
+    return e.raw == key->raw && e.len == key->len && !memcmp(e.body, key->bytes, key->len);
+}
+
+/* The entry's row: from the mark at or before it, adding each later entry's step. */
+static uint32_t entry_row(const struct unique_set *set, uint32_t off)
+{
+    size_t lo = 0, hi = (set->count + MARK_EVERY - 1) / MARK_EVERY;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (set->marks[mid].offset <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    size_t o = set->marks[lo].offset;
+    uint32_t row = set->marks[lo].row;
+    struct entry e;
+    size_t next = entry_parse(set, o, &e);
+    while (o != off) {
+        o = next;
+        next = entry_parse(set, o, &e);
+        row = (uint32_t)((int64_t)row + 1 + e.delta);
+    }
+    return row;
+}
+
+/* ---- training --------------------------------------------------------------------- */
+
+struct candidate {
+    uint64_t val;
+    unsigned len;
+    uint64_t gain;
+};
+
+struct training {
+    const unsigned char **str; /* the sample: the set's first values, cut at TRAIN_BYTES */
+    size_t *len;
+    size_t n;
+    uint32_t count1[CODE_SPACE];
+    uint16_t (*count2)[CODE_SPACE]; /* pairs of consecutive codes; at most TRAIN_BYTES each */
+    struct candidate *cand;
+    size_t ncand, cand_cap;
+};
+
+static void code_symbol(const struct unique_codec *c, unsigned k, uint64_t *val, unsigned *len)
+{
+    if (k < 256) {
+        *val = k;
+        *len = 1;
+    } else {
+        *val = c->val[k - 256];
+        *len = c->len[k - 256];
+    }
+}
+
+/* Codes part of the sample (`frac` 128ths of its values) with the current symbols and counts
+ * each code and each pair of codes; after a multi-byte symbol its first byte alone is counted
+ * too, the alternative a longer symbol competes with (FSST's compressCount). */
+static void training_count(struct training *t, const struct unique_codec *c, bool pairs,
+                           unsigned frac)
+{
+    memset(t->count1, 0, sizeof t->count1);
+    if (pairs)
+        memset(t->count2, 0, sizeof(uint16_t[CODE_SPACE][CODE_SPACE]));
+    for (size_t s = 0; s < t->n; s++) {
+        if (((uint32_t)s * 2654435761u) >> 25 >= frac)
+            continue;
+        const unsigned char *p = t->str[s];
+        int prev = -1;
+        for (size_t i = 0; i < t->len[s];) {
+            unsigned len;
+            unsigned code = codec_match(c, p + i, t->len[s] - i, &len);
+            unsigned k = code == ESC ? p[i] : 256 + code;
+            t->count1[k]++;
+            if (len > 1)
+                t->count1[p[i]]++;
+            if (pairs && prev >= 0) {
+                t->count2[prev][k]++;
+                if (len > 1)
+                    t->count2[prev][p[i]]++;
+            }
+            prev = (int)k;
+            i += len;
+        }
+    }
+}
+
+static void candidate_push(struct training *t, uint64_t val, unsigned len, uint64_t gain)
+{
+    /* cand_cap bounds what the counts can produce: no check needed */
+    t->cand[t->ncand++] = (struct candidate){.val = val, .len = len, .gain = gain};
+}
+
+static int by_symbol(const void *a, const void *b)
+{
+    const struct candidate *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->val < y->val ? -1 : x->val > y->val;
+}
+
+/* Best first; ties by symbol, so that training is deterministic. */
+static int by_gain(const void *a, const void *b)
+{
+    const struct candidate *x = a, *y = b;
+    if (x->gain != y->gain)
+        return x->gain > y->gain ? -1 : 1;
+    return by_symbol(a, b);
+}
+
+/* One round of FSST's makeTable: every counted code and every counted pair (joined, cut at
+ * 8 bytes) is a candidate worth count * length bytes (single bytes * 8, which keeps escapes
+ * rare); the 255 best become the next symbol table. */
+static void training_round(struct training *t, struct unique_codec *c, bool pairs)
+{
+    t->ncand = 0;
+    for (unsigned k = 0; k < 256 + c->nsym; k++) {
+        if (t->count1[k] < 2)
+            continue;
+        uint64_t v1;
+        unsigned l1;
+        code_symbol(c, k, &v1, &l1);
+        candidate_push(t, v1, l1, (uint64_t)t->count1[k] * l1 * (l1 == 1 ? 8 : 1));
+        if (!pairs || l1 == 8)
+            continue;
+        for (unsigned k2 = 0; k2 < 256 + c->nsym; k2++) {
+            if (t->count2[k][k2] < 2)
+                continue;
+            uint64_t v2;
+            unsigned l2;
+            code_symbol(c, k2, &v2, &l2);
+            unsigned l = l1 + l2 > 8 ? 8 : l1 + l2;
+            uint64_t v = (v1 | v2 << (8 * l1)) & low_bytes(l);
+            candidate_push(t, v, l, (uint64_t)t->count2[k][k2] * l);
+        }
+    }
+    qsort(t->cand, t->ncand, sizeof *t->cand, by_symbol);
+    size_t m = 0;
+    for (size_t i = 0; i < t->ncand; i++) {
+        if (m && t->cand[m - 1].len == t->cand[i].len && t->cand[m - 1].val == t->cand[i].val)
+            t->cand[m - 1].gain += t->cand[i].gain;
+        else
+            t->cand[m++] = t->cand[i];
+    }
+    qsort(t->cand, m, sizeof *t->cand, by_gain);
+    codec_clear(c);
+    for (size_t i = 0; i < m && c->nsym < SYMBOLS_MAX; i++)
+        codec_add(c, t->cand[i].val, t->cand[i].len);
+    codec_finish(c);
+}
+
+/* Chooses the symbols from the values held so far (all kept as bytes until now; the sample
+ * is the first TRAIN_BYTES of them). The counts live only while training: about 2 MiB, freed
+ * before returning. 0 or SD_ENOMEM. */
+static int codec_train(const struct unique_set *set, struct unique_codec **out)
+{
+    struct training t = {0};
+    int rc = SD_ENOMEM;
+    struct unique_codec *c = calloc(1, sizeof *c);
+    t.str = malloc(set->count * sizeof *t.str);
+    t.len = malloc(set->count * sizeof *t.len);
+    t.count2 = malloc(sizeof(uint16_t[CODE_SPACE][CODE_SPACE]));
+    t.cand_cap = CODE_SPACE + 2 * (size_t)TRAIN_BYTES;
+    t.cand = malloc(t.cand_cap * sizeof *t.cand);
+    if (!c || !t.str || !t.len || !t.count2 || !t.cand)
+        goto fail;
+    size_t total = 0;
+    for (size_t off = 0; off < set->arena_len && total < TRAIN_BYTES;) {
+        struct entry e;
+        off = entry_parse(set, off, &e);
+        size_t n = e.len < TRAIN_BYTES - total ? e.len : TRAIN_BYTES - total;
+        t.str[t.n] = e.body;
+        t.len[t.n++] = n;
+        total += n;
+    }
+    codec_finish(c);
+    /* As in FSST, early rounds look at part of the sample (8, 38, 68, 98 and 128 128ths),
+     * which keeps the first, crude tables from settling on what a few values repeat. */
+    for (unsigned round = 0; round < TRAIN_ROUNDS; round++) {
+        bool pairs = round < TRAIN_ROUNDS - 1; /* the last round only recounts the gains */
+        training_count(&t, c, pairs, 8 + 30 * round);
+        training_round(&t, c, pairs);
+    }
+    *out = c;
+    c = NULL;
+    rc = 0;
+fail:
+    free(c);
+    free(t.str);
+    free(t.len);
+    free(t.count2);
+    free(t.cand);
+    return rc;
+}
+
+/* ---- the table ---------------------------------------------------------------------- */
+
+/* The control bytes are an array of their own, a fifth of the table: a lookup of a value the
+ * set does not hold (the usual case: most values are new) reads only them, and for a million
+ * values they are 1.2 MiB, which the caches keep far better than the whole table. A slot's
+ * control byte is 0 when it is free, else its tag: 8 bits of the hash, 0 taken as 1. */
+static unsigned char tag_of(uint32_t hash)
+{
+    return (hash & 0xFF) ? (unsigned char)hash : 1;
+}
+
+static size_t home_group(uint32_t hash, size_t ngroups)
+{
+    return (size_t)(((uint64_t)hash * ngroups) >> 32);
+}
+
+/* The bytes of a control word equal to 0 (after xoring the tag in: equal to the tag): exact
+ * for the lowest, rarely a false one above it, which the caller checks like the rest. Free
+ * slots are always a group's last ones (nothing is removed), so the lowest zero byte of the
+ * raw word is the first free slot. */
+static uint64_t zero_bytes(uint64_t x)
+{
+    return (x - ONES) & ~x & HIGHS;
+}
+
+/* Finds the key: true and its slot, or false and the free slot it would take. Stops at the
+ * first group with a free slot: the value cannot be further. */
+static bool table_probe(const struct unique_set *set, const struct unique_key *key, size_t *slot)
+{
+    uint64_t tags = ONES * tag_of(key->hash);
+    size_t g = home_group(key->hash, set->ngroups);
+    for (;; g = g + 1 == set->ngroups ? 0 : g + 1) {
+        for (size_t s = g * GROUP; s < (g + 1) * GROUP; s += 8) {
+            uint64_t ctrl = load64(set->ctrl + s);
+            for (uint64_t m = zero_bytes(ctrl ^ tags); m; m &= m - 1) {
+                size_t i = s + (size_t)__builtin_ctzll(m) / 8;
+                if (set->ctrl[i] && entry_holds(set, set->offsets[i], key)) {
+                    *slot = i;
+                    return true;
+                }
+            }
+            uint64_t free_slots = zero_bytes(ctrl);
+            if (free_slots) {
+                *slot = s + (size_t)__builtin_ctzll(free_slots) / 8;
+                return false;
+            }
+        }
+    }
+}
+
+/* Puts an entry known to be absent into the first free slot from its home group. */
+static void table_place(unsigned char *ctrl, uint32_t *offsets, size_t ngroups, uint32_t hash,
+                        uint32_t off)
+{
+    for (size_t g = home_group(hash, ngroups);; g = g + 1 == ngroups ? 0 : g + 1) {
+        for (size_t s = g * GROUP; s < (g + 1) * GROUP; s += 8) {
+            uint64_t free_slots = zero_bytes(load64(ctrl + s));
+            if (free_slots) {
+                size_t i = s + (size_t)__builtin_ctzll(free_slots) / 8;
+                ctrl[i] = tag_of(hash);
+                offsets[i] = off;
+                return;
+            }
+        }
+    }
+}
+
+/* A table of `ngroups` groups in one block, offsets then control bytes: each table is larger
+ * than the one freed before it, so malloc maps it afresh and unmaps the old one rather than
+ * leaving it as a resident hole in the heap. NULL when out of memory. */
+static uint32_t *table_alloc(size_t ngroups)
+{
+    if (ngroups > SIZE_MAX / GROUP / (sizeof(uint32_t) + 1))
+        return NULL;
+    uint32_t *offsets = malloc(ngroups * GROUP * (sizeof(uint32_t) + 1));
+    if (offsets)
+        memset(offsets + ngroups * GROUP, 0, ngroups * GROUP);
+    return offsets;
+}
+
+#define PLACE_BATCH 16
+
+/* Frees the table and fills `offsets` (from table_alloc) with every entry of the arena,
+ * hashing each one anew (the table keeps only 8 bits of a hash); it cannot fail. The old
+ * table goes first, so the two never take memory together. The arena is read in order, and
+ * the slots a batch of entries will land in are prefetched first, so that their cache
+ * misses overlap. */
+static void table_refill(struct unique_set *set, uint32_t *offsets, size_t ngroups)
+{
+    unsigned char *ctrl = (unsigned char *)(offsets + ngroups * GROUP);
+    free(set->offsets);
+    set->offsets = offsets;
+    set->ctrl = ctrl;
+    set->ngroups = ngroups;
+    set->cap = ngroups * GROUP;
+    uint32_t hashes[PLACE_BATCH], offs[PLACE_BATCH];
+    for (size_t off = 0; off < set->arena_len;) {
+        unsigned n = 0;
+        for (; n < PLACE_BATCH && off < set->arena_len; n++) {
+            struct entry e;
+            size_t next = entry_parse(set, off, &e);
+            hashes[n] = hash_stored(set, e.body, e.len, e.raw);
+            offs[n] = (uint32_t)off;
+            size_t g = home_group(hashes[n], ngroups);
+            __builtin_prefetch(ctrl + g * GROUP);
+            __builtin_prefetch(offsets + g * GROUP, 1);
+            off = next;
+        }
+        for (unsigned i = 0; i < n; i++)
+            table_place(ctrl, offsets, ngroups, hashes[i], offs[i]);
+    }
+}
+
+/* ---- coding what is held ------------------------------------------------------------ */
+
+/* Trains a codec on the values held (all kept as bytes so far) and stores every one of them
+ * again in coded form, so that each value has one stored form that keys and entries share.
+ * Happens once per set, at TRAIN_BYTES: a few thousand values at most. Everything it needs
+ * is allocated before anything changes: 0, or SD_ENOMEM with the set as it was. */
+static int set_code_entries(struct unique_set *set)
+{
+    struct unique_codec *c = NULL;
+    /* a coded entry is never longer than the entry it replaces */
+    size_t cap = set->arena_len + 2 * VARINT_MAX;
+    unsigned char *arena = malloc(cap);
+    uint32_t *table = table_alloc(set->ngroups);
+    if (!arena || !table || codec_train(set, &c) < 0) {
+        free(arena);
+        free(table);
         return SD_ENOMEM;
-    if (buf_grow(&set->arena, n + len) < 0)
+    }
+    size_t o = 0;
+    size_t k = 0;
+    for (size_t off = 0; off < set->arena_len; k++) {
+        struct entry e;
+        off = entry_parse(set, off, &e);
+        if (k % MARK_EVERY == 0)
+            set->marks[k / MARK_EVERY].offset = (uint32_t)o;
+        /* the codes go after room for the longest header, which then moves them down */
+        unsigned char *body = arena + o + 2 * VARINT_MAX;
+        size_t blen = codec_encode(c, e.body, e.len, body);
+        bool raw = blen == SIZE_MAX;
+        if (raw) {
+            blen = e.len;
+            memcpy(body, e.body, blen);
+        }
+        size_t hn = entry_header(arena + o, blen, raw, e.delta);
+        memmove(arena + o + hn, body, blen);
+        o += hn + blen;
+    }
+    free(set->arena);
+    set->arena = arena;
+    set->arena_len = o;
+    set->arena_cap = cap;
+    set->codec = c;
+    set->epoch++;
+    table_refill(set, table, set->ngroups);
+    return 0;
+}
+
+/* ---- the API ------------------------------------------------------------------------ */
+
+int unique_set_key(const struct unique_set *set, struct unique_key *key, const char *value,
+                   size_t len)
+{
+    if (len > ARENA_MAX)
         return SD_ENOMEM;
-    buf_append(&set->arena, head, n); /* cannot fail: grown above */
-    buf_append(&set->arena, value, len);
-    slot->hash = hash;
-    slot->entry = (uint32_t)offset + 1;
+    /* the codes need room for one more code than the bytes before giving up */
+    if (grow_bytes(&key->bytes, &key->cap, len + 2) < 0)
+        return SD_ENOMEM;
+    size_t n = set->codec ? codec_encode(set->codec, (const unsigned char *)value, len, key->bytes)
+                          : SIZE_MAX;
+    key->raw = n == SIZE_MAX;
+    key->len = key->raw ? len : n;
+    if (key->raw && len)
+        memcpy(key->bytes, value, len);
+    key->hash = hash_stored(set, key->bytes, key->len, key->raw);
+    key->epoch = set->epoch;
+    return 0;
+}
+
+void unique_key_free(struct unique_key *key)
+{
+    free(key->bytes);
+    *key = (struct unique_key)UNIQUE_KEY_INIT;
+}
+
+uint32_t unique_set_find(const struct unique_set *set, const struct unique_key *key)
+{
+    assert(key->epoch == set->epoch);
+    size_t slot;
+    if (!set->count || !table_probe(set, key, &slot))
+        return 0;
+    return entry_row(set, set->offsets[slot]);
+}
+
+/* Every step that can fail comes before the first change to the set, so a failure leaves
+ * it as it was. Growing the table and coding what is held change how values are kept, not
+ * which; the second one, when it fails, is tried again after another TRAIN_BYTES. */
+int unique_set_add(struct unique_set *set, const struct unique_key *key, uint32_t row)
+{
+    assert(key->epoch == set->epoch);
+    if (row == 0)
+        return SD_ENOMEM;
+    if (set->count + 1 > set->cap - set->cap / 8) {
+        size_t ngroups = set->ngroups ? set->ngroups + (set->ngroups + 3) / 4 : 1;
+        uint32_t *table = table_alloc(ngroups);
+        if (!table)
+            return SD_ENOMEM;
+        table_refill(set, table, ngroups);
+    }
+    size_t slot;
+    if (table_probe(set, key, &slot))
+        return 0;
+    int64_t delta = (int64_t)row - set->last_row - 1;
+    unsigned char head[2 * VARINT_MAX];
+    size_t hn = entry_header(head, key->len, key->raw, delta);
+    size_t off = set->arena_len;
+    if (hn + key->len > ARENA_MAX - off) /* off <= ARENA_MAX always; this cannot wrap */
+        return SD_ENOMEM;
+    if (grow_bytes(&set->arena, &set->arena_cap, off + hn + key->len) < 0 || marks_reserve(set) < 0)
+        return SD_ENOMEM;
+    if (set->count % MARK_EVERY == 0)
+        set->marks[set->count / MARK_EVERY] = (struct unique_mark){(uint32_t)off, row};
+    memcpy(set->arena + off, head, hn);
+    memcpy(set->arena + off + hn, key->bytes, key->len);
+    set->arena_len = off + hn + key->len;
+    set->ctrl[slot] = tag_of(key->hash);
+    set->offsets[slot] = (uint32_t)off;
     set->count++;
+    set->last_row = row;
+    if (!set->codec && (set->raw_bytes += key->len) >= TRAIN_BYTES && set_code_entries(set) < 0)
+        set->raw_bytes = 0;
     return 0;
 }
 
 void unique_set_free(struct unique_set *set)
 {
-    buf_free(&set->arena);
-    free(set->slots);
-    set->slots = NULL;
-    set->cap = set->count = 0;
+    uint32_t (*hash_fn)(const char *, size_t) = set->hash_fn;
+    free(set->arena);
+    free(set->offsets); /* and the control bytes after them */
+    free(set->marks);
+    free(set->codec);
+    *set = (struct unique_set)UNIQUE_SET_INIT;
+    set->hash_fn = hash_fn;
 }

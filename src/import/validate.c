@@ -21,9 +21,9 @@ struct validator {
     size_t nkey;
     bool check_key; /* false when the key is one unique column (already checked) */
     /* Per template column, and one more for the upsert key: the current row's key text and
-     * its hash, kept from the lookup to the insertion. */
+     * its stored form in the set, kept from the lookup to the insertion. */
     struct buf *keys;
-    uint32_t *hashes;
+    struct unique_key *ukeys;
     /* Per template column: its pattern compiled for fastmatch, or NULL (no pattern, or one
      * only regexec understands), and the scratch space fastmatch_run needs. */
     struct fastmatch **fast;
@@ -76,11 +76,11 @@ int validator_new(struct validator **out, const struct import_template *tmpl,
     v->sets = calloc(tmpl->ncolumns ? tmpl->ncolumns : 1, sizeof *v->sets);
     v->key_cols = calloc(tmpl->nupsert_key ? tmpl->nupsert_key : 1, sizeof *v->key_cols);
     v->keys = calloc(tmpl->ncolumns + 1, sizeof *v->keys);
-    v->hashes = calloc(tmpl->ncolumns + 1, sizeof *v->hashes);
+    v->ukeys = calloc(tmpl->ncolumns + 1, sizeof *v->ukeys); /* zeroed: UNIQUE_KEY_INIT */
     v->fast = calloc(tmpl->ncolumns ? tmpl->ncolumns : 1, sizeof *v->fast);
     v->regex = calloc(tmpl->ncolumns ? tmpl->ncolumns : 1, sizeof *v->regex);
     v->compiled = calloc(tmpl->ncolumns ? tmpl->ncolumns : 1, sizeof *v->compiled);
-    if (!v->sets || !v->key_cols || !v->keys || !v->hashes || !v->fast || !v->regex ||
+    if (!v->sets || !v->key_cols || !v->keys || !v->ukeys || !v->fast || !v->regex ||
         !v->compiled) {
         validator_free(v);
         return sd_error_nomem(err);
@@ -120,7 +120,10 @@ void validator_free(struct validator *v)
         for (size_t i = 0; i <= v->tmpl->ncolumns; i++)
             buf_free(&v->keys[i]);
     free(v->keys);
-    free(v->hashes);
+    if (v->ukeys)
+        for (size_t i = 0; i <= v->tmpl->ncolumns; i++)
+            unique_key_free(&v->ukeys[i]);
+    free(v->ukeys);
     if (v->fast)
         for (size_t i = 0; i < v->tmpl->ncolumns; i++)
             fastmatch_free(v->fast[i]);
@@ -353,8 +356,9 @@ static int check_key(struct validator *v, size_t k, size_t report_col, validator
                      void *ctx)
 {
     struct unique_set *set = k < v->tmpl->ncolumns ? &v->sets[k] : &v->key_set;
-    v->hashes[k] = unique_set_hash(buf_cstr(&v->keys[k]), v->keys[k].len);
-    uint32_t first = unique_set_find(set, buf_cstr(&v->keys[k]), v->keys[k].len, v->hashes[k]);
+    if (unique_set_key(set, &v->ukeys[k], buf_cstr(&v->keys[k]), v->keys[k].len) < 0)
+        return SD_ENOMEM;
+    uint32_t first = unique_set_find(set, &v->ukeys[k]);
     if (!first)
         return 0;
     char msg[96];
@@ -397,14 +401,12 @@ int validator_check_row(struct validator *v, const struct cell_value *values, ui
     }
     if (dups)
         return dups;
-    if (key_complete &&
-        unique_set_add(&v->key_set, buf_cstr(&v->keys[n]), v->keys[n].len, v->hashes[n], row) < 0)
+    if (key_complete && unique_set_add(&v->key_set, &v->ukeys[n], row) < 0)
         return SD_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         if (!tmpl->columns[i].unique || values[i].null)
             continue;
-        if (unique_set_add(&v->sets[i], buf_cstr(&v->keys[i]), v->keys[i].len, v->hashes[i], row) <
-            0)
+        if (unique_set_add(&v->sets[i], &v->ukeys[i], row) < 0)
             return SD_ENOMEM;
     }
     return 0;
