@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "base/error.h"
 
@@ -15,7 +16,8 @@
 #define TRAIN_ROUNDS 5
 #define MARK_EVERY 32
 #define GROUP 16
-#define ESC 255 /* the code that says "one literal byte follows" */
+#define SLOT_BYTES (sizeof(uint32_t) + 1) /* an offset and a control byte */
+#define ESC 255                           /* the code that says "one literal byte follows" */
 #define SYMBOLS_MAX 255
 #define CODE_SPACE 512 /* while training: 0-255 single bytes, 256 + i symbol i */
 #define LONG_HASH_BITS 10
@@ -81,6 +83,49 @@ static uint32_t hash_stored(const struct unique_set *set, const unsigned char *p
     return (uint32_t)(h >> 32);
 }
 
+/* Blocks of BIG_BLOCK bytes or more (the tables and arenas of large sets) are mapped, not
+ * malloc'd: each new table replaces one 4/5 its size and each arena one half its size, and
+ * malloc keeps the smaller blocks it gets back as holes in its heap, still resident (about
+ * 2 MiB of them at a million values). A mapped block goes back to the system when freed
+ * and grows without a copy where mremap exists. The caller knows each block's size. */
+#define BIG_BLOCK (256u << 10)
+
+static void *block_alloc(size_t size)
+{
+    if (size < BIG_BLOCK)
+        return malloc(size);
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void block_free(void *p, size_t size)
+{
+    if (size < BIG_BLOCK)
+        free(p);
+    else if (p)
+        munmap(p, size);
+}
+
+/* Grows a block from `old` to `size` bytes, keeping its contents: the new block, or NULL
+ * (the old one untouched) when out of memory. */
+static void *block_grow(void *p, size_t old, size_t size)
+{
+    if (size < BIG_BLOCK)
+        return realloc(p, size);
+#ifdef MREMAP_MAYMOVE
+    if (old >= BIG_BLOCK) {
+        void *q = mremap(p, old, size, MREMAP_MAYMOVE);
+        return q == MAP_FAILED ? NULL : q;
+    }
+#endif
+    void *q = block_alloc(size);
+    if (q && old) {
+        memcpy(q, p, old);
+        block_free(p, old);
+    }
+    return q;
+}
+
 /* Grows a byte array to hold `need` bytes, at least doubling: 0 or SD_ENOMEM (unchanged). */
 static int grow_bytes(unsigned char **p, size_t *cap, size_t need)
 {
@@ -89,7 +134,7 @@ static int grow_bytes(unsigned char **p, size_t *cap, size_t need)
     size_t n = *cap ? *cap : 64;
     while (n < need)
         n = n > SIZE_MAX / 2 ? need : n * 2;
-    unsigned char *q = realloc(*p, n);
+    unsigned char *q = block_grow(*p, *cap, n);
     if (!q)
         return SD_ENOMEM;
     *p = q;
@@ -535,14 +580,13 @@ static void table_place(unsigned char *ctrl, uint32_t *offsets, size_t ngroups, 
     }
 }
 
-/* A table of `ngroups` groups in one block, offsets then control bytes: each table is larger
- * than the one freed before it, so malloc maps it afresh and unmaps the old one rather than
- * leaving it as a resident hole in the heap. NULL when out of memory. */
+/* A table of `ngroups` groups in one block, offsets then control bytes. NULL when out of
+ * memory. */
 static uint32_t *table_alloc(size_t ngroups)
 {
-    if (ngroups > SIZE_MAX / GROUP / (sizeof(uint32_t) + 1))
+    if (ngroups > SIZE_MAX / GROUP / SLOT_BYTES)
         return NULL;
-    uint32_t *offsets = malloc(ngroups * GROUP * (sizeof(uint32_t) + 1));
+    uint32_t *offsets = block_alloc(ngroups * GROUP * SLOT_BYTES);
     if (offsets)
         memset(offsets + ngroups * GROUP, 0, ngroups * GROUP);
     return offsets;
@@ -558,7 +602,7 @@ static uint32_t *table_alloc(size_t ngroups)
 static void table_refill(struct unique_set *set, uint32_t *offsets, size_t ngroups)
 {
     unsigned char *ctrl = (unsigned char *)(offsets + ngroups * GROUP);
-    free(set->offsets);
+    block_free(set->offsets, set->cap * SLOT_BYTES);
     set->offsets = offsets;
     set->ctrl = ctrl;
     set->ngroups = ngroups;
@@ -592,11 +636,11 @@ static int set_code_entries(struct unique_set *set)
     struct unique_codec *c = NULL;
     /* a coded entry is never longer than the entry it replaces */
     size_t cap = set->arena_len + 2 * VARINT_MAX;
-    unsigned char *arena = malloc(cap);
+    unsigned char *arena = block_alloc(cap);
     uint32_t *table = table_alloc(set->ngroups);
     if (!arena || !table || codec_train(set, &c) < 0) {
-        free(arena);
-        free(table);
+        block_free(arena, cap);
+        block_free(table, set->cap * SLOT_BYTES);
         return SD_ENOMEM;
     }
     size_t o = 0;
@@ -618,7 +662,7 @@ static int set_code_entries(struct unique_set *set)
         memmove(arena + o + hn, body, blen);
         o += hn + blen;
     }
-    free(set->arena);
+    block_free(set->arena, set->arena_cap);
     set->arena = arena;
     set->arena_len = o;
     set->arena_cap = cap;
@@ -651,7 +695,7 @@ int unique_set_key(const struct unique_set *set, struct unique_key *key, const c
 
 void unique_key_free(struct unique_key *key)
 {
-    free(key->bytes);
+    block_free(key->bytes, key->cap);
     *key = (struct unique_key)UNIQUE_KEY_INIT;
 }
 
@@ -707,8 +751,8 @@ int unique_set_add(struct unique_set *set, const struct unique_key *key, uint32_
 void unique_set_free(struct unique_set *set)
 {
     uint32_t (*hash_fn)(const char *, size_t) = set->hash_fn;
-    free(set->arena);
-    free(set->offsets); /* and the control bytes after them */
+    block_free(set->arena, set->arena_cap);
+    block_free(set->offsets, set->cap * SLOT_BYTES); /* and the control bytes */
     free(set->marks);
     free(set->codec);
     *set = (struct unique_set)UNIQUE_SET_INIT;
