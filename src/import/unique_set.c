@@ -690,6 +690,7 @@ int unique_set_key(const struct unique_set *set, struct unique_key *key, const c
         memcpy(key->bytes, value, len);
     key->hash = hash_stored(set, key->bytes, key->len, key->raw);
     key->epoch = set->epoch;
+    key->probed = 0;
     return 0;
 }
 
@@ -699,13 +700,17 @@ void unique_key_free(struct unique_key *key)
     *key = (struct unique_key)UNIQUE_KEY_INIT;
 }
 
-uint32_t unique_set_find(const struct unique_set *set, const struct unique_key *key)
+uint32_t unique_set_find(const struct unique_set *set, struct unique_key *key)
 {
     assert(key->epoch == set->epoch);
-    size_t slot;
-    if (!set->count || !table_probe(set, key, &slot))
+    key->probed = 0;
+    if (!set->count)
         return 0;
-    return entry_row(set, set->offsets[slot]);
+    bool found = table_probe(set, key, &key->slot);
+    /* remembered for unique_set_add while the table stays as it is */
+    key->probed = set->count + 1;
+    key->probed_cap = set->cap;
+    return found ? entry_row(set, set->offsets[key->slot]) : 0;
 }
 
 /* Every step that can fail comes before the first change to the set, so a failure leaves
@@ -723,8 +728,9 @@ int unique_set_add(struct unique_set *set, const struct unique_key *key, uint32_
             return SD_ENOMEM;
         table_refill(set, table, ngroups);
     }
-    size_t slot;
-    if (table_probe(set, key, &slot))
+    size_t slot = key->slot;
+    bool remembered = key->probed == set->count + 1 && key->probed_cap == set->cap;
+    if (remembered ? set->ctrl[slot] != 0 : table_probe(set, key, &slot))
         return 0;
     int64_t delta = (int64_t)row - set->last_row - 1;
     unsigned char head[2 * VARINT_MAX];

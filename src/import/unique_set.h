@@ -82,11 +82,16 @@ struct unique_key {
     bool raw; /* bytes are the value itself, not codes */
     uint32_t hash;
     uint32_t epoch; /* the set's when the key was made */
+    /* Where unique_set_find ended: the value's slot or the free one it would take, valid
+     * while the set's count is probed - 1 and its table has probed_cap slots (probed 0:
+     * no lookup), so that adding the key next does not search again. */
+    size_t slot, probed, probed_cap;
 };
 
 #define UNIQUE_KEY_INIT                                                                            \
     {                                                                                              \
-        .bytes = NULL, .len = 0, .cap = 0, .raw = false, .hash = 0, .epoch = 0                     \
+        .bytes = NULL, .len = 0, .cap = 0, .raw = false, .hash = 0, .epoch = 0, .slot = 0,         \
+        .probed = 0, .probed_cap = 0                                                               \
     }
 
 /* Makes `key` the stored form of a value for `set` (reusing the key's memory): 0 or
@@ -95,8 +100,9 @@ struct unique_key {
 int unique_set_key(const struct unique_set *set, struct unique_key *key, const char *value,
                    size_t len);
 void unique_key_free(struct unique_key *key);
-/* The row the key's value was first seen in, or 0 when the set does not hold it. */
-uint32_t unique_set_find(const struct unique_set *set, const struct unique_key *key);
+/* The row the key's value was first seen in, or 0 when the set does not hold it. The key
+ * remembers where the lookup ended, for an add that follows. */
+uint32_t unique_set_find(const struct unique_set *set, struct unique_key *key);
 /* Adds the key's value, first seen in `row` (> 0); adding a value already held keeps its
  * first row. 0 or SD_ENOMEM (the set then holds what it held before), which is also the
  * answer once the set's entries would pass 4 GiB. */

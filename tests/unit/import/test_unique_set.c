@@ -65,6 +65,39 @@ Test(unique_set, remembers_first_rows_across_growth)
     unique_set_free(&s);
 }
 
+/* The validator's way: one key made, looked up and added, the add using the slot where the
+ * lookup ended. A key made again for another value before the add must be looked up anew. */
+Test(unique_set, a_lookup_is_remembered_for_its_own_add)
+{
+    struct unique_set s = UNIQUE_SET_INIT;
+    struct unique_key k = UNIQUE_KEY_INIT;
+    char v[32];
+    for (uint32_t i = 1; i <= 20000; i++) {
+        snprintf(v, sizeof v, "customer-%u", i);
+        cr_assert_eq(unique_set_key(&s, &k, v, strlen(v)), 0);
+        cr_assert_eq(unique_set_find(&s, &k), 0);
+        if (i % 2) {
+            snprintf(v, sizeof v, "customer-%u", i + 100000);
+            cr_assert_eq(unique_set_key(&s, &k, v, strlen(v)), 0);
+        }
+        cr_assert_eq(unique_set_add(&s, &k, i), 0);
+    }
+    cr_assert_not_null(s.codec);
+    for (uint32_t i = 1; i <= 20000; i++) {
+        snprintf(v, sizeof v, "customer-%u", i % 2 ? i + 100000 : i);
+        cr_assert_eq(find(&s, v), i, "value %u", i);
+        snprintf(v, sizeof v, "customer-%u", i % 2 ? i : i + 100000);
+        cr_assert_eq(find(&s, v), 0, "value %u", i);
+    }
+    cr_assert_eq(unique_set_key(&s, &k, "customer-2", 10), 0);
+    cr_assert_eq(unique_set_find(&s, &k), 2);
+    cr_assert_eq(unique_set_add(&s, &k, 99), 0, "found: the add keeps the first row");
+    cr_assert_eq(find(&s, "customer-2"), 2);
+    cr_assert_eq(s.count, 20000);
+    unique_key_free(&k);
+    unique_set_free(&s);
+}
+
 Test(unique_set, embedded_nul_and_prefixes)
 {
     struct unique_set s = UNIQUE_SET_INIT;
