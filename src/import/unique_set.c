@@ -7,57 +7,20 @@
 #include <sys/mman.h>
 
 #include "base/error.h"
+#include "import/byte_load.h"
+#include "import/value_codec.h"
 
 /* Entries start below this offset, so that every offset fits a uint32. */
 #define ARENA_MAX ((size_t)UINT32_MAX)
-/* Value bytes to see before training the codec: FSST's own sample size. Smaller sets stay
- * uncoded, so a few hundred values never pay for the codec's 150 KiB. */
-#define TRAIN_BYTES 16384
-#define TRAIN_ROUNDS 5
+/* Value bytes to see before training the codec: as many as its sample takes. Smaller sets
+ * stay uncoded, so a few hundred values never pay for the codec's 150 KiB. */
+#define TRAIN_BYTES VALUE_CODEC_SAMPLE_BYTES
 #define MARK_EVERY 32
 #define GROUP 16
 #define SLOT_BYTES (sizeof(uint32_t) + 1) /* an offset and a control byte */
-#define ESC 255                           /* the code that says "one literal byte follows" */
-#define SYMBOLS_MAX 255
-#define CODE_SPACE 512 /* while training: 0-255 single bytes, 256 + i symbol i */
-#define LONG_HASH_BITS 10
 
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
-
-/* Little-endian loads, so that the first byte of a string is the low byte of its word on
- * any host: symbol matching masks the low bytes, the table reads slot i from byte i. */
-static uint64_t load64(const void *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
-
-static uint32_t load32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* The first n < 8 bytes at p, zero-extended; built from loads that do not pass the end
- * rather than through a byte buffer, whose 8-byte reload would stall on the byte stores. */
-static uint64_t load_short(const unsigned char *p, size_t n)
-{
-    if (n >= 4)
-        return load32(p) | (uint64_t)load32(p + n - 4) << (8 * (n - 4));
-    if (n == 0)
-        return 0;
-    return (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
-           (uint64_t)p[n - 1] << (8 * (n - 1));
-}
-
-static uint64_t low_bytes(unsigned n)
-{
-    return n >= 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
-}
 
 static uint64_t hash_mix(uint64_t h)
 {
@@ -159,101 +122,6 @@ static int marks_reserve(struct unique_set *set)
     return 0;
 }
 
-/* ---- the codec ---------------------------------------------------------------------- */
-
-/* Symbols of 3 to 8 bytes are found through a hash of their first three bytes, one symbol
- * per bucket (a symbol whose bucket is taken is not admitted, as in FSST); symbols of 1 and
- * 2 bytes through a table indexed by the next two bytes. */
-struct long_symbol {
-    uint64_t val;
-    uint8_t len; /* 0: empty bucket */
-    uint8_t code;
-};
-
-struct unique_codec {
-    unsigned nsym;
-    uint64_t val[SYMBOLS_MAX]; /* the symbol's bytes, zero-extended */
-    uint8_t len[SYMBOLS_MAX];
-    uint8_t byte_code[256];     /* the 1-byte symbol for a byte, or ESC */
-    uint16_t short_code[65536]; /* for the next two bytes: length << 8 | code */
-    struct long_symbol longs[1 << LONG_HASH_BITS];
-};
-
-static unsigned long_bucket(uint64_t word)
-{
-    return (unsigned)(((word & 0xFFFFFF) * 0x9E3779B1u) >> 14) & ((1u << LONG_HASH_BITS) - 1);
-}
-
-/* The code for the longest symbol the codec finds at p (n > 0 bytes left), and its
- * length; ESC with length 1 when none does. Both lookups are made and one result picked
- * without a branch: which one wins is as good as random, and a mispredicted branch costs
- * more than the second lookup. */
-static unsigned codec_match(const struct unique_codec *c, const unsigned char *p, size_t n,
-                            unsigned *len)
-{
-    uint64_t w = n >= 8 ? load64(p) : load_short(p, n);
-    const struct long_symbol *s = &c->longs[long_bucket(w)];
-    /* one byte left: a 2-byte symbol must not match the zero after it */
-    unsigned sc = n >= 2 ? c->short_code[w & 0xFFFF] : (1u << 8 | c->byte_code[w & 0xFF]);
-    bool hit = s->len && s->len <= n && ((w ^ s->val) & (~0ULL >> ((64 - 8 * s->len) & 63))) == 0;
-    *len = hit ? s->len : sc >> 8;
-    return hit ? s->code : (sc & 0xFF);
-}
-
-static void codec_clear(struct unique_codec *c)
-{
-    c->nsym = 0;
-    memset(c->longs, 0, sizeof c->longs);
-}
-
-/* False when the symbol's bucket is taken (it is then left out). */
-static bool codec_add(struct unique_codec *c, uint64_t val, unsigned len)
-{
-    if (len >= 3) {
-        struct long_symbol *s = &c->longs[long_bucket(val)];
-        if (s->len)
-            return false;
-        *s = (struct long_symbol){.val = val, .len = (uint8_t)len, .code = (uint8_t)c->nsym};
-    }
-    c->val[c->nsym] = val;
-    c->len[c->nsym] = (uint8_t)len;
-    c->nsym++;
-    return true;
-}
-
-/* Fills the two lookup tables for 1- and 2-byte symbols once the symbols are chosen. */
-static void codec_finish(struct unique_codec *c)
-{
-    memset(c->byte_code, ESC, sizeof c->byte_code);
-    for (unsigned i = 0; i < c->nsym; i++)
-        if (c->len[i] == 1)
-            c->byte_code[c->val[i]] = (uint8_t)i;
-    for (unsigned x = 0; x < 65536; x++)
-        c->short_code[x] = (uint16_t)(1 << 8 | c->byte_code[x & 0xFF]);
-    for (unsigned i = 0; i < c->nsym; i++)
-        if (c->len[i] == 2)
-            c->short_code[c->val[i]] = (uint16_t)(2 << 8 | i);
-}
-
-/* Codes n bytes into out (room for n + 2); returns the coded length, or SIZE_MAX when it
- * would not be shorter than n (the entry then keeps the bytes). */
-static size_t codec_encode(const struct unique_codec *c, const unsigned char *in, size_t n,
-                           unsigned char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        if (o + 2 > n) /* even one more code leaves it no shorter */
-            return SIZE_MAX;
-        unsigned len;
-        unsigned code = codec_match(c, in + i, n - i, &len);
-        out[o] = (unsigned char)code;
-        out[o + 1] = in[i]; /* the literal after an escape; overwritten otherwise */
-        o += 1 + (code == ESC);
-        i += len;
-    }
-    return o < n ? o : SIZE_MAX;
-}
-
 /* ---- entries ------------------------------------------------------------------------ */
 
 #define VARINT_MAX 10
@@ -342,175 +210,6 @@ static uint32_t entry_row(const struct unique_set *set, uint32_t off)
         row = (uint32_t)((int64_t)row + 1 + e.delta);
     }
     return row;
-}
-
-/* ---- training --------------------------------------------------------------------- */
-
-struct candidate {
-    uint64_t val;
-    unsigned len;
-    uint64_t gain;
-};
-
-struct training {
-    const unsigned char **str; /* the sample: the set's first values, cut at TRAIN_BYTES */
-    size_t *len;
-    size_t n;
-    uint32_t count1[CODE_SPACE];
-    uint16_t (*count2)[CODE_SPACE]; /* pairs of consecutive codes; at most TRAIN_BYTES each */
-    struct candidate *cand;
-    size_t ncand, cand_cap;
-};
-
-static void code_symbol(const struct unique_codec *c, unsigned k, uint64_t *val, unsigned *len)
-{
-    if (k < 256) {
-        *val = k;
-        *len = 1;
-    } else {
-        *val = c->val[k - 256];
-        *len = c->len[k - 256];
-    }
-}
-
-/* Codes part of the sample (`frac` 128ths of its values) with the current symbols and counts
- * each code and each pair of codes; after a multi-byte symbol its first byte alone is counted
- * too, the alternative a longer symbol competes with (FSST's compressCount). */
-static void training_count(struct training *t, const struct unique_codec *c, bool pairs,
-                           unsigned frac)
-{
-    memset(t->count1, 0, sizeof t->count1);
-    if (pairs)
-        memset(t->count2, 0, sizeof(uint16_t[CODE_SPACE][CODE_SPACE]));
-    for (size_t s = 0; s < t->n; s++) {
-        if (((uint32_t)s * 2654435761u) >> 25 >= frac)
-            continue;
-        const unsigned char *p = t->str[s];
-        int prev = -1;
-        for (size_t i = 0; i < t->len[s];) {
-            unsigned len;
-            unsigned code = codec_match(c, p + i, t->len[s] - i, &len);
-            unsigned k = code == ESC ? p[i] : 256 + code;
-            t->count1[k]++;
-            if (len > 1)
-                t->count1[p[i]]++;
-            if (pairs && prev >= 0) {
-                t->count2[prev][k]++;
-                if (len > 1)
-                    t->count2[prev][p[i]]++;
-            }
-            prev = (int)k;
-            i += len;
-        }
-    }
-}
-
-static void candidate_push(struct training *t, uint64_t val, unsigned len, uint64_t gain)
-{
-    /* cand_cap bounds what the counts can produce: no check needed */
-    t->cand[t->ncand++] = (struct candidate){.val = val, .len = len, .gain = gain};
-}
-
-static int by_symbol(const void *a, const void *b)
-{
-    const struct candidate *x = a, *y = b;
-    if (x->len != y->len)
-        return x->len < y->len ? -1 : 1;
-    return x->val < y->val ? -1 : x->val > y->val;
-}
-
-/* Best first; ties by symbol, so that training is deterministic. */
-static int by_gain(const void *a, const void *b)
-{
-    const struct candidate *x = a, *y = b;
-    if (x->gain != y->gain)
-        return x->gain > y->gain ? -1 : 1;
-    return by_symbol(a, b);
-}
-
-/* One round of FSST's makeTable: every counted code and every counted pair (joined, cut at
- * 8 bytes) is a candidate worth count * length bytes (single bytes * 8, which keeps escapes
- * rare); the 255 best become the next symbol table. */
-static void training_round(struct training *t, struct unique_codec *c, bool pairs)
-{
-    t->ncand = 0;
-    for (unsigned k = 0; k < 256 + c->nsym; k++) {
-        if (t->count1[k] < 2)
-            continue;
-        uint64_t v1;
-        unsigned l1;
-        code_symbol(c, k, &v1, &l1);
-        candidate_push(t, v1, l1, (uint64_t)t->count1[k] * l1 * (l1 == 1 ? 8 : 1));
-        if (!pairs || l1 == 8)
-            continue;
-        for (unsigned k2 = 0; k2 < 256 + c->nsym; k2++) {
-            if (t->count2[k][k2] < 2)
-                continue;
-            uint64_t v2;
-            unsigned l2;
-            code_symbol(c, k2, &v2, &l2);
-            unsigned l = l1 + l2 > 8 ? 8 : l1 + l2;
-            uint64_t v = (v1 | v2 << (8 * l1)) & low_bytes(l);
-            candidate_push(t, v, l, (uint64_t)t->count2[k][k2] * l);
-        }
-    }
-    qsort(t->cand, t->ncand, sizeof *t->cand, by_symbol);
-    size_t m = 0;
-    for (size_t i = 0; i < t->ncand; i++) {
-        if (m && t->cand[m - 1].len == t->cand[i].len && t->cand[m - 1].val == t->cand[i].val)
-            t->cand[m - 1].gain += t->cand[i].gain;
-        else
-            t->cand[m++] = t->cand[i];
-    }
-    qsort(t->cand, m, sizeof *t->cand, by_gain);
-    codec_clear(c);
-    for (size_t i = 0; i < m && c->nsym < SYMBOLS_MAX; i++)
-        codec_add(c, t->cand[i].val, t->cand[i].len);
-    codec_finish(c);
-}
-
-/* Chooses the symbols from the values held so far (all kept as bytes until now; the sample
- * is the first TRAIN_BYTES of them). The counts live only while training: about 2 MiB, freed
- * before returning. 0 or SD_ENOMEM. */
-static int codec_train(const struct unique_set *set, struct unique_codec **out)
-{
-    struct training t = {0};
-    int rc = SD_ENOMEM;
-    struct unique_codec *c = calloc(1, sizeof *c);
-    t.str = malloc(set->count * sizeof *t.str);
-    t.len = malloc(set->count * sizeof *t.len);
-    t.count2 = malloc(sizeof(uint16_t[CODE_SPACE][CODE_SPACE]));
-    t.cand_cap = CODE_SPACE + 2 * (size_t)TRAIN_BYTES;
-    t.cand = malloc(t.cand_cap * sizeof *t.cand);
-    if (!c || !t.str || !t.len || !t.count2 || !t.cand)
-        goto fail;
-    size_t total = 0;
-    for (size_t off = 0; off < set->arena_len && total < TRAIN_BYTES;) {
-        struct entry e;
-        off = entry_parse(set, off, &e);
-        size_t n = e.len < TRAIN_BYTES - total ? e.len : TRAIN_BYTES - total;
-        t.str[t.n] = e.body;
-        t.len[t.n++] = n;
-        total += n;
-    }
-    codec_finish(c);
-    /* As in FSST, early rounds look at part of the sample (8, 38, 68, 98 and 128 128ths),
-     * which keeps the first, crude tables from settling on what a few values repeat. */
-    for (unsigned round = 0; round < TRAIN_ROUNDS; round++) {
-        bool pairs = round < TRAIN_ROUNDS - 1; /* the last round only recounts the gains */
-        training_count(&t, c, pairs, 8 + 30 * round);
-        training_round(&t, c, pairs);
-    }
-    *out = c;
-    c = NULL;
-    rc = 0;
-fail:
-    free(c);
-    free(t.str);
-    free(t.len);
-    free(t.count2);
-    free(t.cand);
-    return rc;
 }
 
 /* ---- the table ---------------------------------------------------------------------- */
@@ -627,18 +326,36 @@ static void table_refill(struct unique_set *set, uint32_t *offsets, size_t ngrou
 
 /* ---- coding what is held ------------------------------------------------------------ */
 
+/* Hands the codec every value held as its sample: pointers into the arena, whose bodies are
+ * still the values' bytes. The codec does not see the set, so it cannot depend on it. */
+static int set_train(const struct unique_set *set, struct value_codec **out)
+{
+    struct value_codec_sample *values = malloc(set->count * sizeof *values);
+    if (!values)
+        return SD_ENOMEM;
+    size_t n = 0;
+    for (size_t off = 0; off < set->arena_len;) {
+        struct entry e;
+        off = entry_parse(set, off, &e);
+        values[n++] = (struct value_codec_sample){.bytes = e.body, .len = e.len};
+    }
+    int rc = value_codec_train(values, n, out);
+    free(values);
+    return rc;
+}
+
 /* Trains a codec on the values held (all kept as bytes so far) and stores every one of them
  * again in coded form, so that each value has one stored form that keys and entries share.
  * Happens once per set, at TRAIN_BYTES: a few thousand values at most. Everything it needs
  * is allocated before anything changes: 0, or SD_ENOMEM with the set as it was. */
 static int set_code_entries(struct unique_set *set)
 {
-    struct unique_codec *c = NULL;
+    struct value_codec *c = NULL;
     /* a coded entry is never longer than the entry it replaces */
     size_t cap = set->arena_len + 2 * VARINT_MAX;
     unsigned char *arena = block_alloc(cap);
     uint32_t *table = table_alloc(set->ngroups);
-    if (!arena || !table || codec_train(set, &c) < 0) {
+    if (!arena || !table || set_train(set, &c) < 0) {
         block_free(arena, cap);
         block_free(table, set->cap * SLOT_BYTES);
         return SD_ENOMEM;
@@ -652,7 +369,7 @@ static int set_code_entries(struct unique_set *set)
             set->marks[k / MARK_EVERY].offset = (uint32_t)o;
         /* the codes go after room for the longest header, which then moves them down */
         unsigned char *body = arena + o + 2 * VARINT_MAX;
-        size_t blen = codec_encode(c, e.body, e.len, body);
+        size_t blen = value_codec_encode(c, e.body, e.len, body);
         bool raw = blen == SIZE_MAX;
         if (raw) {
             blen = e.len;
@@ -682,8 +399,9 @@ int unique_set_key(const struct unique_set *set, struct unique_key *key, const c
     /* the codes need room for one more code than the bytes before giving up */
     if (grow_bytes(&key->bytes, &key->cap, len + 2) < 0)
         return SD_ENOMEM;
-    size_t n = set->codec ? codec_encode(set->codec, (const unsigned char *)value, len, key->bytes)
-                          : SIZE_MAX;
+    size_t n = set->codec
+                   ? value_codec_encode(set->codec, (const unsigned char *)value, len, key->bytes)
+                   : SIZE_MAX;
     key->raw = n == SIZE_MAX;
     key->len = key->raw ? len : n;
     if (key->raw && len)
@@ -760,7 +478,7 @@ void unique_set_free(struct unique_set *set)
     block_free(set->arena, set->arena_cap);
     block_free(set->offsets, set->cap * SLOT_BYTES); /* and the control bytes */
     free(set->marks);
-    free(set->codec);
+    value_codec_free(set->codec);
     *set = (struct unique_set)UNIQUE_SET_INIT;
     set->hash_fn = hash_fn;
 }

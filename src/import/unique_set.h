@@ -8,7 +8,7 @@
  * Each distinct value is stored once, in an append-only arena (no malloc per value), as an
  * entry: a varint header (the body's length and two flags), the gap to the previous entry's
  * row when it is not 1, and the body. Once the set has seen 16 KiB of values it trains a
- * symbol table on them (FSST, Boncz et al., VLDB 2020: up to 255 symbols of 1 to 8 bytes,
+ * value codec on them (value_codec.h: FSST's symbol table, up to 255 symbols of 1 to 8 bytes,
  * each coded as one byte) and codes every value held; from then on bodies are codes, or the
  * value's bytes when coding does not make it shorter. An email address of 30 bytes takes
  * about 8.
@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct unique_codec; /* the trained symbol table, private to unique_set.c */
+struct value_codec; /* the trained symbol table (value_codec.h) */
 
 struct unique_mark {
     uint32_t offset; /* where the entry starts in the arena */
@@ -59,10 +59,10 @@ struct unique_set {
     size_t count;
     struct unique_mark *marks; /* entry 32 * i is marks[i] */
     size_t marks_cap;
-    uint32_t last_row;          /* the newest entry's row: the next entry stores its gap from it */
-    size_t raw_bytes;           /* value bytes kept as bytes since the last attempt to train */
-    struct unique_codec *codec; /* NULL until 16 KiB of values were seen */
-    uint32_t epoch;             /* changes when stored forms do: older keys are stale */
+    uint32_t last_row;         /* the newest entry's row: the next entry stores its gap from it */
+    size_t raw_bytes;          /* value bytes kept as bytes since the last attempt to train */
+    struct value_codec *codec; /* NULL until 16 KiB of values were seen */
+    uint32_t epoch;            /* changes when stored forms do: older keys are stale */
     /* Hashes a stored form; NULL (the default) means the set's own hash. A test may put a
      * weaker one here to force collisions. */
     uint32_t (*hash_fn)(const char *bytes, size_t len);
