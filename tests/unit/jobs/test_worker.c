@@ -121,10 +121,8 @@ Test(worker, a_table_dropped_under_the_template_fails_the_job_with_a_sentence)
     free(csv);
 }
 
-/* The main database is locked by another connection for longer than the busy timeout: the
- * import meets SD_ERETRY and is retried after a backoff, keeping its upload, and completes
- * once the lock is gone. */
-Test(worker, a_busy_database_is_retried_with_backoff_until_it_frees)
+/* The store and job layer again, giving up on a lock after 50 ms (both databases). */
+static void reopen_with_short_busy_timeout(void)
 {
     jobs_close(jf_jobs);
     store_close(jf_store);
@@ -135,6 +133,14 @@ Test(worker, a_busy_database_is_retried_with_backoff_until_it_frees)
     cfg.database_url = url;
     cr_assert_eq(store_open(&jf_store, &cfg, NULL), 0);
     jf_open_jobs(NULL);
+}
+
+/* The main database is locked by another connection for longer than the busy timeout: the
+ * import meets SD_ERETRY and is retried after a backoff, keeping its upload, and completes
+ * once the lock is gone. */
+Test(worker, a_busy_database_is_retried_with_backoff_until_it_frees)
+{
+    reopen_with_short_busy_timeout();
     struct db *locker = NULL;
     cr_assert_eq(store_acquire_main(jf_store, &locker, NULL), 0);
     cr_assert_eq(db_begin(locker, NULL), 0, "BEGIN IMMEDIATE holds the write lock");
@@ -160,15 +166,7 @@ Test(worker, a_busy_database_is_retried_with_backoff_until_it_frees)
  * second time. */
 Test(worker, an_end_the_database_cannot_take_yet_is_written_when_it_can)
 {
-    jobs_close(jf_jobs);
-    store_close(jf_store);
-    struct store_config cfg = STORE_CONFIG_INIT;
-    cfg.data_dir = jf_dir;
-    char url[4200];
-    snprintf(url, sizeof url, "sqlite:%s/sheetd.db?busy_timeout=50", jf_dir);
-    cfg.database_url = url;
-    cr_assert_eq(store_open(&jf_store, &cfg, NULL), 0);
-    jf_open_jobs(NULL);
+    reopen_with_short_busy_timeout();
     char *csv = jf_people_csv("p.csv", 20000, 0);
     char id[17];
     run_workers(1);
