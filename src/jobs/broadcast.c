@@ -43,12 +43,6 @@ struct broadcaster {
     size_t recent_next;
 };
 
-int broadcast_record(struct db *db, const char *channel, int64_t now_ms, int64_t *seq,
-                     struct sd_error *err)
-{
-    return broadcast_store_add(db, channel, now_ms, seq, err);
-}
-
 /* True when `seq` was delivered lately; else remembers it. Under b->lock. */
 static bool delivered_before(struct broadcaster *b, int64_t seq)
 {

@@ -6,8 +6,9 @@
  * re-reads the state it follows (the job's status document), so a lost or repeated message
  * never leaves it stale, only early or late.
  *
- *   publish      inserts a `broadcasts` row (its id is the sequence number), then calls this
- *                process's subscribers of the channel at once;
+ *   publish      a `broadcasts` row is written with the change it announces, in the same
+ *                transaction (store's cache_store_publish; its id is the sequence number);
+ *                after the commit broadcast_deliver calls this process's subscribers at once;
  *   other        the waker's watcher notices the commit and calls broadcast's listener, which
  *   processes    reads the rows after the last id it saw and calls the local subscribers;
  *                within WAKER_POLL_MS plus a query.
@@ -43,11 +44,6 @@ int broadcaster_new(struct broadcaster **out, struct store *store, struct waker 
                     const struct sd_clock *clock, struct sd_error *err);
 void broadcaster_free(struct broadcaster *b);
 
-/* Records a change of `channel` on the caller's queue connection `db` (inside the caller's
- * transaction when it has one) and returns its sequence number. Call broadcast_deliver once
- * the transaction committed. */
-int broadcast_record(struct db *db, const char *channel, int64_t now_ms, int64_t *seq,
-                     struct sd_error *err);
 /* Tells this process's subscribers of `channel` about change `seq`. */
 void broadcast_deliver(struct broadcaster *b, const char *channel, int64_t seq);
 

@@ -205,9 +205,7 @@ static int write_in(struct job_status_service *svc, struct db *db, const char *k
     if (rc == 0 && !(text = document_text(svc, doc)))
         rc = sd_error_nomem(err);
     if (rc == 0)
-        rc = broadcast_record(db, key, now, seq, err);
-    if (rc == 0)
-        rc = cache_store_put(db, key, text, now + JOB_STATUS_TTL_MS, *seq, err);
+        rc = cache_store_publish(db, key, text, now + JOB_STATUS_TTL_MS, now, seq, err);
     if (rc == 0)
         rc = db_notify(db, WAKER_CHANNEL, err);
     free(text);
@@ -237,10 +235,9 @@ static int write_cache(struct job_status_service *svc, const char *key, json_t *
 
 /*
  * The status half of a queue change (queue.c), in the caller's transaction: a cache that
- * cannot be written is logged and the change to the jobs row still commits; the row stays
- * the source of truth. On PostgreSQL, which aborts a transaction at its first error, that
- * takes a savepoint around the write; SQLite undoes just the failed statement, and there a
- * savepoint per change cost a sixth of a no-op job. *seq is 0 when nothing was written.
+ * cannot be written is logged and the change to the jobs row still commits (the write
+ * leaves the transaction usable: cache_store_publish); the row stays the source of truth.
+ * *seq is 0 when nothing was written.
  */
 int job_status_refresh_in(struct job_status_service *svc, struct db *db, const char *id,
                           const struct job_record *row, int64_t *seq, struct sd_error *err)
@@ -249,23 +246,15 @@ int job_status_refresh_in(struct job_status_service *svc, struct db *db, const c
     job_status_key(key, sizeof key, id);
     *seq = 0;
     struct sd_error cache_err = SD_ERROR_INIT;
-    bool guarded = db_error_aborts_transaction(db);
-    int rc = guarded ? db_savepoint(db, "job_status", err) : 0;
-    if (rc)
-        return rc;
-    rc = write_in(svc, db, key, NULL, row, id, seq, &cache_err);
-    if (rc == SD_ENOTFOUND) {
-        if (guarded)
-            db_rollback_to_savepoint(db, "job_status", NULL);
+    int rc = write_in(svc, db, key, NULL, row, id, seq, &cache_err);
+    if (rc == SD_ENOTFOUND)
         return sd_error_set(err, rc, "%s", sd_error_message(&cache_err));
-    }
     if (rc) {
         log_kv(SD_LOG_WARN, "job status cache write failed; the job's row still has its state",
                "job_id", id, "error", sd_error_message(&cache_err), NULL);
         *seq = 0;
-        return guarded ? db_rollback_to_savepoint(db, "job_status", err) : 0;
     }
-    return guarded ? db_release_savepoint(db, "job_status", err) : 0;
+    return 0;
 }
 
 void job_status_announce(struct job_status_service *svc, const char *id, int64_t seq)

@@ -55,6 +55,45 @@ int cache_store_put(struct db *db, const char *key, const char *value, int64_t e
     return db_run(stmt, NULL, err);
 }
 
+/*
+ * Both writes leave the caller's transaction usable when they fail, so the change they
+ * belong to still commits. SQLite undoes just a failed statement. PostgreSQL aborts the
+ * whole transaction at an error, so there both writes are one call of sheetd_publish
+ * (migration 1005), whose exception block is a savepoint the server takes and releases
+ * itself: the guard costs no round trip, where SAVEPOINT and RELEASE cost two of the few a
+ * state change of a job makes.
+ */
+int cache_store_publish(struct db *db, const char *key, const char *value, int64_t expires_at_ms,
+                        int64_t now_ms, int64_t *seq, struct sd_error *err)
+{
+    assert(db && key && value && seq);
+    *seq = 0;
+    if (strcmp(db_backend_name(db), "postgres") != 0) {
+        int64_t id = 0;
+        int rc = broadcast_store_add(db, key, now_ms, &id, err);
+        if (rc == 0 && (rc = cache_store_put(db, key, value, expires_at_ms, id, err)) == 0)
+            *seq = id;
+        return rc;
+    }
+    struct db_stmt *stmt = NULL;
+    int rc =
+        db_prepare(&stmt, db, "SELECT out_seq, out_error FROM sheetd_publish($1, $2, $3, $4)", err);
+    if (rc)
+        return rc;
+    db_bind_cstr(stmt, 1, key);
+    db_bind_cstr(stmt, 2, value);
+    db_bind_int64(stmt, 3, expires_at_ms);
+    db_bind_int64(stmt, 4, now_ms);
+    rc = db_step(stmt, err);
+    if (rc == DB_ROW && !db_column_is_null(stmt, 1))
+        rc = sd_error_set(err, SD_ERROR, "the status cache could not be written: %s",
+                          db_column_text(stmt, 1));
+    else if (rc == DB_ROW)
+        *seq = db_column_int64(stmt, 0);
+    db_finalize(stmt);
+    return rc < 0 ? rc : 0;
+}
+
 int cache_store_delete(struct db *db, const char *key, struct sd_error *err)
 {
     struct db_stmt *stmt = NULL;

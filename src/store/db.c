@@ -444,11 +444,6 @@ int db_rollback_to_savepoint(struct db *db, const char *name, struct sd_error *e
     return savepoint_command(db, "ROLLBACK TO SAVEPOINT", name, err);
 }
 
-bool db_error_aborts_transaction(const struct db *db)
-{
-    return db_dialect_of(db)->error_aborts_transaction;
-}
-
 int db_change_counter(struct db *db, int64_t *counter, struct sd_error *err)
 {
     if (strcmp(db_backend_name(db), "sqlite") != 0)

@@ -89,10 +89,6 @@ int db_savepoint(struct db *db, const char *name, struct sd_error *err);
 int db_release_savepoint(struct db *db, const char *name, struct sd_error *err);
 int db_rollback_to_savepoint(struct db *db, const char *name, struct sd_error *err);
 
-/* Whether a failed statement leaves the transaction unusable (PostgreSQL: only a savepoint
- * taken before it saves the rest) or undoes just itself (SQLite). */
-bool db_error_aborts_transaction(const struct db *db);
-
 /* A number that changes whenever another connection committed to the database (SQLite's
  * data_version, which reads shared memory, no file); SD_EUSAGE on PostgreSQL, whose
  * connections learn of changes through LISTEN instead. */

@@ -46,8 +46,6 @@ struct db_dialect {
     /* Appended to a SELECT that claims rows for this connection alone: "" on SQLite (whose
      * write transaction already excludes everyone), " FOR UPDATE SKIP LOCKED" on PostgreSQL. */
     const char *skip_locked;
-    /* A failed statement aborts the transaction it is in (db_error_aborts_transaction). */
-    bool error_aborts_transaction;
     /* Run by migrations_apply around its work so two processes migrating at once apply each
      * migration once: "" on SQLite (BEGIN IMMEDIATE serializes the writers), a session-level
      * advisory lock and its release on PostgreSQL. */

@@ -223,6 +223,20 @@ static const struct migration queue_migrations[] = {
      "DROP INDEX broadcasts_created_at;"
      "CREATE INDEX jobs_claim_order ON jobs (status, run_at, created_at)",
      NULL},
+    /* A status document and its broadcast row in one call on PostgreSQL, guarded by the
+     * exception block's own savepoint (cache_store.c, cache_store_publish). SQLite needs
+     * nothing: it undoes a failed statement by itself. */
+    {1005, "status writes in one call on PostgreSQL", "SELECT 1",
+     "CREATE FUNCTION sheetd_publish(p_key TEXT, p_value TEXT, p_expires_at BIGINT, "
+     "p_now BIGINT, OUT out_seq BIGINT, OUT out_error TEXT) AS $$ "
+     "BEGIN "
+     "INSERT INTO broadcasts (channel, created_at) VALUES (p_key, p_now) RETURNING id INTO "
+     "out_seq; "
+     "INSERT INTO cache (key, value, expires_at, seq) VALUES (p_key, p_value, p_expires_at, "
+     "out_seq) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = "
+     "excluded.expires_at, seq = excluded.seq; "
+     "EXCEPTION WHEN OTHERS THEN out_seq := 0; out_error := SQLERRM; "
+     "END $$ LANGUAGE plpgsql"},
 };
 
 static const struct migration_set main_set = {

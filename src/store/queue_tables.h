@@ -35,6 +35,11 @@ int cache_store_get(char **value, int64_t *seq, struct db *db, const char *key, 
                     struct sd_error *err);
 int cache_store_put(struct db *db, const char *key, const char *value, int64_t expires_at_ms,
                     int64_t seq, struct sd_error *err);
+/* Puts `key` and adds the broadcasts row that announces it (*seq, its id, is also the
+ * entry's seq), in the caller's transaction. A failure returns its code with *seq 0 and
+ * leaves the transaction usable (cache_store.c says how). */
+int cache_store_publish(struct db *db, const char *key, const char *value, int64_t expires_at_ms,
+                        int64_t now_ms, int64_t *seq, struct sd_error *err);
 int cache_store_delete(struct db *db, const char *key, struct sd_error *err);
 /* Deletes entries that expired before `now_ms`; *removed (may be NULL) counts them. */
 int cache_store_sweep(struct db *db, int64_t now_ms, int64_t *removed, struct sd_error *err);

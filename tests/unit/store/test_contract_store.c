@@ -16,6 +16,7 @@
 #include "store/db_backend.h"
 #include "store/job_store.h"
 #include "store/migrations.h"
+#include "store/queue_tables.h"
 #include "store/store.h"
 #include "store/template_store.h"
 
@@ -449,6 +450,41 @@ CONTRACT_TEST(store, two_pruners_at_once_recover_a_job_once)
     cr_assert_eq(second.count, 0, "the second pruner listed %zu job(s) it did not recover",
                  second.count);
     cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM jobs WHERE status = 'pending'"), 1);
+    store_release(store, db);
+    store_close(store);
+}
+
+/* A status document and its broadcast row go in together, the row's id as the entry's seq;
+ * when they cannot be written, the change they belong to still commits (PostgreSQL aborts a
+ * transaction at its first error unless something took a savepoint). */
+CONTRACT_TEST(store, a_status_write_that_fails_leaves_the_transaction_usable)
+{
+    struct store *store = NULL;
+    struct db *main_db = migrated(&store);
+    store_release(store, main_db);
+    struct db *db = NULL;
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(store_acquire_queue(store, &db, &err), 0, "%s", sd_error_message(&err));
+    int64_t seq = 0;
+    cr_assert_eq(cache_store_publish(db, "job_status:a", "{}", 9000, 1000, &seq, &err), 0, "%s",
+                 sd_error_message(&err));
+    cr_assert_gt(seq, 0);
+    cr_assert_eq(contract_int(db, "SELECT MAX(id) FROM broadcasts"), seq);
+    cr_assert_eq(contract_int(db, "SELECT seq FROM cache WHERE key = 'job_status:a'"), seq);
+    contract_exec(db, "DROP TABLE cache");
+    cr_assert_eq(db_begin(db, &err), 0);
+    struct job_record job = {.id = "00000000000000b2",
+                             .kind = "export",
+                             .payload = "{}",
+                             .max_attempts = 3,
+                             .run_at = 1000,
+                             .created_at = 1000};
+    cr_assert_eq(job_store_insert(db, &job, &err), 0, "%s", sd_error_message(&err));
+    cr_assert_neq(cache_store_publish(db, "job_status:b", "{}", 9000, 1000, &seq, &err), 0);
+    cr_assert_eq(seq, 0);
+    cr_assert(strstr(sd_error_message(&err), "cache"), "%s", sd_error_message(&err));
+    cr_assert_eq(db_commit(db, &err), 0, "the job's row commits: %s", sd_error_message(&err));
+    cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM jobs WHERE id = '00000000000000b2'"), 1);
     store_release(store, db);
     store_close(store);
 }
