@@ -180,9 +180,12 @@ int queue_enqueue_batch(struct queue *q, struct queue_new_job *jobs, size_t coun
         return count == 1 ? sd_error_prefix(err, "could not enqueue the %s job", jobs[0].kind)
                           : sd_error_prefix(err, "could not enqueue %zu jobs", count);
     waker_poke(q->waker);
-    for (size_t i = 0; i < count; i++)
-        log_kv(SD_LOG_INFO, "job enqueued", "job_id", jobs[i].id, "kind", jobs[i].kind,
-               "template_id", LOG_NUM(jobs[i].template_id), NULL);
+    if (count == 1)
+        log_kv(SD_LOG_INFO, "job enqueued", "job_id", jobs[0].id, "kind", jobs[0].kind,
+               "template_id", LOG_NUM(jobs[0].template_id), NULL);
+    else if (count > 1) /* one line for a batch, not a thousand */
+        log_kv(SD_LOG_INFO, "jobs enqueued", "count", LOG_NUM((long long)count), "first_job_id",
+               jobs[0].id, "last_job_id", jobs[count - 1].id, NULL);
     return 0;
 }
 
