@@ -3,17 +3,26 @@
 
 #include <assert.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
 
+struct change_request;
+
 struct queue {
     struct store *store;
     struct waker *waker;
     struct job_status_service *status;
     struct queue_options opts;
+    /* Changes waiting to be written, oldest first, and whether a thread is writing a group
+     * of them now (in_transaction). */
+    pthread_mutex_t lock;
+    pthread_cond_t written;
+    struct change_request *waiting, *waiting_tail;
+    bool writing;
 };
 
 int queue_new(struct queue **out, struct store *store, struct waker *waker,
@@ -35,12 +44,18 @@ int queue_new(struct queue **out, struct store *store, struct waker *waker,
         q->opts.max_attempts = defaults.max_attempts;
     if (q->opts.backoff_base_ms <= 0)
         q->opts.backoff_base_ms = defaults.backoff_base_ms;
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_cond_init(&q->written, NULL);
     *out = q;
     return 0;
 }
 
 void queue_free(struct queue *q)
 {
+    if (!q)
+        return;
+    pthread_cond_destroy(&q->written);
+    pthread_mutex_destroy(&q->lock);
     free(q);
 }
 
@@ -72,10 +87,15 @@ static int64_t now_ms(const struct queue *q)
 /*
  * Every state change of a job goes through here: the changes to rows and the status
  * documents they imply commit in one transaction on a queue connection, so a reader never
- * sees the one without the other. A transaction may change several jobs (a batch enqueue,
- * a finish that claims the next job), and each commit costs far more than the statements in
- * it, so that is how the queue gets its throughput. Subscribers in this process hear of the
- * changes after the commit; other processes through their watchers.
+ * sees the one without the other. A commit costs far more than the statements in it, so
+ * that is where the queue gets its throughput: a transaction may change several jobs (a
+ * batch enqueue, a finish that claims the next job), and changes that threads of this
+ * process ask for at the same moment are written together, as LevelDB groups its writes:
+ * the first thread to find no group being written writes every change waiting, in one
+ * transaction, and the others wait for it. A change that fails takes its group's
+ * transaction down with it, so then each change of the group is written again on its own,
+ * and gets its own answer. Subscribers in this process hear of the changes after the
+ * commit; other processes through their watchers.
  */
 struct queue_tx {
     struct queue *q;
@@ -87,7 +107,21 @@ struct queue_tx {
     size_t nchanged, cap;
 };
 
+/* A change runs again if its group failed: it must start by forgetting what an earlier run
+ * left in its arguments. */
 typedef int (*queue_change_fn)(struct queue_tx *tx, void *arg, struct sd_error *err);
+
+struct change_request {
+    queue_change_fn change;
+    void *arg;
+    int rc;
+    struct sd_error err;
+    bool done;
+    struct change_request *next;
+};
+
+/* At most this many changes share a transaction. */
+#define QUEUE_GROUP_MAX 32
 
 /* Writes the status document of a job `tx` changed and remembers it for the announcement;
  * `row` is the job as just read in `tx`, if the caller has it. */
@@ -110,21 +144,72 @@ static int tx_changed(struct queue_tx *tx, const char *id, const struct job_reco
     return rc;
 }
 
-static int in_transaction(struct queue *q, queue_change_fn change, void *arg, struct sd_error *err)
+/* Runs `count` requests in one transaction. 0 when all of them committed; else the failed
+ * request's code (or the transaction's, in each request's err), and nothing committed. */
+static int write_group(struct queue *q, struct change_request **group, size_t count)
 {
     struct queue_tx tx = {.q = q};
-    int rc = store_acquire_queue(q->store, &tx.db, err);
+    struct sd_error err = SD_ERROR_INIT;
+    int rc = store_acquire_queue(q->store, &tx.db, &err);
     if (rc == 0)
-        rc = db_begin(tx.db, err);
+        rc = db_begin(tx.db, &err);
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        if ((rc = group[i]->change(&tx, group[i]->arg, &group[i]->err)) != 0)
+            group[i]->rc = rc;
     if (rc == 0)
-        rc = change(&tx, arg, err);
-    if (rc == 0)
-        rc = db_commit(tx.db, err);
+        rc = db_commit(tx.db, &err);
     store_release(q->store, tx.db); /* rolls back what did not commit */
     for (size_t i = 0; rc == 0 && i < tx.nchanged; i++)
         job_status_announce(q->status, tx.changed[i].id, tx.changed[i].seq);
     free(tx.changed);
+    for (size_t i = 0; i < count; i++) {
+        if (rc == 0 || !group[i]->rc) {
+            group[i]->rc = rc;
+            if (rc)
+                group[i]->err = err;
+        }
+    }
     return rc;
+}
+
+static int in_transaction(struct queue *q, queue_change_fn change, void *arg, struct sd_error *err)
+{
+    struct change_request me = {.change = change, .arg = arg, .err = SD_ERROR_INIT};
+    pthread_mutex_lock(&q->lock);
+    if (q->waiting_tail)
+        q->waiting_tail->next = &me;
+    else
+        q->waiting = &me;
+    q->waiting_tail = &me;
+    while (!me.done && (q->writing || q->waiting != &me))
+        pthread_cond_wait(&q->written, &q->lock);
+    if (!me.done) {
+        /* This thread writes the group: every change waiting, up to QUEUE_GROUP_MAX. */
+        struct change_request *group[QUEUE_GROUP_MAX];
+        size_t count = 0;
+        for (struct change_request *r = q->waiting; r && count < QUEUE_GROUP_MAX; r = r->next)
+            group[count++] = r;
+        q->waiting = group[count - 1]->next;
+        if (!q->waiting)
+            q->waiting_tail = NULL;
+        q->writing = true;
+        pthread_mutex_unlock(&q->lock);
+        if (write_group(q, group, count) != 0 && count > 1)
+            for (size_t i = 0; i < count; i++) {
+                group[i]->rc = 0;
+                group[i]->err = (struct sd_error)SD_ERROR_INIT;
+                write_group(q, &group[i], 1);
+            }
+        pthread_mutex_lock(&q->lock);
+        for (size_t i = 0; i < count; i++)
+            group[i]->done = true;
+        q->writing = false;
+        pthread_cond_broadcast(&q->written);
+    }
+    pthread_mutex_unlock(&q->lock);
+    if (me.rc && err)
+        *err = me.err;
+    return me.rc;
 }
 
 struct enqueue_args {
@@ -222,7 +307,11 @@ struct claim_args {
 static int do_claim(struct queue_tx *tx, void *arg, struct sd_error *err)
 {
     struct claim_args *c = arg;
-    return claim_in(c->out, tx, c->process_id, c->now, err);
+    job_record_free(*c->out); /* from a run of a group that failed */
+    *c->out = NULL;
+    /* Nothing due is no failure of the group's transaction: *out stays NULL. */
+    int rc = claim_in(c->out, tx, c->process_id, c->now, err);
+    return rc == SD_ENOTFOUND ? 0 : rc;
 }
 
 int queue_claim(struct job_record **out, struct queue *q, int64_t process_id, struct sd_error *err)
@@ -240,7 +329,13 @@ int queue_claim(struct job_record **out, struct queue *q, int64_t process_id, st
     store_release(q->store, db);
     if (rc == 0 && !due)
         return SD_ENOTFOUND;
-    return rc == 0 ? in_transaction(q, do_claim, &c, err) : rc;
+    if (rc == 0)
+        rc = in_transaction(q, do_claim, &c, err);
+    if (rc) {
+        job_record_free(*out);
+        *out = NULL;
+    }
+    return rc ? rc : *out ? 0 : SD_ENOTFOUND;
 }
 
 struct finish_args {
@@ -256,6 +351,11 @@ static int do_finish(struct queue_tx *tx, void *arg, struct sd_error *err)
 {
     struct finish_args *f = arg;
     const struct job_record *job = f->job;
+    if (f->next) { /* a run of a group that failed may have claimed one */
+        job_record_free(*f->next);
+        *f->next = NULL;
+    }
+    f->claim_failed = false;
     int rc = job_store_finish(tx->db, job->id, job->process_id, f->status, f->message, f->document,
                               f->rows, f->now, err);
     /* The fenced update changed exactly these columns of the row the worker holds. */
@@ -294,6 +394,10 @@ int queue_finish_and_claim(struct queue *q, const struct job_record *job, const 
              json_integer_value(json_object_get(result, "updated")) +
              json_integer_value(json_object_get(result, "exported"));
     int rc = in_transaction(q, do_finish, &f, err);
+    if (rc && next) { /* claimed in a transaction that did not commit */
+        job_record_free(*next);
+        *next = NULL;
+    }
     if (rc && f.claim_failed) {
         /* The claim took the finish down with it (PostgreSQL aborts a transaction at its
          * first error): the end of this job must not depend on the next one. */

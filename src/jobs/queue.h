@@ -17,8 +17,10 @@
  *
  * Every state change writes the job's status document (job_status.h) so readers follow it,
  * in the transaction of the change. A commit costs far more than the statements in it, so
- * the queue puts several changes in one where it can: a batch enqueue, and a worker's
- * finish that claims its next job (as BullMQ's moveToFinished does).
+ * the queue puts several changes in one where it can: a batch enqueue, a worker's finish
+ * that claims its next job (as BullMQ's moveToFinished does), and the changes that threads
+ * of one process ask for at the same moment (queue.c: written as one group, and one by one
+ * again when one of them fails).
  */
 #ifndef SHEETD_JOBS_QUEUE_H
 #define SHEETD_JOBS_QUEUE_H

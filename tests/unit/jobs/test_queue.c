@@ -127,6 +127,47 @@ Test(queue, a_finish_claims_the_next_job_in_the_same_transaction)
     job_record_free(job);
 }
 
+/* Finishes from many threads at once share transactions (queue.c); one that fails (here:
+ * fenced, as after a recovery) must not take the others of its group down. */
+#define GROUP_JOBS 64
+#define GROUP_THREADS 8
+static struct job_record *group_jobs[GROUP_JOBS];
+static int group_rc[GROUP_JOBS];
+
+static void *finish_some(void *arg)
+{
+    int first = (int)(intptr_t)arg;
+    for (int i = first; i < GROUP_JOBS; i += GROUP_THREADS)
+        group_rc[i] =
+            queue_finish(jobs_queue(jf_jobs), group_jobs[i], "completed", NULL, NULL, NULL);
+    return NULL;
+}
+
+Test(queue, a_failed_change_does_not_take_the_others_written_with_it_down)
+{
+    for (int i = 0; i < GROUP_JOBS; i++) {
+        char id[17];
+        enqueue_export(id);
+    }
+    for (int i = 0; i < GROUP_JOBS; i++) {
+        cr_assert_eq(queue_claim(&group_jobs[i], jobs_queue(jf_jobs), 1, NULL), 0);
+        if (i % 5 == 0)
+            group_jobs[i]->process_id = 2; /* lost to a recovery: its finish is refused */
+    }
+    pthread_t threads[GROUP_THREADS];
+    for (int t = 0; t < GROUP_THREADS; t++)
+        cr_assert_eq(pthread_create(&threads[t], NULL, finish_some, (void *)(intptr_t)t), 0);
+    for (int t = 0; t < GROUP_THREADS; t++)
+        pthread_join(threads[t], NULL);
+    for (int i = 0; i < GROUP_JOBS; i++) {
+        bool fenced = i % 5 == 0;
+        cr_assert_eq(group_rc[i], fenced ? SD_ENOTFOUND : 0, "job %d: %d", i, group_rc[i]);
+        cr_assert_str_eq(jf_row_status(group_jobs[i]->id), fenced ? "processing" : "completed");
+        cr_assert_str_eq(doc_status(group_jobs[i]->id), fenced ? "processing" : "completed");
+        job_record_free(group_jobs[i]);
+    }
+}
+
 Test(queue, a_job_held_by_another_process_cannot_be_finished_or_handed_back)
 {
     char id[17];
