@@ -390,6 +390,27 @@ CONTRACT_TEST(store, processes_with_different_data_dirs_share_the_key_on_postgre
     store_close(first);
 }
 
+/* A migrated store and a connection of its queue pool. */
+static struct db *migrated_queue(struct store **store)
+{
+    struct db *main_db = migrated(store);
+    store_release(*store, main_db);
+    struct db *db = NULL;
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(store_acquire_queue(*store, &db, &err), 0, "%s", sd_error_message(&err));
+    return db;
+}
+
+/* A pending export job `id`, due since 1000 ms. */
+static void insert_export_job(struct db *db, const char *id)
+{
+    struct job_record job = {
+        .kind = "export", .payload = "{}", .max_attempts = 3, .run_at = 1000, .created_at = 1000};
+    snprintf(job.id, sizeof job.id, "%s", id);
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(job_store_insert(db, &job, &err), 0, "%s", sd_error_message(&err));
+}
+
 /* A second pruner of the same dead process, in a thread: it begins while the first one's
  * recovery is not committed yet. */
 struct pruner {
@@ -420,18 +441,9 @@ static void *prune_too(void *arg)
 CONTRACT_TEST(store, two_pruners_at_once_recover_a_job_once)
 {
     struct store *store = NULL;
-    struct db *main_db = migrated(&store);
-    store_release(store, main_db);
-    struct db *db = NULL;
+    struct db *db = migrated_queue(&store);
     struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(store_acquire_queue(store, &db, &err), 0, "%s", sd_error_message(&err));
-    struct job_record job = {.id = "00000000000000a1",
-                             .kind = "export",
-                             .payload = "{}",
-                             .max_attempts = 3,
-                             .run_at = 1000,
-                             .created_at = 1000};
-    cr_assert_eq(job_store_insert(db, &job, &err), 0, "%s", sd_error_message(&err));
+    insert_export_job(db, "00000000000000a1");
     contract_exec(db, "UPDATE jobs SET status = 'processing', process_id = 9, attempts = 1");
     cr_assert_eq(db_begin(db, &err), 0);
     char(*ids)[JOB_ID_LEN + 1] = NULL;
@@ -460,11 +472,8 @@ CONTRACT_TEST(store, two_pruners_at_once_recover_a_job_once)
 CONTRACT_TEST(store, a_status_write_that_fails_leaves_the_transaction_usable)
 {
     struct store *store = NULL;
-    struct db *main_db = migrated(&store);
-    store_release(store, main_db);
-    struct db *db = NULL;
+    struct db *db = migrated_queue(&store);
     struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(store_acquire_queue(store, &db, &err), 0, "%s", sd_error_message(&err));
     int64_t seq = 0;
     cr_assert_eq(cache_store_publish(db, "job_status:a", "{}", 9000, 1000, &seq, &err), 0, "%s",
                  sd_error_message(&err));
@@ -473,13 +482,7 @@ CONTRACT_TEST(store, a_status_write_that_fails_leaves_the_transaction_usable)
     cr_assert_eq(contract_int(db, "SELECT seq FROM cache WHERE key = 'job_status:a'"), seq);
     contract_exec(db, "DROP TABLE cache");
     cr_assert_eq(db_begin(db, &err), 0);
-    struct job_record job = {.id = "00000000000000b2",
-                             .kind = "export",
-                             .payload = "{}",
-                             .max_attempts = 3,
-                             .run_at = 1000,
-                             .created_at = 1000};
-    cr_assert_eq(job_store_insert(db, &job, &err), 0, "%s", sd_error_message(&err));
+    insert_export_job(db, "00000000000000b2");
     cr_assert_neq(cache_store_publish(db, "job_status:b", "{}", 9000, 1000, &seq, &err), 0);
     cr_assert_eq(seq, 0);
     cr_assert(strstr(sd_error_message(&err), "cache"), "%s", sd_error_message(&err));
