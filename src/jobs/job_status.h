@@ -72,8 +72,8 @@ int job_status_refresh(struct job_status_service *svc, const char *id, struct sd
  * state change and its document commit together); after the commit, job_status_announce
  * tells this process's subscribers of change *seq. `row`, when the caller has just read the
  * job in this transaction, saves reading it again (NULL: read job `id`). A cache write that
- * fails is logged and rolled back on its own (0 returned); SD_ENOTFOUND when the job does
- * not exist. */
+ * fails is logged and leaves the transaction usable (cache_store_publish), so the change
+ * still commits (0 returned); SD_ENOTFOUND when the job does not exist. */
 int job_status_refresh_in(struct job_status_service *svc, struct db *db, const char *id,
                           const struct job_record *row, int64_t *seq, struct sd_error *err);
 void job_status_announce(struct job_status_service *svc, const char *id, int64_t seq);
