@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/str.h"
 
 static const struct db_dialect sqlite_dialect = {
@@ -91,13 +92,6 @@ int db_sqlite_error(int rc, const char *message, struct sd_error *err)
     }
 }
 
-static int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /*
  * The busy handler. SQLite's own (sqlite3_busy_timeout) sleeps 1, 2, 5, 10 ... 100 ms between
  * tries, which suits a lock held for seconds; the queue's write transactions last tens of
@@ -108,10 +102,10 @@ static int64_t monotonic_ns(void)
 static int busy_wait(void *arg, int tries)
 {
     struct sqlite_db *s = arg;
-    int64_t now = monotonic_ns();
+    int64_t now = clock_monotonic_ms(clock_system());
     if (tries == 0)
-        s->busy_since_ns = now;
-    if (now - s->busy_since_ns >= (int64_t)s->busy_timeout_ms * 1000000)
+        s->busy_since_ms = now;
+    if (now - s->busy_since_ms >= s->busy_timeout_ms)
         return 0;
     long sleep_us = tries < 7 ? 20L << tries : 2000;
     struct timespec ts = {0, sleep_us * 1000};
@@ -138,13 +132,13 @@ static int busy_wait(void *arg, int tries)
 static int wal_committed(void *arg, sqlite3 *conn, const char *name, int pages)
 {
     struct sqlite_db *s = arg;
-    int64_t now = monotonic_ns();
-    if (pages < WAL_CHECKPOINT_PAGES || now < s->checkpoint_after_ns)
+    int64_t now = clock_monotonic_ms(clock_system());
+    if (pages < WAL_CHECKPOINT_PAGES || now < s->checkpoint_after_ms)
         return SQLITE_OK;
     int timeout = s->busy_timeout_ms;
     s->busy_timeout_ms = CHECKPOINT_WAIT_MS < timeout ? CHECKPOINT_WAIT_MS : timeout;
     if (sqlite3_wal_checkpoint_v2(conn, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL) == SQLITE_BUSY)
-        s->checkpoint_after_ns = now + (int64_t)CHECKPOINT_BACKOFF_MS * 1000000;
+        s->checkpoint_after_ms = now + CHECKPOINT_BACKOFF_MS;
     s->busy_timeout_ms = timeout;
     return SQLITE_OK;
 }

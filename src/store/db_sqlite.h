@@ -26,8 +26,8 @@ struct sqlite_db {
     } cache[SQLITE_STMT_CACHE];
     uint64_t uses;
     int busy_timeout_ms;
-    int64_t busy_since_ns;       /* when the current wait for the write lock began */
-    int64_t checkpoint_after_ns; /* no checkpoint before then (db_sqlite.c) */
+    int64_t busy_since_ms;       /* when the current wait for the write lock began */
+    int64_t checkpoint_after_ms; /* no checkpoint before then (db_sqlite.c) */
 };
 
 struct sqlite_stmt {

@@ -21,6 +21,7 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
 import { chromium } from "playwright-core"
+import { startSheetd } from "./support/sheetd_server.mjs"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const bin = path.resolve(root, process.env.SHEETD_BIN || "build/sheetd")
@@ -56,27 +57,7 @@ function createTemplate(definition) {
 }
 
 function startServer() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--no-workers"], {
-      cwd: root, env: env(), stdio: ["ignore", "pipe", "pipe"],
-    })
-    let out = ""
-    let err = ""
-    const timer = setTimeout(() => reject(new Error(`sheetd did not start: ${err}`)), 15000)
-    child.stdout.on("data", (chunk) => {
-      out += chunk
-      const m = out.match(/sheetd listening on (http:\/\/\S+)/)
-      if (m) {
-        clearTimeout(timer)
-        resolve({ child, url: m[1] })
-      }
-    })
-    child.stderr.on("data", (chunk) => { err += chunk })
-    child.on("exit", (code) => {
-      clearTimeout(timer)
-      reject(new Error(`sheetd exited with ${code}: ${err}`))
-    })
-  })
+  return startSheetd(bin, ["--no-workers"], { cwd: root, env: env() })
 }
 
 // Stops a child process and waits for it (SIGKILL if it has not gone after 10 s).

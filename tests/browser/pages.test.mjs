@@ -6,12 +6,12 @@
 // SHEETD_BIN names the binary (default build/sheetd); each run gets a fresh data directory.
 import { test, before, after } from "node:test"
 import assert from "node:assert/strict"
-import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
 import { chromium } from "playwright-core"
+import { startSheetd } from "./support/sheetd_server.mjs"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const bin = path.resolve(root, process.env.SHEETD_BIN || "build/sheetd")
@@ -23,29 +23,8 @@ let dataDir
 let profileDir
 
 function startServer() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ["serve", "--listen", "127.0.0.1:0"], {
-      cwd: root,
-      env: { ...process.env, SHEETD_DATA_DIR: dataDir, SHEETD_ROOT: root, SHEETD_LOG_LEVEL: "warn" },
-      stdio: ["ignore", "pipe", "pipe"],
-    })
-    let out = ""
-    let err = ""
-    const timer = setTimeout(() => reject(new Error(`sheetd did not start: ${err}`)), 15000)
-    child.stdout.on("data", (chunk) => {
-      out += chunk
-      const m = out.match(/sheetd listening on (http:\/\/\S+)/)
-      if (m) {
-        clearTimeout(timer)
-        resolve({ child, url: m[1] })
-      }
-    })
-    child.stderr.on("data", (chunk) => { err += chunk })
-    child.on("exit", (code) => {
-      clearTimeout(timer)
-      reject(new Error(`sheetd exited with ${code}: ${err}`))
-    })
-  })
+  const env = { ...process.env, SHEETD_DATA_DIR: dataDir, SHEETD_ROOT: root, SHEETD_LOG_LEVEL: "warn" }
+  return startSheetd(bin, [], { cwd: root, env })
 }
 
 before(async () => {

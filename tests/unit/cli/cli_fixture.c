@@ -8,6 +8,15 @@
 #include "store/store.h"
 #include "test_support.h"
 
+struct cli_config cli_fixture_config(int workers)
+{
+    return (struct cli_config){.data_dir = test_suite_tmpdir(),
+                               .listen = "127.0.0.1:0",
+                               .workers = workers,
+                               .max_upload_mb = 1,
+                               .log_level = "off"};
+}
+
 void cli_fixture_store_with_template(const char *json)
 {
     struct store_config sc = STORE_CONFIG_INIT;

@@ -20,13 +20,9 @@ static struct cli_config config;
 static void setup(void)
 {
     test_suite_tmpdir_setup();
-    config = (struct cli_config){.data_dir = test_suite_tmpdir(),
-                                 .listen = "127.0.0.1:0",
-                                 .workers = 1,
-                                 .max_upload_mb = 1,
-                                 .log_level = "off",
-                                 .job_retention_days = 7,
-                                 .shutdown_timeout_s = 5};
+    config = cli_fixture_config(1);
+    config.job_retention_days = 7;
+    config.shutdown_timeout_s = 5;
     static const char *json =
         "{\"name\": \"People\", \"table\": \"people\", \"mode\": \"partial\", \"columns\": ["
         " {\"key\": \"email\", \"header\": \"Email\", \"type\": \"email\", \"required\": true}]}";

@@ -36,11 +36,7 @@ static char *file(const char *name, const char *content)
 static void setup(void)
 {
     test_suite_tmpdir_setup();
-    config = (struct cli_config){.data_dir = test_suite_tmpdir(),
-                                 .listen = "127.0.0.1:0",
-                                 .workers = 0,
-                                 .max_upload_mb = 1,
-                                 .log_level = "off"};
+    config = cli_fixture_config(0);
     static const char *json =
         "{\"name\": \"People\", \"table\": \"people\", \"mode\": \"all_or_nothing\","
         " \"columns\": [{\"key\": \"email\", \"header\": \"Email\", \"type\": \"email\","

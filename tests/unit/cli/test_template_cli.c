@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli_fixture.h"
 #include "import/template.h"
 #include "test_support.h"
 
@@ -15,11 +16,7 @@ static struct cli_config config;
 static void setup(void)
 {
     test_suite_tmpdir_setup();
-    config = (struct cli_config){.data_dir = test_suite_tmpdir(),
-                                 .listen = "127.0.0.1:0",
-                                 .workers = 0,
-                                 .max_upload_mb = 1,
-                                 .log_level = "off"};
+    config = cli_fixture_config(0);
     cr_redirect_stdout();
     cr_redirect_stderr();
 }

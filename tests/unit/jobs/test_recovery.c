@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "jobs/heartbeat.h"
 #include "jobs_fixture.h"
 
@@ -142,13 +142,6 @@ Test(recovery, a_job_out_of_attempts_fails_when_its_worker_dies)
     free(csv);
 }
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A live process beating every 5 s still looks for silent ones every second: a process
  * killed right after its last beat is pruned about a second after its silence, not at the
  * live one's next beat. */
@@ -167,10 +160,10 @@ Test(recovery, a_killed_process_is_pruned_within_a_second_of_its_silence)
     usleep(100000); /* its first round (beat and prune) is done */
     cr_assert_eq(kill(worker, SIGKILL), 0);
     waitpid(worker, NULL, 0);
-    int64_t killed = monotonic_ms();
-    while (jf_query_long(sql) != 0 && monotonic_ms() - killed < 10000)
+    int64_t killed = clock_monotonic_ms(clock_system());
+    while (jf_query_long(sql) != 0 && clock_monotonic_ms(clock_system()) - killed < 10000)
         usleep(20000);
-    int64_t took = monotonic_ms() - killed;
+    int64_t took = clock_monotonic_ms(clock_system()) - killed;
     cr_assert_eq(jf_query_long(sql), 0, "the dead process was pruned");
     cr_assert_lt(took, 3000,
                  "pruned %lld ms after the kill (600 ms of silence, then a look "

@@ -132,3 +132,14 @@ char *contract_text(struct db *db, const char *sql)
     db_finalize(stmt);
     return copy;
 }
+
+struct store *contract_store_open(void)
+{
+    struct store_config config = STORE_CONFIG_INIT;
+    config.data_dir = contract.dir;
+    config.database_url = contract.url;
+    struct store *store = NULL;
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(store_open(&store, &config, &err), 0, "%s", sd_error_message(&err));
+    return store;
+}

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "store/db.h"
+#include "store/store.h"
 
 /* The running test's database: `url` for db_open or SHEETD_DATABASE_URL, `dir` a fresh
  * temporary directory (the data directory). */
@@ -37,6 +38,9 @@ void contract_teardown(void);
 /* Skips the test (PostgreSQL without SHEETD_TEST_PG_URL); called by CONTRACT_TEST. */
 void contract_check_skip(void);
 bool contract_is_postgres(void);
+/* store_open on contract.url with contract.dir as the data directory, asserting it works;
+ * the caller closes it. */
+struct store *contract_store_open(void);
 /* db_open(contract.url), asserting it works; the caller closes it. */
 struct db *contract_open(void);
 

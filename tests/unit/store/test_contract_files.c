@@ -18,12 +18,8 @@
 
 static struct store *migrated_store(void)
 {
-    struct store_config config = STORE_CONFIG_INIT;
-    config.data_dir = contract.dir;
-    config.database_url = contract.url;
-    struct store *store = NULL;
+    struct store *store = contract_store_open();
     struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(store_open(&store, &config, &err), 0, "%s", sd_error_message(&err));
     cr_assert_eq(store_migrate(store, NULL, &err), 0, "%s", sd_error_message(&err));
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/exports", contract.dir);

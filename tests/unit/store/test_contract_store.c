@@ -20,20 +20,9 @@
 #include "store/store.h"
 #include "store/template_store.h"
 
-static struct store *open_store(void)
-{
-    struct store_config config = STORE_CONFIG_INIT;
-    config.data_dir = contract.dir;
-    config.database_url = contract.url;
-    struct store *store = NULL;
-    struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(store_open(&store, &config, &err), 0, "%s", sd_error_message(&err));
-    return store;
-}
-
 static struct db *migrated(struct store **store)
 {
-    *store = open_store();
+    *store = contract_store_open();
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(store_migrate(*store, NULL, &err), 0, "%s", sd_error_message(&err));
     struct db *db = NULL;
@@ -49,7 +38,7 @@ static int all_migrations(void)
 
 CONTRACT_TEST(store, migrations_apply_once_and_are_idempotent)
 {
-    struct store *store = open_store();
+    struct store *store = contract_store_open();
     struct sd_error err = SD_ERROR_INIT;
     int applied = -1;
     cr_assert_eq(store_migrate(store, &applied, &err), 0, "%s", sd_error_message(&err));
@@ -74,7 +63,7 @@ CONTRACT_TEST(store, processes_migrating_at_once_migrate_once)
     enum { N = 4 };
     /* The database files exist before the race: two SQLite connections that both create a
      * file and switch it to WAL at once can meet a lock the busy timeout does not cover. */
-    store_close(open_store());
+    store_close(contract_store_open());
     int gate[2];
     cr_assert_eq(pipe(gate), 0);
     pid_t pids[N];
@@ -373,7 +362,7 @@ CONTRACT_TEST(store, processes_with_different_data_dirs_share_the_key_on_postgre
     struct store_config config = STORE_CONFIG_INIT;
     config.data_dir = other;
     config.database_url = contract_is_postgres() ? contract.url : NULL;
-    struct store *first = open_store(), *second = NULL;
+    struct store *first = contract_store_open(), *second = NULL;
     struct sd_error err = SD_ERROR_INIT;
     cr_assert_eq(store_open(&second, &config, &err), 0, "%s", sd_error_message(&err));
     unsigned char before[CRYPTO_KEY_BYTES];
