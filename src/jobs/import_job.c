@@ -59,11 +59,14 @@ static bool on_cancelled(void *arg)
     return job_context_should_stop(ij->ctx);
 }
 
-/* Writes the completion marker in the import's own transaction. */
+/* Writes the completion marker in the import's own transaction, unless a cancel came in
+ * since the last look: then the rows are rolled back, as at any other tick. */
 static int on_before_commit(struct db *db, const struct import_result *res, void *arg,
                             struct sd_error *err)
 {
     struct import_job *ij = arg;
+    if (job_context_should_stop_now(ij->ctx))
+        return sd_error_set(err, SD_ECANCELLED, "the import was cancelled; nothing was written");
     json_t *part = result_part(res, ij->ctx->job->id);
     char *text = part ? json_dumps(part, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(part);

@@ -7,14 +7,14 @@
 #include "base/log.h"
 #include "jobs/job_files.h"
 
-bool job_context_should_stop(struct job_context *ctx)
+static bool should_stop(struct job_context *ctx, bool throttled)
 {
     if (ctx->interrupt && atomic_load(ctx->interrupt))
         return true;
     if (ctx->cancel_requested)
         return true;
     int64_t now = clock_monotonic_ms(queue_clock(ctx->queue));
-    if (now - ctx->last_cancel_check_ms < JOB_CANCEL_CHECK_MS)
+    if (throttled && now - ctx->last_cancel_check_ms < JOB_CANCEL_CHECK_MS)
         return false;
     ctx->last_cancel_check_ms = now;
     bool requested = false;
@@ -22,6 +22,16 @@ bool job_context_should_stop(struct job_context *ctx)
     if (queue_cancel_requested(ctx->queue, ctx->job->id, &requested, &err) == 0)
         ctx->cancel_requested = requested;
     return ctx->cancel_requested;
+}
+
+bool job_context_should_stop(struct job_context *ctx)
+{
+    return should_stop(ctx, true);
+}
+
+bool job_context_should_stop_now(struct job_context *ctx)
+{
+    return should_stop(ctx, false);
 }
 
 void job_context_progress(struct job_context *ctx, const char *message, uint64_t done,

@@ -46,6 +46,10 @@ struct job_context {
  * JOB_CANCEL_CHECK_MS) or interrupted. */
 bool job_context_should_stop(struct job_context *ctx);
 
+/* The same, asking the queue whatever the time since the last look: for the last moment
+ * before a job's work commits, so that a cancel answered before it is never lost. */
+bool job_context_should_stop_now(struct job_context *ctx);
+
 /* Reports progress ("Importing rows", done, total or 0); throttled by job_status. */
 void job_context_progress(struct job_context *ctx, const char *message, uint64_t done,
                           uint64_t total);

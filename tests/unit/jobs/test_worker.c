@@ -4,6 +4,7 @@
  * graceful shutdown, the same result as the foreground service, exports and retention.
  * Files left behind are counted in every case. */
 #include <criterion/criterion.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +223,49 @@ Test(worker, cancelling_a_running_import_writes_nothing)
     json_t *doc = jf_wait_status(jf_jobs, id, "cancelled", 20000);
     cr_assert_eq(people(), 0, "rolled back");
     cr_assert_eq(jf_count_files("uploads"), 1, "kept for a retry");
+    json_decref(doc);
+    free(csv);
+}
+
+/* The system clock, whose monotonic reading the test can stop: stopped, it keeps a running
+ * job from looking for a cancel again on its own schedule. */
+static atomic_llong stopped_at; /* 0: running */
+
+static int64_t stoppable_now(void *ctx)
+{
+    (void)ctx;
+    return clock_now_ms(clock_system());
+}
+
+static int64_t stoppable_monotonic(void *ctx)
+{
+    (void)ctx;
+    int64_t at = atomic_load(&stopped_at);
+    return at ? at : clock_monotonic_ms(clock_system());
+}
+
+static const struct sd_clock stoppable_clock = {stoppable_now, stoppable_monotonic, NULL};
+
+Test(worker, a_cancel_that_comes_after_the_last_periodic_look_still_writes_nothing)
+{
+    jobs_close(jf_jobs);
+    struct jobs_config c = jf_config();
+    c.clock = &stoppable_clock;
+    c.heartbeat_silence_ms = 0; /* heartbeats keep time by this clock too */
+    jf_open_jobs(&c);
+    char *csv = jf_people_csv("big.csv", 300000, 0);
+    char id[17];
+    run_workers(1);
+    jf_enqueue_import(jf_jobs, id, csv);
+    wait_running(id);
+    atomic_store(&stopped_at, clock_monotonic_ms(clock_system()));
+    usleep(50000); /* the one look the stopped clock still allows is behind us */
+    const char *outcome = NULL;
+    cr_assert_eq(jobs_cancel_job(jf_jobs, id, &outcome, NULL), 0);
+    cr_assert_str_eq(outcome, "processing");
+    json_t *doc = jf_wait_status(jf_jobs, id, "cancelled", 20000);
+    cr_assert_eq(people(), 0, "asked once more before the commit, and rolled back");
+    atomic_store(&stopped_at, 0);
     json_decref(doc);
     free(csv);
 }
