@@ -149,6 +149,7 @@ static void sqlite_close(struct db *db)
     for (int i = 0; i < SQLITE_STMT_CACHE; i++) {
         sqlite3_finalize(s->cache[i].stmt);
         free(s->cache[i].sql);
+        free(s->cache[i].params);
     }
     /* sqlite3_close_v2 defers the close until forgotten statements are finalized instead of
      * failing with SQLITE_BUSY and leaking the connection. */
@@ -167,6 +168,58 @@ static int sqlite_exec(struct db *db, const char *sql, struct sd_error *err)
     int code = db_sqlite_error(sqlite3_extended_errcode(s->conn), msg, err);
     sqlite3_free(msg);
     return code;
+}
+
+/* "$N" is a named parameter in SQLite: find its index by name, falling back to N for the
+ * other spellings SQLite allows ("?N"). 0 when the statement has no such parameter. */
+static int param_index_by_name(sqlite3_stmt *stmt, int idx)
+{
+    char name[16];
+    snprintf(name, sizeof name, "$%d", idx);
+    int i = sqlite3_bind_parameter_index(stmt, name);
+    if (i > 0)
+        return i;
+    if (idx > sqlite3_bind_parameter_count(stmt))
+        return 0;
+    const char *other = sqlite3_bind_parameter_name(stmt, idx);
+    return !other || other[0] == '?' ? idx : 0;
+}
+
+/*
+ * Looking a parameter up by name formats and compares strings on every bind, which cost a
+ * tenth of a queue change; a statement kept in the cache looks each "$N" up once, here.
+ * NULL for want of memory or past PARAM_MAP_MAX parameters (binds then look up by name).
+ */
+#define PARAM_MAP_MAX 4096
+
+static int *param_map_new(sqlite3_stmt *stmt, int *nparams)
+{
+    int count = sqlite3_bind_parameter_count(stmt), largest = count;
+    for (int i = 1; i <= count; i++) {
+        const char *name = sqlite3_bind_parameter_name(stmt, i);
+        if (name && name[0] == '$' && name[1] >= '1' && name[1] <= '9') {
+            long n = strtol(name + 1, NULL, 10);
+            if (n > PARAM_MAP_MAX)
+                return NULL;
+            largest = (int)n > largest ? (int)n : largest;
+        }
+    }
+    if (largest > PARAM_MAP_MAX)
+        return NULL;
+    int *map = calloc((size_t)largest + 1, sizeof *map);
+    if (!map)
+        return NULL;
+    for (int n = 1; n <= largest; n++)
+        map[n] = param_index_by_name(stmt, n);
+    *nparams = largest;
+    return map;
+}
+
+static int param_index(const struct sqlite_stmt *st, int idx)
+{
+    if (!st->params)
+        return param_index_by_name(st->stmt, idx);
+    return idx >= 1 && idx <= st->nparams ? st->params[idx] : 0;
 }
 
 /* Prepares one statement. Text after the first statement (other than white space and a
@@ -190,6 +243,8 @@ static int sqlite_prepare(struct db_stmt **out, struct db *db, const char *sql,
             s->cache[i].last_used = ++s->uses;
             st->stmt = s->cache[i].stmt;
             st->cache_slot = i;
+            st->params = s->cache[i].params;
+            st->nparams = s->cache[i].nparams;
             *out = &st->base;
             return 0;
         }
@@ -218,8 +273,12 @@ static int sqlite_prepare(struct db_stmt **out, struct db *db, const char *sql,
     if (copy) { /* without memory for the copy, the statement is simply not kept */
         sqlite3_finalize(s->cache[slot].stmt);
         free(s->cache[slot].sql);
+        free(s->cache[slot].params);
         s->cache[slot].sql = copy;
         s->cache[slot].stmt = st->stmt;
+        s->cache[slot].params = param_map_new(st->stmt, &s->cache[slot].nparams);
+        st->params = s->cache[slot].params;
+        st->nparams = s->cache[slot].nparams;
         s->cache[slot].in_use = true;
         s->cache[slot].last_used = ++s->uses;
         st->cache_slot = slot;
@@ -230,21 +289,6 @@ fail:
     sqlite3_finalize(st->stmt);
     free(st);
     return rc;
-}
-
-/* "$N" is a named parameter in SQLite: find its index by name, falling back to N for the
- * other spellings SQLite allows ("?N"). 0 when the statement has no such parameter. */
-static int param_index(sqlite3_stmt *stmt, int idx)
-{
-    char name[16];
-    snprintf(name, sizeof name, "$%d", idx);
-    int i = sqlite3_bind_parameter_index(stmt, name);
-    if (i > 0)
-        return i;
-    if (idx > sqlite3_bind_parameter_count(stmt))
-        return 0;
-    const char *other = sqlite3_bind_parameter_name(stmt, idx);
-    return !other || other[0] == '?' ? idx : 0;
 }
 
 /* Records a bind failure for db_step to report and returns its code. */
@@ -263,21 +307,21 @@ static int bind_result(struct sqlite_stmt *st, int idx, int rc)
 static int sqlite_bind_null(struct db_stmt *stmt, int idx)
 {
     struct sqlite_stmt *st = as_stmt(stmt);
-    int i = param_index(st->stmt, idx);
+    int i = param_index(st, idx);
     return bind_result(st, idx, i ? sqlite3_bind_null(st->stmt, i) : SQLITE_RANGE);
 }
 
 static int sqlite_bind_int64(struct db_stmt *stmt, int idx, int64_t value)
 {
     struct sqlite_stmt *st = as_stmt(stmt);
-    int i = param_index(st->stmt, idx);
+    int i = param_index(st, idx);
     return bind_result(st, idx, i ? sqlite3_bind_int64(st->stmt, i, value) : SQLITE_RANGE);
 }
 
 static int sqlite_bind_double(struct db_stmt *stmt, int idx, double value)
 {
     struct sqlite_stmt *st = as_stmt(stmt);
-    int i = param_index(st->stmt, idx);
+    int i = param_index(st, idx);
     return bind_result(st, idx, i ? sqlite3_bind_double(st->stmt, i, value) : SQLITE_RANGE);
 }
 
@@ -289,7 +333,7 @@ static int sqlite_bind_bool(struct db_stmt *stmt, int idx, bool value)
 static int sqlite_bind_text(struct db_stmt *stmt, int idx, const char *text, size_t len)
 {
     struct sqlite_stmt *st = as_stmt(stmt);
-    int i = param_index(st->stmt, idx);
+    int i = param_index(st, idx);
     return bind_result(
         st, idx,
         i ? sqlite3_bind_text64(st->stmt, i, text, len, SQLITE_TRANSIENT, SQLITE_UTF8)

@@ -21,6 +21,8 @@ struct sqlite_db {
     struct {
         char *sql;          /* NULL: the slot is empty */
         sqlite3_stmt *stmt; /* reset, with no bindings, while not in use */
+        int *params;        /* params[N]: the index "$N" binds (db_sqlite.c), or NULL */
+        int nparams;        /* the largest N params has */
         bool in_use;        /* handed out by db_prepare and not finalized yet */
         uint64_t last_used; /* for replacing the least recently used slot */
     } cache[SQLITE_STMT_CACHE];
@@ -38,7 +40,9 @@ struct sqlite_stmt {
      * next db_step so it cannot be missed. 0 when every bind worked. */
     int bind_rc;
     int bind_idx;
-    int cache_slot; /* the connection's cache slot it came from, or -1 */
+    int cache_slot;    /* the connection's cache slot it came from, or -1 */
+    const int *params; /* the slot's map of "$N" to indexes, or NULL: look each up */
+    int nparams;
 };
 
 /* Turns an SQLite result code (with `message`, usually sqlite3_errmsg) into an SD_E* code and

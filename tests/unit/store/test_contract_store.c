@@ -455,6 +455,47 @@ CONTRACT_TEST(store, two_pruners_at_once_recover_a_job_once)
     store_close(store);
 }
 
+/* Rewriting an entry leaves its expiry alone when the new one is less than a minute later
+ * (the index entry is not rewritten), and moves it when it is further off or earlier. */
+static int64_t cache_expiry(struct db *db, const char *name)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT expires_at FROM cache WHERE key = '%s'", name);
+    return contract_int(db, sql);
+}
+
+static const char *cache_value(struct db *db, const char *name)
+{
+    static char value[64];
+    char *text = NULL;
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(cache_store_get(&text, NULL, db, name, 0, &err), 0, "%s", sd_error_message(&err));
+    snprintf(value, sizeof value, "%s", text);
+    free(text);
+    return value;
+}
+
+CONTRACT_TEST(store, a_cache_entry_keeps_an_expiry_within_a_minute_of_the_new_one)
+{
+    struct store *store = NULL;
+    struct db *db = migrated_queue(&store);
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(cache_store_put(db, "k", "one", 1000000, 1, &err), 0, "%s",
+                 sd_error_message(&err));
+    cr_assert_eq(cache_store_put(db, "k", "two", 1000000 + 59000, 2, &err), 0);
+    cr_assert_str_eq(cache_value(db, "k"), "two");
+    cr_assert_eq(cache_expiry(db, "k"), 1000000);
+    cr_assert_eq(cache_store_put(db, "k", "three", 1000000 + 61000, 3, &err), 0);
+    cr_assert_str_eq(cache_value(db, "k"), "three");
+    cr_assert_eq(cache_expiry(db, "k"), 1061000);
+    cr_assert_eq(cache_store_put(db, "k", "four", 500000, 4, &err), 0);
+    cr_assert_str_eq(cache_value(db, "k"), "four");
+    cr_assert_eq(cache_expiry(db, "k"), 500000, "an earlier expiry is never kept longer");
+    cr_assert_eq(contract_int(db, "SELECT seq FROM cache WHERE key = 'k'"), 4);
+    store_release(store, db);
+    store_close(store);
+}
+
 /* A status document and its broadcast row go in together, the row's id as the entry's seq;
  * when they cannot be written, the change they belong to still commits (PostgreSQL aborts a
  * transaction at its first error unless something took a savepoint). */

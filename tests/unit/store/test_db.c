@@ -209,6 +209,30 @@ Test(db, placeholders_bind_by_number_in_any_order)
     db_finalize(stmt);
 }
 
+/* A statement taken again from the connection's cache binds through its map of numbers. */
+Test(db, placeholders_keep_their_numbers_when_a_statement_is_reused)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    for (int round = 0; round < 2; round++) {
+        struct db_stmt *stmt = NULL;
+        cr_assert_eq(db_prepare(&stmt, db, "SELECT $3 - $1, $3", &err), 0);
+        cr_assert_eq(db_bind_int64(stmt, 1, 10), 0);
+        cr_assert_eq(db_bind_int64(stmt, 3, 25), 0);
+        cr_assert_lt(db_bind_int64(stmt, 2, 1), 0, "the statement has no $2");
+        cr_assert_lt(db_bind_int64(stmt, 4, 1), 0, "nor $4");
+        cr_assert_eq(db_step(stmt, &err), SD_EUSAGE);
+        db_reset(stmt);
+        db_finalize(stmt);
+        cr_assert_eq(db_prepare(&stmt, db, "SELECT $3 - $1, $3", &err), 0);
+        cr_assert_eq(db_bind_int64(stmt, 1, 10), 0);
+        cr_assert_eq(db_bind_int64(stmt, 3, 25), 0);
+        cr_assert_eq(db_step(stmt, &err), DB_ROW, "%s", sd_error_message(&err));
+        cr_assert_eq(db_column_int64(stmt, 0), 15);
+        cr_assert_eq(db_column_int64(stmt, 1), 25);
+        db_finalize(stmt);
+    }
+}
+
 Test(db, changes_counts_the_rows_an_update_touched)
 {
     exec_ok(db, "CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1), (2), (3)");
