@@ -182,55 +182,75 @@ static char *document_text(struct job_status_service *svc, json_t *doc)
     return json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 }
 
-/*
- * Writes a document and its broadcast row through `db`, inside the caller's transaction, and
- * queues the NOTIFY that wakes other processes (sent at commit on PostgreSQL; nothing on
- * SQLite, whose watchers see the commit itself). With `row` or `id_to_read` the document is
- * built from the jobs row as read in that same transaction (`doc` is NULL), so it always
- * says what the row says. *seq gets the change's sequence number.
- */
-static int write_in(struct job_status_service *svc, struct db *db, const char *key, json_t *doc,
-                    const struct job_record *row, const char *id_to_read, int64_t *seq,
-                    struct sd_error *err)
+char *job_status_render(struct job_status_service *svc, const struct job_record *row)
 {
-    struct job_record *read = NULL;
-    json_t *built = NULL;
-    char *text = NULL;
+    json_t *doc = NULL;
+    struct sd_error err = SD_ERROR_INIT;
+    char *text = job_status_document(&doc, row, NULL, &err) == 0 ? document_text(svc, doc) : NULL;
+    json_decref(doc);
+    return text;
+}
+
+/*
+ * Writes a document's text and its broadcast row through `db`, inside the caller's
+ * transaction, and queues the NOTIFY that wakes other processes (sent at commit on
+ * PostgreSQL; nothing on SQLite, whose watchers see the commit itself). *seq gets the
+ * change's sequence number.
+ */
+static int write_in(struct job_status_service *svc, struct db *db, const char *key,
+                    const char *text, int64_t *seq, struct sd_error *err)
+{
     int64_t now = clock_now_ms(svc->clock);
+    int rc = cache_store_publish(db, key, text, now + JOB_STATUS_TTL_MS, now, seq, err);
+    return rc ? rc : db_notify(db, WAKER_CHANNEL, err);
+}
+
+/* The text of `doc`, or with `id_to_read` (doc NULL) of the document job id_to_read's row
+ * implies, as read through `db`, so it always says what the row says. */
+static int render_in(char **text, struct job_status_service *svc, struct db *db, json_t *doc,
+                     const char *id_to_read, struct sd_error *err)
+{
+    struct job_record *row = NULL;
+    json_t *built = NULL;
     int rc = 0;
-    if (!row && id_to_read && (rc = job_store_get(&read, db, id_to_read, err)) == 0)
-        row = read;
-    if (rc == 0 && row && (rc = job_status_document(&built, row, NULL, err)) == 0)
+    if (id_to_read && (rc = job_store_get(&row, db, id_to_read, err)) == 0 &&
+        (rc = job_status_document(&built, row, NULL, err)) == 0)
         doc = built;
-    if (rc == 0 && !(text = document_text(svc, doc)))
+    if (rc == 0 && !(*text = document_text(svc, doc)))
         rc = sd_error_nomem(err);
-    if (rc == 0)
-        rc = cache_store_publish(db, key, text, now + JOB_STATUS_TTL_MS, now, seq, err);
-    if (rc == 0)
-        rc = db_notify(db, WAKER_CHANNEL, err);
-    free(text);
     json_decref(built);
-    job_record_free(read);
+    job_record_free(row);
     return rc;
 }
 
-/* write_in in a transaction of its own, then tells this process's subscribers. */
+/* `doc` (or job id_to_read's row, read in the transaction) written in a transaction of its
+ * own, then this process's subscribers told. */
 static int write_cache(struct job_status_service *svc, const char *key, json_t *doc,
                        const char *id_to_read, struct sd_error *err)
 {
     struct db *db = NULL;
+    char *text = NULL;
     int64_t seq = 0;
     int rc = store_acquire_queue(svc->store, &db, err);
     if (rc == 0)
         rc = db_begin(db, err);
     if (rc == 0)
-        rc = write_in(svc, db, key, doc, NULL, id_to_read, &seq, err);
+        rc = render_in(&text, svc, db, doc, id_to_read, err);
+    if (rc == 0)
+        rc = write_in(svc, db, key, text, &seq, err);
     if (rc == 0)
         rc = db_commit(db, err);
     store_release(svc->store, db);
+    free(text);
     if (rc == 0)
         broadcast_deliver(svc->broadcaster, key, seq);
     return rc;
+}
+
+static void log_cache_failure(const char *id, const struct sd_error *cache_err)
+{
+    log_kv(SD_LOG_WARN, "job status cache write failed; the job's row still has its state",
+           "job_id", id, "error", sd_error_message(cache_err), NULL);
 }
 
 /*
@@ -239,21 +259,34 @@ static int write_cache(struct job_status_service *svc, const char *key, json_t *
  * leaves the transaction usable: cache_store_publish); the row stays the source of truth.
  * *seq is 0 when nothing was written.
  */
-int job_status_refresh_in(struct job_status_service *svc, struct db *db, const char *id,
-                          const struct job_record *row, int64_t *seq, struct sd_error *err)
+int job_status_publish_in(struct job_status_service *svc, struct db *db, const char *id,
+                          const char *text, int64_t *seq)
 {
     char key[48];
     job_status_key(key, sizeof key, id);
-    *seq = 0;
     struct sd_error cache_err = SD_ERROR_INIT;
-    int rc = write_in(svc, db, key, NULL, row, id, seq, &cache_err);
-    if (rc == SD_ENOTFOUND)
-        return sd_error_set(err, rc, "%s", sd_error_message(&cache_err));
-    if (rc) {
-        log_kv(SD_LOG_WARN, "job status cache write failed; the job's row still has its state",
-               "job_id", id, "error", sd_error_message(&cache_err), NULL);
+    if (write_in(svc, db, key, text, seq, &cache_err)) {
+        log_cache_failure(id, &cache_err);
         *seq = 0;
     }
+    return 0;
+}
+
+int job_status_refresh_in(struct job_status_service *svc, struct db *db, const char *id,
+                          const struct job_record *row, int64_t *seq, struct sd_error *err)
+{
+    *seq = 0;
+    char *text = NULL;
+    struct sd_error cache_err = SD_ERROR_INIT;
+    int rc = row ? ((text = job_status_render(svc, row)) ? 0 : sd_error_nomem(&cache_err))
+                 : render_in(&text, svc, db, NULL, id, &cache_err);
+    if (rc == SD_ENOTFOUND)
+        return sd_error_set(err, rc, "%s", sd_error_message(&cache_err));
+    if (rc == 0)
+        job_status_publish_in(svc, db, id, text, seq);
+    else
+        log_cache_failure(id, &cache_err);
+    free(text);
     return 0;
 }
 
@@ -273,8 +306,7 @@ int job_status_update(struct job_status_service *svc, const char *id, json_t *do
     job_status_key(key, sizeof key, id);
     struct sd_error cache_err = SD_ERROR_INIT;
     if (write_cache(svc, key, doc, NULL, &cache_err))
-        log_kv(SD_LOG_WARN, "job status cache write failed; the job's row still has its state",
-               "job_id", id, "error", sd_error_message(&cache_err), NULL);
+        log_cache_failure(id, &cache_err);
     return 0;
 }
 
@@ -288,8 +320,7 @@ int job_status_refresh(struct job_status_service *svc, const char *id, struct sd
     if (rc == SD_ENOTFOUND)
         return sd_error_set(err, rc, "%s", sd_error_message(&cache_err));
     if (rc)
-        log_kv(SD_LOG_WARN, "job status cache write failed; the job's row still has its state",
-               "job_id", id, "error", sd_error_message(&cache_err), NULL);
+        log_cache_failure(id, &cache_err);
     return 0;
 }
 

@@ -76,6 +76,14 @@ int job_status_refresh(struct job_status_service *svc, const char *id, struct sd
  * still commits (0 returned); SD_ENOTFOUND when the job does not exist. */
 int job_status_refresh_in(struct job_status_service *svc, struct db *db, const char *id,
                           const struct job_record *row, int64_t *seq, struct sd_error *err);
+
+/* The two halves of job_status_refresh_in with a row in hand, for a caller that renders the
+ * document before its transaction begins, so that building JSON does not hold the database's
+ * write lock: the text of `row`'s document (NULL for want of memory), and writing that text
+ * in the transaction (a failure logged, as above; always 0). */
+char *job_status_render(struct job_status_service *svc, const struct job_record *row);
+int job_status_publish_in(struct job_status_service *svc, struct db *db, const char *id,
+                          const char *text, int64_t *seq);
 void job_status_announce(struct job_status_service *svc, const char *id, int64_t seq);
 
 /* Per-job throttle state, kept by the running job. Zeroed = nothing written yet. */

@@ -123,10 +123,11 @@ struct change_request {
 /* At most this many changes share a transaction. */
 #define QUEUE_GROUP_MAX 32
 
-/* Writes the status document of a job `tx` changed and remembers it for the announcement;
- * `row` is the job as just read in `tx`, if the caller has it. */
+/* Writes the status document of a job `tx` changed and remembers it for the announcement:
+ * `text` when the caller rendered it before the transaction (job_status_render), else built
+ * from `row`, the job as just read in `tx`, or read again when that is NULL. */
 static int tx_changed(struct queue_tx *tx, const char *id, const struct job_record *row,
-                      struct sd_error *err)
+                      const char *text, struct sd_error *err)
 {
     if (tx->nchanged == tx->cap) {
         size_t cap = tx->cap ? tx->cap * 2 : 2;
@@ -138,7 +139,8 @@ static int tx_changed(struct queue_tx *tx, const char *id, const struct job_reco
     }
     struct changed_job *c = &tx->changed[tx->nchanged];
     snprintf(c->id, sizeof c->id, "%s", id);
-    int rc = job_status_refresh_in(tx->q->status, tx->db, id, row, &c->seq, err);
+    int rc = text ? job_status_publish_in(tx->q->status, tx->db, id, text, &c->seq)
+                  : job_status_refresh_in(tx->q->status, tx->db, id, row, &c->seq, err);
     if (rc == 0)
         tx->nchanged++;
     return rc;
@@ -212,40 +214,60 @@ static int in_transaction(struct queue *q, queue_change_fn change, void *arg, st
     return me.rc;
 }
 
+/* A batch of new jobs, rows and documents rendered before the transaction. */
 struct enqueue_args {
-    struct queue_new_job *jobs;
+    struct job_record *rows;
+    char **documents;
     size_t count;
-    int64_t now;
-    int max_attempts;
 };
 
 static int do_insert(struct queue_tx *tx, void *arg, struct sd_error *err)
 {
     struct enqueue_args *e = arg;
     int rc = 0;
-    for (size_t i = 0; i < e->count && rc == 0; i++) {
-        struct queue_new_job *n = &e->jobs[i];
-        char *text = json_dumps(n->payload, JSON_COMPACT | JSON_SORT_KEYS);
-        if (!text)
-            return sd_error_nomem(err);
-        /* The row as inserted, which is all its document needs. */
-        struct job_record job = {
-            .kind = (char *)n->kind,
-            .template_id = n->template_id,
-            .status = JOB_STATUS_PENDING,
-            .payload = text,
-            .max_attempts = e->max_attempts,
-            .run_at = n->run_at_ms ? n->run_at_ms : e->now,
-            .created_at = e->now,
-            .updated_at = e->now,
-        };
-        memcpy(job.id, n->id, sizeof job.id);
-        rc = job_store_insert(tx->db, &job, err);
-        if (rc == 0)
-            rc = tx_changed(tx, n->id, &job, err);
-        free(text);
-    }
+    for (size_t i = 0; i < e->count && rc == 0; i++)
+        if ((rc = job_store_insert(tx->db, &e->rows[i], err)) == 0)
+            rc = tx_changed(tx, e->rows[i].id, NULL, e->documents[i], err);
     return rc;
+}
+
+static void enqueue_args_free(struct enqueue_args *e)
+{
+    for (size_t i = 0; i < e->count; i++) {
+        if (e->rows)
+            free(e->rows[i].payload);
+        if (e->documents)
+            free(e->documents[i]);
+    }
+    free(e->rows);
+    free(e->documents);
+}
+
+/* The rows as they will be inserted, which is all their documents need. */
+static int enqueue_args_init(struct enqueue_args *e, struct queue *q, struct queue_new_job *jobs,
+                             size_t count, struct sd_error *err)
+{
+    int64_t now = now_ms(q);
+    e->count = count;
+    e->rows = calloc(count ? count : 1, sizeof *e->rows);
+    e->documents = calloc(count ? count : 1, sizeof *e->documents);
+    if (!e->rows || !e->documents)
+        return sd_error_nomem(err);
+    for (size_t i = 0; i < count; i++) {
+        struct queue_new_job *n = &jobs[i];
+        struct job_record *row = &e->rows[i];
+        memcpy(row->id, n->id, sizeof row->id);
+        row->kind = (char *)n->kind;
+        row->template_id = n->template_id;
+        row->status = JOB_STATUS_PENDING;
+        row->max_attempts = q->opts.max_attempts;
+        row->run_at = n->run_at_ms ? n->run_at_ms : now;
+        row->created_at = row->updated_at = now;
+        if (!(row->payload = json_dumps(n->payload, JSON_COMPACT | JSON_SORT_KEYS)) ||
+            !(e->documents[i] = job_status_render(q->status, row)))
+            return sd_error_nomem(err);
+    }
+    return 0;
 }
 
 int queue_enqueue_batch(struct queue *q, struct queue_new_job *jobs, size_t count,
@@ -259,8 +281,11 @@ int queue_enqueue_batch(struct queue *q, struct queue_new_job *jobs, size_t coun
             return rc;
         assert(job_id_valid(jobs[i].id));
     }
-    struct enqueue_args e = {jobs, count, now_ms(q), q->opts.max_attempts};
-    rc = in_transaction(q, do_insert, &e, err);
+    struct enqueue_args e = {0};
+    rc = enqueue_args_init(&e, q, jobs, count, err);
+    if (rc == 0)
+        rc = in_transaction(q, do_insert, &e, err);
+    enqueue_args_free(&e);
     if (rc)
         return count == 1 ? sd_error_prefix(err, "could not enqueue the %s job", jobs[0].kind)
                           : sd_error_prefix(err, "could not enqueue %zu jobs", count);
@@ -292,7 +317,7 @@ static int claim_in(struct job_record **out, struct queue_tx *tx, int64_t proces
                     struct sd_error *err)
 {
     int rc = job_store_claim(out, tx->db, process_id, now, err);
-    if (rc == 0 && (rc = tx_changed(tx, (*out)->id, *out, err)) != 0) {
+    if (rc == 0 && (rc = tx_changed(tx, (*out)->id, *out, NULL, err)) != 0) {
         job_record_free(*out);
         *out = NULL;
     }
@@ -342,6 +367,7 @@ struct finish_args {
     const struct job_record *job;
     const char *status, *message;
     char *document;
+    char *ended_text; /* the ended job's status document, rendered before the transaction */
     int64_t rows, now;
     struct job_record **next; /* NULL: claim nothing */
     bool claim_failed;
@@ -358,16 +384,8 @@ static int do_finish(struct queue_tx *tx, void *arg, struct sd_error *err)
     f->claim_failed = false;
     int rc = job_store_finish(tx->db, job->id, job->process_id, f->status, f->message, f->document,
                               f->rows, f->now, err);
-    /* The fenced update changed exactly these columns of the row the worker holds. */
-    struct job_record ended = *job;
-    ended.status = (char *)f->status;
-    ended.message = (char *)f->message;
-    ended.document = f->document;
-    ended.finished_at = ended.updated_at = f->now;
-    ended.process_id = ended.worker_pid = 0;
-    ended.worker_hostname = NULL;
     if (rc == 0)
-        rc = tx_changed(tx, job->id, &ended, err);
+        rc = tx_changed(tx, job->id, NULL, f->ended_text, err);
     if (rc == 0 && f->next) {
         rc = claim_in(f->next, tx, job->process_id, f->now, err);
         if (rc == SD_ENOTFOUND)
@@ -384,7 +402,7 @@ int queue_finish_and_claim(struct queue *q, const struct job_record *job, const 
     assert(q && job && status);
     if (next)
         *next = NULL;
-    struct finish_args f = {job, status, message, NULL, 0, now_ms(q), next, false};
+    struct finish_args f = {job, status, message, NULL, NULL, 0, now_ms(q), next, false};
     if (result_part && !(f.document = json_dumps(result_part, JSON_COMPACT | JSON_PRESERVE_ORDER)))
         return sd_error_nomem(err);
     /* The rows it moved, for /metrics: inserted and updated by an import, written by an
@@ -393,6 +411,18 @@ int queue_finish_and_claim(struct queue *q, const struct job_record *job, const 
     f.rows = json_integer_value(json_object_get(result, "imported")) +
              json_integer_value(json_object_get(result, "updated")) +
              json_integer_value(json_object_get(result, "exported"));
+    /* The fenced update changes exactly these columns of the row the worker holds. */
+    struct job_record ended = *job;
+    ended.status = (char *)status;
+    ended.message = (char *)message;
+    ended.document = f.document;
+    ended.finished_at = ended.updated_at = f.now;
+    ended.process_id = ended.worker_pid = 0;
+    ended.worker_hostname = NULL;
+    if (!(f.ended_text = job_status_render(q->status, &ended))) {
+        free(f.document);
+        return sd_error_nomem(err);
+    }
     int rc = in_transaction(q, do_finish, &f, err);
     if (rc && next) { /* claimed in a transaction that did not commit */
         job_record_free(*next);
@@ -406,6 +436,7 @@ int queue_finish_and_claim(struct queue *q, const struct job_record *job, const 
         rc = in_transaction(q, do_finish, &f, err);
     }
     free(f.document);
+    free(f.ended_text);
     if (rc == 0)
         log_kv(SD_LOG_INFO, "job finished", "job_id", job->id, "kind", job->kind, "status", status,
                "attempts", LOG_NUM(job->attempts), NULL);
@@ -448,7 +479,7 @@ static int do_release(struct queue_tx *tx, void *arg, struct sd_error *err)
     struct release_args *r = arg;
     int rc = job_store_release(tx->db, r->job->id, r->job->process_id, r->run_at, r->refund,
                                r->message, r->now, err);
-    return rc ? rc : tx_changed(tx, r->job->id, NULL, err);
+    return rc ? rc : tx_changed(tx, r->job->id, NULL, NULL, err);
 }
 
 int queue_retry_later(struct queue *q, const struct job_record *job, const char *message,
@@ -490,7 +521,7 @@ static int do_cancel(struct queue_tx *tx, void *arg, struct sd_error *err)
 {
     struct cancel_args *c = arg;
     int rc = job_store_cancel(tx->db, c->id, c->now, c->outcome, err);
-    return rc ? rc : tx_changed(tx, c->id, NULL, err);
+    return rc ? rc : tx_changed(tx, c->id, NULL, NULL, err);
 }
 
 int queue_cancel(struct queue *q, const char *id, const char **outcome, struct sd_error *err)
@@ -518,7 +549,7 @@ static int do_retry(struct queue_tx *tx, void *arg, struct sd_error *err)
 {
     struct retry_args *r = arg;
     int rc = job_store_retry(tx->db, r->id, r->now, err);
-    return rc ? rc : tx_changed(tx, r->id, NULL, err);
+    return rc ? rc : tx_changed(tx, r->id, NULL, NULL, err);
 }
 
 int queue_retry(struct queue *q, const char *id, struct sd_error *err)
