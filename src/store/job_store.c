@@ -1,8 +1,8 @@
 /*
  * The jobs table (job_store.h). Each function is one or two statements on the caller's
- * queue connection; the claim is one UPDATE of the row a sub-select picks, which SQLite runs
- * under its write lock and PostgreSQL with the dialect's SKIP LOCKED, so two claimers never
- * get the same job.
+ * queue connection. Two claimers never get the same job: PostgreSQL claims with one UPDATE
+ * of the row a sub-select picks with the dialect's SKIP LOCKED, SQLite reads the next job
+ * and updates it only if it is still pending (job_store_claim).
  */
 #include "store/job_store.h"
 
@@ -14,10 +14,12 @@
 #include "base/str.h"
 #include "store/db_backend.h"
 
-#define JOB_COLUMNS                                                                                \
+/* The columns record_from_row reads: the job's own, then its worker's pid and hostname. */
+#define JOB_COLUMNS_OF_ROW                                                                         \
     "j.id, j.kind, j.template_id, j.status, j.payload, j.attempts, j.max_attempts, j.run_at, "     \
     "j.process_id, j.cancel_requested, j.message, j.document, j.created_at, j.claimed_at, "        \
-    "j.finished_at, j.updated_at, p.pid, p.hostname"
+    "j.finished_at, j.updated_at"
+#define JOB_COLUMNS JOB_COLUMNS_OF_ROW ", p.pid, p.hostname"
 #define JOB_FROM " FROM jobs j LEFT JOIN processes p ON p.id = j.process_id"
 
 static void record_clear(struct job_record *j)
@@ -158,16 +160,13 @@ int job_store_get(struct job_record **out, struct db *db, const char *id, struct
 }
 
 /*
- * One statement, so it is atomic on both backends: SQLite runs it under the write lock,
- * PostgreSQL locks the row the sub-select found and lets a concurrent claimer skip it. It
- * returns the claimed row in JOB_COLUMNS order, the worker ($1's process) read by
- * sub-selects since RETURNING cannot join: a claim is one statement, not two.
+ * PostgreSQL: one statement, which locks the row the sub-select found and lets a concurrent
+ * claimer skip it (the dialect's SKIP LOCKED). It returns the claimed row in JOB_COLUMNS
+ * order, the worker ($1's process) read by sub-selects since RETURNING cannot join.
  */
-int job_store_claim(struct job_record **out, struct db *db, int64_t process_id, int64_t now_ms,
-                    struct sd_error *err)
+static int claim_returning(struct job_record **out, struct db *db, int64_t process_id,
+                           int64_t now_ms, struct sd_error *err)
 {
-    assert(out && db);
-    *out = NULL;
     char sql[1024];
     snprintf(sql, sizeof sql,
              "UPDATE jobs SET status = 'processing', attempts = attempts + 1, process_id = $1, "
@@ -199,6 +198,93 @@ int job_store_claim(struct job_record **out, struct db *db, int64_t process_id, 
     }
     *out = job;
     return 0;
+}
+
+/* Marks the job `rowid` claimed if it is still pending: 1 when it was, 0 when another
+ * claimer took it first. */
+static int claim_rowid(struct db *db, int64_t rowid, int64_t process_id, int64_t now_ms,
+                       struct sd_error *err)
+{
+    struct db_stmt *stmt = NULL;
+    int rc = db_prepare(&stmt, db,
+                        "UPDATE jobs SET status = 'processing', attempts = attempts + 1, "
+                        "process_id = $1, claimed_at = $2, updated_at = $2 WHERE rowid = $3 AND "
+                        "status = 'pending'",
+                        err);
+    if (rc)
+        return rc;
+    db_bind_int64(stmt, 1, process_id);
+    db_bind_int64(stmt, 2, now_ms);
+    db_bind_int64(stmt, 3, rowid);
+    int64_t changed = 0;
+    rc = db_run(stmt, &changed, err);
+    return rc ? rc : changed == 1;
+}
+
+/*
+ * SQLite: RETURNING there keeps its rows in a temporary table before handing out the first,
+ * which cost half of every claim. The caller's transaction holds the write lock, so reading
+ * the next job and then updating it by rowid is as atomic; and the update's own "still
+ * pending" condition keeps it so outside a transaction too (a claim that lost the row to
+ * another connection reads the next one).
+ */
+static int claim_select_update(struct job_record **out, struct db *db, int64_t process_id,
+                               int64_t now_ms, struct sd_error *err)
+{
+    for (;;) {
+        struct db_stmt *stmt = NULL;
+        int rc = db_prepare(&stmt, db,
+                            "SELECT " JOB_COLUMNS_OF_ROW ", (SELECT pid FROM processes WHERE id "
+                            "= $1), (SELECT hostname FROM processes WHERE id = $1), j.rowid FROM "
+                            "jobs j WHERE j.status = 'pending' AND j.run_at <= $2 ORDER BY "
+                            "j.run_at, j.created_at LIMIT 1",
+                            err);
+        if (rc)
+            return rc;
+        db_bind_int64(stmt, 1, process_id);
+        db_bind_int64(stmt, 2, now_ms);
+        struct job_record *job = NULL;
+        int64_t rowid = 0;
+        rc = db_step(stmt, err);
+        if (rc == DB_ROW) {
+            rowid = db_column_int64(stmt, 18);
+            if (!(job = calloc(1, sizeof *job)))
+                rc = sd_error_nomem(err);
+            else
+                rc = record_from_row(job, stmt, err);
+        }
+        db_finalize(stmt);
+        if (rc == 0 && (rc = claim_rowid(db, rowid, process_id, now_ms, err)) == 1) {
+            char *status = str_dup("processing");
+            if (!status) {
+                job_record_free(job);
+                return sd_error_nomem(err);
+            }
+            free(job->status);
+            job->status = status;
+            job->attempts++;
+            job->process_id = process_id;
+            job->claimed_at = job->updated_at = now_ms;
+            *out = job;
+            return 0;
+        }
+        if (rc == 0 && job) /* taken by another connection first: the next one */
+            job_record_free(job);
+        else if (rc < 0 || !job) {
+            job_record_free(job);
+            return rc < 0 ? rc : SD_ENOTFOUND;
+        }
+    }
+}
+
+int job_store_claim(struct job_record **out, struct db *db, int64_t process_id, int64_t now_ms,
+                    struct sd_error *err)
+{
+    assert(out && db);
+    *out = NULL;
+    return strcmp(db_backend_name(db), "postgres") == 0
+               ? claim_returning(out, db, process_id, now_ms, err)
+               : claim_select_update(out, db, process_id, now_ms, err);
 }
 
 int job_store_finish(struct db *db, const char *id, int64_t process_id, const char *status,
