@@ -45,6 +45,15 @@ int cache_store_get(char **value, int64_t *seq, struct db *db, const char *key, 
  */
 #define CACHE_EXPIRY_SLACK_MS 60000
 
+static void bind_entry(struct db_stmt *stmt, const char *key, const char *value,
+                       int64_t expires_at_ms, int64_t seq)
+{
+    db_bind_cstr(stmt, 1, key);
+    db_bind_cstr(stmt, 2, value);
+    db_bind_int64(stmt, 3, expires_at_ms);
+    db_bind_int64(stmt, 4, seq);
+}
+
 int cache_store_put(struct db *db, const char *key, const char *value, int64_t expires_at_ms,
                     int64_t seq, struct sd_error *err)
 {
@@ -56,10 +65,7 @@ int cache_store_put(struct db *db, const char *key, const char *value, int64_t e
                         err);
     if (rc)
         return rc;
-    db_bind_cstr(stmt, 1, key);
-    db_bind_cstr(stmt, 2, value);
-    db_bind_int64(stmt, 3, expires_at_ms);
-    db_bind_int64(stmt, 4, seq);
+    bind_entry(stmt, key, value, expires_at_ms, seq);
     db_bind_int64(stmt, 5, CACHE_EXPIRY_SLACK_MS);
     int64_t changed = 0;
     if ((rc = db_run(stmt, &changed, err)) != 0 || changed == 1)
@@ -71,10 +77,7 @@ int cache_store_put(struct db *db, const char *key, const char *value, int64_t e
                     err);
     if (rc)
         return rc;
-    db_bind_cstr(stmt, 1, key);
-    db_bind_cstr(stmt, 2, value);
-    db_bind_int64(stmt, 3, expires_at_ms);
-    db_bind_int64(stmt, 4, seq);
+    bind_entry(stmt, key, value, expires_at_ms, seq);
     return db_run(stmt, NULL, err);
 }
 

@@ -227,6 +227,19 @@ Test(worker, cancelling_a_running_import_writes_nothing)
     free(csv);
 }
 
+/* Reopens the job layer with `c`, starts one worker on a 300,000-row import and returns once
+ * it has imported some rows; the CSV's path is the caller's to free. */
+static char *start_big_import(const struct jobs_config *c, char id[17])
+{
+    jobs_close(jf_jobs);
+    jf_open_jobs(c);
+    char *csv = jf_people_csv("big.csv", 300000, 0);
+    run_workers(1);
+    jf_enqueue_import(jf_jobs, id, csv);
+    wait_running(id);
+    return csv;
+}
+
 /* The system clock, whose monotonic reading the test can stop: stopped, it keeps a running
  * job from looking for a cancel again on its own schedule. */
 static atomic_llong stopped_at; /* 0: running */
@@ -248,16 +261,11 @@ static const struct sd_clock stoppable_clock = {stoppable_now, stoppable_monoton
 
 Test(worker, a_cancel_that_comes_after_the_last_periodic_look_still_writes_nothing)
 {
-    jobs_close(jf_jobs);
     struct jobs_config c = jf_config();
     c.clock = &stoppable_clock;
     c.heartbeat_silence_ms = 0; /* heartbeats keep time by this clock too */
-    jf_open_jobs(&c);
-    char *csv = jf_people_csv("big.csv", 300000, 0);
     char id[17];
-    run_workers(1);
-    jf_enqueue_import(jf_jobs, id, csv);
-    wait_running(id);
+    char *csv = start_big_import(&c, id);
     atomic_store(&stopped_at, clock_monotonic_ms(clock_system()));
     usleep(50000); /* the one look the stopped clock still allows is behind us */
     const char *outcome = NULL;
@@ -272,15 +280,10 @@ Test(worker, a_cancel_that_comes_after_the_last_periodic_look_still_writes_nothi
 
 Test(worker, shutting_down_hands_a_running_job_back_without_counting_the_attempt)
 {
-    jobs_close(jf_jobs);
     struct jobs_config c = jf_config();
     c.shutdown_timeout_ms = 0;
-    jf_open_jobs(&c);
-    char *csv = jf_people_csv("big.csv", 300000, 0);
     char id[17];
-    run_workers(1);
-    jf_enqueue_import(jf_jobs, id, csv);
-    wait_running(id);
+    char *csv = start_big_import(&c, id);
     jobs_close(jf_jobs);
     jf_jobs = NULL;
     cr_assert_str_eq(jf_row_status(id), "pending");
