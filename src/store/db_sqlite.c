@@ -194,6 +194,7 @@ static int param_index_by_name(sqlite3_stmt *stmt, int idx)
 
 static int *param_map_new(sqlite3_stmt *stmt, int *nparams)
 {
+    *nparams = 0;
     int count = sqlite3_bind_parameter_count(stmt), largest = count;
     for (int i = 1; i <= count; i++) {
         const char *name = sqlite3_bind_parameter_name(stmt, i);
