@@ -455,6 +455,72 @@ CONTRACT_TEST(store, two_pruners_at_once_recover_a_job_once)
     store_close(store);
 }
 
+/* A claimer on a connection of its own, claiming outside any transaction until nothing is
+ * left; it counts what it got. */
+struct claimer {
+    struct store *store;
+    int64_t process_id;
+    int claimed;
+    int rc;
+};
+
+static void *claim_all(void *arg)
+{
+    struct claimer *c = arg;
+    struct db *db = NULL;
+    c->rc = store_acquire_queue(c->store, &db, NULL);
+    while (c->rc == 0) {
+        struct job_record *job = NULL;
+        int rc = job_store_claim(&job, db, c->process_id, 5000, NULL);
+        if (rc == SD_ENOTFOUND)
+            break;
+        if (rc == SD_ERETRY) /* the other claimer held the write lock past the timeout */
+            continue;
+        if ((c->rc = rc) == 0) {
+            c->claimed++;
+            if (job->process_id != c->process_id || strcmp(job->status, "processing") != 0)
+                c->rc = -1;
+        }
+        job_record_free(job);
+    }
+    store_release(c->store, db);
+    return NULL;
+}
+
+/* Two connections claiming at once, each statement in a transaction of its own, never get
+ * the same job: every job is claimed once, by the claimer its row names. */
+CONTRACT_TEST(store, two_claimers_outside_a_transaction_never_share_a_job)
+{
+    struct store *store = NULL;
+    struct db *db = migrated_queue(&store);
+    enum { JOBS = 400 };
+    contract_exec(db, "BEGIN");
+    for (int i = 0; i < JOBS; i++) {
+        char id[JOB_ID_LEN + 1];
+        snprintf(id, sizeof id, "%016x", i + 1);
+        insert_export_job(db, id);
+    }
+    contract_exec(db, "COMMIT");
+    struct claimer claimers[2] = {{.store = store, .process_id = 1},
+                                  {.store = store, .process_id = 2}};
+    pthread_t threads[2];
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&threads[i], NULL, claim_all, &claimers[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(threads[i], NULL);
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(claimers[i].rc, 0, "claimer %d failed (%d)", i + 1, claimers[i].rc);
+    cr_assert_eq(claimers[0].claimed + claimers[1].claimed, JOBS, "%d + %d claims",
+                 claimers[0].claimed, claimers[1].claimed);
+    cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM jobs WHERE status = 'processing' AND "
+                                  "attempts = 1"),
+                 JOBS, "each job claimed once");
+    cr_assert_eq(contract_int(db, "SELECT COUNT(*) FROM jobs WHERE process_id = 1"),
+                 claimers[0].claimed);
+    store_release(store, db);
+    store_close(store);
+}
+
 /* Rewriting an entry leaves its expiry alone when the new one is less than a minute later
  * (the index entry is not rewritten), and moves it when it is further off or earlier. */
 static int64_t cache_expiry(struct db *db, const char *name)
