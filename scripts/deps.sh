@@ -10,7 +10,7 @@ packages=(
   libmicrohttpd-dev libzip-dev libexpat1-dev libgsf-1-dev libcsv-dev libxlsxwriter-dev
   libsqlite3-dev sqlite3 libpq-dev postgresql libjansson-dev libsodium-dev
   libcriterion-dev libcurl4-openssl-dev
-  nodejs chromium zip unzip time python3
+  nodejs chromium zip unzip time python3 git iproute2
   wrk curl
 )
 

@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 
 #include "base/error.h"
-#include "import/byte_load.h"
+#include "base/byte_load.h"
 #include "import/value_codec.h"
 
 /* Entries start below this offset, so that every offset fits a uint32. */
@@ -39,8 +39,8 @@ static uint32_t hash_stored(const struct unique_set *set, const unsigned char *p
         return set->hash_fn((const char *)p, len);
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ (len << 1 | raw);
     for (; len >= 8; p += 8, len -= 8)
-        h = hash_mix(h ^ load64(p));
-    h = hash_mix(h ^ load_short(p, len));
+        h = hash_mix(h ^ le_load64(p));
+    h = hash_mix(h ^ le_load_short(p, len));
     h ^= h >> 32;
     h *= 0x94D049BB133111EBULL;
     return (uint32_t)(h >> 32);
@@ -245,7 +245,7 @@ static bool table_probe(const struct unique_set *set, const struct unique_key *k
     size_t g = home_group(key->hash, set->ngroups);
     for (;; g = g + 1 == set->ngroups ? 0 : g + 1) {
         for (size_t s = g * GROUP; s < (g + 1) * GROUP; s += 8) {
-            uint64_t ctrl = load64(set->ctrl + s);
+            uint64_t ctrl = le_load64(set->ctrl + s);
             for (uint64_t m = zero_bytes(ctrl ^ tags); m; m &= m - 1) {
                 size_t i = s + (size_t)__builtin_ctzll(m) / 8;
                 if (set->ctrl[i] && entry_holds(set, set->offsets[i], key)) {
@@ -268,7 +268,7 @@ static void table_place(unsigned char *ctrl, uint32_t *offsets, size_t ngroups, 
 {
     for (size_t g = home_group(hash, ngroups);; g = g + 1 == ngroups ? 0 : g + 1) {
         for (size_t s = g * GROUP; s < (g + 1) * GROUP; s += 8) {
-            uint64_t free_slots = zero_bytes(load64(ctrl + s));
+            uint64_t free_slots = zero_bytes(le_load64(ctrl + s));
             if (free_slots) {
                 size_t i = s + (size_t)__builtin_ctzll(free_slots) / 8;
                 ctrl[i] = tag_of(hash);
@@ -295,7 +295,8 @@ static uint32_t *table_alloc(size_t ngroups)
 
 /* Frees the table and fills `offsets` (from table_alloc) with every entry of the arena,
  * hashing each one anew (the table keeps only 8 bits of a hash); it cannot fail. The old
- * table goes first, so the two never take memory together. The arena is read in order, and
+ * table goes first, so that beside it only the new control bytes, zeroed by table_alloc,
+ * are ever resident (block_alloc's pages take memory when written). The arena is read in order, and
  * the slots a batch of entries will land in are prefetched first, so that their cache
  * misses overlap. */
 static void table_refill(struct unique_set *set, uint32_t *offsets, size_t ngroups)

@@ -20,8 +20,8 @@ struct validator {
     size_t *key_cols; /* the upsert key as template column indexes */
     size_t nkey;
     bool check_key; /* false when the key is one unique column (already checked) */
-    /* Per template column, and one more for the upsert key: the current row's key text and
-     * its stored form in the set, kept from the lookup to the insertion. */
+    /* Per template column, and one more for the upsert key: the current row's key text, and
+     * its stored form in the set, which is kept from the lookup to the insertion. */
     struct buf *keys;
     struct unique_key *ukeys;
     /* Per template column: its pattern compiled for fastmatch, or NULL (no pattern, or one

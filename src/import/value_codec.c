@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "base/error.h"
-#include "import/byte_load.h"
+#include "base/byte_load.h"
 
 #define TRAIN_ROUNDS 5
 #define ESC 255 /* the code that says "one literal byte follows" */
@@ -52,7 +52,7 @@ static unsigned long_bucket(uint64_t word)
 static unsigned codec_match(const struct value_codec *c, const unsigned char *p, size_t n,
                             unsigned *len)
 {
-    uint64_t w = n >= 8 ? load64(p) : load_short(p, n);
+    uint64_t w = n >= 8 ? le_load64(p) : le_load_short(p, n);
     const struct long_symbol *s = &c->longs[long_bucket(w)];
     /* one byte left: a 2-byte symbol must not match the zero after it */
     unsigned sc = n >= 2 ? c->short_code[w & 0xFFFF] : (1u << 8 | c->byte_code[w & 0xFF]);
@@ -67,19 +67,19 @@ static void codec_clear(struct value_codec *c)
     memset(c->longs, 0, sizeof c->longs);
 }
 
-/* False when the symbol's bucket is taken (it is then left out). */
-static bool codec_add(struct value_codec *c, uint64_t val, unsigned len)
+/* Adds a symbol, unless it is a long one whose bucket is taken: it is then left out, as the
+ * lesser gain of the two (symbols come in order of gain). */
+static void codec_add(struct value_codec *c, uint64_t val, unsigned len)
 {
     if (len >= 3) {
         struct long_symbol *s = &c->longs[long_bucket(val)];
         if (s->len)
-            return false;
+            return;
         *s = (struct long_symbol){.val = val, .len = (uint8_t)len, .code = (uint8_t)c->nsym};
     }
     c->val[c->nsym] = val;
     c->len[c->nsym] = (uint8_t)len;
     c->nsym++;
-    return true;
 }
 
 /* Fills the two lookup tables for 1- and 2-byte symbols once the symbols are chosen. */

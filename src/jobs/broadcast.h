@@ -39,7 +39,8 @@ struct broadcast_subscription;
 
 typedef void (*broadcast_fn)(const char *channel, int64_t seq, void *ctx);
 
-/* Starts reading other processes' broadcasts through `waker` from the newest row on. */
+/* Listens through `waker` for other processes' broadcasts from the newest row on; the
+ * waker starts watching with the first subscription (below). */
 int broadcaster_new(struct broadcaster **out, struct store *store, struct waker *waker,
                     const struct sd_clock *clock, struct sd_error *err);
 void broadcaster_free(struct broadcaster *b);

@@ -43,13 +43,6 @@ void job_context_progress(struct job_context *ctx, const char *message, uint64_t
 }
 
 /*
- * The upload of an import goes when it is imported (completed), and before that end is
- * written, so that whoever sees the end sees no file left; if the process dies between the
- * two, the job runs again and finds its completion marker (the rows were committed: no file
- * needed). A failed or cancelled import keeps its file so that Retry can run it again; it
- * goes with the job when the retention prunes it (retention.h).
- */
-/*
  * The end of a job is written again while the database cannot take it (busy past its
  * timeout, a connection that went away): a job left "processing" under a live process is
  * one no recovery would ever touch, since its process keeps beating. It stops trying when
@@ -66,6 +59,13 @@ static bool end_worth_retrying(struct job_context *ctx, int rc, int64_t since_ms
     return clock_monotonic_ms(queue_clock(ctx->queue)) - since_ms < JOB_END_RETRY_MS;
 }
 
+/*
+ * The upload of an import goes when it is imported (completed), and before that end is
+ * written, so that whoever sees the end sees no file left; if the process dies between the
+ * two, the job runs again and finds its completion marker (the rows were committed: no file
+ * needed). A failed or cancelled import keeps its file so that Retry can run it again; it
+ * goes with the job when the retention prunes it (retention.h).
+ */
 int job_context_finish(struct job_context *ctx, const char *status, const char *message,
                        const json_t *result_part, struct sd_error *err)
 {

@@ -5,7 +5,8 @@
  * down. The job kinds (import_job.c, export_job.c) are written against this alone.
  *
  * A job's run function returns
- *   0               it ended the job itself (queue_finish: completed or failed for good);
+ *   0               it ended the job itself (job_context_finish: completed or failed for
+ *                   good);
  *   SD_ECANCELLED   it stopped because job_context_should_stop said so, with nothing written;
  *   other < 0       it could not run; the worker decides: transient errors (SD_ERETRY,
  *                   SD_ENOMEM, SD_ENOSPC) are retried with backoff, the rest fail the job with

@@ -257,10 +257,9 @@ static void log_cache_failure(const char *id, const struct sd_error *cache_err)
  * The status half of a queue change (queue.c), in the caller's transaction: a cache that
  * cannot be written is logged and the change to the jobs row still commits (the write
  * leaves the transaction usable: cache_store_publish); the row stays the source of truth.
- * *seq is 0 when nothing was written.
  */
-int job_status_publish_in(struct job_status_service *svc, struct db *db, const char *id,
-                          const char *text, int64_t *seq)
+void job_status_publish_in(struct job_status_service *svc, struct db *db, const char *id,
+                           const char *text, int64_t *seq)
 {
     char key[48];
     job_status_key(key, sizeof key, id);
@@ -269,7 +268,6 @@ int job_status_publish_in(struct job_status_service *svc, struct db *db, const c
         log_cache_failure(id, &cache_err);
         *seq = 0;
     }
-    return 0;
 }
 
 int job_status_refresh_in(struct job_status_service *svc, struct db *db, const char *id,

@@ -64,8 +64,9 @@ int job_status_document(json_t **out, const struct job_record *job, const json_t
 int job_status_update(struct job_status_service *svc, const char *id, json_t *doc,
                       struct sd_error *err);
 
-/* Re-reads job `id`'s row and writes the document it implies: for every state change made
- * through the queue (enqueue, claim, finish, cancel, retry, recovery). */
+/* Re-reads job `id`'s row and writes the document it implies, in a transaction of its own:
+ * for a change made outside the queue's transactions (recovery, heartbeat.c). The queue
+ * writes its changes' documents with job_status_refresh_in or job_status_publish_in. */
 int job_status_refresh(struct job_status_service *svc, const char *id, struct sd_error *err);
 
 /* The same inside the caller's transaction on a queue connection `db` (the queue makes each
@@ -80,10 +81,10 @@ int job_status_refresh_in(struct job_status_service *svc, struct db *db, const c
 /* The two halves of job_status_refresh_in with a row in hand, for a caller that renders the
  * document before its transaction begins, so that building JSON does not hold the database's
  * write lock: the text of `row`'s document (NULL for want of memory), and writing that text
- * in the transaction (a failure logged, as above; always 0). */
+ * in the transaction (a failure is logged, as above, and leaves *seq 0). */
 char *job_status_render(struct job_status_service *svc, const struct job_record *row);
-int job_status_publish_in(struct job_status_service *svc, struct db *db, const char *id,
-                          const char *text, int64_t *seq);
+void job_status_publish_in(struct job_status_service *svc, struct db *db, const char *id,
+                           const char *text, int64_t *seq);
 void job_status_announce(struct job_status_service *svc, const char *id, int64_t seq);
 
 /* Per-job throttle state, kept by the running job. Zeroed = nothing written yet. */

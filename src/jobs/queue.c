@@ -139,8 +139,11 @@ static int tx_changed(struct queue_tx *tx, const char *id, const struct job_reco
     }
     struct changed_job *c = &tx->changed[tx->nchanged];
     snprintf(c->id, sizeof c->id, "%s", id);
-    int rc = text ? job_status_publish_in(tx->q->status, tx->db, id, text, &c->seq)
-                  : job_status_refresh_in(tx->q->status, tx->db, id, row, &c->seq, err);
+    int rc = 0;
+    if (text)
+        job_status_publish_in(tx->q->status, tx->db, id, text, &c->seq);
+    else
+        rc = job_status_refresh_in(tx->q->status, tx->db, id, row, &c->seq, err);
     if (rc == 0)
         tx->nchanged++;
     return rc;
@@ -243,7 +246,8 @@ static void enqueue_args_free(struct enqueue_args *e)
     free(e->documents);
 }
 
-/* The rows as they will be inserted, which is all their documents need. */
+/* The rows as they will be inserted (job_store_insert's columns), which is all their
+ * documents need. */
 static int enqueue_args_init(struct enqueue_args *e, struct queue *q, struct queue_new_job *jobs,
                              size_t count, struct sd_error *err)
 {
@@ -411,7 +415,8 @@ int queue_finish_and_claim(struct queue *q, const struct job_record *job, const 
     f.rows = json_integer_value(json_object_get(result, "imported")) +
              json_integer_value(json_object_get(result, "updated")) +
              json_integer_value(json_object_get(result, "exported"));
-    /* The fenced update changes exactly these columns of the row the worker holds. */
+    /* The fenced update (job_store_finish) changes exactly these columns of the row the
+     * worker holds. */
     struct job_record ended = *job;
     ended.status = (char *)status;
     ended.message = (char *)message;

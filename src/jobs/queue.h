@@ -5,8 +5,9 @@
  *
  *   enqueue   a pending row plus its status document; pokes this process's workers, and
  *             other processes' watchers see the commit (waker.h)
- *   claim     one atomic statement: two workers, in one process or in two, never get the
- *             same job; the attempt is counted when it is claimed
+ *   claim     atomic: two workers, in one process or in two, never get the same job
+ *             (job_store_claim says how on each backend); the attempt is counted when it
+ *             is claimed
  *   finish    completed / failed / cancelled, fenced by the claiming process (job_store.h)
  *   retry     only for crashes and transient errors (busy database, out of memory, full
  *             disk): back to pending after an exponential backoff with jitter,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "store/db.h"
 
@@ -30,19 +31,6 @@ struct waker {
     } listeners[WAKER_MAX_LISTENERS];
     int nlisteners;
 };
-
-static struct timespec deadline_after(int64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
 
 static void notify_change(struct waker *w)
 {
@@ -131,7 +119,7 @@ static void *watch(void *arg)
         pthread_mutex_lock(&w->lock);
         /* PostgreSQL waited in the look already; SQLite polls, and both back off after an
          * error. */
-        struct timespec until = deadline_after(w->poll_ms);
+        struct timespec until = clock_deadline_ms(w->poll_ms);
         while (!w->stopping && (!postgres || rc) &&
                pthread_cond_timedwait(&w->stop, &w->lock, &until) != ETIMEDOUT)
             ;
@@ -153,13 +141,9 @@ int waker_new(struct waker **out, struct store *store, int poll_ms, struct sd_er
         return sd_error_nomem(err);
     w->store = store;
     w->poll_ms = poll_ms > 0 ? poll_ms : WAKER_POLL_MS;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->changed, &attr);
-    pthread_cond_init(&w->stop, &attr);
-    pthread_condattr_destroy(&attr);
+    clock_cond_init(&w->changed);
+    clock_cond_init(&w->stop);
     *out = w;
     return 0;
 }
@@ -232,7 +216,7 @@ uint64_t waker_generation(struct waker *w)
 uint64_t waker_wait(struct waker *w, uint64_t seen, int64_t timeout_ms)
 {
     pthread_mutex_lock(&w->lock);
-    struct timespec until = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
+    struct timespec until = clock_deadline_ms(timeout_ms > 0 ? timeout_ms : 0);
     while (w->generation == seen && !w->stopping &&
            pthread_cond_timedwait(&w->changed, &w->lock, &until) != ETIMEDOUT)
         ;

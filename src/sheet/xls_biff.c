@@ -24,19 +24,9 @@
 #include "base/str.h"
 #include "sheet/xls_internal.h"
 
-uint16_t xls_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-uint32_t xls_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 double xls_le_double(const uint8_t *p)
 {
-    uint64_t bits = (uint64_t)xls_le32(p) | ((uint64_t)xls_le32(p + 4) << 32);
+    uint64_t bits = le_load64(p);
     double d;
     memcpy(&d, &bits, sizeof d);
     return d;
@@ -71,8 +61,8 @@ int xls_stream_next(struct xls_stream *s, struct sd_error *err)
                             "%s is damaged: its workbook stream ends in the middle of a record "
                             "header at byte %lld",
                             s->name, (long long)pos);
-    uint16_t type = xls_le16(hdr);
-    uint16_t len = xls_le16(hdr + 2);
+    uint16_t type = le_load16(hdr);
+    uint16_t len = le_load16(hdr + 2);
     if ((gsf_off_t)len > s->size - pos - 4)
         return sd_error_set(err, SD_EINVALID,
                             "%s is damaged: a record at byte %lld claims %u bytes but only %lld "
@@ -167,7 +157,7 @@ int xls_cursor_u16(struct xls_cursor *c, uint16_t *out, struct sd_error *err)
     uint8_t b[2];
     int rc = cursor_bytes(c, b, 2, err);
     if (rc == 0)
-        *out = xls_le16(b);
+        *out = le_load16(b);
     return rc;
 }
 
@@ -176,7 +166,7 @@ int xls_cursor_u32(struct xls_cursor *c, uint32_t *out, struct sd_error *err)
     uint8_t b[4];
     int rc = cursor_bytes(c, b, 4, err);
     if (rc == 0)
-        *out = xls_le32(b);
+        *out = le_load32(b);
     return rc;
 }
 
@@ -213,7 +203,7 @@ static int put_cp(struct buf *out, unsigned long cp)
 static int put_utf16(struct buf *out, const uint8_t *p, size_t n, unsigned *hi)
 {
     for (size_t i = 0; i < n; i++) {
-        unsigned u = xls_le16(p + 2 * i);
+        unsigned u = le_load16(p + 2 * i);
         int rc = 0;
         if (u >= 0xD800 && u <= 0xDBFF) {
             if (*hi)

@@ -60,7 +60,7 @@ bool xls_cell_record_row(const struct xls_stream *s, uint32_t *row)
     case XLS_FORMULA4:
         if (s->len < 4)
             return false;
-        *row = xls_le16(s->body);
+        *row = le_load16(s->body);
         return true;
     default:
         return false;
@@ -156,8 +156,8 @@ static int decode_formula(struct xls_book *b, struct xls_value *v,
     const uint8_t *p = b->stream->body;
     if (b->stream->len < 14)
         return damaged(b, "a formula cell", err);
-    if (xls_le16(p + 12) != 0xFFFF) {
-        type_number(b, xls_le16(p + 4), xls_le_double(p + 6), v);
+    if (le_load16(p + 12) != 0xFFFF) {
+        type_number(b, le_load16(p + 4), xls_le_double(p + 6), v);
         return emit(b, v, err);
     }
     switch (p[6]) {
@@ -207,14 +207,14 @@ int xls_cells_decode(struct xls_book *b,
     b->pending_string = false;
     if (s->len < 6)
         return damaged(b, "a cell record", err);
-    v.col = xls_le16(p + 2);
-    uint16_t xf = xls_le16(p + 4);
+    v.col = le_load16(p + 2);
+    uint16_t xf = le_load16(p + 4);
 
     switch (s->type) {
     case XLS_LABELSST: {
         if (s->len < 10)
             return damaged(b, "a text cell", err);
-        uint32_t idx = xls_le32(p + 6);
+        uint32_t idx = le_load32(p + 6);
         v.type = SHEET_CELL_STRING;
         v.text = xls_sst_get(&b->sst, idx, &v.len);
         if (!v.text) {
@@ -240,7 +240,7 @@ int xls_cells_decode(struct xls_book *b,
     case XLS_RK:
         if (s->len < 10)
             return damaged(b, "a number cell", err);
-        type_number(b, xf, rk_value(xls_le32(p + 6)), &v);
+        type_number(b, xf, rk_value(le_load32(p + 6)), &v);
         return emit(b, &v, err);
     case XLS_MULRK: {
         /* Entries are counted from the record length, not from its last-column field. */
@@ -249,7 +249,7 @@ int xls_cells_decode(struct xls_book *b,
         for (size_t i = 0; i < n; i++) {
             const uint8_t *e = p + 4 + 6 * i;
             v.col = first + (uint32_t)i;
-            type_number(b, xls_le16(e), rk_value(xls_le32(e + 2)), &v);
+            type_number(b, le_load16(e), rk_value(le_load32(e + 2)), &v);
             if ((rc = emit(b, &v, err)) < 0)
                 return rc;
         }

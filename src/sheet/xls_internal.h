@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/byte_load.h"
 #include "base/error.h"
 #include "sheet/sheet_backend.h"
 
@@ -162,8 +163,6 @@ int xls_read_unicode(struct xls_cursor *c, unsigned cch_bytes, struct buf *out,
 int xls_read_bytes_string(struct xls_cursor *c, unsigned cch_bytes, const struct xls_codec *codec,
                           struct buf *out, struct sd_error *err);
 
-uint16_t xls_le16(const uint8_t *p);
-uint32_t xls_le32(const uint8_t *p);
 double xls_le_double(const uint8_t *p);
 
 void xls_codec_init(struct xls_codec *codec);

@@ -54,7 +54,7 @@ static int add_xf(struct xls_book *b, struct xls_globals *g, struct sd_error *er
         g->xf_formats = xf;
         g->xf_cap = cap;
     }
-    g->xf_formats[g->nxf++] = xls_le16(b->stream->body + 2);
+    g->xf_formats[g->nxf++] = le_load16(b->stream->body + 2);
     return 0;
 }
 
@@ -64,7 +64,7 @@ static int add_format(struct xls_book *b, struct xls_globals *g, struct sd_error
 {
     if (b->stream->len < 3)
         return 0;
-    uint16_t id = xls_le16(b->stream->body);
+    uint16_t id = le_load16(b->stream->body);
     struct xls_cursor c;
     xls_cursor_init(&c, b->stream, 2);
     buf_clear(&b->text);
@@ -87,7 +87,7 @@ static int add_sheet(struct xls_book *b, struct sd_error *err)
         return sd_error_set(err, SD_EINVALID,
                             "%s is damaged: a sheet entry at byte %lld is too short",
                             b->base.display_name, (long long)s->offset);
-    uint32_t offset = xls_le32(s->body);
+    uint32_t offset = le_load32(s->body);
     bool visible = (s->body[4] & 0x03) == 0;
     uint8_t kind = s->body[5];
     if (kind != 0)
@@ -126,8 +126,8 @@ static int read_bof(struct xls_book *b, struct sd_error *err)
     if (s->type != XLS_BOF || s->len < 4)
         return refuse(b, SD_EINVALID,
                       "is damaged: its workbook stream does not start with a BOF record", err);
-    uint16_t version = xls_le16(s->body);
-    uint16_t kind = xls_le16(s->body + 2);
+    uint16_t version = le_load16(s->body);
+    uint16_t kind = le_load16(s->body + 2);
     if (version == 0x0600)
         b->biff8 = true;
     else if (version == 0x0500)
@@ -170,11 +170,11 @@ static int read_globals(struct xls_book *b, struct sd_error *err)
             break;
         case XLS_CODEPAGE:
             if (!b->biff8 && s->len >= 2)
-                rc = xls_codec_set(&b->codec, xls_le16(s->body), err);
+                rc = xls_codec_set(&b->codec, le_load16(s->body), err);
             break;
         case XLS_DATEMODE:
             if (s->len >= 2)
-                b->base.uses_1904 = xls_le16(s->body) == 1;
+                b->base.uses_1904 = le_load16(s->body) == 1;
             break;
         case XLS_FORMAT:
             rc = add_format(b, &g, err);
@@ -261,13 +261,13 @@ static bool ole_root_is_sane(const char *path)
     uint8_t header[512], entry[128];
     bool ok = false;
     if (fread(header, 1, sizeof header, f) == sizeof header) {
-        unsigned shift = xls_le16(header + 0x1E);
-        uint32_t dir_sector = xls_le32(header + 0x30);
+        unsigned shift = le_load16(header + 0x1E);
+        uint32_t dir_sector = le_load32(header + 0x30);
         if (shift >= 7 && shift <= 16 && dir_sector < 0xFFFFFFFAu) {
             uint64_t at = ((uint64_t)dir_sector + 1) << shift;
             if (at <= (uint64_t)LONG_MAX && fseek(f, (long)at, SEEK_SET) == 0 &&
                 fread(entry, 1, sizeof entry, f) == sizeof entry) {
-                uint32_t left = xls_le32(entry + 0x44), right = xls_le32(entry + 0x48);
+                uint32_t left = le_load32(entry + 0x44), right = le_load32(entry + 0x48);
                 ok = (left == 0 || left >= 0xFFFFFFFAu) && (right == 0 || right >= 0xFFFFFFFAu);
             }
         }

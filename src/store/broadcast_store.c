@@ -5,21 +5,21 @@
 #include <string.h>
 
 #include "base/str.h"
+#include "store/db_backend.h"
 #include "store/queue_tables.h"
 
-/* The id is the new row's: SQLite knows it without RETURNING, which it answers through a
- * temporary table at a third of this insert's cost (every state change of a job makes one);
- * PostgreSQL has no such thing and returns it for nothing. */
+/* The id is the new row's: SQLite knows it without RETURNING, which would cost a third of
+ * this insert (every state change of a job makes one; db_dialect.cheap_returning). */
 int broadcast_store_add(struct db *db, const char *channel, int64_t now_ms, int64_t *id_out,
                         struct sd_error *err)
 {
     assert(db && channel && id_out);
-    bool sqlite = !strcmp(db_backend_name(db), "sqlite");
+    bool returning = db_dialect_of(db)->cheap_returning;
     struct db_stmt *stmt = NULL;
     int rc = db_prepare(&stmt, db,
-                        sqlite ? "INSERT INTO broadcasts (channel, created_at) VALUES ($1, $2)"
-                               : "INSERT INTO broadcasts (channel, created_at) VALUES ($1, $2) "
-                                 "RETURNING id",
+                        returning ? "INSERT INTO broadcasts (channel, created_at) VALUES ($1, $2) "
+                                    "RETURNING id"
+                                  : "INSERT INTO broadcasts (channel, created_at) VALUES ($1, $2)",
                         err);
     if (rc)
         return rc;
@@ -29,7 +29,7 @@ int broadcast_store_add(struct db *db, const char *channel, int64_t now_ms, int6
     if (rc == DB_ROW) {
         *id_out = db_column_int64(stmt, 0);
         rc = db_step(stmt, err);
-    } else if (rc == DB_DONE && sqlite) {
+    } else if (rc == DB_DONE && !returning) {
         *id_out = db_last_insert_id(db);
     }
     db_finalize(stmt);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/str.h"
+#include "store/db_backend.h"
 #include "store/queue_tables.h"
 
 int cache_store_get(char **value, int64_t *seq, struct db *db, const char *key, int64_t now_ms,
@@ -41,7 +42,9 @@ int cache_store_get(char **value, int64_t *seq, struct db *db, const char *key, 
  * expiry a few milliseconds later than the last. Moving the expiry rewrites its index entry,
  * so an expiry within CACHE_EXPIRY_SLACK_MS before the one asked for is kept: the entry
  * lives at most that much less than asked, and the write touches only the row. An entry
- * that is not there, or whose expiry is further off, is written whole.
+ * that is not there, or whose expiry is further off, is written whole. (PostgreSQL's
+ * publish, sheetd_publish, always moves the expiry: its round trip costs far more than the
+ * index entry.)
  */
 #define CACHE_EXPIRY_SLACK_MS 60000
 
@@ -83,18 +86,19 @@ int cache_store_put(struct db *db, const char *key, const char *value, int64_t e
 
 /*
  * Both writes leave the caller's transaction usable when they fail, so the change they
- * belong to still commits. SQLite undoes just a failed statement. PostgreSQL aborts the
- * whole transaction at an error, so there both writes are one call of sheetd_publish
- * (migration 1005), whose exception block is a savepoint the server takes and releases
- * itself: the guard costs no round trip, where SAVEPOINT and RELEASE cost two of the few a
- * state change of a job makes.
+ * belong to still commits. SQLite undoes just a failed statement (a broadcast row written
+ * before a failed cache write stays: a subscriber it wakes reads the status again, which is
+ * harmless). PostgreSQL aborts the whole transaction at an error, so there both writes are
+ * one call of sheetd_publish (migration 1005), whose exception block is a savepoint the
+ * server takes and releases itself: the guard costs no round trip, where SAVEPOINT and
+ * RELEASE cost two of the few a state change of a job makes.
  */
 int cache_store_publish(struct db *db, const char *key, const char *value, int64_t expires_at_ms,
                         int64_t now_ms, int64_t *seq, struct sd_error *err)
 {
     assert(db && key && value && seq);
     *seq = 0;
-    if (strcmp(db_backend_name(db), "postgres") != 0) {
+    if (!db_dialect_of(db)->error_aborts_transaction) {
         int64_t id = 0;
         int rc = broadcast_store_add(db, key, now_ms, &id, err);
         if (rc == 0 && (rc = cache_store_put(db, key, value, expires_at_ms, id, err)) == 0)

@@ -420,30 +420,6 @@ int db_append_ident(struct buf *b, const char *name)
     return buf_status(b);
 }
 
-/* Runs "<verb> <name>" for the savepoint helpers. */
-static int savepoint_command(struct db *db, const char *verb, const char *name,
-                             struct sd_error *err)
-{
-    char sql[128];
-    snprintf(sql, sizeof sql, "%s %s", verb, name);
-    return db_exec(db, sql, err);
-}
-
-int db_savepoint(struct db *db, const char *name, struct sd_error *err)
-{
-    return savepoint_command(db, "SAVEPOINT", name, err);
-}
-
-int db_release_savepoint(struct db *db, const char *name, struct sd_error *err)
-{
-    return savepoint_command(db, "RELEASE SAVEPOINT", name, err);
-}
-
-int db_rollback_to_savepoint(struct db *db, const char *name, struct sd_error *err)
-{
-    return savepoint_command(db, "ROLLBACK TO SAVEPOINT", name, err);
-}
-
 int db_change_counter(struct db *db, int64_t *counter, struct sd_error *err)
 {
     if (strcmp(db_backend_name(db), "sqlite") != 0)

@@ -83,12 +83,6 @@ int db_run(struct db_stmt *stmt, int64_t *changes, struct sd_error *err);
 int db_query_int64(struct db *db, const char *sql, const char *what, int64_t *out,
                    struct sd_error *err);
 
-/* Savepoints inside a transaction (`name` a plain identifier): release keeps what was done
- * since, rollback_to undoes it and leaves the transaction usable. */
-int db_savepoint(struct db *db, const char *name, struct sd_error *err);
-int db_release_savepoint(struct db *db, const char *name, struct sd_error *err);
-int db_rollback_to_savepoint(struct db *db, const char *name, struct sd_error *err);
-
 /* A number that changes whenever another connection committed to the database (SQLite's
  * data_version, which reads shared memory, no file); SD_EUSAGE on PostgreSQL, whose
  * connections learn of changes through LISTEN instead. */

@@ -46,6 +46,15 @@ struct db_dialect {
     /* Appended to a SELECT that claims rows for this connection alone: "" on SQLite (whose
      * write transaction already excludes everyone), " FOR UPDATE SKIP LOCKED" on PostgreSQL. */
     const char *skip_locked;
+    /* Whether "... RETURNING" costs no more than the statement (PostgreSQL). SQLite keeps the
+     * returned rows in a temporary table first, which doubles the cost of a small write:
+     * there the store reads a new row's id from the rowid and claims a job with a SELECT
+     * and an UPDATE (broadcast_store.c, job_store.c). */
+    bool cheap_returning;
+    /* Whether a failed statement aborts the whole transaction (PostgreSQL) rather than only
+     * itself (SQLite): a write whose failure must leave the transaction usable then needs a
+     * savepoint (cache_store_publish). */
+    bool error_aborts_transaction;
     /* Run by migrations_apply around its work so two processes migrating at once apply each
      * migration once: "" on SQLite (BEGIN IMMEDIATE serializes the writers), a session-level
      * advisory lock and its release on PostgreSQL. */

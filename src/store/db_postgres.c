@@ -40,6 +40,8 @@ static const struct db_dialect pg_dialect = {
     .datetime_type = "TIMESTAMP",
     .bool_type = "BOOLEAN",
     .skip_locked = " FOR UPDATE SKIP LOCKED",
+    .cheap_returning = true,
+    .error_aborts_transaction = true,
     /* Any constant works as long as every sheetd uses the same one: "sheetd" in ASCII. */
     .migration_lock = "SELECT pg_advisory_lock(126892214940772)",
     .migration_unlock = "SELECT pg_advisory_unlock(126892214940772)",

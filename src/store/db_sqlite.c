@@ -46,6 +46,8 @@ static const struct db_dialect sqlite_dialect = {
     .datetime_type = "TEXT",
     .bool_type = "INTEGER",
     .skip_locked = "",
+    .cheap_returning = false,
+    .error_aborts_transaction = false,
     .migration_lock = "",
     .migration_unlock = "",
     .json_columns_count = "json_array_length(%s, '$.columns')",
@@ -132,8 +134,10 @@ static int busy_wait(void *arg, int tries)
 static int wal_committed(void *arg, sqlite3 *conn, const char *name, int pages)
 {
     struct sqlite_db *s = arg;
+    if (pages < WAL_CHECKPOINT_PAGES)
+        return SQLITE_OK;
     int64_t now = clock_monotonic_ms(clock_system());
-    if (pages < WAL_CHECKPOINT_PAGES || now < s->checkpoint_after_ms)
+    if (now < s->checkpoint_after_ms)
         return SQLITE_OK;
     int timeout = s->busy_timeout_ms;
     s->busy_timeout_ms = CHECKPOINT_WAIT_MS < timeout ? CHECKPOINT_WAIT_MS : timeout;
@@ -202,7 +206,7 @@ static int *param_map_new(sqlite3_stmt *stmt, int *nparams)
             long n = strtol(name + 1, NULL, 10);
             if (n > PARAM_MAP_MAX)
                 return NULL;
-            largest = (int)n > largest ? (int)n : largest;
+            largest = n > largest ? (int)n : largest;
         }
     }
     if (largest > PARAM_MAP_MAX)

@@ -20,6 +20,9 @@
     "j.process_id, j.cancel_requested, j.message, j.document, j.created_at, j.claimed_at, "        \
     "j.finished_at, j.updated_at"
 #define JOB_COLUMNS JOB_COLUMNS_OF_ROW ", p.pid, p.hostname"
+/* A claim's worker, $1's process, in place of the join (RETURNING cannot join). */
+#define CLAIMER_COLUMNS                                                                            \
+    "(SELECT pid FROM processes WHERE id = $1), (SELECT hostname FROM processes WHERE id = $1)"
 #define JOB_FROM " FROM jobs j LEFT JOIN processes p ON p.id = j.process_id"
 
 static void record_clear(struct job_record *j)
@@ -97,6 +100,7 @@ static int record_from_row(struct job_record *j, struct db_stmt *stmt, struct sd
     return 0;
 }
 
+/* The new row is made of `job`'s fields alone (queue.c renders its document from them). */
 int job_store_insert(struct db *db, const struct job_record *job, struct sd_error *err)
 {
     assert(db && job && job_id_valid(job->id) && job->kind && job->payload);
@@ -161,21 +165,18 @@ int job_store_get(struct job_record **out, struct db *db, const char *id, struct
 
 /*
  * PostgreSQL: one statement, which locks the row the sub-select found and lets a concurrent
- * claimer skip it (the dialect's SKIP LOCKED). It returns the claimed row in JOB_COLUMNS
- * order, the worker ($1's process) read by sub-selects since RETURNING cannot join.
+ * claimer skip it (the dialect's SKIP LOCKED), and returns the claimed row in JOB_COLUMNS
+ * order.
  */
 static int claim_returning(struct job_record **out, struct db *db, int64_t process_id,
                            int64_t now_ms, struct sd_error *err)
 {
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "UPDATE jobs SET status = 'processing', attempts = attempts + 1, process_id = $1, "
-             "claimed_at = $2, updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE status = "
-             "'pending' AND run_at <= $2 ORDER BY run_at, created_at LIMIT 1%s) RETURNING id, "
-             "kind, template_id, status, payload, attempts, max_attempts, run_at, process_id, "
-             "cancel_requested, message, document, created_at, claimed_at, finished_at, "
-             "updated_at, (SELECT pid FROM processes WHERE id = $1), (SELECT hostname FROM "
-             "processes WHERE id = $1)",
+             "UPDATE jobs AS j SET status = 'processing', attempts = attempts + 1, process_id = "
+             "$1, claimed_at = $2, updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE status "
+             "= 'pending' AND run_at <= $2 ORDER BY run_at, created_at LIMIT 1%s) "
+             "RETURNING " JOB_COLUMNS_OF_ROW ", " CLAIMER_COLUMNS,
              db_dialect_of(db)->skip_locked);
     struct db_stmt *stmt = NULL;
     int rc = db_prepare(&stmt, db, sql, err);
@@ -234,10 +235,9 @@ static int claim_select_update(struct job_record **out, struct db *db, int64_t p
     for (;;) {
         struct db_stmt *stmt = NULL;
         int rc = db_prepare(&stmt, db,
-                            "SELECT " JOB_COLUMNS_OF_ROW ", (SELECT pid FROM processes WHERE id "
-                            "= $1), (SELECT hostname FROM processes WHERE id = $1), j.rowid FROM "
-                            "jobs j WHERE j.status = 'pending' AND j.run_at <= $2 ORDER BY "
-                            "j.run_at, j.created_at LIMIT 1",
+                            "SELECT " JOB_COLUMNS_OF_ROW ", " CLAIMER_COLUMNS
+                            ", j.rowid FROM jobs j WHERE j.status = 'pending' AND j.run_at <= $2 "
+                            "ORDER BY j.run_at, j.created_at LIMIT 1",
                             err);
         if (rc)
             return rc;
@@ -254,12 +254,13 @@ static int claim_select_update(struct job_record **out, struct db *db, int64_t p
                 rc = record_from_row(job, stmt, err);
         }
         db_finalize(stmt);
-        if (rc == 0 && (rc = claim_rowid(db, rowid, process_id, now_ms, err)) == 1) {
-            char *status = str_dup("processing");
-            if (!status) {
-                job_record_free(job);
-                return sd_error_nomem(err);
-            }
+        if (rc < 0 || !job) {
+            job_record_free(job);
+            return rc < 0 ? rc : SD_ENOTFOUND;
+        }
+        char *status = NULL;
+        if ((rc = claim_rowid(db, rowid, process_id, now_ms, err)) == 1 &&
+            (status = str_dup("processing"))) {
             free(job->status);
             job->status = status;
             job->attempts++;
@@ -268,12 +269,12 @@ static int claim_select_update(struct job_record **out, struct db *db, int64_t p
             *out = job;
             return 0;
         }
-        if (rc == 0 && job) /* taken by another connection first: the next one */
-            job_record_free(job);
-        else if (rc < 0 || !job) {
-            job_record_free(job);
-            return rc < 0 ? rc : SD_ENOTFOUND;
-        }
+        job_record_free(job);
+        if (rc == 1)
+            return sd_error_nomem(err);
+        if (rc < 0)
+            return rc;
+        /* taken by another connection first: the next one */
     }
 }
 
@@ -282,11 +283,13 @@ int job_store_claim(struct job_record **out, struct db *db, int64_t process_id, 
 {
     assert(out && db);
     *out = NULL;
-    return strcmp(db_backend_name(db), "postgres") == 0
+    return db_dialect_of(db)->cheap_returning
                ? claim_returning(out, db, process_id, now_ms, err)
                : claim_select_update(out, db, process_id, now_ms, err);
 }
 
+/* queue_finish_and_claim (queue.c) renders the ended job's document from the columns this
+ * sets, before the transaction: a column added here belongs there too. */
 int job_store_finish(struct db *db, const char *id, int64_t process_id, const char *status,
                      const char *message, const char *document, int64_t rows, int64_t now_ms,
                      struct sd_error *err)
