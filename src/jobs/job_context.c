@@ -59,6 +59,36 @@ static bool end_worth_retrying(struct job_context *ctx, int rc, int64_t since_ms
     return clock_monotonic_ms(queue_clock(ctx->queue)) - since_ms < JOB_END_RETRY_MS;
 }
 
+/* One way of ending a job, as write_end retries it. */
+struct end_write {
+    const char *status; /* what the end is, for the log */
+    int (*write)(struct job_context *ctx, const struct end_write *end, struct sd_error *err);
+    const char *message;
+    const json_t *result_part;
+};
+
+static int write_end(struct job_context *ctx, const struct end_write *end, struct sd_error *err)
+{
+    int64_t since = clock_monotonic_ms(queue_clock(ctx->queue)), delay_ms = 50;
+    for (;;) {
+        int rc = end->write(ctx, end, err);
+        if (rc == 0 || !end_worth_retrying(ctx, rc, since))
+            return rc;
+        log_kv(SD_LOG_WARN, "could not record the end of a job; trying again", "job_id",
+               ctx->job->id, "status", end->status, "retry_in_ms", LOG_NUM(delay_ms), "error",
+               sd_error_message(err), NULL);
+        struct timespec pause = {delay_ms / 1000, (delay_ms % 1000) * 1000000};
+        nanosleep(&pause, NULL);
+        delay_ms = delay_ms * 2 < 2000 ? delay_ms * 2 : 2000;
+    }
+}
+
+static int write_finish(struct job_context *ctx, const struct end_write *end, struct sd_error *err)
+{
+    return queue_finish_and_claim(ctx->queue, ctx->job, end->status, end->message, end->result_part,
+                                  ctx->claim_next ? &ctx->next : NULL, err);
+}
+
 /*
  * The upload of an import goes when it is imported (completed), and before that end is
  * written, so that whoever sees the end sees no file left; if the process dies between the
@@ -73,17 +103,19 @@ int job_context_finish(struct job_context *ctx, const char *status, const char *
     if (!strcmp(ctx->job->kind, "import") && !strcmp(status, JOB_STATUS_COMPLETED))
         job_files_remove_upload(queue_store(ctx->queue), ctx->data_dir, ctx->job->id);
     job_status_flush_progress(queue_status(ctx->queue), ctx->job, &ctx->progress, &ignored);
-    int64_t since = clock_monotonic_ms(queue_clock(ctx->queue)), delay_ms = 50;
-    for (;;) {
-        int rc = queue_finish_and_claim(ctx->queue, ctx->job, status, message, result_part,
-                                        ctx->claim_next ? &ctx->next : NULL, err);
-        if (rc == 0 || !end_worth_retrying(ctx, rc, since))
-            return rc;
-        log_kv(SD_LOG_WARN, "could not record the end of a job; trying again", "job_id",
-               ctx->job->id, "status", status, "retry_in_ms", LOG_NUM(delay_ms), "error",
-               sd_error_message(err), NULL);
-        struct timespec pause = {delay_ms / 1000, (delay_ms % 1000) * 1000000};
-        nanosleep(&pause, NULL);
-        delay_ms = delay_ms * 2 < 2000 ? delay_ms * 2 : 2000;
-    }
+    struct end_write end = {status, write_finish, message, result_part};
+    return write_end(ctx, &end, err);
+}
+
+static int write_retry_later(struct job_context *ctx, const struct end_write *end,
+                             struct sd_error *err)
+{
+    bool retried = false;
+    return queue_retry_later(ctx->queue, ctx->job, end->message, &retried, err);
+}
+
+int job_context_retry_later(struct job_context *ctx, const char *message, struct sd_error *err)
+{
+    struct end_write end = {JOB_STATUS_PENDING, write_retry_later, message, NULL};
+    return write_end(ctx, &end, err);
 }

@@ -26,7 +26,8 @@
 /* How often a running job looks at its row for a cancel request. */
 #define JOB_CANCEL_CHECK_MS 250
 
-/* How long job_context_finish keeps trying to write an end the database cannot take. */
+/* How long a job's end (job_context_finish, job_context_retry_later) keeps being tried while
+ * the database cannot take it. */
 #define JOB_END_RETRY_MS 60000
 
 struct job_context {
@@ -61,6 +62,10 @@ void job_context_progress(struct job_context *ctx, const char *message, uint64_t
  * JOB_END_RETRY_MS (job_context.c says when it stops). */
 int job_context_finish(struct job_context *ctx, const char *status, const char *message,
                        const json_t *result_part, struct sd_error *err);
+
+/* After a transient error, while attempts remain: back to pending with backoff
+ * (queue_retry_later), tried again as job_context_finish is. */
+int job_context_retry_later(struct job_context *ctx, const char *message, struct sd_error *err);
 
 typedef int (*job_run_fn)(struct job_context *ctx, struct sd_error *err);
 

@@ -69,14 +69,15 @@ static struct job_record *run_job(struct worker_pool *pool, struct job_record *j
     if (rc == 0) {
         /* The job ended itself (job_context_finish). */
     } else if (rc == SD_ECANCELLED && atomic_load(&pool->interrupt) && !ctx.cancel_requested) {
+        /* Written once: the process is stopping, and recovery takes the job back if this
+         * fails, once the process is gone. */
         end_rc = queue_hand_back(q, job, &end_err);
         log_kv(SD_LOG_INFO, "job handed back", "job_id", job->id, NULL);
     } else if (rc == SD_ECANCELLED) {
         end_rc = job_context_finish(&ctx, JOB_STATUS_CANCELLED, "Cancelled; nothing was written",
                                     NULL, &end_err);
     } else if (transient(rc) && job->attempts < job->max_attempts) {
-        bool retried = false;
-        end_rc = queue_retry_later(q, job, sd_error_message(&err), &retried, &end_err);
+        end_rc = job_context_retry_later(&ctx, sd_error_message(&err), &end_err);
     } else if (transient(rc)) {
         char message[SD_ERROR_MESSAGE_MAX + 64];
         snprintf(message, sizeof message, "%s (gave up after %d attempts)", sd_error_message(&err),

@@ -122,8 +122,9 @@ Test(worker, a_table_dropped_under_the_template_fails_the_job_with_a_sentence)
     free(csv);
 }
 
-/* The store and job layer again, giving up on a lock after 50 ms (both databases). */
-static void reopen_with_short_busy_timeout(void)
+/* The store and job layer again, giving up on a lock after 50 ms (both databases), with
+ * `max_attempts` (0: the default). */
+static void reopen_with_short_busy_timeout(int max_attempts)
 {
     jobs_close(jf_jobs);
     store_close(jf_store);
@@ -133,7 +134,10 @@ static void reopen_with_short_busy_timeout(void)
     snprintf(url, sizeof url, "sqlite:%s/sheetd.db?busy_timeout=50", jf_dir);
     cfg.database_url = url;
     cr_assert_eq(store_open(&jf_store, &cfg, NULL), 0);
-    jf_open_jobs(NULL);
+    struct jobs_config config = jf_config();
+    if (max_attempts)
+        config.max_attempts = max_attempts;
+    jf_open_jobs(&config);
 }
 
 /* The main database is locked by another connection for longer than the busy timeout: the
@@ -141,7 +145,7 @@ static void reopen_with_short_busy_timeout(void)
  * once the lock is gone. */
 Test(worker, a_busy_database_is_retried_with_backoff_until_it_frees)
 {
-    reopen_with_short_busy_timeout();
+    reopen_with_short_busy_timeout(0);
     struct db *locker = NULL;
     cr_assert_eq(store_acquire_main(jf_store, &locker, NULL), 0);
     cr_assert_eq(db_begin(locker, NULL), 0, "BEGIN IMMEDIATE holds the write lock");
@@ -167,7 +171,7 @@ Test(worker, a_busy_database_is_retried_with_backoff_until_it_frees)
  * second time. */
 Test(worker, an_end_the_database_cannot_take_yet_is_written_when_it_can)
 {
-    reopen_with_short_busy_timeout();
+    reopen_with_short_busy_timeout(0);
     char *csv = jf_people_csv("p.csv", 20000, 0);
     char id[17];
     run_workers(1);
@@ -189,6 +193,52 @@ Test(worker, an_end_the_database_cannot_take_yet_is_written_when_it_can)
     json_t *doc = jf_wait_status(jf_jobs, id, "completed", 10000);
     cr_assert_eq(attempts(id), 1, "one attempt: the end was written again, not the job re-run");
     cr_assert_eq(people(), 20000);
+    json_decref(doc);
+    free(csv);
+}
+
+/* A retry after a transient error is an end too: when the queue database cannot take it
+ * yet, it is written once it can, and the job is not left "processing" under a live worker
+ * (which no recovery would touch). The main database stays locked, so every attempt fails
+ * after 50 ms; the queue is locked at a moment its job is processing, long enough for that
+ * attempt's retry to meet the lock. */
+Test(worker, a_retry_the_database_cannot_take_yet_is_written_when_it_can)
+{
+    reopen_with_short_busy_timeout(1000);
+    struct db *main_locker = NULL, *queue_locker = NULL;
+    cr_assert_eq(store_acquire_main(jf_store, &main_locker, NULL), 0);
+    cr_assert_eq(db_begin(main_locker, NULL), 0, "BEGIN IMMEDIATE holds the write lock");
+    char queue_url[4200];
+    snprintf(queue_url, sizeof queue_url, "sqlite:%s/queue.db", jf_dir);
+    cr_assert_eq(db_open(&queue_locker, queue_url, NULL), 0);
+    char *csv = jf_people_csv("p.csv", 3, 0);
+    char id[17];
+    run_workers(1);
+    jf_enqueue_import(jf_jobs, id, csv);
+    long held_at = -1;
+    for (int i = 0; i < 400 && held_at < 0; i++) {
+        cr_assert_eq(db_begin(queue_locker, NULL), 0);
+        if (!strcmp(jf_row_status(id), "processing")) {
+            held_at = attempts(id);
+            usleep(300000); /* the attempt fails meanwhile, and so does its first retry */
+            cr_assert_str_eq(jf_row_status(id), "processing", "nothing can write meanwhile");
+        }
+        db_rollback(queue_locker);
+        if (held_at < 0)
+            usleep(3000);
+    }
+    cr_assert_geq(held_at, 1, "the queue was locked while the job was processing");
+    for (int i = 0; i < 300 && attempts(id) == held_at && !strcmp(jf_row_status(id), "processing");
+         i++)
+        usleep(10000);
+    cr_assert(attempts(id) > held_at || strcmp(jf_row_status(id), "processing"),
+              "the retry was written once the queue freed (attempt %ld, %s)", attempts(id),
+              jf_row_status(id));
+    db_close(queue_locker);
+    db_rollback(main_locker);
+    store_release(jf_store, main_locker);
+    json_t *doc = jf_wait_status(jf_jobs, id, "completed", 10000);
+    cr_assert_eq(people(), 3);
     json_decref(doc);
     free(csv);
 }
