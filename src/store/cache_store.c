@@ -42,9 +42,8 @@ int cache_store_get(char **value, int64_t *seq, struct db *db, const char *key, 
  * expiry a few milliseconds later than the last. Moving the expiry rewrites its index entry,
  * so an expiry within CACHE_EXPIRY_SLACK_MS before the one asked for is kept: the entry
  * lives at most that much less than asked, and the write touches only the row. An entry
- * that is not there, or whose expiry is further off, is written whole. (PostgreSQL's
- * publish, sheetd_publish, always moves the expiry: its round trip costs far more than the
- * index entry.)
+ * that is not there, or whose expiry is further off, is written whole. PostgreSQL's
+ * publish, sheetd_publish (migration 1006), applies the same rule, given this slack.
  */
 #define CACHE_EXPIRY_SLACK_MS 60000
 
@@ -89,7 +88,7 @@ int cache_store_put(struct db *db, const char *key, const char *value, int64_t e
  * belong to still commits. SQLite undoes just a failed statement (a broadcast row written
  * before a failed cache write stays: a subscriber it wakes reads the status again, which is
  * harmless). PostgreSQL aborts the whole transaction at an error, so there both writes are
- * one call of sheetd_publish (migration 1005), whose exception block is a savepoint the
+ * one call of sheetd_publish (migrations 1005 and 1006), whose exception block is a savepoint the
  * server takes and releases itself: the guard costs no round trip, where SAVEPOINT and
  * RELEASE cost two of the few a state change of a job makes.
  */
@@ -106,14 +105,15 @@ int cache_store_publish(struct db *db, const char *key, const char *value, int64
         return rc;
     }
     struct db_stmt *stmt = NULL;
-    int rc =
-        db_prepare(&stmt, db, "SELECT out_seq, out_error FROM sheetd_publish($1, $2, $3, $4)", err);
+    int rc = db_prepare(&stmt, db,
+                        "SELECT out_seq, out_error FROM sheetd_publish($1, $2, $3, $4, $5)", err);
     if (rc)
         return rc;
     db_bind_cstr(stmt, 1, key);
     db_bind_cstr(stmt, 2, value);
     db_bind_int64(stmt, 3, expires_at_ms);
     db_bind_int64(stmt, 4, now_ms);
+    db_bind_int64(stmt, 5, CACHE_EXPIRY_SLACK_MS);
     rc = db_step(stmt, err);
     if (rc == DB_ROW && !db_column_is_null(stmt, 1))
         rc = sd_error_set(err, SD_ERROR, "the status cache could not be written: %s",

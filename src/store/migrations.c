@@ -237,6 +237,25 @@ static const struct migration queue_migrations[] = {
      "excluded.expires_at, seq = excluded.seq; "
      "EXCEPTION WHEN OTHERS THEN out_seq := 0; out_error := SQLERRM; "
      "END $$ LANGUAGE plpgsql"},
+    /* The expiry rule of cache_store_put on PostgreSQL too: an expiry within p_slack before
+     * the new one is kept, so the write changes no indexed column and can be a heap-only
+     * update. A new overload, so that processes of the previous version, still calling the
+     * four-argument one during a rolling upgrade, keep working. */
+    {1006, "status writes keep an expiry within a minute on PostgreSQL", "SELECT 1",
+     "CREATE FUNCTION sheetd_publish(p_key TEXT, p_value TEXT, p_expires_at BIGINT, "
+     "p_now BIGINT, p_slack BIGINT, OUT out_seq BIGINT, OUT out_error TEXT) AS $$ "
+     "BEGIN "
+     "INSERT INTO broadcasts (channel, created_at) VALUES (p_key, p_now) RETURNING id INTO "
+     "out_seq; "
+     "UPDATE cache SET value = p_value, seq = out_seq WHERE key = p_key AND expires_at "
+     "BETWEEN p_expires_at - p_slack AND p_expires_at; "
+     "IF NOT FOUND THEN "
+     "INSERT INTO cache (key, value, expires_at, seq) VALUES (p_key, p_value, p_expires_at, "
+     "out_seq) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = "
+     "excluded.expires_at, seq = excluded.seq; "
+     "END IF; "
+     "EXCEPTION WHEN OTHERS THEN out_seq := 0; out_error := SQLERRM; "
+     "END $$ LANGUAGE plpgsql"},
 };
 
 static const struct migration_set main_set = {

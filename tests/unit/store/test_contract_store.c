@@ -541,25 +541,55 @@ static const char *cache_value(struct db *db, const char *name)
     return value;
 }
 
-CONTRACT_TEST(store, a_cache_entry_keeps_an_expiry_within_a_minute_of_the_new_one)
+/* Writes "k" as cache_store_put does, with `seq`; returns the seq the entry should carry. */
+static int64_t put_entry(struct db *db, const char *value, int64_t expires_at, int64_t seq)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    cr_assert_eq(cache_store_put(db, "k", value, expires_at, seq, &err), 0, "%s",
+                 sd_error_message(&err));
+    return seq;
+}
+
+/* Writes "k" as a job's status is written (with its broadcast; sheetd_publish on
+ * PostgreSQL); returns the broadcast's id. */
+static int64_t publish_entry(struct db *db, const char *value, int64_t expires_at, int64_t seq)
+{
+    struct sd_error err = SD_ERROR_INIT;
+    int64_t id = 0;
+    (void)seq;
+    cr_assert_eq(cache_store_publish(db, "k", value, expires_at, 1000, &id, &err), 0, "%s",
+                 sd_error_message(&err));
+    cr_assert_gt(id, 0);
+    return id;
+}
+
+static void check_expiry_rule(int64_t (*write)(struct db *, const char *, int64_t, int64_t))
 {
     struct store *store = NULL;
     struct db *db = migrated_queue(&store);
-    struct sd_error err = SD_ERROR_INIT;
-    cr_assert_eq(cache_store_put(db, "k", "one", 1000000, 1, &err), 0, "%s",
-                 sd_error_message(&err));
-    cr_assert_eq(cache_store_put(db, "k", "two", 1000000 + 59000, 2, &err), 0);
+    write(db, "one", 1000000, 1);
+    write(db, "two", 1000000 + 59000, 2);
     cr_assert_str_eq(cache_value(db, "k"), "two");
     cr_assert_eq(cache_expiry(db, "k"), 1000000);
-    cr_assert_eq(cache_store_put(db, "k", "three", 1000000 + 61000, 3, &err), 0);
+    write(db, "three", 1000000 + 61000, 3);
     cr_assert_str_eq(cache_value(db, "k"), "three");
     cr_assert_eq(cache_expiry(db, "k"), 1061000);
-    cr_assert_eq(cache_store_put(db, "k", "four", 500000, 4, &err), 0);
+    int64_t seq = write(db, "four", 500000, 4);
     cr_assert_str_eq(cache_value(db, "k"), "four");
     cr_assert_eq(cache_expiry(db, "k"), 500000, "an earlier expiry is never kept longer");
-    cr_assert_eq(contract_int(db, "SELECT seq FROM cache WHERE key = 'k'"), 4);
+    cr_assert_eq(contract_int(db, "SELECT seq FROM cache WHERE key = 'k'"), seq);
     store_release(store, db);
     store_close(store);
+}
+
+CONTRACT_TEST(store, a_cache_entry_keeps_an_expiry_within_a_minute_of_the_new_one)
+{
+    check_expiry_rule(put_entry);
+}
+
+CONTRACT_TEST(store, a_published_status_keeps_an_expiry_within_a_minute_of_the_new_one)
+{
+    check_expiry_rule(publish_entry);
 }
 
 /* A status document and its broadcast row go in together, the row's id as the entry's seq;
