@@ -247,7 +247,7 @@ static int claim_select_update(struct job_record **out, struct db *db, int64_t p
         int64_t rowid = 0;
         rc = db_step(stmt, err);
         if (rc == DB_ROW) {
-            rowid = db_column_int64(stmt, 18);
+            rowid = db_column_int64(stmt, 18); /* after the 18 columns record_from_row reads */
             if (!(job = calloc(1, sizeof *job)))
                 rc = sd_error_nomem(err);
             else
@@ -258,9 +258,13 @@ static int claim_select_update(struct job_record **out, struct db *db, int64_t p
             job_record_free(job);
             return rc < 0 ? rc : SD_ENOTFOUND;
         }
-        char *status = NULL;
-        if ((rc = claim_rowid(db, rowid, process_id, now_ms, err)) == 1 &&
-            (status = str_dup("processing"))) {
+        /* allocated first, so that a row once claimed is always handed out */
+        char *status = str_dup("processing");
+        if (!status) {
+            job_record_free(job);
+            return sd_error_nomem(err);
+        }
+        if ((rc = claim_rowid(db, rowid, process_id, now_ms, err)) == 1) {
             free(job->status);
             job->status = status;
             job->attempts++;
@@ -269,9 +273,8 @@ static int claim_select_update(struct job_record **out, struct db *db, int64_t p
             *out = job;
             return 0;
         }
+        free(status);
         job_record_free(job);
-        if (rc == 1)
-            return sd_error_nomem(err);
         if (rc < 0)
             return rc;
         /* taken by another connection first: the next one */
